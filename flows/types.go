@@ -1,0 +1,168 @@
+// Package flows is the customer conversation as a pure state machine: (Session, Input) -> (Session,
+// []Effect). It performs no I/O and has no clock; the engine (package bot) persists the session and
+// carries out the effects in one transaction.
+package flows
+
+import (
+	"errors"
+	"time"
+)
+
+// State is where a conversation stands. It is stored as-is.
+type State string
+
+// Known states. Each has its step in steps (see machine.go).
+const (
+	StateNew            State = "new"             // nothing said yet: greet
+	StateIdle           State = "idle"            // greeted, waiting for a question
+	StateAnswered       State = "answered"        // an FAQ answer was given: "did this solve it?"
+	StateChoosing       State = "choosing"        // top-3 candidate questions offered
+	StateAnythingElse   State = "anything_else"   // "anything else?"
+	StateAskType        State = "ask_type"        // clarification: issue type
+	StateAskDescription State = "ask_description" // clarification: 现象 + 影响 + 期望
+	StateAskOrder       State = "ask_order"       // clarification: order number
+	StateAskUrgency     State = "ask_urgency"     // clarification: urgency
+	StateConfirm        State = "confirm"         // "您是想反馈……，对吗？"
+	StateTicketOpen     State = "ticket_open"     // a ticket is open: messages are added to it
+	StateConfirmSolved  State = "confirm_solved"  // agent resolved: 已解决 / 未解决
+	StateReopenReason   State = "reopen_reason"   // 未解决: why?
+	StateRating         State = "rating"          // 1–5 survey
+	StateComment        State = "comment"         // optional comment after the rating
+)
+
+// ErrUnknownState is returned by Step for a session in a state with no step.
+var ErrUnknownState = errors.New("unknown state")
+
+// Intake is what clarification collects: the seeds' 客户需求登记表.
+type Intake struct {
+	Category    string `json:"category,omitempty"`
+	Description string `json:"description,omitempty"` // 现象 + 影响 + 期望, as the customer wrote it
+	OrderNo     string `json:"order_no,omitempty"`
+	Urgency     string `json:"urgency,omitempty"`  // "urgent" | "normal" | "low"
+	Priority    string `json:"priority,omitempty"` // P0 | P1 | P2
+	Complaint   bool   `json:"complaint,omitempty"`
+	Human       bool   `json:"human,omitempty"` // the customer asked for a person
+	FirstText   string `json:"first_text,omitempty"`
+}
+
+// Session is a conversation's stored state.
+type Session struct {
+	State      State    `json:"state"`
+	Lang       string   `json:"lang"` // "zh-CN" (default) or "en"
+	Intake     Intake   `json:"intake"`
+	Asked      int      `json:"asked,omitempty"`      // clarification attempts in the current state, to cap re-asking
+	Seq        int      `json:"seq"`                  // increments on every step; buttons carry it so stale ones are refused
+	Candidates []string `json:"candidates,omitempty"` // FAQ ids offered in StateChoosing
+	LastFAQ    string   `json:"last_faq,omitempty"`   // FAQ id answered in StateAnswered
+	TicketNo   string   `json:"ticket_no,omitempty"`  // the open (or just resolved) ticket
+	Rating     int      `json:"rating,omitempty"`
+}
+
+// Signal is something that happened outside the conversation and moves it on.
+type Signal string
+
+const (
+	SignalNone     Signal = ""
+	SignalResolved Signal = "ticket_resolved" // an agent resolved Session.TicketNo: ask to confirm
+	SignalClosed   Signal = "ticket_closed"   // an agent closed it without the customer
+)
+
+// Input is one step's input. Exactly one of Text, Button, Command, Signal is normally set.
+type Input struct {
+	Text     string // free text, normalized
+	Button   string // button payload as issued by flows (carries Session.Seq)
+	Command  string // "start", "status", "lang", "help" … (without the slash)
+	Args     string // command arguments
+	Signal   Signal
+	TicketNo string // with Signal
+	LangHint string // platform language code, may be empty
+	Media    bool   // the message carried an attachment
+	At       time.Time
+}
+
+// Effect is an instruction for the engine; flows performs no I/O.
+type Effect interface{ effect() }
+
+// Choice is a button: Key is a locales key for its label (Args fill it), or Label is literal text
+// (an FAQ question) when Key is empty.
+type Choice struct {
+	Key     string         `json:"key,omitempty"`
+	Label   string         `json:"label,omitempty"`
+	Args    map[string]any `json:"args,omitempty"`
+	Payload string         `json:"payload"`
+}
+
+// Say sends a localized message. Key is a locales key; Args fill its template.
+type Say struct {
+	Key     string
+	Args    map[string]any
+	Choices []Choice
+}
+
+// AnswerFAQ sends an FAQ entry's answer (the engine looks up the text in the session language) and
+// records the citation.
+type AnswerFAQ struct{ EntryID string }
+
+// FAQFeedback records whether a cited FAQ answer helped.
+type FAQFeedback struct {
+	EntryID string
+	Helped  bool
+}
+
+// Unanswered records a question the library could not answer (for knowledge-base care).
+type Unanswered struct{ Text string }
+
+// OpenTicket opens a ticket from the intake; the engine then tells the customer its number and due
+// time (locale key "ticket.opened") and sets Session.TicketNo.
+type OpenTicket struct{ Intake Intake }
+
+// AddToTicket appends the customer's message to the open ticket (Session.TicketNo).
+type AddToTicket struct {
+	Text  string
+	Media bool
+}
+
+// ListTickets tells the customer their own tickets and their states.
+type ListTickets struct{}
+
+// ShowTicket tells the customer about one ticket, only if it is theirs.
+type ShowTicket struct{ No string }
+
+// Reopen reopens the resolved ticket with the customer's reason.
+type Reopen struct {
+	No     string
+	Reason string
+}
+
+// ConfirmSolved records that the customer confirmed the resolution (the ticket is closed).
+type ConfirmSolved struct{ No string }
+
+// Rate stores the 1–5 satisfaction score on the ticket.
+type Rate struct {
+	No    string
+	Score int
+}
+
+// Comment stores the optional survey comment on the ticket.
+type Comment struct {
+	No   string
+	Text string
+}
+
+// SetLang changes the session language (already applied to the returned Session); the engine may
+// remember it for the customer.
+type SetLang struct{ Lang string }
+
+func (Say) effect()           {}
+func (AnswerFAQ) effect()     {}
+func (FAQFeedback) effect()   {}
+func (Unanswered) effect()    {}
+func (OpenTicket) effect()    {}
+func (AddToTicket) effect()   {}
+func (ListTickets) effect()   {}
+func (ShowTicket) effect()    {}
+func (Reopen) effect()        {}
+func (ConfirmSolved) effect() {}
+func (Rate) effect()          {}
+func (Comment) effect()       {}
+func (SetLang) effect()       {}

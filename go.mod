@@ -1,0 +1,3 @@
+module github.com/kefu-dev/kefu
+
+go 1.26.8
