@@ -166,3 +166,14 @@ func (ConfirmSolved) effect() {}
 func (Rate) effect()          {}
 func (Comment) effect()       {}
 func (SetLang) effect()       {}
+
+// IssueLinkCode asks the engine for a one-time code that links this customer's identities across
+// channels (`/link`); the engine tells the customer the code (locale key "link.code").
+type IssueLinkCode struct{}
+
+// UseLinkCode links this identity to the customer who was issued Code (`/link CODE`); the engine says
+// "link.done" or "link.bad_code".
+type UseLinkCode struct{ Code string }
+
+func (IssueLinkCode) effect() {}
+func (UseLinkCode) effect()   {}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# with-postgres.sh CMD…: start a throwaway PostgreSQL server on a Unix socket in a temp dir (as a
+# non-root user, since postgres refuses to run as root), export KEFU_TEST_POSTGRES_DSN, run CMD, then
+# stop the server and remove the data dir. Installs PostgreSQL from Debian when it is missing.
+set -euo pipefail
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+if [ ! -x "$PGBIN/initdb" ]; then
+  echo "with-postgres: installing postgresql" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq postgresql >/dev/null
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+dir=$(mktemp -d /tmp/kefu-pg.XXXXXX)
+runas=()
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+  chown postgres "$dir"
+  runas=(runuser -u postgres --)
+fi
+cleanup() {
+  "${runas[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"${runas[@]}" "$PGBIN/initdb" -D "$dir/data" -U app -A trust -E UTF8 --locale=C --no-sync >/dev/null
+"${runas[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
+  -o "-c listen_addresses='' -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+"$PGBIN/createdb" -h "$dir" -U app app
+
+export KEFU_TEST_POSTGRES_DSN="host=$dir user=app dbname=app sslmode=disable"
+echo "with-postgres: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') at $dir" >&2
+"$@"
