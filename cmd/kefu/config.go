@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is kefu's whole configuration. It is loaded from defaults, then the optional YAML file, then
+// KEFU_* environment variables (the only place for secrets), then flags. Packages never read the
+// environment; they get Options built from this struct.
+//
+// Hand-written rather than koanf/viper: the struct with yaml tags plus a dozen env overrides is all we
+// need, and it keeps `kefu config example` and the loader in one place.
+type Config struct {
+	Company     string `yaml:"company"`      // shown in the greeting
+	BotName     string `yaml:"bot_name"`     // the bot's name in the greeting
+	Timezone    string `yaml:"timezone"`     // IANA zone for ticket numbers and promised times
+	Addr        string `yaml:"addr"`         // HTTP listen address
+	PublicURL   string `yaml:"public_url"`   // where people reach this server (links in Slack, console)
+	DatabaseURL string `yaml:"database_url"` // SQLite path or postgres:// DSN (env KEFU_DATABASE_URL)
+	DefaultLang string `yaml:"default_lang"` // zh-CN or en
+
+	Log struct {
+		Format string `yaml:"format"` // text | json
+		Level  string `yaml:"level"`  // debug | info | warn | error
+	} `yaml:"log"`
+
+	FAQ struct {
+		File             string        `yaml:"file"`              // YAML or JSONL library; empty: the bundled sample
+		Reload           time.Duration `yaml:"reload"`            // how often the file is checked for changes
+		AnswerThreshold  float64       `yaml:"answer_threshold"`  // confidence to answer directly
+		SuggestThreshold float64       `yaml:"suggest_threshold"` // confidence to offer the top 3
+	} `yaml:"faq"`
+
+	Conversation ConversationConfig `yaml:"conversation"`
+
+	SLA SLAConfig `yaml:"sla"`
+
+	// Agents who may act on tickets, by id: "cli:NAME" for the command line, "slack:UXXXX" for Slack.
+	// With none configured, any command-line agent may act (single-machine, zero-setup use).
+	Agents []AgentConfig `yaml:"agents"`
+
+	Outbox struct {
+		PollInterval time.Duration `yaml:"poll_interval"`
+		MaxAttempts  int           `yaml:"max_attempts"`
+	} `yaml:"outbox"`
+
+	Telegram struct {
+		Token         string `yaml:"-"` // env KEFU_TELEGRAM_TOKEN
+		APIURL        string `yaml:"api_url"`
+		WebhookURL    string `yaml:"webhook_url"`
+		WebhookSecret string `yaml:"-"` // env KEFU_TELEGRAM_WEBHOOK_SECRET; generated when empty
+	} `yaml:"telegram"`
+
+	Discord struct {
+		Token          string `yaml:"-"` // env KEFU_DISCORD_TOKEN
+		APIURL         string `yaml:"api_url"`
+		GatewayURL     string `yaml:"gateway_url"`
+		PublicKey      string `yaml:"public_key"`
+		ApplicationID  string `yaml:"application_id"`
+		SupportChannel string `yaml:"support_channel"`
+	} `yaml:"discord"`
+
+	Slack SlackConfig `yaml:"slack"`
+}
+
+// ConversationConfig tunes the customer flow (see flows.Config).
+type ConversationConfig struct {
+	Categories     []CategoryConfig    `yaml:"categories"`
+	OrderPattern   string              `yaml:"order_pattern"`
+	MinDescription int                 `yaml:"min_description"`
+	UrgentWords    map[string][]string `yaml:"urgent_words"`
+	ComplaintWords map[string][]string `yaml:"complaint_words"`
+	HumanWords     map[string][]string `yaml:"human_words"`
+}
+
+// CategoryConfig is one issue type offered to customers.
+type CategoryConfig struct {
+	Key        string            `yaml:"key"`
+	Names      map[string]string `yaml:"names"`
+	NeedsOrder bool              `yaml:"needs_order"`
+	Complaint  bool              `yaml:"complaint"`
+}
+
+// SLAConfig holds response and resolution targets per priority (Go durations).
+type SLAConfig struct {
+	FirstResponse map[string]time.Duration `yaml:"first_response"`
+	Resolution    map[string]time.Duration `yaml:"resolution"`
+}
+
+// AgentConfig is one person allowed to act on tickets.
+type AgentConfig struct {
+	ID         string `yaml:"id"`
+	Name       string `yaml:"name"`
+	Team       string `yaml:"team"`
+	Supervisor bool   `yaml:"supervisor"`
+}
+
+// SlackConfig connects the agents' side.
+type SlackConfig struct {
+	BotToken           string              `yaml:"-"` // env KEFU_SLACK_BOT_TOKEN
+	SigningSecret      string              `yaml:"-"` // env KEFU_SLACK_SIGNING_SECRET
+	AppToken           string              `yaml:"-"` // env KEFU_SLACK_APP_TOKEN (Socket Mode)
+	APIURL             string              `yaml:"api_url"`
+	Lang               string              `yaml:"lang"`
+	DefaultChannel     string              `yaml:"default_channel"`
+	SupervisorsChannel string              `yaml:"supervisors_channel"`
+	Routes             map[string]string   `yaml:"routes"` // category key -> channel id
+	Agents             []string            `yaml:"agents"` // Slack user or user-group ids
+	Supervisors        []string            `yaml:"supervisors"`
+	AutoAssign         bool                `yaml:"auto_assign"`
+	OnDuty             map[string][]string `yaml:"on_duty"` // team channel -> user ids
+}
+
+func defaultConfig() Config {
+	var c Config
+	c.Company = "云朵家电"
+	c.BotName = "小云"
+	c.Timezone = "Asia/Shanghai"
+	c.Addr = ":8080"
+	c.PublicURL = "http://localhost:8080"
+	c.DatabaseURL = "./data/kefu.db"
+	c.DefaultLang = "zh-CN"
+	c.Log.Format = "text"
+	c.Log.Level = "info"
+	c.FAQ.Reload = 5 * time.Second
+	c.Outbox.PollInterval = 100 * time.Millisecond
+	c.Outbox.MaxAttempts = 20
+	c.SLA.FirstResponse = map[string]time.Duration{"P0": 30 * time.Minute, "P1": 2 * time.Hour, "P2": 24 * time.Hour}
+	c.SLA.Resolution = map[string]time.Duration{"P0": 4 * time.Hour, "P1": 24 * time.Hour, "P2": 72 * time.Hour}
+	c.Telegram.APIURL = "https://api.telegram.org"
+	c.Slack.APIURL = "https://slack.com/api/"
+	c.Slack.Lang = "zh-CN"
+	return c
+}
+
+// loadConfig reads path (if not empty) over the defaults, then the environment.
+func loadConfig(path string, getenv func(string) string) (Config, error) {
+	c := defaultConfig()
+	if path == "" && getenv("KEFU_CONFIG") != "" {
+		path = getenv("KEFU_CONFIG")
+	}
+	if path == "" {
+		if _, err := os.Stat("kefu.yaml"); err == nil {
+			path = "kefu.yaml"
+		}
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file means all defaults
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	env := func(key string, dst *string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	env("KEFU_DATABASE_URL", &c.DatabaseURL)
+	env("KEFU_ADDR", &c.Addr)
+	env("KEFU_PUBLIC_URL", &c.PublicURL)
+	env("KEFU_TIMEZONE", &c.Timezone)
+	env("KEFU_LOG_FORMAT", &c.Log.Format)
+	env("KEFU_LOG_LEVEL", &c.Log.Level)
+	env("KEFU_FAQ_FILE", &c.FAQ.File)
+	env("KEFU_TELEGRAM_TOKEN", &c.Telegram.Token)
+	env("KEFU_TELEGRAM_API_URL", &c.Telegram.APIURL)
+	env("KEFU_TELEGRAM_WEBHOOK_URL", &c.Telegram.WebhookURL)
+	env("KEFU_TELEGRAM_WEBHOOK_SECRET", &c.Telegram.WebhookSecret)
+	env("KEFU_DISCORD_TOKEN", &c.Discord.Token)
+	env("KEFU_DISCORD_API_URL", &c.Discord.APIURL)
+	env("KEFU_DISCORD_GATEWAY_URL", &c.Discord.GatewayURL)
+	env("KEFU_DISCORD_PUBLIC_KEY", &c.Discord.PublicKey)
+	env("KEFU_DISCORD_APPLICATION_ID", &c.Discord.ApplicationID)
+	env("KEFU_DISCORD_SUPPORT_CHANNEL", &c.Discord.SupportChannel)
+	env("KEFU_SLACK_BOT_TOKEN", &c.Slack.BotToken)
+	env("KEFU_SLACK_SIGNING_SECRET", &c.Slack.SigningSecret)
+	env("KEFU_SLACK_APP_TOKEN", &c.Slack.AppToken)
+	env("KEFU_SLACK_API_URL", &c.Slack.APIURL)
+	return c, c.Validate()
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
+	}
+	if c.DefaultLang != "zh-CN" && c.DefaultLang != "en" {
+		errs = append(errs, fmt.Errorf("default_lang %q: want zh-CN or en", c.DefaultLang))
+	}
+	for _, p := range []string{"P0", "P1", "P2"} {
+		if c.SLA.FirstResponse[p] <= 0 {
+			errs = append(errs, fmt.Errorf("sla.first_response.%s must be a positive duration", p))
+		}
+		if c.SLA.Resolution[p] <= 0 {
+			errs = append(errs, fmt.Errorf("sla.resolution.%s must be a positive duration", p))
+		}
+	}
+	if c.FAQ.AnswerThreshold < 0 || c.FAQ.AnswerThreshold > 1 || c.FAQ.SuggestThreshold < 0 || c.FAQ.SuggestThreshold > 1 {
+		errs = append(errs, errors.New("faq thresholds must be within [0,1]"))
+	}
+	if c.FAQ.AnswerThreshold > 0 && c.FAQ.SuggestThreshold > c.FAQ.AnswerThreshold {
+		errs = append(errs, errors.New("faq.suggest_threshold must not exceed faq.answer_threshold"))
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	seen := map[string]bool{}
+	for i, a := range c.Agents {
+		if !strings.HasPrefix(a.ID, "cli:") && !strings.HasPrefix(a.ID, "slack:") {
+			errs = append(errs, fmt.Errorf("agents[%d].id %q: want cli:NAME or slack:USERID", i, a.ID))
+		}
+		if seen[a.ID] {
+			errs = append(errs, fmt.Errorf("agents[%d].id %q: duplicate", i, a.ID))
+		}
+		seen[a.ID] = true
+	}
+	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
+		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
+		errs = append(errs, errors.New("slack: KEFU_SLACK_SIGNING_SECRET is required in HTTP mode (or set KEFU_SLACK_APP_TOKEN for Socket Mode)"))
+	}
+	return errors.Join(errs...)
+}
