@@ -18,6 +18,7 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	_ "time/tzdata" // time zones work on minimal images without /usr/share/zoneinfo
 )
 
 // command is one `kefu NAME …` subcommand. Each lives in its own file and registers itself in init.
