@@ -51,7 +51,7 @@ type Session struct {
 	Lang       string   `json:"lang"` // "zh-CN" (default) or "en"
 	Intake     Intake   `json:"intake"`
 	Asked      int      `json:"asked,omitempty"`      // clarification attempts in the current state, to cap re-asking
-	Seq        int      `json:"seq"`                  // increments on every step; buttons carry it so stale ones are refused
+	Seq        int      `json:"seq"`                  // increments when the state changes or new buttons are offered; buttons carry it so stale ones are refused
 	Candidates []string `json:"candidates,omitempty"` // FAQ ids offered in StateChoosing
 	LastFAQ    string   `json:"last_faq,omitempty"`   // FAQ id answered in StateAnswered
 	TicketNo   string   `json:"ticket_no,omitempty"`  // the open (or just resolved) ticket
