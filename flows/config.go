@@ -44,10 +44,10 @@ type Config struct {
 	// Chinese characters count 1 each, other letters and digits 1/3 each (an English word is ~3 Chinese
 	// characters of meaning).
 	MinDescriptionRunes int `yaml:"min_description_runes,omitempty"`
-	MaxReasks           int `yaml:"max_reasks,omitempty"`          // re-asks of one question before moving on
-	MaxOrderAttempts    int `yaml:"max_order_attempts,omitempty"`  // bad order numbers before going on without one
-	MaxHumanRunes       int `yaml:"max_human_runes,omitempty"`     // a human request is a short message
-	MaxInputBytes       int `yaml:"max_input_bytes,omitempty"`     // longer text is refused (default 4096)
+	MaxReasks           int `yaml:"max_reasks,omitempty"`         // re-asks of one question before moving on
+	MaxOrderAttempts    int `yaml:"max_order_attempts,omitempty"` // bad order numbers before going on without one
+	MaxHumanRunes       int `yaml:"max_human_runes,omitempty"`    // a human request is a short message
+	MaxInputBytes       int `yaml:"max_input_bytes,omitempty"`    // longer text is refused (default 4096)
 }
 
 // DefaultConfig is the configuration of the seeds: six categories, order numbers of 12–20 digits.

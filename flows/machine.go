@@ -38,9 +38,9 @@ type Machine struct {
 	kb  kb.Matcher
 	cfg Config
 
-	orderRE                               *regexp.Regexp
+	orderRE                                    *regexp.Regexp
 	urgent, low, complaint, humanWords, status wordList
-	catWords                              []wordList
+	catWords                                   []wordList
 }
 
 // New builds a Machine, validating the configuration.
@@ -50,14 +50,14 @@ func New(o Options) (*Machine, error) {
 		return nil, fmt.Errorf("flows: config: %w", err)
 	}
 	m := &Machine{
-		kb:        o.KB,
-		cfg:       cfg,
-		orderRE:   regexp.MustCompile(cfg.OrderNoPattern),
-		urgent:    flatten(cfg.UrgentWords),
-		low:       flatten(cfg.LowWords),
-		complaint: flatten(cfg.ComplaintWords),
+		kb:         o.KB,
+		cfg:        cfg,
+		orderRE:    regexp.MustCompile(cfg.OrderNoPattern),
+		urgent:     flatten(cfg.UrgentWords),
+		low:        flatten(cfg.LowWords),
+		complaint:  flatten(cfg.ComplaintWords),
 		humanWords: flatten(cfg.HumanWords),
-		status:    flatten(cfg.StatusWords),
+		status:     flatten(cfg.StatusWords),
 	}
 	for _, c := range cfg.Categories {
 		m.catWords = append(m.catWords, wordList(c.Words))
