@@ -17,7 +17,7 @@ type MatchOptions struct {
 	Synonyms map[string][][]string
 }
 
-// Default thresholds (confidence is calibrated, see calibrate.go).
+// Default thresholds on the calibrated confidence (see calibrate.go).
 const (
 	DefaultAnswerThreshold  = 0.6
 	DefaultSuggestThreshold = 0.35
@@ -36,25 +36,70 @@ func (o MatchOptions) withDefaults() MatchOptions {
 	return o
 }
 
+// tuning holds the scorer's internal weights, chosen on the dev sets (see tune_test.go).
+type tuning struct {
+	fw               featureWeights
+	bm25, knn, cent  float64 // weights of the three scorers in the combined score
+	knn2             float64 // weight of the second-nearest example of the same entry
+	answerW          float64 // weight of the answer text in an entry's BM25 document
+	calA, calB, calC float64 // confidence = sigmoid(calA*(top-calB) + calC*(top-second))
+	useKNN, useCentr bool
+	lin              float64 // weight of the trained linear model
+	epochs           int
+	margin, rate     float64
+}
+
+var defaultTuning = tuning{
+	fw:   defaultFeatures,
+	bm25: 1, knn: 0, cent: 0, knn2: 0.3, answerW: 0.2,
+	calA: 12, calB: 0.45, calC: 8,
+	useKNN: false, useCentr: false,
+	lin: 1, epochs: 10, margin: 0.3, rate: 0.5,
+}
+
 type posting struct {
 	doc int32
-	tf  float32
+	w   float32
 }
 
 // Index is the FAQ matcher. It is immutable after NewMatcher and safe for concurrent use.
+//
+// It combines three scores over the same analysis (stemmed English words and word bigrams, character
+// n-grams inside English words, Chinese characters and character bigrams):
+//   - BM25 over each entry's question, examples and keywords (and, lightly, its answer);
+//   - the cosine similarity with the entry's nearest examples (TF-IDF), which keeps separate
+//     phrasings separate;
+//   - the cosine similarity with the entry's centroid, the normalized sum of its example vectors.
+//
+// The combined score goes through a logistic calibration into a confidence in [0,1].
 type Index struct {
 	lib  *Library
 	opts MatchOptions
-	fw   featureWeights
+	tn   tuning
 	syn  map[string]synonymMap // by query locale
 
-	vocab  map[string]int32
-	post   [][]posting // BM25 postings per term over entry documents
-	idf    []float32
+	vocab map[string]int32
+
+	// BM25 over entry documents
+	bmPost [][]posting
+	bmIDF  []float32
 	docLen []float32
 	avgLen float32
 
-	scratch sync.Pool // *[]float32 accumulators
+	// TF-IDF vectors of examples (nearest-example scorer) and entry centroids
+	exIDF   []float32
+	exPost  [][]posting // term -> examples
+	exEntry []int32     // example -> entry
+	ctPost  [][]posting // term -> entries (centroid weights)
+	lin     *linear
+
+	scratch sync.Pool // *scratch
+}
+
+type scratch struct {
+	bm, cent, best, second []float32
+	ex, lin                []float32
+	touched, exTouched     []int32
 }
 
 var _ Matcher = (*Index)(nil)
@@ -66,8 +111,12 @@ const (
 
 // NewMatcher builds the matcher over lib.
 func NewMatcher(lib *Library, o MatchOptions) *Index {
+	return newIndex(lib, o, defaultTuning)
+}
+
+func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	o = o.withDefaults()
-	ix := &Index{lib: lib, opts: o, fw: defaultFeatures, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
+	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
 	for _, lang := range append(lib.Langs(), "") {
 		groups := lib.Synonyms(lang)
 		if lang == "" {
@@ -83,49 +132,156 @@ func NewMatcher(lib *Library, o MatchOptions) *Index {
 		}
 		ix.syn[lang] = compileSynonyms(groups)
 	}
+
 	n := len(lib.entries)
+	// Analyze every text once.
+	type text struct {
+		entry int32
+		tf    map[int32]float32
+	}
+	var examples []text
+	bmDocs := make([]map[int32]float32, n)
 	ix.docLen = make([]float32, n)
 	var total float32
 	for d, e := range lib.entries {
-		tf := map[int32]float32{}
-		add := func(text string, w float32) {
-			for _, t := range ix.terms(text, e.Lang) {
-				tf[ix.intern(t.term)] += t.w * w
-				ix.docLen[d] += t.w * w
+		bm := map[int32]float32{}
+		addBM := func(tf map[int32]float32, w float32) {
+			for id, f := range tf {
+				bm[id] += f * w
+				ix.docLen[d] += f * w
 			}
 		}
-		add(e.Question, 1)
-		for _, x := range e.Examples {
-			add(x, 1)
+		texts := append([]string{e.Question}, e.Examples...)
+		for _, x := range texts {
+			tf := ix.analyze(x, e.Lang, true)
+			if len(tf) == 0 {
+				continue
+			}
+			addBM(tf, 1)
+			examples = append(examples, text{int32(d), tf})
 		}
 		for _, k := range e.Keywords {
-			add(k, 2)
+			addBM(ix.analyze(k, e.Lang, true), 2)
 		}
+		if tn.answerW > 0 {
+			addBM(ix.analyze(e.Answer, e.Lang, true), float32(tn.answerW))
+		}
+		bmDocs[d] = bm
 		total += ix.docLen[d]
-		for id, f := range tf {
-			ix.post[id] = append(ix.post[id], posting{int32(d), f})
-		}
 	}
+	nt := len(ix.vocab)
 	if n > 0 {
 		ix.avgLen = total / float32(n)
 	}
-	ix.idf = make([]float32, len(ix.post))
-	for id, p := range ix.post {
-		df := float64(len(p))
-		ix.idf[id] = float32(math.Log(1 + (float64(n)-df+0.5)/(df+0.5)))
+	// BM25 postings, with the length normalization folded into the stored weight.
+	ix.bmPost = make([][]posting, nt)
+	bmDF := make([]int, nt)
+	for d, bm := range bmDocs {
+		norm := bm25K1 * (1 - bm25B + bm25B*ix.docLen[d]/max(ix.avgLen, 1e-6))
+		for id, f := range bm {
+			ix.bmPost[id] = append(ix.bmPost[id], posting{int32(d), f * (bm25K1 + 1) / (f + norm)})
+			bmDF[id]++
+		}
 	}
-	ix.scratch.New = func() any { s := make([]float32, n); return &s }
+	ix.bmIDF = make([]float32, nt)
+	for id, df := range bmDF {
+		ix.bmIDF[id] = float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
+	}
+	// Example TF-IDF vectors.
+	exDF := make([]int, nt)
+	for _, x := range examples {
+		for id := range x.tf {
+			exDF[id]++
+		}
+	}
+	ix.exIDF = make([]float32, nt)
+	for id, df := range exDF {
+		ix.exIDF[id] = float32(math.Log(float64(len(examples)+1) / float64(df+1)))
+	}
+	ix.exPost = make([][]posting, nt)
+	ix.exEntry = make([]int32, len(examples))
+	xs := make([]sparseVec, len(examples))
+	ys := make([]int32, len(examples))
+	cent := make([]map[int32]float32, n)
+	for i, x := range examples {
+		ix.exEntry[i] = x.entry
+		vec := ix.weigh(x.tf)
+		ys[i] = x.entry
+		for id, w := range vec {
+			xs[i].ids = append(xs[i].ids, id)
+			xs[i].ws = append(xs[i].ws, w)
+		}
+		for id, w := range vec {
+			ix.exPost[id] = append(ix.exPost[id], posting{int32(i), w})
+		}
+		if cent[x.entry] == nil {
+			cent[x.entry] = map[int32]float32{}
+		}
+		for id, w := range vec {
+			cent[x.entry][id] += w
+		}
+	}
+	ix.ctPost = make([][]posting, nt)
+	for d, c := range cent {
+		var s float64
+		for _, w := range c {
+			s += float64(w * w)
+		}
+		inv := float32(1 / math.Sqrt(max(s, 1e-12)))
+		for id, w := range c {
+			ix.ctPost[id] = append(ix.ctPost[id], posting{int32(d), w * inv})
+		}
+	}
+	if tn.lin > 0 {
+		ix.lin = trainLinear(nt, n, ix.ctPost, xs, ys, tn.epochs, float32(tn.margin), float32(tn.rate))
+	}
+	ne := len(examples)
+	ix.scratch.New = func() any {
+		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), ex: make([]float32, ne)}
+	}
 	return ix
 }
 
-func (ix *Index) intern(t string) int32 {
-	id, ok := ix.vocab[t]
-	if !ok {
-		id = int32(len(ix.post))
-		ix.vocab[t] = id
-		ix.post = append(ix.post, nil)
+// analyze returns the term frequencies of text. With grow, unknown terms are added to the vocabulary
+// (building); without, they are dropped (querying).
+func (ix *Index) analyze(text, lang string, grow bool) map[int32]float32 {
+	tf := map[int32]float32{}
+	for _, t := range ix.terms(text, lang) {
+		id, ok := ix.vocab[t.term]
+		if !ok {
+			if !grow {
+				continue
+			}
+			id = int32(len(ix.vocab))
+			ix.vocab[t.term] = id
+		}
+		tf[id] += t.w
 	}
-	return id
+	return tf
+}
+
+// weigh turns term frequencies into an L2-normalized TF-IDF vector (sublinear tf).
+func (ix *Index) weigh(tf map[int32]float32) map[int32]float32 {
+	out := make(map[int32]float32, len(tf))
+	var s float64
+	for id, f := range tf {
+		if int(id) >= len(ix.exIDF) {
+			continue
+		}
+		w := float32(1+math.Log(float64(max(f, 1)))) * ix.exIDF[id]
+		if f < 1 {
+			w = f * ix.exIDF[id]
+		}
+		out[id] = w
+		s += float64(w * w)
+	}
+	if s > 0 {
+		inv := float32(1 / math.Sqrt(s))
+		for id := range out {
+			out[id] *= inv
+		}
+	}
+	return out
 }
 
 // terms analyzes text in lang with the synonyms of that locale.
@@ -135,74 +291,139 @@ func (ix *Index) terms(text, lang string) []termW {
 		sm = ix.syn[""]
 	}
 	s := sm.apply(text)
-	return ix.fw.features(tokenize(s, sm.word), nil)
+	return ix.tn.fw.features(tokenize(s, sm.word), nil)
 }
 
 func langOK(entryLang, lang string) bool {
 	return lang == "" || entryLang == "" || entryLang == lang
 }
 
-// Match ranks the entries for query in lang and returns at most k hits, best first.
+// scored is an entry with its raw combined score.
+type scored struct {
+	doc   int32
+	score float64
+}
+
+// rank returns the entries for query with their combined raw scores, best first (at most k).
+func (ix *Index) rank(query, lang string, k int) []scored {
+	tf := ix.analyze(query, lang, false)
+	if len(tf) == 0 {
+		return nil
+	}
+	sc := ix.scratch.Get().(*scratch)
+	defer func() {
+		for _, d := range sc.touched {
+			sc.bm[d], sc.cent[d], sc.best[d], sc.second[d], sc.lin[d] = 0, 0, 0, 0, 0
+		}
+		for _, e := range sc.exTouched {
+			sc.ex[e] = 0
+		}
+		sc.touched, sc.exTouched = sc.touched[:0], sc.exTouched[:0]
+		ix.scratch.Put(sc)
+	}()
+	touch := func(d int32) {
+		if sc.bm[d] == 0 && sc.cent[d] == 0 && sc.best[d] == 0 && sc.lin[d] == 0 {
+			sc.touched = append(sc.touched, d)
+		}
+	}
+	// BM25, normalized by the query's own best possible score so that it lies in [0,1].
+	var self float32
+	for id, f := range tf {
+		w := ix.bmIDF[id] * f
+		self += w * (bm25K1 + 1)
+		for _, p := range ix.bmPost[id] {
+			touch(p.doc)
+			sc.bm[p.doc] += w * p.w
+		}
+	}
+	q := ix.weigh(tf)
+	if ix.tn.useCentr {
+		for id, w := range q {
+			for _, p := range ix.ctPost[id] {
+				touch(p.doc)
+				sc.cent[p.doc] += w * p.w
+			}
+		}
+	}
+	if ix.lin != nil {
+		for id, w := range q {
+			for _, p := range ix.lin.post[id] {
+				touch(p.doc)
+				sc.lin[p.doc] += w * p.w
+			}
+		}
+	}
+	if ix.tn.useKNN {
+		for id, w := range q {
+			for _, p := range ix.exPost[id] {
+				if sc.ex[p.doc] == 0 {
+					sc.exTouched = append(sc.exTouched, p.doc)
+				}
+				sc.ex[p.doc] += w * p.w
+			}
+		}
+		for _, e := range sc.exTouched {
+			d, s := ix.exEntry[e], sc.ex[e]
+			touch(d)
+			if s > sc.best[d] {
+				sc.best[d], sc.second[d] = s, sc.best[d]
+			} else if s > sc.second[d] {
+				sc.second[d] = s
+			}
+		}
+	}
+	out := make([]scored, 0, len(sc.touched))
+	tn := ix.tn
+	for _, d := range sc.touched {
+		if !langOK(ix.lib.entries[d].Lang, lang) {
+			continue
+		}
+		bm := 0.0
+		if self > 0 {
+			bm = float64(sc.bm[d] / self)
+		}
+		s := tn.bm25*bm + tn.cent*float64(sc.cent[d]) + tn.knn*(float64(sc.best[d])+tn.knn2*float64(sc.second[d])) + tn.lin*float64(sc.lin[d])
+		s /= tn.bm25 + tn.cent + tn.knn*(1+tn.knn2) + tn.lin
+		out = append(out, scored{d, s})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return out[i].doc < out[j].doc
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+// Match ranks the entries for query in lang and returns at most k hits, best first. Hit.Score is the
+// calibrated confidence that the entry answers the query.
 func (ix *Index) Match(query, lang string, k int) []Hit {
 	if k <= 0 || len(ix.lib.entries) == 0 {
 		return nil
 	}
-	qt := ix.terms(query, lang)
-	if len(qt) == 0 {
+	r := ix.rank(query, lang, max(k, 2))
+	if len(r) == 0 {
 		return nil
 	}
-	accp := ix.scratch.Get().(*[]float32)
-	acc := *accp
-	defer func() {
-		clear(acc)
-		ix.scratch.Put(accp)
-	}()
-	var touched []int32
-	for _, t := range qt {
-		id, ok := ix.vocab[t.term]
-		if !ok {
-			continue
+	hits := make([]Hit, 0, min(k, len(r)))
+	for i := 0; i < len(r) && i < k; i++ {
+		next := 0.0
+		if i+1 < len(r) {
+			next = r[i+1].score
 		}
-		idf := ix.idf[id] * t.w
-		for _, p := range ix.post[id] {
-			norm := bm25K1 * (1 - bm25B + bm25B*ix.docLen[p.doc]/ix.avgLen)
-			if acc[p.doc] == 0 {
-				touched = append(touched, p.doc)
-			}
-			acc[p.doc] += idf * p.tf * (bm25K1 + 1) / (p.tf + norm)
-		}
-	}
-	hits := make([]Hit, 0, len(touched))
-	for _, d := range touched {
-		e := ix.lib.entries[d]
-		if acc[d] > 0 && langOK(e.Lang, lang) {
-			hits = append(hits, Hit{Entry: e, Score: float64(acc[d])})
-		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].Entry.ID < hits[j].Entry.ID
-	})
-	if len(hits) > k {
-		hits = hits[:k]
-	}
-	// Provisional confidence: squash the BM25 score relative to the query's own maximum.
-	var self float64
-	for _, t := range qt {
-		if id, ok := ix.vocab[t.term]; ok {
-			self += float64(ix.idf[id] * t.w)
-		}
-	}
-	for i := range hits {
-		c := 0.0
-		if self > 0 {
-			c = hits[i].Score / (self * (bm25K1 + 1) / 2)
-		}
-		hits[i].Score = math.Max(0, math.Min(1, c))
+		hits = append(hits, Hit{Entry: ix.lib.entries[r[i].doc], Score: ix.confidence(r[i].score, next)})
 	}
 	return hits
+}
+
+// confidence maps a raw score and the runner-up's raw score to [0,1] with the logistic calibration
+// fitted on the dev sets (correct top-1 versus wrong or out-of-scope).
+func (ix *Index) confidence(top, next float64) float64 {
+	z := ix.tn.calA*(top-ix.tn.calB) + ix.tn.calC*(top-next)
+	return 1 / (1 + math.Exp(-z))
 }
 
 // Decide turns hits into a decision with the configured thresholds.

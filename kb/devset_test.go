@@ -1,0 +1,180 @@
+package kb
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// The dev sets live outside the repository (../shared/faq-devset); these tests run only when
+// KB_DEVSET points at them: KB_DEVSET=/work/shared/faq-devset go test ./kb -run Devset -v
+
+type devQuery struct {
+	Text   string `json:"text"`
+	Expect string `json:"expect"`
+}
+
+type devRow struct {
+	top, next float64
+	right     bool // top-1 is the expected entry
+	oos       bool
+}
+
+func devDir(t testing.TB) string {
+	dir := os.Getenv("KB_DEVSET")
+	if dir == "" {
+		t.Skip("KB_DEVSET not set (path to the faq-devset folder)")
+	}
+	return dir
+}
+
+func loadDevQueries(t testing.TB, path string) []devQuery {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []devQuery
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var q devQuery
+		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+func runDevset(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow) {
+	lib, err := LoadFile(filepath.Join(dir, "faq.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := newIndex(lib, MatchOptions{}, tn)
+	qs := loadDevQueries(t, filepath.Join(dir, "queries.jsonl"))
+	var ins, right int
+	for _, q := range qs {
+		r := ix.rank(q.Text, "", 2)
+		row := devRow{oos: q.Expect == ""}
+		if len(r) > 0 {
+			row.top = r[0].score
+			row.right = lib.entries[r[0].doc].ID == q.Expect
+			if len(r) > 1 {
+				row.next = r[1].score
+			}
+		}
+		if !row.oos {
+			ins++
+			if row.right {
+				right++
+			}
+		}
+		rows = append(rows, row)
+	}
+	return float64(right) / float64(ins), rows
+}
+
+// oosAt finds the confidence threshold reaching an out-of-scope recall of at least 0.7 and returns
+// the in-scope accuracy there.
+func oosAt(ix *Index, rows []devRow, recall float64) (thr, insAcc float64) {
+	var oos []float64
+	for _, r := range rows {
+		if r.oos {
+			oos = append(oos, ix.confidence(r.top, r.next))
+		}
+	}
+	if len(oos) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(oos)
+	thr = oos[int(recall*float64(len(oos)))]
+	var ins, right int
+	for _, r := range rows {
+		if !r.oos {
+			ins++
+			if r.right && ix.confidence(r.top, r.next) >= thr {
+				right++
+			}
+		}
+	}
+	return thr, float64(right) / float64(ins)
+}
+
+var devSets = []string{"clinc150-full-val", "clinc150-10shot-val", "unionpay-dev-full", "unionpay-dev-few"}
+
+func TestDevsetAccuracy(t *testing.T) {
+	dir := devDir(t)
+	sets := devSets
+	if s := os.Getenv("KB_SETS"); s != "" {
+		sets = filepath.SplitList(s)
+	}
+	for _, s := range sets {
+		tn := tuningFromEnv()
+		acc, rows := runDevset(t, filepath.Join(dir, s), tn)
+		ix := &Index{tn: tn}
+		thr, ins := oosAt(ix, rows, 0.7)
+		t.Logf("%-22s in-scope top-1 %.4f  | oos recall 0.70 at conf %.3f: in-scope %.4f", s, acc, thr, ins)
+		fmt.Fprintf(os.Stderr, "%s %.4f %.4f\n", s, acc, ins)
+	}
+}
+
+// tuningFromEnv applies KB_TUNE="bm25=1 knn=0.5 …" to the default tuning (for sweeps).
+func tuningFromEnv() tuning {
+	tn := defaultTuning
+	s := os.Getenv("KB_TUNE")
+	if s == "" {
+		return tn
+	}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate}
+	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char}
+	for _, kv := range filepath.SplitList(s) {
+		var k string
+		var v float64
+		for i := range kv {
+			if kv[i] == '=' {
+				k = kv[:i]
+				fmt.Sscan(kv[i+1:], &v)
+			}
+		}
+		if p, ok := fields[k]; ok {
+			*p = v
+		} else if p, ok := f32[k]; ok {
+			*p = float32(v)
+		} else if k == "epochs" {
+			tn.epochs = int(v)
+		} else if k == "cmin" {
+			tn.fw.charMin = int(v)
+		} else if k == "cmax" {
+			tn.fw.charMax = int(v)
+		}
+	}
+	tn.useKNN, tn.useCentr = tn.knn > 0, tn.cent > 0
+	return tn
+}
+
+func TestDevsetFailures(t *testing.T) {
+	dir := devDir(t)
+	set := os.Getenv("KB_FAIL")
+	if set == "" {
+		t.Skip("KB_FAIL not set")
+	}
+	lib, err := LoadFile(filepath.Join(dir, set, "faq.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := newIndex(lib, MatchOptions{}, tuningFromEnv())
+	for i, q := range loadDevQueries(t, filepath.Join(dir, set, "queries.jsonl")) {
+		r := ix.rank(q.Text, "", 1)
+		if len(r) > 0 && lib.entries[r[0].doc].ID != q.Expect && i%3 == 0 {
+			e := lib.Entry(q.Expect, "")
+			got := lib.entries[r[0].doc]
+			fmt.Printf("Q %s\n  want %s %s %v\n  got  %s %s %v\n", q.Text, q.Expect, e.Question, e.Examples, got.ID, got.Question, got.Examples)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package kb
+
+import (
+	"math/rand/v2"
+)
+
+// linear is a sparse multiclass linear model over the TF-IDF example vectors, trained at load time
+// on the library's own examples: it starts from the entry centroids and runs a few epochs of
+// margin-based (passive-aggressive style) updates against the best-scoring wrong entry, with
+// averaged weights. Weights live in per-term postings so scoring is an inverted-index walk.
+//
+// Hand-written: the candidate libraries (golearn, goml) train dense models over all classes, which
+// at 10,000 entries would need gigabytes; this keeps weights only where a term meets an entry.
+type linear struct {
+	post [][]linW // term -> entries
+}
+
+type linW struct {
+	doc  int32
+	w, u float32 // current weight; accumulated step-weighted updates for averaging
+}
+
+type sparseVec struct {
+	ids []int32
+	ws  []float32
+}
+
+func (l *linear) add(term, doc int32, v, c float32) {
+	ps := l.post[term]
+	for i := range ps {
+		if ps[i].doc == doc {
+			ps[i].w += v
+			ps[i].u += c * v
+			return
+		}
+	}
+	l.post[term] = append(ps, linW{doc: doc, w: v, u: c * v})
+}
+
+// trainLinear trains on examples (vector, entry) for epochs passes.
+func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32, epochs int, margin, rate float32) *linear {
+	l := &linear{post: make([][]linW, nTerms)}
+	for t, ps := range cent {
+		for _, p := range ps {
+			l.post[t] = append(l.post[t], linW{doc: p.doc, w: p.w})
+		}
+	}
+	score := make([]float32, nDocs)
+	var touched []int32
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	c := float32(1)
+	for ep := 0; ep < epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			x, y := xs[i], ys[i]
+			for k, t := range x.ids {
+				for _, p := range l.post[t] {
+					if score[p.doc] == 0 {
+						touched = append(touched, p.doc)
+					}
+					score[p.doc] += x.ws[k] * p.w
+				}
+			}
+			best, bestS := int32(-1), float32(-1e9)
+			for _, d := range touched {
+				if d != y && score[d] > bestS {
+					best, bestS = d, score[d]
+				}
+			}
+			sy := score[y]
+			for _, d := range touched {
+				score[d] = 0
+			}
+			touched = touched[:0]
+			if best >= 0 && sy-bestS < margin {
+				for k, t := range x.ids {
+					v := rate * x.ws[k]
+					l.add(t, y, v, c)
+					l.add(t, best, -v, c)
+				}
+			}
+			c++
+		}
+	}
+	// averaged weights: w - u/c
+	for t := range l.post {
+		for i := range l.post[t] {
+			l.post[t][i].w -= l.post[t][i].u / c
+			l.post[t][i].u = 0
+		}
+	}
+	return l
+}
