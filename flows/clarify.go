@@ -237,6 +237,12 @@ func (m *Machine) stepAskOrder(s Session, ev event) (Session, []Effect) {
 		return m.nextAfter(s, StateAskOrder)
 	}
 	s.Asked++
+	if m.descOK(ev.text) { // more description, not an order number: keep it and ask again
+		s.Intake.Description = join(s.Intake.Description, ev.text)
+		if s.Asked < m.cfg.MaxOrderAttempts {
+			return s, append(say("clarify.appended"), m.askOrderSay()...)
+		}
+	}
 	if s.Asked >= m.cfg.MaxOrderAttempts {
 		next, effects := m.nextAfter(s, StateAskOrder)
 		return next, append(say("clarify.order_giveup"), effects...)

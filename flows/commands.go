@@ -5,13 +5,14 @@ import "github.com/kefu-dev/kefu/locales"
 // Commands work in every state: /start, /help, /status, /lang [zh|en], /link [CODE], /cancel, /human.
 // In a brand-new conversation the greeting comes first.
 
-func (m *Machine) command(s Session, name, args string) (Session, []Effect) {
+func (m *Machine) command(s Session, in Input, name, args string) (Session, []Effect) {
 	var lead []Effect
 	if s.State == StateNew {
+		first := event{in: Input{LangHint: in.LangHint}}
 		if name == "start" {
-			return m.stepNew(s, event{})
+			return m.stepNew(s, first)
 		}
-		s, lead = m.stepNew(s, event{})
+		s, lead = m.stepNew(s, first)
 	}
 	next, effects := m.run(s, name, args)
 	return next, append(lead, effects...)

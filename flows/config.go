@@ -53,8 +53,8 @@ type Config struct {
 // DefaultConfig is the configuration of the seeds: six categories, order numbers of 12–20 digits.
 func DefaultConfig() Config {
 	return Config{
-		Company: map[string]string{"zh-CN": "小客科技", "en": "Kefu Demo Co."},
-		BotName: map[string]string{"zh-CN": "小客", "en": "Kay"},
+		Company: map[string]string{"zh-CN": "云朵家电", "en": "Cloudy Home Appliances"},
+		BotName: map[string]string{"zh-CN": "小云", "en": "Cloudy"},
 		Categories: []Category{
 			{Key: "product", Words: []string{"产品", "咨询", "功能", "价格", "product", "price", "feature"}},
 			{Key: "order", NeedsOrder: true, Words: []string{"订单", "物流", "快递", "发货", "配送", "order", "delivery", "shipping", "package"}},
@@ -66,8 +66,8 @@ func DefaultConfig() Config {
 		OrderNoPattern: `\b\d{12,20}\b`,
 		OrderNoExample: "202611230001234",
 		UrgentWords: map[string][]string{
-			"zh-CN": {"紧急", "加急", "着急", "十万火急", "马上", "立刻", "安全", "危险", "起火", "着火", "冒烟", "漏电", "触电", "爆炸", "受伤", "无法使用", "不能用", "用不了", "瘫痪", "停机", "宕机", "崩溃"},
-			"en":    {"urgent", "emergency", "asap", "immediately", "safety", "dangerous", "danger", "fire", "smoke", "electric shock", "injured", "injury", "can't use", "cannot use", "unusable", "outage", "is down"},
+			"zh-CN": {"紧急", "加急", "十万火急", "安全", "危险", "起火", "着火", "冒烟", "漏电", "触电", "爆炸", "受伤", "无法使用", "不能用", "用不了", "瘫痪", "停机", "宕机", "崩溃"},
+			"en":    {"urgent", "emergency", "safety", "dangerous", "danger", "fire", "smoke", "electric shock", "injured", "injury", "can't use", "cannot use", "unusable", "outage", "is down"},
 		},
 		LowWords: map[string][]string{
 			"zh-CN": {"不急", "不着急", "不紧急", "有空", "随便问问"},

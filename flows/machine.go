@@ -202,10 +202,10 @@ func (m *Machine) dispatch(s Session, in Input) (Session, []Effect) {
 		return steps[s.State](m, s, ev)
 	}
 	if in.Command != "" {
-		return m.command(s, strings.ToLower(strings.TrimPrefix(strings.TrimSpace(in.Command), "/")), Normalize(in.Args))
+		return m.command(s, in, strings.ToLower(strings.TrimPrefix(strings.TrimSpace(in.Command), "/")), Normalize(in.Args))
 	}
 	if name, args, ok := ParseCommand(ev.text); ok {
-		return m.command(s, name, args)
+		return m.command(s, in, name, args)
 	}
 	if s.State == StateNew {
 		return m.stepNew(s, ev)

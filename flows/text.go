@@ -47,8 +47,39 @@ func normalizeOnce(s string) string {
 		}
 		return r
 	}, s)
-	s = norm.NFKC.String(s)
+	s = nfkc(s)
 	return strings.TrimFunc(s, unicode.IsSpace)
+}
+
+// nfkc applies NFKC except to full-width CJK punctuation and the ellipsis, which Chinese text uses as
+// its own punctuation ("，" "？" "：" "……"): NFKC would turn them into ASCII and mangle the customer's
+// words. Full-width letters, digits and the slash of "／ｓｔａｔｕｓ" still become ASCII.
+func nfkc(s string) string {
+	if !strings.ContainsFunc(s, keepPunct) {
+		return norm.NFKC.String(s)
+	}
+	var b strings.Builder
+	for s != "" {
+		i := strings.IndexFunc(s, keepPunct)
+		if i < 0 {
+			b.WriteString(norm.NFKC.String(s))
+			break
+		}
+		b.WriteString(norm.NFKC.String(s[:i]))
+		_, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+n])
+		s = s[i+n:]
+	}
+	return b.String()
+}
+
+// keepPunct: full-width punctuation Chinese text uses, except "／" (commands) and "＃" "＠".
+func keepPunct(r rune) bool {
+	switch r {
+	case '，', '！', '？', '：', '；', '（', '）', '～', '…', '＂', '＇':
+		return true
+	}
+	return false
 }
 
 // DetectLang picks the session language: text with Chinese characters is zh-CN; otherwise a known
