@@ -37,7 +37,7 @@ var scenarios = []scenario{
 	}},
 	{name: "clarify_order_ticket", inputs: map[string][]string{
 		"zh-CN": {"您好", "我的快递到哪了", "订单物流", "没动", "一直显示已发货但三天没有更新物流，很着急用", "12345", "订单号是 abc", "202611210001111", "对", "我再补充一下：收件电话换了", "/status", "GD20261123001", "<media>"},
-		"en": {"hi", "where is my parcel", "2", "stuck", "It shows shipped but tracking has not updated for three days and I need it urgently", "12345", "it is abc", "202611210001111", "yes", "One more thing: my phone number changed", "/status", "GD20261123001", "<media>"},
+		"en":    {"hi", "where is my parcel", "2", "stuck", "It shows shipped but tracking has not updated for three days and I need it urgently", "12345", "it is abc", "202611210001111", "yes", "One more thing: my phone number changed", "/status", "GD20261123001", "<media>"},
 	}},
 	{name: "complaint", inputs: map[string][]string{
 		"zh-CN": {"我要投诉你们的安装师傅，态度恶劣，还多收了 200 元安装费，希望退还", "[ok]"},

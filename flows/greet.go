@@ -34,7 +34,7 @@ func (m *Machine) stepNew(s Session, ev event) (Session, []Effect) {
 	if ev.text == "" || isGreeting(ev.text) || len(ev.text) > m.cfg.MaxInputBytes {
 		return s, effects
 	}
-	if none, _ := noWords(ev.text); none {
+	if none, _, _ := noWords(ev.text); none {
 		return s, effects
 	}
 	if m.isHuman(ev.text) {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/locales"
@@ -141,7 +143,11 @@ func (c *convo) do(line string) []Effect {
 	}
 	c.s = next
 	c.last = effects
-	fmt.Fprintf(&c.log, "> %s\n", line)
+	if !utf8.ValidString(line) || strings.ContainsFunc(line, unicode.IsControl) {
+		fmt.Fprintf(&c.log, "> %q\n", line)
+	} else {
+		fmt.Fprintf(&c.log, "> %s\n", line)
+	}
 	for _, e := range effects {
 		c.render(e)
 		if say, ok := e.(Say); ok && len(say.Choices) > 0 {

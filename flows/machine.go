@@ -222,8 +222,11 @@ func (m *Machine) dispatch(s Session, in Input) (Session, []Effect) {
 		}
 		return s, say("error.empty")
 	}
-	if none, emoji := noWords(ev.text); none && s.State != StateTicketOpen && s.State != StateComment {
-		if emoji {
+	if none, emoji, unreadable := noWords(ev.text); none && (unreadable || s.State != StateTicketOpen && s.State != StateComment) {
+		switch {
+		case unreadable:
+			return s, say("error.unreadable")
+		case emoji:
 			return s, say("error.emoji_only")
 		}
 		return s, say("error.empty")

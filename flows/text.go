@@ -158,17 +158,20 @@ func weight(s string) int {
 	return w
 }
 
-// noWords reports text without a single letter or digit; emoji reports whether it holds a symbol.
-func noWords(s string) (none, emoji bool) {
+// noWords reports text without a single letter or digit; emoji reports whether it holds a symbol,
+// unreadable whether it holds U+FFFD (what Normalize makes of binary or invalid UTF-8).
+func noWords(s string) (none, emoji, unreadable bool) {
 	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return false, false
-		}
-		if unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return false, false, false
+		case r == utf8.RuneError:
+			unreadable = true
+		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r):
 			emoji = true
 		}
 	}
-	return true, emoji
+	return true, emoji, unreadable
 }
 
 // wordList matches configured words against text: Chinese words as substrings, others as whole words
