@@ -1,0 +1,525 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// Limits on request fields. Text has no limit of its own below the body limit: the engine answers
+// over-long text with a localized message, so it must reach the engine.
+const (
+	sessionBytes   = 24 // 192 random bits, 32 base64url characters
+	maxSessionLen  = 128
+	maxClientIDLen = 64
+	maxActionLen   = 1024
+	maxLangLen     = 35
+)
+
+// apiError is an API failure: an HTTP status, a stable code for programs and a locale key for people.
+type apiError struct {
+	status int
+	code   string
+	key    string
+}
+
+func (e *apiError) Error() string { return "web: " + e.code }
+
+var (
+	errBadJSON        = &apiError{http.StatusBadRequest, "bad_json", "web.error.bad_json"}
+	errTooLarge       = &apiError{http.StatusRequestEntityTooLarge, "too_large", "web.error.too_large"}
+	errMediaType      = &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type", "web.error.bad_request"}
+	errMissingSession = &apiError{http.StatusBadRequest, "missing_session", "web.error.no_session"}
+	errUnknownSession = &apiError{http.StatusNotFound, "unknown_session", "web.error.unknown_session"}
+	errEmpty          = &apiError{http.StatusBadRequest, "empty_message", "web.error.empty"}
+	errTextAndAction  = &apiError{http.StatusBadRequest, "text_and_action", "web.error.bad_request"}
+	errBadAction      = &apiError{http.StatusBadRequest, "bad_action", "web.error.bad_request"}
+	errBadClientID    = &apiError{http.StatusBadRequest, "bad_client_id", "web.error.bad_request"}
+	errBadAfter       = &apiError{http.StatusBadRequest, "bad_after", "web.error.bad_request"}
+	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "web.error.method"}
+	errNotFound       = &apiError{http.StatusNotFound, "not_found", "web.error.not_found"}
+	errUnavailable    = &apiError{http.StatusServiceUnavailable, "unavailable", "web.error.unavailable"}
+	errInternal       = &apiError{http.StatusInternalServerError, "internal", "web.error"}
+)
+
+// messageRequest is the body of POST /api/webchat/messages.
+type messageRequest struct {
+	Session  string `json:"session"`
+	Text     string `json:"text,omitempty"`
+	Action   string `json:"action,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// sessionRequest is the optional body of POST /api/webchat/sessions.
+type sessionRequest struct {
+	Lang string `json:"lang,omitempty"`
+}
+
+// message is one bot message as the page sees it.
+type message struct {
+	ID      int64        `json:"id"`
+	Text    string       `json:"text"`
+	Buttons []bot.Button `json:"buttons"`
+}
+
+type errorBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// decodeJSON reads exactly one JSON value from r into v. An empty body is io.EOF.
+func decodeJSON(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return classifyDecodeErr(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return classifyDecodeErr(err)
+		}
+		return errBadJSON // trailing data after the object
+	}
+	return nil
+}
+
+func classifyDecodeErr(err error) error {
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	return errBadJSON
+}
+
+// decodeMessage decodes and checks a POST /api/webchat/messages body. Text is cleaned (valid UTF-8,
+// no control characters but newline and tab, trimmed); the engine normalizes further.
+func decodeMessage(r io.Reader) (messageRequest, error) {
+	var m messageRequest
+	if err := decodeJSON(r, &m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return m, errBadJSON
+		}
+		return m, err
+	}
+	m.Text = cleanText(m.Text)
+	m.Lang = cleanLang(m.Lang)
+	switch {
+	case m.Session == "":
+		return m, errMissingSession
+	case !validToken(m.Session, maxSessionLen):
+		return m, errUnknownSession
+	case m.Text != "" && m.Action != "":
+		return m, errTextAndAction
+	case m.Text == "" && m.Action == "":
+		return m, errEmpty
+	case len(m.Action) > maxActionLen || !utf8.ValidString(m.Action) || strings.ContainsFunc(m.Action, unicode.IsControl):
+		return m, errBadAction
+	case m.ClientID != "" && !validToken(m.ClientID, maxClientIDLen):
+		return m, errBadClientID
+	}
+	return m, nil
+}
+
+// event builds the engine's event for a checked request.
+func (m messageRequest) event(msgID, langHint string, at time.Time) bot.Event {
+	ev := bot.Event{
+		Channel:  bot.ChannelWeb,
+		MsgID:    msgID,
+		ChatID:   m.Session,
+		UserID:   m.Session,
+		Kind:     bot.KindText,
+		Text:     m.Text,
+		LangHint: langHint,
+		At:       at,
+	}
+	if m.Action != "" {
+		ev.Kind = bot.KindButton
+		ev.Text = ""
+		ev.Payload = m.Action
+	}
+	return ev
+}
+
+// cleanText makes text valid UTF-8, drops control characters other than newline and tab and trims
+// it. Commands ("/lang en") stay text: the engine parses them.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.ContainsFunc(s, isDroppedControl) {
+		s = strings.Map(func(r rune) rune {
+			if isDroppedControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strings.TrimSpace(s)
+}
+
+func isDroppedControl(r rune) bool {
+	return r != '\n' && r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029')
+}
+
+// validToken reports whether s is a non-empty base64url-like token of at most max bytes.
+func validToken(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanLang keeps a plausible BCP 47 tag ("en", "zh-CN") and drops anything else.
+func cleanLang(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > maxLangLen {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return ""
+		}
+	}
+	return strings.ReplaceAll(s, "_", "-")
+}
+
+// newID returns n random bytes from crypto/rand, base64url-encoded without padding.
+func newID(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never returns an error (crypto/rand, Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// handleSessions serves POST /api/webchat/sessions.
+func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		a.fail(w, r, "", errMethod)
+		return
+	}
+	if a.sink.Load() == nil {
+		a.fail(w, r, "", errUnavailable)
+		return
+	}
+	var req sessionRequest
+	if err := a.readBody(w, r, &req); err != nil && !errors.Is(err, io.EOF) {
+		a.fail(w, r, "", err)
+		return
+	}
+	lang := cleanLang(req.Lang)
+	if lang == "" {
+		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
+	}
+	id := newID(sessionBytes)
+	if err := a.store.CreateWebSession(r.Context(), id, lang); err != nil {
+		a.log.ErrorContext(r.Context(), "create web session", "err", err)
+		a.fail(w, r, lang, errInternal)
+		return
+	}
+	a.log.DebugContext(r.Context(), "web session created", "lang", lang)
+	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
+}
+
+// handleMessages serves GET and POST /api/webchat/messages.
+func (a *Adapter) handleMessages(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		a.postMessage(w, r)
+	case http.MethodGet, http.MethodHead:
+		a.listMessages(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		a.fail(w, r, "", errMethod)
+	}
+}
+
+func (a *Adapter) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
+	a.fail(w, r, "", errNotFound)
+}
+
+func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sinkp := a.sink.Load()
+	if sinkp == nil {
+		a.fail(w, r, "", errUnavailable)
+		return
+	}
+	if err := checkJSONContentType(r); err != nil {
+		a.fail(w, r, "", err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	req, err := decodeMessage(r.Body)
+	if err != nil {
+		a.fail(w, r, req.Lang, err)
+		return
+	}
+	if err := a.checkSession(ctx, req.Session); err != nil {
+		a.fail(w, r, req.Lang, err)
+		return
+	}
+	msgID := "web:" + newID(16)
+	if req.ClientID != "" {
+		// scoped to the session, so one session cannot block another's message ids
+		msgID = "web:" + req.Session + ":" + req.ClientID
+	}
+	langHint := req.Lang
+	if langHint == "" {
+		langHint = bestAcceptLanguage(r.Header.Get("Accept-Language"))
+	}
+	last, err := a.store.LastWebMessageID(ctx, req.Session)
+	if err != nil {
+		a.log.ErrorContext(ctx, "last web message id", "err", err)
+		a.fail(w, r, req.Lang, errInternal)
+		return
+	}
+	ev := req.event(msgID, langHint, time.Now())
+	if err := (*sinkp).Deliver(ctx, ev); err != nil {
+		if ctx.Err() != nil {
+			a.log.DebugContext(ctx, "client gone during deliver", "msg_id", msgID, "err", err)
+		} else {
+			a.log.ErrorContext(ctx, "deliver", "msg_id", msgID, "err", err)
+		}
+		a.fail(w, r, req.Lang, errInternal)
+		return
+	}
+	replies, err := a.store.WebMessagesAfter(ctx, req.Session, last, repliesLimit)
+	if err != nil {
+		// delivered: the page finds the replies with its next GET
+		a.log.ErrorContext(ctx, "web messages after deliver", "msg_id", msgID, "err", err)
+		replies = nil
+	}
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
+}
+
+func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if a.sink.Load() == nil {
+		a.fail(w, r, "", errUnavailable)
+		return
+	}
+	q := r.URL.Query()
+	lang := cleanLang(q.Get("lang"))
+	session := q.Get("session")
+	if session == "" {
+		a.fail(w, r, lang, errMissingSession)
+		return
+	}
+	var after int64
+	if s := q.Get("after"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			a.fail(w, r, lang, errBadAfter)
+			return
+		}
+		after = n
+	}
+	if err := a.checkSession(ctx, session); err != nil {
+		a.fail(w, r, lang, err)
+		return
+	}
+	msgs, err := a.store.WebMessagesAfter(ctx, session, after, pageLimit+1)
+	if err != nil {
+		a.log.ErrorContext(ctx, "web messages after", "err", err)
+		a.fail(w, r, lang, errInternal)
+		return
+	}
+	more := len(msgs) > pageLimit
+	if more {
+		msgs = msgs[:pageLimit]
+	}
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"messages": toMessages(msgs), "more": more})
+}
+
+// checkSession returns errUnknownSession for a malformed or unknown session id.
+func (a *Adapter) checkSession(ctx context.Context, id string) error {
+	if !validToken(id, maxSessionLen) {
+		return errUnknownSession
+	}
+	ok, err := a.store.WebSessionExists(ctx, id)
+	if err != nil {
+		a.log.ErrorContext(ctx, "web session exists", "err", err)
+		return errInternal
+	}
+	if !ok {
+		return errUnknownSession
+	}
+	return nil
+}
+
+// readBody decodes an optional JSON body (io.EOF when empty) within the body limit.
+func (a *Adapter) readBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := checkJSONContentType(r); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	return decodeJSON(r.Body, v)
+}
+
+// checkJSONContentType accepts application/json or no Content-Type at all.
+func checkJSONContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errMediaType
+	}
+	return nil
+}
+
+func toMessages(rs []bot.Reply) []message {
+	out := make([]message, 0, len(rs))
+	for _, r := range rs {
+		b := r.Buttons
+		if b == nil {
+			b = []bot.Button{}
+		}
+		out = append(out, message{ID: r.OutboxID, Text: r.Text, Buttons: b})
+	}
+	return out
+}
+
+// fail writes err as a JSON error in the request's language.
+func (a *Adapter) fail(w http.ResponseWriter, r *http.Request, lang string, err error) {
+	ae := (*apiError)(nil)
+	if !errors.As(err, &ae) {
+		a.log.ErrorContext(r.Context(), "unexpected api error", "err", err)
+		ae = errInternal
+	}
+	if ae.status >= 500 {
+		w.Header().Set("Retry-After", "2")
+	}
+	ui := a.uiLang(r, lang)
+	msg := a.text(ui, ae.key)
+	if msg == ae.key || msg == "" {
+		msg = a.text(ui, "web.error")
+	}
+	a.writeJSON(w, r, ae.status, errorBody{Error: ae.code, Message: msg})
+}
+
+func (a *Adapter) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		a.log.ErrorContext(r.Context(), "encode json", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"internal","message":""}` + "\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		if _, err := w.Write(buf.Bytes()); err != nil {
+			a.log.DebugContext(r.Context(), "write response", "err", err)
+		}
+	}
+}
+
+// bestAcceptLanguage returns the preferred tag of an Accept-Language header, or "".
+func bestAcceptLanguage(h string) string {
+	if tags := acceptLanguages(h); len(tags) > 0 {
+		return tags[0]
+	}
+	return ""
+}
+
+// uiLang picks one of the page's languages for r: explicit lang, then ?lang=, then Accept-Language.
+func (a *Adapter) uiLang(r *http.Request, lang string) string {
+	for _, l := range []string{lang, r.URL.Query().Get("lang")} {
+		if m := matchLang(l, a.langs); m != "" {
+			return m
+		}
+	}
+	for _, part := range acceptLanguages(r.Header.Get("Accept-Language")) {
+		if m := matchLang(part, a.langs); m != "" {
+			return m
+		}
+	}
+	return a.langs[0]
+}
+
+// acceptLanguages lists the header's tags with q > 0 in order of preference ("*" dropped).
+// Hand-written (a few lines) rather than pulling golang.org/x/text/language in for one header.
+func acceptLanguages(h string) []string {
+	type tq struct {
+		tag string
+		q   float64
+	}
+	var tags []tq
+	for _, part := range strings.Split(h, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag = cleanLang(tag)
+		if tag == "" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				continue
+			}
+			q = f
+		}
+		if q > 0 && q <= 1 {
+			tags = append(tags, tq{tag, q})
+		}
+	}
+	// stable insertion sort by q, descending; headers are short
+	for i := 1; i < len(tags); i++ {
+		for j := i; j > 0 && tags[j].q > tags[j-1].q; j-- {
+			tags[j], tags[j-1] = tags[j-1], tags[j]
+		}
+	}
+	out := make([]string, len(tags))
+	for i, t := range tags {
+		out[i] = t.tag
+	}
+	return out
+}
+
+// matchLang maps a tag to one of langs: exact (case-insensitive), then by primary subtag.
+func matchLang(tag string, langs []string) string {
+	tag = cleanLang(tag)
+	if tag == "" {
+		return ""
+	}
+	for _, l := range langs {
+		if strings.EqualFold(tag, l) {
+			return l
+		}
+	}
+	prim, _, _ := strings.Cut(tag, "-")
+	for _, l := range langs {
+		lp, _, _ := strings.Cut(l, "-")
+		if strings.EqualFold(prim, lp) {
+			return l
+		}
+	}
+	return ""
+}

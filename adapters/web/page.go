@@ -1,0 +1,223 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// pageKeys are the locale keys the page shows. The page gets them for every offered language so
+// its language switch works without a reload.
+var pageKeys = []string{
+	"web.title", "web.subtitle", "web.placeholder", "web.send", "web.new_chat", "web.connecting",
+	"web.error", "web.error.offline", "web.error.unknown_session", "web.lang", "web.lang_name", "web.you", "web.bot", "web.retry",
+}
+
+// fallback is used only for keys the catalog lacks (or when Options.T is nil), so that the page and
+// the API never show a raw key. The catalogs in locales/ are the source of truth.
+var fallback = map[string]map[string]string{
+	"zh-CN": {
+		"web.title":                 "在线客服",
+		"web.subtitle":              "我们通常会在几分钟内回复",
+		"web.placeholder":           "请输入您的问题…",
+		"web.send":                  "发送",
+		"web.new_chat":              "新对话",
+		"web.connecting":            "正在连接…",
+		"web.lang":                  "语言",
+		"web.lang_name":             "中文",
+		"web.retry":                 "重试",
+		"web.you":                   "我",
+		"web.bot":                   "客服",
+		"web.error":                 "出错了，请稍后再试。",
+		"web.error.offline":         "网络连接中断，正在重试…",
+		"web.error.bad_json":        "请求格式不正确。",
+		"web.error.bad_request":     "请求无效。",
+		"web.error.too_large":       "消息太长了，请分几次发送。",
+		"web.error.no_session":      "缺少会话编号。",
+		"web.error.unknown_session": "会话已失效，请开始新对话。",
+		"web.error.empty":           "请输入内容后再发送。",
+		"web.error.method":          "不支持该请求方法。",
+		"web.error.not_found":       "找不到该地址。",
+		"web.error.unavailable":     "服务暂时不可用，请稍后再试。",
+	},
+	"en": {
+		"web.title":                 "Customer service",
+		"web.subtitle":              "We usually reply within minutes",
+		"web.placeholder":           "Type your question…",
+		"web.send":                  "Send",
+		"web.new_chat":              "New chat",
+		"web.connecting":            "Connecting…",
+		"web.lang":                  "Language",
+		"web.lang_name":             "EN",
+		"web.retry":                 "Retry",
+		"web.you":                   "You",
+		"web.bot":                   "Support",
+		"web.error":                 "Something went wrong. Please try again.",
+		"web.error.offline":         "Connection lost, retrying…",
+		"web.error.bad_json":        "The request is malformed.",
+		"web.error.bad_request":     "The request is invalid.",
+		"web.error.too_large":       "The message is too long; please send it in parts.",
+		"web.error.no_session":      "The session id is missing.",
+		"web.error.unknown_session": "This chat has expired; please start a new one.",
+		"web.error.empty":           "Please type a message first.",
+		"web.error.method":          "This method is not allowed.",
+		"web.error.not_found":       "Not found.",
+		"web.error.unavailable":     "The service is unavailable; please try again shortly.",
+	},
+}
+
+// text renders key in lang through the catalog, falling back to the built-in table.
+func (a *Adapter) text(lang, key string) string {
+	if a.t != nil {
+		if s := a.t(lang, key, a.args); s != "" && s != key {
+			return s
+		}
+	}
+	fb, ok := fallback[lang]
+	if !ok {
+		fb = fallback["en"]
+		if strings.HasPrefix(strings.ToLower(lang), "zh") {
+			fb = fallback["zh-CN"]
+		}
+	}
+	if s, ok := fb[key]; ok {
+		return s
+	}
+	return key
+}
+
+// asset is one embedded static file, served with a strong ETag.
+type asset struct {
+	name  string
+	ctype string
+	data  []byte
+	etag  string
+	ver   string // short content hash for cache busting (?v=)
+}
+
+type page struct {
+	tmpl   *template.Template
+	assets map[string]*asset
+}
+
+func newPage() (*page, error) {
+	p := &page{assets: map[string]*asset{}}
+	err := fs.WalkDir(staticFS, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(name) == ".tmpl" {
+			return err
+		}
+		b, err := staticFS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			ct = http.DetectContentType(b)
+		}
+		base := path.Base(name)
+		p.assets[base] = &asset{name: base, ctype: ct, data: b,
+			etag: `"` + hex.EncodeToString(sum[:16]) + `"`, ver: hex.EncodeToString(sum[:6])}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read assets: %w", err)
+	}
+	p.tmpl, err = template.New("index.html.tmpl").Funcs(template.FuncMap{
+		"asset": func(name string) (string, error) {
+			a, ok := p.assets[name]
+			if !ok {
+				return "", fmt.Errorf("no asset %q", name)
+			}
+			return "static/" + a.name + "?v=" + a.ver, nil
+		},
+	}).ParseFS(staticFS, "static/index.html.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse page: %w", err)
+	}
+	return p, nil
+}
+
+// pageData is what index.html.tmpl renders.
+type pageData struct {
+	Lang   string
+	S      map[string]string // strings in Lang, rendered server-side
+	Langs  []langOption
+	Config pageConfig // read by app.js from a JSON data block (no inline script)
+}
+
+type langOption struct{ Code, Name string }
+
+type pageConfig struct {
+	Lang    string                       `json:"lang"`
+	Langs   []string                     `json:"langs"`
+	PollMS  int64                        `json:"poll_ms"`
+	MaxText int64                        `json:"max_text"`
+	I18N    map[string]map[string]string `json:"i18n"` // every offered language, for the switch
+}
+
+func (a *Adapter) handlePage(w http.ResponseWriter, r *http.Request) {
+	lang := a.uiLang(r, "")
+	c := pageConfig{
+		Lang:    lang,
+		Langs:   a.langs,
+		PollMS:  a.poll.Milliseconds(),
+		MaxText: a.maxBody / 2, // leaves room for JSON escaping
+		I18N:    make(map[string]map[string]string, len(a.langs)),
+	}
+	d := pageData{Lang: lang, Config: c}
+	for _, l := range a.langs {
+		m := make(map[string]string, len(pageKeys))
+		for _, k := range pageKeys {
+			m[k] = a.text(l, k)
+		}
+		c.I18N[l] = m
+		d.Langs = append(d.Langs, langOption{Code: l, Name: m["web.lang_name"]})
+	}
+	d.S = c.I18N[lang]
+	var buf bytes.Buffer
+	if err := a.page.tmpl.Execute(&buf, d); err != nil {
+		a.log.ErrorContext(r.Context(), "render page", "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Language", lang)
+	h.Set("Vary", "Accept-Language")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func (a *Adapter) handleAsset(w http.ResponseWriter, r *http.Request) {
+	as, ok := a.page.assets[r.PathValue("file")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", as.ctype)
+	h.Set("ETag", as.etag)
+	if r.URL.Query().Get("v") == as.ver {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	http.ServeContent(w, r, as.name, time.Time{}, bytes.NewReader(as.data))
+}
