@@ -24,8 +24,12 @@ const (
 	inputAction  = "kefu_text"
 )
 
-func mrkdwn(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
-func plain(s string) *slack.TextBlockObject  { return slack.NewTextBlockObject(slack.PlainTextType, s, true, false) }
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
 
 // slackDate renders t in each reader's own time zone (Slack date formatting), with a UTC fallback.
 func slackDate(t time.Time) string {
@@ -42,9 +46,11 @@ func mention(actor string) string {
 	return escape(actor)
 }
 
-func (a *App) statusLabel(s bot.Status) string  { return a.trOr("slack.status."+string(s), string(s)) }
-func (a *App) categoryLabel(c string) string    { return a.trOr("slack.category."+c, c) }
-func (a *App) channelLabel(c bot.Channel) string { return a.trOr("slack.channel."+string(c), string(c)) }
+func (a *App) statusLabel(s bot.Status) string { return a.trOr("slack.status."+string(s), string(s)) }
+func (a *App) categoryLabel(c string) string   { return a.trOr("slack.category."+c, c) }
+func (a *App) channelLabel(c bot.Channel) string {
+	return a.trOr("slack.channel."+string(c), string(c))
+}
 
 // cardText is the notification text of a card (what Slack shows in notifications and old clients).
 func (a *App) cardText(t bot.Ticket) string {

@@ -34,7 +34,7 @@ func (e *ParseError) Unwrap() error { return ErrSyntax }
 var (
 	ticketRe = regexp.MustCompile(`^GD[0-9]{3,24}$`)
 	// <@U123> or <@U123|name> (slash commands with escaping on), or a bare user id.
-	userRe = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,20}))$`)
+	userRe  = regexp.MustCompile(`^(?:<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>|([UW][A-Z0-9]{2,20}))$`)
 	faqIDRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
 

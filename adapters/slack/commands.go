@@ -33,7 +33,9 @@ func (a *App) serveCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
 
 func (a *App) answerCommand(ctx context.Context, sc slack.SlashCommand) (*slack.WebhookMessage, bool) {
 	return a.within(ctx,
-		func(ctx context.Context) *slack.WebhookMessage { return a.runCommand(ctx, sc.UserID, sc.UserName, sc.Text) },
+		func(ctx context.Context) *slack.WebhookMessage {
+			return a.runCommand(ctx, sc.UserID, sc.UserName, sc.Text)
+		},
 		func(ctx context.Context, m *slack.WebhookMessage) { a.respond(ctx, sc.ResponseURL, m) })
 }
 

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/slack-go/slack/slackevents"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // serveEvent answers url_verification and acknowledges Events API callbacks at once; the work runs in
@@ -105,17 +103,10 @@ func (a *App) threadMessage(ctx context.Context, m slackevents.MessageEvent) {
 	a.kickFeed()
 }
 
-func cardKey(no string) string             { return "slack:card:" + no }
-func supCardKey(no string) string          { return "slack:supcard:" + no }
-func threadKey(channel, ts string) string  { return "slack:thread:" + channel + ":" + ts }
+func cardKey(no string) string            { return "slack:card:" + no }
+func supCardKey(no string) string         { return "slack:supcard:" + no }
+func threadKey(channel, ts string) string { return "slack:thread:" + channel + ":" + ts }
 func relayedKey(no, actor, text string) string {
 	h := sha256.Sum256([]byte(actor + "\x00" + text))
 	return "slack:relayed:" + no + ":" + hex.EncodeToString(h[:12])
 }
-
-// ticketOf is used by tests and the feed: the ticket a thread belongs to.
-func (a *App) ticketOf(ctx context.Context, channel, ts string) (string, bool, error) {
-	return a.store.GetKV(ctx, threadKey(channel, ts))
-}
-
-var _ = bot.ChannelSlack

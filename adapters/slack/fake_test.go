@@ -178,3 +178,5 @@ func messageEventBody(eventID, user, channel, ts, threadTS, text string, bot boo
 		"event_id": eventID, "event_time": 1763888400, "event": ev})
 	return string(b)
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

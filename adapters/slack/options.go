@@ -34,7 +34,7 @@ type FAQEntry struct {
 // command answers "not available".
 type FAQ interface {
 	Search(ctx context.Context, query, lang string, limit int) ([]FAQEntry, error)
-	Add(ctx context.Context, a bot.Actor, e FAQEntry) (FAQEntry, error)            // e.ID empty: the library assigns one
+	Add(ctx context.Context, a bot.Actor, e FAQEntry) (FAQEntry, error)         // e.ID empty: the library assigns one
 	Edit(ctx context.Context, a bot.Actor, id, answer string) (FAQEntry, error) // bot.ErrNotFound for an unknown id
 }
 
