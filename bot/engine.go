@@ -1,0 +1,652 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/locales"
+)
+
+// Stepper is the conversation state machine (*flows.Machine).
+type Stepper interface {
+	Step(s flows.Session, in flows.Input) (flows.Session, []flows.Effect, error)
+}
+
+// Translator renders locale keys (*locales.Catalog).
+type Translator interface {
+	T(lang, key string, args map[string]any) string
+}
+
+// AgentConfig is a configured agent or supervisor. Only configured agents may act on tickets.
+type AgentConfig struct {
+	ID         string // "cli:alice", "slack:U123"
+	Name       string
+	Supervisor bool
+}
+
+// SLAPolicy gives the first-response and resolution targets per priority.
+type SLAPolicy struct {
+	FirstResponse map[Priority]time.Duration
+	Resolution    map[Priority]time.Duration
+}
+
+// DefaultSLAPolicy is the seeds' policy: first response P0 30m, P1 2h, P2 24h. The seeds set no
+// resolution targets; kefu's defaults are P0 4h, P1 24h, P2 72h.
+func DefaultSLAPolicy() SLAPolicy {
+	return SLAPolicy{
+		FirstResponse: map[Priority]time.Duration{P0: 30 * time.Minute, P1: 2 * time.Hour, P2: 24 * time.Hour},
+		Resolution:    map[Priority]time.Duration{P0: 4 * time.Hour, P1: 24 * time.Hour, P2: 72 * time.Hour},
+	}
+}
+
+// Due returns the first-response and resolution due times of a ticket of priority p opened at from.
+// Missing entries fall back to the default policy.
+func (p SLAPolicy) Due(pr Priority, from time.Time) (firstResponse, resolution time.Time) {
+	def := DefaultSLAPolicy()
+	fr, ok := p.FirstResponse[pr]
+	if !ok || fr <= 0 {
+		fr = def.FirstResponse[pr]
+		if fr == 0 {
+			fr = def.FirstResponse[P2]
+		}
+	}
+	rs, ok := p.Resolution[pr]
+	if !ok || rs <= 0 {
+		rs = def.Resolution[pr]
+		if rs == 0 {
+			rs = def.Resolution[P2]
+		}
+	}
+	return from.Add(fr), from.Add(rs)
+}
+
+// Options configure an Engine. Store is required; the rest has defaults.
+type Options struct {
+	Store   Store
+	Flows   Stepper    // default: flows.New(flows.Options{KB: KB})
+	KB      kb.Matcher // looks up FAQ answers (AnswerFAQ); nil answers "faq.no_answer"
+	Catalog Translator // default: locales.Default()
+	Policy  SLAPolicy  // zero value: DefaultSLAPolicy
+	// Location is the time zone of ticket numbers and of times told to customers (default Asia/Shanghai).
+	Location *time.Location
+	// Agents may act on tickets. When empty, any CLI actor ("cli:…") may (zero-setup).
+	Agents []AgentConfig
+	// Vars are passed to every locale template (company, bot …); effect args override them.
+	Vars   map[string]any
+	Logger *slog.Logger
+	Now    func() time.Time
+	// OnEnqueue is called after a commit that wrote outbox rows (wire Dispatcher.Kick here).
+	OnEnqueue func()
+	// LinkCodeTTL is how long a /link code stays valid (default 10 minutes).
+	LinkCodeTTL time.Duration
+}
+
+// Engine runs customer conversations (Deliver) and agent actions (Desk) against a Store.
+type Engine struct {
+	store   Store
+	flows   Stepper
+	kb      kb.Matcher
+	cat     Translator
+	policy  SLAPolicy
+	loc     *time.Location
+	agents  map[string]AgentConfig
+	vars    map[string]any
+	log     *slog.Logger
+	now     func() time.Time
+	notify  func()
+	linkTTL time.Duration
+}
+
+var (
+	_ Sink = (*Engine)(nil)
+	_ Desk = (*Engine)(nil)
+)
+
+// New builds an Engine.
+func New(o Options) (*Engine, error) {
+	if o.Store == nil {
+		return nil, errors.New("bot: new engine: Store is required")
+	}
+	e := &Engine{store: o.Store, flows: o.Flows, kb: o.KB, cat: o.Catalog, policy: o.Policy, loc: o.Location,
+		vars: o.Vars, log: o.Logger, now: o.Now, notify: o.OnEnqueue, linkTTL: o.LinkCodeTTL}
+	if e.flows == nil {
+		m, err := flows.New(flows.Options{KB: o.KB})
+		if err != nil {
+			return nil, fmt.Errorf("bot: new engine: %w", err)
+		}
+		e.flows = m
+	}
+	if e.cat == nil {
+		e.cat = locales.Default()
+	}
+	if e.policy.FirstResponse == nil && e.policy.Resolution == nil {
+		e.policy = DefaultSLAPolicy()
+	}
+	if e.loc == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		e.loc = loc
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.log = e.log.With("component", "engine")
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.notify == nil {
+		e.notify = func() {}
+	}
+	if e.linkTTL <= 0 {
+		e.linkTTL = 10 * time.Minute
+	}
+	e.agents = make(map[string]AgentConfig, len(o.Agents))
+	for _, a := range o.Agents {
+		if a.ID == "" {
+			return nil, errors.New("bot: new engine: agent with empty id")
+		}
+		e.agents[a.ID] = a
+	}
+	return e, nil
+}
+
+// turn is the context of applying one step's effects.
+type turn struct {
+	tx    Tx
+	conv  Conversation
+	sess  *flows.Session // the session being saved (effects may set TicketNo)
+	ev    *Event         // the customer's event, nil for desk-triggered steps
+	at    time.Time
+	extra map[string]any // args for every Say of this turn (e.g. the resolution summary)
+	sent  int            // outbox rows written
+}
+
+// Deliver implements Sink: it stores ev once and runs one conversation step in one transaction
+// (inbound message, session, tickets, audit events and outbox rows commit together). A duplicate
+// (Channel, MsgID) is acknowledged without effect. When the step fails, the inbound message is still
+// stored and the customer gets a localized apology, so nothing is lost.
+func (e *Engine) Deliver(ctx context.Context, ev Event) error {
+	if ev.At.IsZero() {
+		ev.At = e.now()
+	}
+	ev.Text = flows.Normalize(ev.Text)
+	var sent int
+	err := e.store.Tx(ctx, func(tx Tx) error {
+		sent = 0
+		conv, err := tx.SaveInbound(ctx, ev)
+		if err != nil {
+			return err
+		}
+		s, err := tx.Session(ctx, conv.ID)
+		if errors.Is(err, ErrNotFound) {
+			lang := conv.Lang
+			if lang == "" {
+				lang = flows.DetectLang(ev.Text, ev.LangHint)
+			}
+			s = flows.NewSession(lang)
+		} else if err != nil {
+			return fmt.Errorf("bot: load session %d: %w", conv.ID, err)
+		}
+		next, effects, err := e.flows.Step(s, e.input(ev))
+		if err != nil {
+			return fmt.Errorf("bot: step in state %q: %w", s.State, err)
+		}
+		t := &turn{tx: tx, conv: conv, sess: &next, ev: &ev, at: ev.At}
+		if err := e.apply(ctx, t, effects); err != nil {
+			return err
+		}
+		sent = t.sent
+		return tx.SaveSession(ctx, conv.ID, next, ev.At)
+	})
+	if errors.Is(err, ErrDuplicate) {
+		e.log.DebugContext(ctx, "duplicate event", "channel", ev.Channel, "msg_id", ev.MsgID)
+		return nil
+	}
+	if err == nil {
+		if sent > 0 {
+			e.notify()
+		}
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("bot: deliver: %w", err)
+	}
+	e.log.ErrorContext(ctx, "deliver failed; storing the message and apologizing", "channel", ev.Channel,
+		"chat_id", ev.ChatID, "msg_id", ev.MsgID, "err", err)
+	ferr := e.store.Tx(ctx, func(tx Tx) error {
+		conv, err := tx.SaveInbound(ctx, ev)
+		if err != nil {
+			return err
+		}
+		lang := conv.Lang
+		if s, err := tx.Session(ctx, conv.ID); err == nil && s.Lang != "" {
+			lang = s.Lang
+		}
+		if lang == "" {
+			lang = flows.DetectLang(ev.Text, ev.LangHint)
+		}
+		_, err = tx.Enqueue(ctx, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID,
+			Text: e.t(lang, "error.internal", nil)}, ev.At)
+		return err
+	})
+	if errors.Is(ferr, ErrDuplicate) {
+		return nil
+	}
+	if ferr != nil {
+		// Nothing was stored: let the adapter leave the message unacknowledged so the platform retries.
+		return fmt.Errorf("bot: deliver: %w", errors.Join(err, ferr))
+	}
+	e.notify()
+	return nil
+}
+
+// input turns an event into a flows.Input.
+func (e *Engine) input(ev Event) flows.Input {
+	in := flows.Input{LangHint: ev.LangHint, At: ev.At, Media: len(ev.Attachments) > 0}
+	switch ev.Kind {
+	case KindButton:
+		in.Button = ev.Payload
+	case KindCommand:
+		name := strings.ToLower(strings.TrimPrefix(ev.Payload, "/"))
+		if name == "" {
+			if n, args, ok := flows.ParseCommand(ev.Text); ok {
+				in.Command, in.Args = n, args
+				break
+			}
+			in.Text = ev.Text
+			break
+		}
+		in.Command, in.Args = name, ev.Text
+	default:
+		if n, args, ok := flows.ParseCommand(ev.Text); ok {
+			in.Command, in.Args = n, args
+		} else {
+			in.Text = ev.Text
+		}
+	}
+	return in
+}
+
+// t renders key in lang with the engine's vars under args.
+func (e *Engine) t(lang, key string, args map[string]any) string {
+	if len(e.vars) == 0 {
+		return e.cat.T(lang, key, args)
+	}
+	all := make(map[string]any, len(e.vars)+len(args))
+	for k, v := range e.vars {
+		all[k] = v
+	}
+	for k, v := range args {
+		all[k] = v
+	}
+	return e.cat.T(lang, key, all)
+}
+
+// FormatTime renders t for a customer in the configured time zone.
+func (e *Engine) FormatTime(t time.Time, lang string) string {
+	lt := t.In(e.loc)
+	if strings.HasPrefix(lang, "en") {
+		return lt.Format("2006-01-02 15:04 MST")
+	}
+	return lt.Format("2006-01-02 15:04")
+}
+
+// Location is the configured time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+func (e *Engine) say(ctx context.Context, t *turn, key string, args map[string]any, choices []flows.Choice) error {
+	lang := t.sess.Lang
+	if len(t.extra) > 0 {
+		merged := make(map[string]any, len(t.extra)+len(args))
+		for k, v := range t.extra {
+			merged[k] = v
+		}
+		for k, v := range args {
+			merged[k] = v
+		}
+		args = merged
+	}
+	r := Reply{ConversationID: t.conv.ID, Channel: t.conv.Channel, ChatID: t.conv.ChatID, Text: e.t(lang, key, args)}
+	for _, c := range choices {
+		label := c.Label
+		if c.Key != "" {
+			label = e.t(lang, c.Key, c.Args)
+		}
+		r.Buttons = append(r.Buttons, Button{Label: label, Payload: c.Payload})
+	}
+	return e.enqueue(ctx, t, r)
+}
+
+func (e *Engine) enqueue(ctx context.Context, t *turn, r Reply) error {
+	if _, err := t.tx.Enqueue(ctx, r, t.at); err != nil {
+		return err
+	}
+	t.sent++
+	return nil
+}
+
+// apply carries out a step's effects in order, inside the turn's transaction.
+func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) error {
+	for _, ef := range effects {
+		if err := e.applyOne(ctx, t, ef); err != nil {
+			return fmt.Errorf("bot: apply %T: %w", ef, err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
+	lang := t.sess.Lang
+	switch x := ef.(type) {
+	case flows.Say:
+		return e.say(ctx, t, x.Key, x.Args, x.Choices)
+	case flows.AnswerFAQ:
+		var entry *kb.Entry
+		if e.kb != nil {
+			entry = e.kb.Entry(x.EntryID, lang)
+		}
+		if entry == nil {
+			e.log.WarnContext(ctx, "faq entry not found", "entry_id", x.EntryID, "lang", lang)
+			return e.say(ctx, t, "faq.no_answer", nil, nil)
+		}
+		query := ""
+		if t.ev != nil {
+			query = t.ev.Text
+		}
+		if err := t.tx.Cite(ctx, Citation{EntryID: entry.ID, ConversationID: t.conv.ID, Lang: lang, Query: query, At: t.at}); err != nil {
+			return err
+		}
+		return e.enqueue(ctx, t, Reply{ConversationID: t.conv.ID, Channel: t.conv.Channel, ChatID: t.conv.ChatID, Text: entry.Answer})
+	case flows.FAQFeedback:
+		return t.tx.FAQFeedback(ctx, t.conv.ID, x.EntryID, x.Helped)
+	case flows.Unanswered:
+		return t.tx.SaveUnanswered(ctx, t.conv.ID, lang, x.Text, t.at)
+	case flows.OpenTicket:
+		return e.openTicket(ctx, t, x.Intake)
+	case flows.AddToTicket:
+		return e.addToTicket(ctx, t, x)
+	case flows.ListTickets:
+		return e.listTickets(ctx, t)
+	case flows.ShowTicket:
+		return e.showTicket(ctx, t, x.No)
+	case flows.Reopen:
+		return e.customerTicket(ctx, t, x.No, func(tk *Ticket) (EventKind, string, error) {
+			if tk.Status != StatusResolved && tk.Status != StatusClosed {
+				return "", "", nil // still open: nothing to reopen
+			}
+			tk.Status, tk.ResolvedAt, tk.ClosedAt = StatusOpen, nil, nil
+			tk.Reopens++
+			return EvReopened, x.Reason, nil
+		})
+	case flows.ConfirmSolved:
+		return e.customerTicket(ctx, t, x.No, func(tk *Ticket) (EventKind, string, error) {
+			if tk.Status == StatusClosed {
+				return "", "", nil
+			}
+			at := t.at.UTC()
+			tk.Status, tk.ClosedAt = StatusClosed, &at
+			if tk.ResolvedAt == nil {
+				tk.ResolvedAt = &at
+			}
+			return EvClosed, "confirmed solved by customer", nil
+		})
+	case flows.Rate:
+		if x.Score < 1 || x.Score > 5 {
+			return fmt.Errorf("%w: score %d", ErrBadInput, x.Score)
+		}
+		return e.customerTicket(ctx, t, x.No, func(tk *Ticket) (EventKind, string, error) {
+			tk.Rating = x.Score
+			if err := t.tx.SaveSurvey(ctx, tk.ID, tk.CustomerID, x.Score, "", t.at); err != nil {
+				return "", "", err
+			}
+			return EvRated, fmt.Sprintf("%d", x.Score), nil
+		})
+	case flows.Comment:
+		return e.customerTicket(ctx, t, x.No, func(tk *Ticket) (EventKind, string, error) {
+			tk.RatingComment = truncateRunes(x.Text, 2000)
+			if err := t.tx.SaveSurvey(ctx, tk.ID, tk.CustomerID, tk.Rating, tk.RatingComment, t.at); err != nil {
+				return "", "", err
+			}
+			return EvRated, fmt.Sprintf("%d %s", tk.Rating, tk.RatingComment), nil
+		})
+	case flows.SetLang:
+		return t.tx.SetCustomerLang(ctx, t.conv.CustomerID, x.Lang)
+	case flows.IssueLinkCode:
+		code, err := linkCode()
+		if err != nil {
+			return err
+		}
+		if err := t.tx.SaveLinkCode(ctx, code, t.conv.CustomerID, t.at.Add(e.linkTTL)); err != nil {
+			return err
+		}
+		return e.say(ctx, t, "link.code", map[string]any{"code": code, "minutes": int(e.linkTTL / time.Minute)}, nil)
+	case flows.UseLinkCode:
+		target, err := t.tx.UseLinkCode(ctx, strings.TrimSpace(x.Code), t.conv.CustomerID, t.at)
+		if errors.Is(err, ErrNotFound) {
+			return e.say(ctx, t, "link.bad_code", nil, nil)
+		}
+		if err != nil {
+			return err
+		}
+		t.conv.CustomerID = target
+		return e.say(ctx, t, "link.done", nil, nil)
+	default:
+		e.log.WarnContext(ctx, "unknown effect ignored", "effect", fmt.Sprintf("%T", ef))
+		return nil
+	}
+}
+
+func linkCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		return "", fmt.Errorf("link code: %w", err)
+	}
+	return fmt.Sprintf("%08d", n.Int64()), nil
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+// priorityOf maps an intake to a ticket priority: the flow's choice, else from urgency; complaints are
+// at least P1.
+func priorityOf(in flows.Intake) Priority {
+	p := Priority(strings.ToUpper(in.Priority))
+	switch p {
+	case P0, P1, P2:
+	default:
+		switch in.Urgency {
+		case "urgent":
+			p = P0
+		case "normal":
+			p = P1
+		default:
+			p = P2
+		}
+	}
+	if in.Complaint && p == P2 {
+		p = P1
+	}
+	return p
+}
+
+func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error {
+	pr := priorityOf(in)
+	first, res := e.policy.Due(pr, t.at)
+	summary := in.Description
+	if summary == "" {
+		summary = in.FirstText
+	}
+	tk := Ticket{
+		ConversationID:   t.conv.ID,
+		CustomerID:       t.conv.CustomerID,
+		Channel:          t.conv.Channel,
+		CustomerName:     t.conv.UserName,
+		Lang:             t.sess.Lang,
+		Category:         in.Category,
+		Priority:         pr,
+		Status:           StatusOpen,
+		Summary:          truncateRunes(summary, 200),
+		Description:      in.Description,
+		OrderNo:          in.OrderNo,
+		Urgency:          in.Urgency,
+		Complaint:        in.Complaint,
+		Escalated:        in.Complaint,
+		CreatedAt:        t.at,
+		FirstResponseDue: first,
+		ResolutionDue:    res,
+	}
+	if t.ev != nil {
+		tk.Attachments = t.ev.Attachments
+	}
+	tk, err := t.tx.CreateTicket(ctx, tk, t.at.In(e.loc).Format("20060102"))
+	if err != nil {
+		return err
+	}
+	text := in.Description
+	if text == "" {
+		text = in.FirstText
+	}
+	if _, err := t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer",
+		Kind: EvCreated, Text: text, Channel: t.conv.Channel, Attachments: tk.Attachments}); err != nil {
+		return err
+	}
+	if in.Complaint {
+		if _, err := t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "bot",
+			Kind: EvEscalated, Text: "complaint", Channel: t.conv.Channel}); err != nil {
+			return err
+		}
+	}
+	t.sess.TicketNo = tk.No
+	e.log.InfoContext(ctx, "ticket opened", "ticket_no", tk.No, "priority", tk.Priority, "conversation_id", t.conv.ID)
+	return e.say(ctx, t, "ticket.opened", map[string]any{
+		"no":          tk.No,
+		"priority":    "priority." + string(tk.Priority),
+		"due":         e.FormatTime(first, t.sess.Lang),
+		"resolve_due": e.FormatTime(res, t.sess.Lang),
+	}, nil)
+}
+
+func (e *Engine) addToTicket(ctx context.Context, t *turn, x flows.AddToTicket) error {
+	no := t.sess.TicketNo
+	if no == "" {
+		e.log.WarnContext(ctx, "add to ticket without a ticket", "conversation_id", t.conv.ID)
+		return nil
+	}
+	tk, err := t.tx.LockTicket(ctx, no)
+	if err != nil {
+		return err
+	}
+	if tk.CustomerID != t.conv.CustomerID {
+		e.log.WarnContext(ctx, "session ticket belongs to another customer", "ticket_no", no, "conversation_id", t.conv.ID)
+		return nil
+	}
+	ev := TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer", Kind: EvCustomerMessage,
+		Text: x.Text, Channel: t.conv.Channel}
+	if t.ev != nil {
+		ev.Attachments = t.ev.Attachments
+		if ev.Text == "" {
+			ev.Text = t.ev.Text
+		}
+	}
+	_, err = t.tx.AddEvent(ctx, ev)
+	return err
+}
+
+// statusKey and friends turn ticket fields into locale keys ({{t .status}} renders them).
+func statusKey(s Status) string     { return "status." + string(s) }
+func priorityKey(p Priority) string { return "priority." + string(p) }
+func categoryKey(c string) string {
+	if c == "" {
+		return "category.none"
+	}
+	if strings.Contains(c, ".") {
+		return c
+	}
+	return "category." + c
+}
+
+func (e *Engine) listTickets(ctx context.Context, t *turn) error {
+	tks, err := t.tx.ListTickets(ctx, TicketFilter{CustomerID: t.conv.CustomerID, Limit: 10,
+		Statuses: []Status{StatusOpen, StatusInProgress, StatusPending, StatusResolved, StatusClosed}})
+	if err != nil {
+		return err
+	}
+	if len(tks) == 0 {
+		return e.say(ctx, t, "ticket.list.empty", nil, nil)
+	}
+	lang := t.sess.Lang
+	lines := []string{e.t(lang, "ticket.list.header", nil)}
+	for _, tk := range tks {
+		lines = append(lines, e.t(lang, "ticket.list.line", map[string]any{
+			"no": tk.No, "status": statusKey(tk.Status), "category": categoryKey(tk.Category), "priority": priorityKey(tk.Priority),
+		}))
+	}
+	return e.enqueue(ctx, t, Reply{ConversationID: t.conv.ID, Channel: t.conv.Channel, ChatID: t.conv.ChatID, Text: strings.Join(lines, "\n")})
+}
+
+// NormalizeTicketNo upper-cases and trims a ticket number typed by a person.
+func NormalizeTicketNo(no string) string { return strings.ToUpper(strings.TrimSpace(no)) }
+
+func (e *Engine) showTicket(ctx context.Context, t *turn, no string) error {
+	no = NormalizeTicketNo(no)
+	tk, err := t.tx.TicketByNo(ctx, no)
+	if errors.Is(err, ErrUnknownTkt) || err == nil && tk.CustomerID != t.conv.CustomerID {
+		// The same answer for "no such ticket" and "not yours": existence is not revealed.
+		return e.say(ctx, t, "ticket.not_yours", map[string]any{"no": no}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	args := map[string]any{"no": tk.No, "status": statusKey(tk.Status), "category": categoryKey(tk.Category),
+		"priority": priorityKey(tk.Priority), "description": tk.Description}
+	if tk.Open() && tk.FirstResponseAt == nil {
+		args["due"] = e.FormatTime(tk.FirstResponseDue, t.sess.Lang)
+	}
+	return e.say(ctx, t, "ticket.show", args, nil)
+}
+
+// customerTicket changes a ticket on the customer's behalf, only if it is theirs. change returns the
+// audit event to write (an empty kind means nothing changed).
+func (e *Engine) customerTicket(ctx context.Context, t *turn, no string, change func(*Ticket) (EventKind, string, error)) error {
+	if no == "" {
+		no = t.sess.TicketNo
+	}
+	no = NormalizeTicketNo(no)
+	if no == "" {
+		e.log.WarnContext(ctx, "ticket effect without a ticket number", "conversation_id", t.conv.ID)
+		return nil
+	}
+	tk, err := t.tx.LockTicket(ctx, no)
+	if errors.Is(err, ErrUnknownTkt) || err == nil && tk.CustomerID != t.conv.CustomerID {
+		return e.say(ctx, t, "ticket.not_yours", map[string]any{"no": no}, nil)
+	}
+	if err != nil {
+		return err
+	}
+	kind, text, err := change(&tk)
+	if err != nil || kind == "" {
+		return err
+	}
+	if err := t.tx.UpdateTicket(ctx, tk); err != nil {
+		return err
+	}
+	_, err = t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer", Kind: kind,
+		Text: text, Channel: t.conv.Channel})
+	return err
+}

@@ -1,0 +1,332 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+var alice = bot.Actor{ID: "cli:alice", Name: "Alice"}
+
+func TestJourney(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+
+	if got, want := e.say(t, "s1", "hi"), []string{"en:greeting.hello"}; !cmp.Equal(got, want) {
+		t.Fatalf("greeting: %s", cmp.Diff(want, got))
+	}
+	got := e.say(t, "s1", "ticket my parcel is lost")
+	// 01:30 UTC = 09:30 in Shanghai; P2: first response 24h, resolution 72h.
+	want := []string{"en:ticket.opened|no=GD20261123001|priority=priority.P2|due=2026-11-24 09:30 CST|resolve_due=2026-11-26 09:30 CST"}
+	if !cmp.Equal(got, want) {
+		t.Fatalf("ticket opened: %s", cmp.Diff(want, got))
+	}
+	if got := e.say(t, "s1", "it was due yesterday"); len(got) != 1 || got[0] != "en:ticket.added|no=GD20261123001" {
+		t.Fatalf("add to ticket: %q", got)
+	}
+
+	tk, evs, err := e.eng.Ticket(ctx, "gd20261123001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Status != bot.StatusOpen || tk.Priority != bot.P2 || tk.Category != "order" || tk.Description != "my parcel is lost" {
+		t.Errorf("ticket = %+v", tk)
+	}
+	if d := tk.FirstResponseDue.Sub(tk.CreatedAt); d != 24*time.Hour {
+		t.Errorf("first response due after %v, want 24h", d)
+	}
+	if kinds := eventKinds(evs); !cmp.Equal(kinds, []bot.EventKind{bot.EvCreated, bot.EvCustomerMessage}) {
+		t.Errorf("events = %v", kinds)
+	}
+
+	// An agent replies (reaches the customer), notes (does not), resolves (customer is asked).
+	before, _ := e.db.LastWebMessageID(ctx, "s1")
+	e.clock.Add(10 * time.Minute)
+	if _, err := e.eng.Reply(ctx, alice, tk.No, "we found it"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Note(ctx, alice, tk.No, "courier called"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Resolve(ctx, alice, tk.No, "parcel delivered"); err != nil {
+		t.Fatal(err)
+	}
+	got = e.after(t, "s1", before)
+	want = []string{"en:agent.reply|no=GD20261123001|agent=Alice|text=we found it", "en:resolve.confirm|no=GD20261123001|summary=parcel delivered"}
+	if !cmp.Equal(got, want) {
+		t.Fatalf("agent messages: %s", cmp.Diff(want, got))
+	}
+	tk, _, _ = e.eng.Ticket(ctx, tk.No)
+	if tk.FirstResponseAt == nil || !tk.FirstResponseAt.Equal(e.clock.Now()) || tk.Assignee != "cli:alice" || tk.Status != bot.StatusResolved {
+		t.Errorf("after resolve: %+v", tk)
+	}
+
+	// Unsolved reopens; then resolved again, solved, rated 4 with a comment.
+	e.press(t, "s1", "unsolved")
+	tk, _, _ = e.eng.Ticket(ctx, tk.No)
+	if tk.Status != bot.StatusOpen || tk.Reopens != 1 || tk.ResolvedAt != nil {
+		t.Fatalf("after reopen: %+v", tk)
+	}
+	if _, err := e.eng.Resolve(ctx, alice, tk.No, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.press(t, "s1", "solved")
+	e.press(t, "s1", "rate:4")
+	if got := e.say(t, "s1", "fast, thanks"); !cmp.Equal(got, []string{"en:survey.thanks"}) {
+		t.Fatalf("comment: %q", got)
+	}
+	tk, evs, _ = e.eng.Ticket(ctx, tk.No)
+	if tk.Status != bot.StatusClosed || tk.Rating != 4 || tk.RatingComment != "fast, thanks" || tk.ClosedAt == nil {
+		t.Errorf("after survey: %+v", tk)
+	}
+	wantKinds := []bot.EventKind{bot.EvCreated, bot.EvCustomerMessage, bot.EvClaimed, bot.EvAgentReply, bot.EvNote,
+		bot.EvResolved, bot.EvReopened, bot.EvResolved, bot.EvClosed, bot.EvRated, bot.EvRated}
+	if kinds := eventKinds(evs); !cmp.Equal(kinds, wantKinds) {
+		t.Errorf("audit trail: %s", cmp.Diff(wantKinds, kinds))
+	}
+	for _, ev := range evs {
+		if ev.Kind == bot.EvNote && !ev.Internal {
+			t.Errorf("note not internal: %+v", ev)
+		}
+	}
+}
+
+func eventKinds(evs []bot.TicketEvent) []bot.EventKind {
+	var out []bot.EventKind
+	for _, e := range evs {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func TestDuplicateDeliveredOnce(t *testing.T) {
+	e := newEnv(t)
+	ev := bot.Event{Channel: bot.ChannelTelegram, MsgID: "42", ChatID: "c", UserID: "u", Kind: bot.KindText, Text: "hi"}
+	for i := 0; i < 3; i++ {
+		if err := e.eng.Deliver(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := e.db.OutboxRows(context.Background(), bot.ChannelTelegram, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Errorf("%d outbox rows for one message delivered 3 times, want 1", len(rows))
+	}
+}
+
+func TestStepFailureStoresMessageAndApologizes(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "s", "hi")
+	got := e.say(t, "s", "boom")
+	if !cmp.Equal(got, []string{"en:error.internal"}) {
+		t.Fatalf("reply to a failing step: %q", got)
+	}
+	conv, err := e.db.ConversationByChat(context.Background(), bot.ChannelWeb, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := e.db.Transcript(context.Background(), conv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []string
+	for _, m := range ms {
+		if m.Direction == "in" {
+			in = append(in, m.Text)
+		}
+	}
+	if !cmp.Equal(in, []string{"hi", "boom"}) {
+		t.Errorf("stored inbound = %q", in)
+	}
+	// The session did not move: the next message continues from the same state.
+	if got := e.say(t, "s", "faq refund"); got[0] != "answer:refund:en" {
+		t.Errorf("after failure: %q", got)
+	}
+}
+
+func TestCustomerIsolation(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "a", "ticket a's problem")
+	e.say(t, "b", "hi")
+	got := e.say(t, "b", "/show GD20261123001")
+	if !cmp.Equal(got, []string{"en:ticket.not_yours|no=GD20261123001"}) {
+		t.Errorf("other customer's ticket: %q", got)
+	}
+	got = e.say(t, "b", "/status")
+	if !cmp.Equal(got, []string{"en:ticket.list.empty"}) {
+		t.Errorf("b's list: %q", got)
+	}
+	got = e.say(t, "a", "/status")
+	if len(got) != 1 || !strings.Contains(got[0], "GD20261123001") {
+		t.Errorf("a's list: %q", got)
+	}
+	got = e.say(t, "a", "/show gd20261123001")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "en:ticket.show|no=GD20261123001") {
+		t.Errorf("a's ticket: %q", got)
+	}
+}
+
+func TestLinkCodeMergesCustomers(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "web1", "ticket from web")
+	got := e.say(t, "web1", "/link")
+	if len(got) != 1 || !strings.HasPrefix(got[0], "en:link.code|code=") {
+		t.Fatalf("link code: %q", got)
+	}
+	code := strings.TrimPrefix(got[0], "en:link.code|code=")
+	ctx := context.Background()
+	tg := bot.Event{Channel: bot.ChannelTelegram, MsgID: "1", ChatID: "tg", UserID: "tgu", Kind: bot.KindText, Text: "/link " + code, At: e.clock.Now()}
+	if err := e.eng.Deliver(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	tg.MsgID, tg.Text = "2", "/status"
+	if err := e.eng.Deliver(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := e.db.OutboxRows(ctx, bot.ChannelTelegram, "tg")
+	if len(rows) != 2 || rows[0].Text != "en:link.done" || !strings.Contains(rows[1].Text, "GD20261123001") {
+		t.Fatalf("telegram side: %+v", rows)
+	}
+	// The code is single-use.
+	tg.MsgID, tg.Text = "3", "/link "+code
+	e.eng.Deliver(ctx, tg)
+	rows, _ = e.db.OutboxRows(ctx, bot.ChannelTelegram, "tg")
+	if rows[len(rows)-1].Text != "en:link.bad_code" {
+		t.Errorf("reused code: %q", rows[len(rows)-1].Text)
+	}
+}
+
+func TestFAQCitationsAndUnanswered(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if got := e.say(t, "s", "faq refund"); !cmp.Equal(got, []string{"answer:refund:en", "en:faq.helped?"}) {
+		t.Fatalf("faq: %q", got)
+	}
+	e.say(t, "s", "helped refund")
+	e.say(t, "s", "faq refund")
+	e.say(t, "s", "nothelped refund")
+	e.say(t, "s", "faq refund")
+	e.say(t, "s", "something odd")
+	stats, err := e.db.FAQStats(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []storageStat{{"refund", 3, 1, 1}}; !cmp.Equal(toStats(stats), want) {
+		t.Errorf("stats: %s", cmp.Diff(want, toStats(stats)))
+	}
+	un, err := e.db.UnansweredQuestions(ctx, 10)
+	if err != nil || len(un) != 1 || un[0].Text != "something odd" {
+		t.Errorf("unanswered: %+v %v", un, err)
+	}
+}
+
+func TestComplaintIsEscalatedP1(t *testing.T) {
+	e := newEnv(t)
+	got := e.say(t, "s", "complaint")
+	if len(got) != 2 || got[0] != "en:complaint.soothe" || !strings.Contains(got[1], "priority=priority.P1") {
+		t.Fatalf("complaint: %q", got)
+	}
+	tk, evs, err := e.eng.Ticket(context.Background(), "GD20261123001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tk.Complaint || !tk.Escalated || tk.Priority != bot.P1 {
+		t.Errorf("complaint ticket: %+v", tk)
+	}
+	if kinds := eventKinds(evs); !cmp.Equal(kinds, []bot.EventKind{bot.EvCreated, bot.EvEscalated}) {
+		t.Errorf("events: %v", kinds)
+	}
+}
+
+func TestDeskAuthorization(t *testing.T) {
+	ctx := context.Background()
+	t.Run("no agents configured: cli actors only", func(t *testing.T) {
+		e := newEnv(t)
+		e.say(t, "s", "ticket x")
+		if _, err := e.eng.Claim(ctx, bot.Actor{ID: "slack:U1"}, "GD20261123001"); !errors.Is(err, bot.ErrForbidden) {
+			t.Errorf("slack actor without config: %v, want ErrForbidden", err)
+		}
+		if _, err := e.eng.Claim(ctx, bot.Actor{ID: "cli:"}, "GD20261123001"); !errors.Is(err, bot.ErrForbidden) {
+			t.Errorf("anonymous cli actor: %v, want ErrForbidden", err)
+		}
+		if _, err := e.eng.Claim(ctx, bot.Actor{ID: "cli:bob"}, "GD20261123001"); err != nil {
+			t.Errorf("cli actor: %v", err)
+		}
+	})
+	t.Run("configured agents", func(t *testing.T) {
+		e := newEnv(t, bot.AgentConfig{ID: "slack:U1", Name: "Una"})
+		e.say(t, "s", "ticket x")
+		if _, err := e.eng.Reply(ctx, bot.Actor{ID: "cli:bob"}, "GD20261123001", "hi"); !errors.Is(err, bot.ErrForbidden) {
+			t.Errorf("unconfigured cli actor: %v, want ErrForbidden", err)
+		}
+		tk, err := e.eng.Reply(ctx, bot.Actor{ID: "slack:U1"}, "GD20261123001", "hi")
+		if err != nil || tk.Assignee != "slack:U1" {
+			t.Errorf("configured agent reply: %+v %v", tk, err)
+		}
+		if _, err := e.eng.Reply(ctx, bot.Actor{ID: "slack:U1"}, "GD20990101001", "hi"); !errors.Is(err, bot.ErrUnknownTkt) {
+			t.Errorf("unknown ticket: %v", err)
+		}
+		if _, err := e.eng.SetPriority(ctx, bot.Actor{ID: "slack:U1"}, "GD20261123001", "P9"); !errors.Is(err, bot.ErrBadInput) {
+			t.Errorf("bad priority: %v", err)
+		}
+	})
+}
+
+func TestSetPriorityRecomputesDue(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "s", "ticket x")
+	tk, err := e.eng.SetPriority(context.Background(), alice, "GD20261123001", bot.P0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tk.FirstResponseDue.Sub(tk.CreatedAt); d != 30*time.Minute {
+		t.Errorf("P0 first response after %v", d)
+	}
+	if d := tk.ResolutionDue.Sub(tk.CreatedAt); d != 4*time.Hour {
+		t.Errorf("P0 resolution after %v", d)
+	}
+}
+
+func TestCloseSignalsCustomerAndBlocksReplies(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.say(t, "s", "ticket x")
+	before, _ := e.db.LastWebMessageID(ctx, "s")
+	if _, err := e.eng.Close(ctx, alice, "GD20261123001"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.after(t, "s", before); !cmp.Equal(got, []string{"en:ticket.closed|no=GD20261123001"}) {
+		t.Errorf("close message: %q", got)
+	}
+	if _, err := e.eng.Reply(ctx, alice, "GD20261123001", "late"); !errors.Is(err, bot.ErrClosed) {
+		t.Errorf("reply to closed: %v", err)
+	}
+}
+
+func TestRestartContinuesConversation(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "s", "hi")
+	e.say(t, "s", "ticket broken kettle")
+	// Kill the process: close the database mid-conversation and start over from the file.
+	if err := e.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.open(t)
+	got := e.say(t, "s", "it sparks")
+	if !cmp.Equal(got, []string{"en:ticket.added|no=GD20261123001"}) {
+		t.Fatalf("after restart: %q", got)
+	}
+	// The daily sequence continues too.
+	e.say(t, "t", "ticket another")
+	if _, _, err := e.eng.Ticket(context.Background(), "GD20261123002"); err != nil {
+		t.Errorf("second ticket after restart: %v", err)
+	}
+}

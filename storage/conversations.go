@@ -1,0 +1,261 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
+)
+
+// SaveInbound implements bot.Tx.
+func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversation, error) {
+	g := t.g.WithContext(ctx)
+	at := utc(ev.At)
+	userID := ev.UserID
+	if userID == "" {
+		userID = ev.ChatID
+	}
+	if ev.Channel == "" || ev.ChatID == "" {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w: channel and chat id are required", bot.ErrBadInput)
+	}
+	id, cust, err := t.identity(g, string(ev.Channel), userID, ev.UserName, at)
+	if err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: identity: %w", err)
+	}
+	conv, err := t.conversation(g, string(ev.Channel), ev.ChatID, id.CustomerID, at)
+	if err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: conversation: %w", err)
+	}
+	m := message{
+		ConversationID: conv.ID,
+		Direction:      "in",
+		Channel:        string(ev.Channel),
+		UserID:         userID,
+		Kind:           string(ev.Kind),
+		Text:           ev.Text,
+		Payload:        ev.Payload,
+		Attachments:    toJSON(ev.Attachments),
+		At:             at,
+		CreatedAt:      time.Now().UTC(),
+	}
+	if ev.MsgID != "" {
+		msgID := ev.MsgID
+		m.PlatformMsgID = &msgID
+	}
+	res := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&m)
+	if res.Error != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: message: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return bot.Conversation{}, bot.ErrDuplicate
+	}
+	return bot.Conversation{
+		ID:         conv.ID,
+		CustomerID: conv.CustomerID,
+		Channel:    ev.Channel,
+		ChatID:     ev.ChatID,
+		UserName:   id.UserName,
+		Lang:       cust.Lang,
+	}, nil
+}
+
+func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Time) (identity, customer, error) {
+	var id identity
+	err := g.Where("channel = ? AND platform_user_id = ?", channel, userID).Take(&id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		c := customer{Name: name, CreatedAt: at, UpdatedAt: at}
+		if err := g.Create(&c).Error; err != nil {
+			return id, c, err
+		}
+		id = identity{Channel: channel, PlatformUserID: userID, CustomerID: c.ID, UserName: name, CreatedAt: at}
+		res := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&id)
+		if res.Error != nil {
+			return id, c, res.Error
+		}
+		if res.RowsAffected == 1 {
+			return id, c, nil
+		}
+		// Lost a race with another transaction creating the same identity: use theirs.
+		if err := g.Where("channel = ? AND platform_user_id = ?", channel, userID).Take(&id).Error; err != nil {
+			return id, c, err
+		}
+	} else if err != nil {
+		return id, customer{}, err
+	}
+	if name != "" && name != id.UserName {
+		if err := g.Model(&identity{}).Where("id = ?", id.ID).Update("user_name", name).Error; err != nil {
+			return id, customer{}, err
+		}
+		id.UserName = name
+	}
+	var c customer
+	if err := g.Where("id = ?", id.CustomerID).Take(&c).Error; err != nil {
+		return id, c, err
+	}
+	return id, c, nil
+}
+
+func (t *txStore) conversation(g *gorm.DB, channel, chatID string, customerID int64, at time.Time) (conversation, error) {
+	var c conversation
+	err := g.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, err
+	}
+	c = conversation{Channel: channel, ChatID: chatID, CustomerID: customerID, CreatedAt: at, UpdatedAt: at}
+	res := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
+	if res.Error != nil {
+		return c, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return c, nil
+	}
+	err = g.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
+	return c, err
+}
+
+// Conversation implements bot.Reader.
+func (r reader) Conversation(ctx context.Context, id int64) (bot.Conversation, error) {
+	g := r.g.WithContext(ctx)
+	var c conversation
+	if err := g.Where("id = ?", id).Take(&c).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return bot.Conversation{}, bot.ErrNotFound
+		}
+		return bot.Conversation{}, fmt.Errorf("storage: conversation %d: %w", id, err)
+	}
+	var cu customer
+	if err := g.Where("id = ?", c.CustomerID).Take(&cu).Error; err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: conversation %d: customer: %w", id, err)
+	}
+	var name string
+	if err := g.Model(&identity{}).Select("user_name").
+		Where("customer_id = ? AND channel = ?", c.CustomerID, c.Channel).Order("id").Limit(1).Scan(&name).Error; err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: conversation %d: identity: %w", id, err)
+	}
+	return bot.Conversation{ID: c.ID, CustomerID: c.CustomerID, Channel: bot.Channel(c.Channel), ChatID: c.ChatID, UserName: name, Lang: cu.Lang}, nil
+}
+
+// Session implements bot.Tx.
+func (t *txStore) Session(ctx context.Context, conversationID int64) (flows.Session, error) {
+	var c conversation
+	if err := t.g.WithContext(ctx).Select("id", "session").Where("id = ?", conversationID).Take(&c).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return flows.Session{}, bot.ErrNotFound
+		}
+		return flows.Session{}, fmt.Errorf("storage: session %d: %w", conversationID, err)
+	}
+	if c.Session == "" {
+		return flows.Session{}, bot.ErrNotFound
+	}
+	var s flows.Session
+	if err := json.Unmarshal([]byte(c.Session), &s); err != nil {
+		return flows.Session{}, fmt.Errorf("storage: session %d: decode: %w", conversationID, err)
+	}
+	return s, nil
+}
+
+// SaveSession implements bot.Tx.
+func (t *txStore) SaveSession(ctx context.Context, conversationID int64, s flows.Session, at time.Time) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
+	}
+	res := t.g.WithContext(ctx).Model(&conversation{}).Where("id = ?", conversationID).
+		Updates(map[string]any{"session": string(b), "state": string(s.State), "updated_at": utc(at)})
+	if res.Error != nil {
+		return fmt.Errorf("storage: save session %d: %w", conversationID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("storage: save session %d: %w", conversationID, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// SetCustomerLang implements bot.Tx.
+func (t *txStore) SetCustomerLang(ctx context.Context, customerID int64, lang string) error {
+	err := t.g.WithContext(ctx).Model(&customer{}).Where("id = ?", customerID).
+		Updates(map[string]any{"lang": lang, "updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("storage: set customer %d lang: %w", customerID, err)
+	}
+	return nil
+}
+
+// Enqueue implements bot.Tx.
+func (t *txStore) Enqueue(ctx context.Context, r bot.Reply, at time.Time) (int64, error) {
+	g := t.g.WithContext(ctx)
+	at = utc(at)
+	o := outboxRow{
+		ConversationID: r.ConversationID,
+		Channel:        string(r.Channel),
+		ChatID:         r.ChatID,
+		Text:           r.Text,
+		Buttons:        toJSON(r.Buttons),
+		Status:         outboxPending,
+		NextAttemptAt:  at,
+		CreatedAt:      at,
+	}
+	if err := g.Create(&o).Error; err != nil {
+		return 0, fmt.Errorf("storage: enqueue: %w", err)
+	}
+	if r.ConversationID != 0 {
+		id := o.ID
+		m := message{ConversationID: r.ConversationID, Direction: "out", Channel: string(r.Channel), Kind: "text",
+			Text: r.Text, OutboxID: &id, At: at, CreatedAt: at}
+		if err := g.Create(&m).Error; err != nil {
+			return 0, fmt.Errorf("storage: enqueue: message: %w", err)
+		}
+	}
+	return o.ID, nil
+}
+
+// Transcript returns a conversation's messages, oldest first (for tools and tests).
+func (db *DB) Transcript(ctx context.Context, conversationID int64) ([]Message, error) {
+	var ms []message
+	if err := db.gdb.WithContext(ctx).Where("conversation_id = ?", conversationID).Order("id").Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("storage: transcript %d: %w", conversationID, err)
+	}
+	out := make([]Message, len(ms))
+	for i, m := range ms {
+		out[i] = Message{ID: m.ID, Direction: m.Direction, Channel: bot.Channel(m.Channel), Kind: m.Kind, Text: m.Text, Payload: m.Payload, At: m.At.UTC()}
+		if m.PlatformMsgID != nil {
+			out[i].PlatformMsgID = *m.PlatformMsgID
+		}
+	}
+	return out, nil
+}
+
+// Message is one stored message (in or out).
+type Message struct {
+	ID            int64
+	Direction     string // "in" | "out"
+	Channel       bot.Channel
+	PlatformMsgID string
+	Kind          string
+	Text          string
+	Payload       string
+	At            time.Time
+}
+
+// ConversationByChat finds a conversation by channel and chat id (ErrNotFound).
+func (db *DB) ConversationByChat(ctx context.Context, ch bot.Channel, chatID string) (bot.Conversation, error) {
+	var c conversation
+	err := db.gdb.WithContext(ctx).Where("channel = ? AND chat_id = ?", string(ch), chatID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return bot.Conversation{}, bot.ErrNotFound
+	}
+	if err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: conversation by chat: %w", err)
+	}
+	return db.r(ctx).Conversation(ctx, c.ID)
+}

@@ -1,0 +1,370 @@
+package storage
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// gorm models. They mirror migrations/*.sql and never leave this package.
+
+type customer struct {
+	ID         int64 `gorm:"primaryKey"`
+	Name       string
+	Phone      string
+	Lang       string
+	MergedInto *int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (customer) TableName() string { return "customers" }
+
+type identity struct {
+	ID             int64 `gorm:"primaryKey"`
+	Channel        string
+	PlatformUserID string
+	CustomerID     int64
+	UserName       string
+	CreatedAt      time.Time
+}
+
+func (identity) TableName() string { return "identities" }
+
+type conversation struct {
+	ID         int64 `gorm:"primaryKey"`
+	Channel    string
+	ChatID     string
+	CustomerID int64
+	State      string
+	Session    string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (conversation) TableName() string { return "conversations" }
+
+type message struct {
+	ID             int64 `gorm:"primaryKey"`
+	ConversationID int64
+	Direction      string // "in" | "out"
+	Channel        string
+	PlatformMsgID  *string
+	UserID         string
+	Kind           string
+	Text           string
+	Payload        string
+	Attachments    string
+	OutboxID       *int64
+	At             time.Time
+	CreatedAt      time.Time
+}
+
+func (message) TableName() string { return "messages" }
+
+type ticket struct {
+	ID               int64 `gorm:"primaryKey"`
+	No               string
+	ConversationID   int64
+	CustomerID       int64
+	Channel          string
+	CustomerName     string
+	CustomerPhone    string
+	Lang             string
+	Category         string
+	Priority         string
+	Status           string
+	Summary          string
+	Description      string
+	OrderNo          string
+	Urgency          string
+	Complaint        bool
+	Escalated        bool
+	Assignee         string
+	Reopens          int
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	FirstResponseDue time.Time
+	ResolutionDue    time.Time
+	FirstResponseAt  *time.Time
+	ResolvedAt       *time.Time
+	ClosedAt         *time.Time
+	Rating           int
+	RatingComment    string
+	Attachments      string
+}
+
+func (ticket) TableName() string { return "tickets" }
+
+type ticketEvent struct {
+	ID          int64 `gorm:"primaryKey"`
+	TicketID    int64
+	TicketNo    string
+	At          time.Time
+	Actor       string
+	Kind        string
+	Text        string
+	Channel     string
+	Internal    bool
+	Attachments string
+}
+
+func (ticketEvent) TableName() string { return "ticket_events" }
+
+type survey struct {
+	ID         int64 `gorm:"primaryKey"`
+	TicketID   int64
+	CustomerID int64
+	Score      int
+	Comment    string
+	At         time.Time
+}
+
+func (survey) TableName() string { return "surveys" }
+
+type faqCitation struct {
+	ID             int64 `gorm:"primaryKey"`
+	EntryID        string
+	ConversationID int64
+	Lang           string
+	Query          string
+	Helped         *bool
+	At             time.Time
+}
+
+func (faqCitation) TableName() string { return "faq_citations" }
+
+type unansweredQuestion struct {
+	ID             int64 `gorm:"primaryKey"`
+	ConversationID int64
+	Lang           string
+	Text           string
+	At             time.Time
+}
+
+func (unansweredQuestion) TableName() string { return "unanswered_questions" }
+
+type outboxRow struct {
+	ID             int64 `gorm:"primaryKey"`
+	ConversationID int64
+	Channel        string
+	ChatID         string
+	Text           string
+	Buttons        string
+	Status         string
+	Attempts       int
+	NextAttemptAt  time.Time
+	LeaseUntil     *time.Time
+	LastError      string
+	PlatformMsgID  string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+}
+
+func (outboxRow) TableName() string { return "outbox" }
+
+// Outbox row states.
+const (
+	outboxPending = "pending"
+	outboxSent    = "sent"
+	outboxFailed  = "failed"
+)
+
+type webSession struct {
+	ID        string `gorm:"primaryKey"`
+	Lang      string
+	CreatedAt time.Time
+}
+
+func (webSession) TableName() string { return "web_sessions" }
+
+type linkCode struct {
+	Code       string `gorm:"primaryKey"`
+	CustomerID int64
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+}
+
+func (linkCode) TableName() string { return "link_codes" }
+
+type kvRow struct {
+	Key       string `gorm:"primaryKey"`
+	Value     string
+	UpdatedAt time.Time
+}
+
+func (kvRow) TableName() string { return "kv" }
+
+type faqEntry struct {
+	ID        int64 `gorm:"primaryKey"`
+	EntryID   string
+	Lang      string
+	Category  string
+	Question  string
+	Answer    string
+	Examples  string
+	Keywords  string
+	UpdatedAt time.Time
+}
+
+func (faqEntry) TableName() string { return "faq_entries" }
+
+type agent struct {
+	ID         string `gorm:"primaryKey"`
+	Name       string
+	Supervisor bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (agent) TableName() string { return "agents" }
+
+func toJSON(v any) string {
+	switch x := v.(type) {
+	case []bot.Attachment:
+		if len(x) == 0 {
+			return ""
+		}
+	case []bot.Button:
+		if len(x) == 0 {
+			return ""
+		}
+	case []string:
+		if len(x) == 0 {
+			return ""
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func attachmentsFrom(s string) []bot.Attachment {
+	if s == "" {
+		return nil
+	}
+	var a []bot.Attachment
+	if json.Unmarshal([]byte(s), &a) != nil {
+		return nil
+	}
+	return a
+}
+
+func buttonsFrom(s string) []bot.Button {
+	if s == "" {
+		return nil
+	}
+	var b []bot.Button
+	if json.Unmarshal([]byte(s), &b) != nil {
+		return nil
+	}
+	return b
+}
+
+func stringsFrom(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var b []string
+	if json.Unmarshal([]byte(s), &b) != nil {
+		return nil
+	}
+	return b
+}
+
+func (t ticket) toBot() bot.Ticket {
+	return bot.Ticket{
+		ID:               t.ID,
+		No:               t.No,
+		ConversationID:   t.ConversationID,
+		CustomerID:       t.CustomerID,
+		Channel:          bot.Channel(t.Channel),
+		CustomerName:     t.CustomerName,
+		CustomerPhone:    t.CustomerPhone,
+		Lang:             t.Lang,
+		Category:         t.Category,
+		Priority:         bot.Priority(t.Priority),
+		Status:           bot.Status(t.Status),
+		Summary:          t.Summary,
+		Description:      t.Description,
+		OrderNo:          t.OrderNo,
+		Urgency:          t.Urgency,
+		Complaint:        t.Complaint,
+		Escalated:        t.Escalated,
+		Assignee:         t.Assignee,
+		Reopens:          t.Reopens,
+		CreatedAt:        t.CreatedAt.UTC(),
+		FirstResponseDue: t.FirstResponseDue.UTC(),
+		ResolutionDue:    t.ResolutionDue.UTC(),
+		FirstResponseAt:  utcPtr(t.FirstResponseAt),
+		ResolvedAt:       utcPtr(t.ResolvedAt),
+		ClosedAt:         utcPtr(t.ClosedAt),
+		Rating:           t.Rating,
+		RatingComment:    t.RatingComment,
+		Attachments:      attachmentsFrom(t.Attachments),
+	}
+}
+
+func ticketFromBot(t bot.Ticket) ticket {
+	return ticket{
+		ID:               t.ID,
+		No:               t.No,
+		ConversationID:   t.ConversationID,
+		CustomerID:       t.CustomerID,
+		Channel:          string(t.Channel),
+		CustomerName:     t.CustomerName,
+		CustomerPhone:    t.CustomerPhone,
+		Lang:             t.Lang,
+		Category:         t.Category,
+		Priority:         string(t.Priority),
+		Status:           string(t.Status),
+		Summary:          t.Summary,
+		Description:      t.Description,
+		OrderNo:          t.OrderNo,
+		Urgency:          t.Urgency,
+		Complaint:        t.Complaint,
+		Escalated:        t.Escalated,
+		Assignee:         t.Assignee,
+		Reopens:          t.Reopens,
+		CreatedAt:        utc(t.CreatedAt),
+		UpdatedAt:        time.Now().UTC(),
+		FirstResponseDue: t.FirstResponseDue.UTC(),
+		ResolutionDue:    t.ResolutionDue.UTC(),
+		FirstResponseAt:  utcPtr(t.FirstResponseAt),
+		ResolvedAt:       utcPtr(t.ResolvedAt),
+		ClosedAt:         utcPtr(t.ClosedAt),
+		Rating:           t.Rating,
+		RatingComment:    t.RatingComment,
+		Attachments:      toJSON(t.Attachments),
+	}
+}
+
+func (e ticketEvent) toBot() bot.TicketEvent {
+	return bot.TicketEvent{
+		ID:          e.ID,
+		TicketID:    e.TicketID,
+		TicketNo:    e.TicketNo,
+		At:          e.At.UTC(),
+		Actor:       e.Actor,
+		Kind:        bot.EventKind(e.Kind),
+		Text:        e.Text,
+		Channel:     bot.Channel(e.Channel),
+		Internal:    e.Internal,
+		Attachments: attachmentsFrom(e.Attachments),
+	}
+}
+
+func (o outboxRow) toReply() bot.Reply {
+	return bot.Reply{
+		OutboxID:       o.ID,
+		ConversationID: o.ConversationID,
+		Channel:        bot.Channel(o.Channel),
+		ChatID:         o.ChatID,
+		Text:           o.Text,
+		Buttons:        buttonsFrom(o.Buttons),
+		Attempts:       o.Attempts,
+	}
+}

@@ -1,0 +1,244 @@
+// Package storage persists kefu's customers, conversations, messages, tickets, audit events, FAQ
+// library, citations and the outbox with gorm, on embedded SQLite (pure Go, WAL) or PostgreSQL.
+// It implements bot.Store and the small store interfaces the adapters declare.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// DefaultSQLitePath is where the zero-setup database lives.
+const DefaultSQLitePath = "./data/kefu.db"
+
+// Options tune Open. The zero value is fine.
+type Options struct {
+	Logger *slog.Logger
+	// MaxOpenConns bounds the connection pool (default 8 on PostgreSQL, 4 on SQLite).
+	MaxOpenConns int
+	// Synchronous is SQLite's PRAGMA synchronous: "NORMAL" (default, safe with WAL) or "FULL".
+	Synchronous string
+	// BusyTimeout is how long SQLite waits for a lock (default 10s).
+	BusyTimeout time.Duration
+	// SkipMigrations opens the database without migrating (for tools that must not change it).
+	SkipMigrations bool
+}
+
+// Dialect is the database kind behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is kefu's database. It is safe for concurrent use.
+type DB struct {
+	gdb     *gorm.DB
+	dialect Dialect
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+var _ bot.Store = (*DB)(nil)
+
+// IsPostgresDSN reports whether dsn names a PostgreSQL database.
+func IsPostgresDSN(dsn string) bool {
+	d := strings.TrimSpace(dsn)
+	return strings.HasPrefix(d, "postgres://") || strings.HasPrefix(d, "postgresql://") ||
+		strings.HasPrefix(d, "host=") || strings.Contains(d, " host=") && strings.Contains(d, "dbname=")
+}
+
+// Open connects to dsn and applies pending migrations. A DSN "postgres://…", "postgresql://…" or
+// "host=… dbname=…" selects PostgreSQL; anything else is an SQLite file path, optionally written
+// "sqlite://path" (an empty dsn means DefaultSQLitePath; its directory is created).
+func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		SkipDefaultTransaction: true,
+		TranslateError:         false,
+	}
+	var (
+		gdb     *gorm.DB
+		dialect Dialect
+		err     error
+	)
+	if IsPostgresDSN(dsn) {
+		dialect = Postgres
+		gdb, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("storage: open postgres: %w", err)
+		}
+		sqlDB, err := gdb.DB()
+		if err != nil {
+			return nil, fmt.Errorf("storage: open postgres: %w", err)
+		}
+		n := o.MaxOpenConns
+		if n <= 0 {
+			n = 8
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+	} else {
+		dialect = SQLite
+		path, err := sqlitePath(dsn)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("storage: create directory for %s: %w", path, err)
+		}
+		gdb, err = gorm.Open(sqlite.Open(sqliteDSN(path, o)), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
+		}
+		sqlDB, err := gdb.DB()
+		if err != nil {
+			return nil, fmt.Errorf("storage: open sqlite: %w", err)
+		}
+		n := o.MaxOpenConns
+		if n <= 0 {
+			n = 4
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxLifetime(0)
+	}
+	db := &DB{gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
+	if err := db.ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !o.SkipMigrations {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func (db *DB) ping(ctx context.Context) error {
+	sqlDB, err := db.gdb.DB()
+	if err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error { return db.ping(ctx) }
+
+// Dialect reports which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Gorm exposes the underlying *gorm.DB for tools and tests inside this module. Models stay in storage.
+func (db *DB) Gorm() *gorm.DB { return db.gdb }
+
+// Close closes the connection pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.gdb.DB()
+	if err != nil {
+		return fmt.Errorf("storage: close: %w", err)
+	}
+	if err := sqlDB.Close(); err != nil {
+		return fmt.Errorf("storage: close: %w", err)
+	}
+	return nil
+}
+
+func sqlitePath(dsn string) (string, error) {
+	d := strings.TrimSpace(dsn)
+	d = strings.TrimPrefix(d, "sqlite://")
+	d = strings.TrimPrefix(d, "sqlite3://")
+	d = strings.TrimPrefix(d, "file:")
+	if i := strings.IndexByte(d, '?'); i >= 0 {
+		d = d[:i]
+	}
+	if d == "" {
+		d = DefaultSQLitePath
+	}
+	if d == ":memory:" {
+		return "", errors.New("storage: in-memory SQLite is not supported (each connection would see its own database); use a file")
+	}
+	return d, nil
+}
+
+func sqliteDSN(path string, o Options) string {
+	sync := strings.ToUpper(o.Synchronous)
+	if sync == "" {
+		sync = "NORMAL"
+	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	// BEGIN IMMEDIATE: a transaction takes the write lock up front, so two read-then-write
+	// transactions never deadlock on lock upgrade (SQLITE_BUSY without waiting).
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Tx implements bot.Store.
+func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
+	return db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&txStore{reader: reader{g: g, dialect: db.dialect}})
+	})
+}
+
+// reader implements bot.Reader on the pool or inside a transaction.
+type reader struct {
+	g       *gorm.DB
+	dialect Dialect
+}
+
+// txStore implements bot.Tx.
+type txStore struct{ reader }
+
+var _ bot.Tx = (*txStore)(nil)
+
+func (db *DB) r(ctx context.Context) reader {
+	return reader{g: db.gdb.WithContext(ctx), dialect: db.dialect}
+}
+
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().UTC()
+	}
+	return t.UTC()
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

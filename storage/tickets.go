@@ -1,0 +1,259 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// TicketNo formats a ticket number: "GD" + day (yyyymmdd) + the daily sequence, at least 3 digits.
+func TicketNo(day string, seq int64) string { return fmt.Sprintf("GD%s%03d", day, seq) }
+
+// nextSeq allocates the next daily sequence number with one atomic upsert on the day's counter row.
+// The row stays locked until the transaction ends, so concurrent allocations queue up on both databases
+// and a rolled-back ticket gives its number back.
+func nextSeq(g *gorm.DB, day string) (int64, error) {
+	var seq int64
+	err := g.Raw(`INSERT INTO ticket_counters (day, seq) VALUES (?, 1)
+		ON CONFLICT (day) DO UPDATE SET seq = ticket_counters.seq + 1
+		RETURNING seq`, day).Scan(&seq).Error
+	if err != nil {
+		return 0, err
+	}
+	if seq <= 0 {
+		return 0, errors.New("counter returned no sequence")
+	}
+	return seq, nil
+}
+
+// CreateTicket implements bot.Tx.
+func (t *txStore) CreateTicket(ctx context.Context, tk bot.Ticket, day string) (bot.Ticket, error) {
+	if len(day) != 8 {
+		return bot.Ticket{}, fmt.Errorf("storage: create ticket: %w: day %q is not yyyymmdd", bot.ErrBadInput, day)
+	}
+	g := t.g.WithContext(ctx)
+	seq, err := nextSeq(g, day)
+	if err != nil {
+		return bot.Ticket{}, fmt.Errorf("storage: create ticket: allocate number: %w", err)
+	}
+	tk.No = TicketNo(day, seq)
+	tk.ID = 0
+	if tk.Status == "" {
+		tk.Status = bot.StatusOpen
+	}
+	m := ticketFromBot(tk)
+	m.UpdatedAt = m.CreatedAt
+	if err := g.Create(&m).Error; err != nil {
+		return bot.Ticket{}, fmt.Errorf("storage: create ticket %s: %w", tk.No, err)
+	}
+	return m.toBot(), nil
+}
+
+// TicketByNo implements bot.Reader.
+func (r reader) TicketByNo(ctx context.Context, no string) (bot.Ticket, error) {
+	return r.ticketByNo(r.g.WithContext(ctx), no)
+}
+
+func (r reader) ticketByNo(g *gorm.DB, no string) (bot.Ticket, error) {
+	var m ticket
+	if err := g.Where("no = ?", no).Take(&m).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return bot.Ticket{}, bot.ErrUnknownTkt
+		}
+		return bot.Ticket{}, fmt.Errorf("storage: ticket %s: %w", no, err)
+	}
+	return m.toBot(), nil
+}
+
+// LockTicket implements bot.Tx.
+func (t *txStore) LockTicket(ctx context.Context, no string) (bot.Ticket, error) {
+	g := t.g.WithContext(ctx)
+	if t.dialect == Postgres {
+		g = g.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return t.ticketByNo(g, no)
+}
+
+// UpdateTicket implements bot.Tx.
+func (t *txStore) UpdateTicket(ctx context.Context, tk bot.Ticket) error {
+	m := ticketFromBot(tk)
+	res := t.g.WithContext(ctx).Model(&ticket{}).Where("id = ?", tk.ID).Updates(map[string]any{
+		"category":           m.Category,
+		"priority":           m.Priority,
+		"status":             m.Status,
+		"summary":            m.Summary,
+		"description":        m.Description,
+		"order_no":           m.OrderNo,
+		"urgency":            m.Urgency,
+		"complaint":          m.Complaint,
+		"escalated":          m.Escalated,
+		"assignee":           m.Assignee,
+		"reopens":            m.Reopens,
+		"updated_at":         time.Now().UTC(),
+		"first_response_due": m.FirstResponseDue,
+		"resolution_due":     m.ResolutionDue,
+		"first_response_at":  m.FirstResponseAt,
+		"resolved_at":        m.ResolvedAt,
+		"closed_at":          m.ClosedAt,
+		"rating":             m.Rating,
+		"rating_comment":     m.RatingComment,
+		"attachments":        m.Attachments,
+		"customer_name":      m.CustomerName,
+		"customer_phone":     m.CustomerPhone,
+		"lang":               m.Lang,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("storage: update ticket %s: %w", tk.No, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("storage: update ticket %s: %w", tk.No, bot.ErrUnknownTkt)
+	}
+	return nil
+}
+
+// ClaimTicket implements bot.Tx: UPDATE … WHERE assignee = ” decides a race in the database.
+func (t *txStore) ClaimTicket(ctx context.Context, ticketID int64, assignee string, at time.Time) (bool, error) {
+	res := t.g.WithContext(ctx).Model(&ticket{}).Where("id = ? AND assignee = ''", ticketID).
+		Updates(map[string]any{"assignee": assignee, "updated_at": utc(at)})
+	if res.Error != nil {
+		return false, fmt.Errorf("storage: claim ticket %d: %w", ticketID, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// AddEvent implements bot.Tx.
+func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, error) {
+	m := ticketEvent{
+		TicketID:    ev.TicketID,
+		TicketNo:    ev.TicketNo,
+		At:          utc(ev.At),
+		Actor:       ev.Actor,
+		Kind:        string(ev.Kind),
+		Text:        ev.Text,
+		Channel:     string(ev.Channel),
+		Internal:    ev.Internal,
+		Attachments: toJSON(ev.Attachments),
+	}
+	if err := t.g.WithContext(ctx).Create(&m).Error; err != nil {
+		return 0, fmt.Errorf("storage: add %s event to %s: %w", ev.Kind, ev.TicketNo, err)
+	}
+	return m.ID, nil
+}
+
+// SaveSurvey implements bot.Tx.
+func (t *txStore) SaveSurvey(ctx context.Context, ticketID, customerID int64, score int, comment string, at time.Time) error {
+	m := survey{TicketID: ticketID, CustomerID: customerID, Score: score, Comment: comment, At: utc(at)}
+	if err := t.g.WithContext(ctx).Create(&m).Error; err != nil {
+		return fmt.Errorf("storage: save survey for ticket %d: %w", ticketID, err)
+	}
+	return nil
+}
+
+var openStatuses = []string{string(bot.StatusOpen), string(bot.StatusInProgress), string(bot.StatusPending)}
+
+// ListTickets implements bot.Reader.
+func (r reader) ListTickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
+	g := r.g.WithContext(ctx).Model(&ticket{})
+	if len(f.Statuses) == 0 {
+		g = g.Where("status IN ?", openStatuses)
+	} else {
+		st := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			st[i] = string(s)
+		}
+		g = g.Where("status IN ?", st)
+	}
+	if f.Assignee != "" {
+		g = g.Where("assignee = ?", f.Assignee)
+	}
+	if f.Unassigned {
+		g = g.Where("assignee = ''")
+	}
+	if f.CustomerID != 0 {
+		g = g.Where("customer_id = ?", f.CustomerID)
+	}
+	if f.Overdue {
+		now := f.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		now = now.UTC()
+		g = g.Where("status IN ?", openStatuses).
+			Where("((first_response_at IS NULL AND first_response_due < ?) OR resolution_due < ?)", now, now)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	var ms []ticket
+	if err := g.Order("id DESC").Limit(limit).Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("storage: list tickets: %w", err)
+	}
+	out := make([]bot.Ticket, len(ms))
+	for i, m := range ms {
+		out[i] = m.toBot()
+	}
+	return out, nil
+}
+
+// TicketEvents implements bot.Reader.
+func (r reader) TicketEvents(ctx context.Context, ticketID int64) ([]bot.TicketEvent, error) {
+	var ms []ticketEvent
+	if err := r.g.WithContext(ctx).Where("ticket_id = ?", ticketID).Order("id").Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("storage: ticket events %d: %w", ticketID, err)
+	}
+	out := make([]bot.TicketEvent, len(ms))
+	for i, m := range ms {
+		out[i] = m.toBot()
+	}
+	return out, nil
+}
+
+// EventsAfter implements bot.Reader.
+func (r reader) EventsAfter(ctx context.Context, after int64, limit int) ([]bot.TicketEvent, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var ms []ticketEvent
+	if err := r.g.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("storage: events after %d: %w", after, err)
+	}
+	out := make([]bot.TicketEvent, len(ms))
+	for i, m := range ms {
+		out[i] = m.toBot()
+	}
+	return out, nil
+}
+
+// Reader methods on the pool, outside any transaction.
+
+// TicketByNo implements bot.Reader.
+func (db *DB) TicketByNo(ctx context.Context, no string) (bot.Ticket, error) {
+	return db.r(ctx).TicketByNo(ctx, no)
+}
+
+// ListTickets implements bot.Reader.
+func (db *DB) ListTickets(ctx context.Context, f bot.TicketFilter) ([]bot.Ticket, error) {
+	return db.r(ctx).ListTickets(ctx, f)
+}
+
+// TicketEvents implements bot.Reader.
+func (db *DB) TicketEvents(ctx context.Context, ticketID int64) ([]bot.TicketEvent, error) {
+	return db.r(ctx).TicketEvents(ctx, ticketID)
+}
+
+// EventsAfter implements bot.Reader.
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]bot.TicketEvent, error) {
+	return db.r(ctx).EventsAfter(ctx, after, limit)
+}
+
+// Conversation implements bot.Reader.
+func (db *DB) Conversation(ctx context.Context, id int64) (bot.Conversation, error) {
+	return db.r(ctx).Conversation(ctx, id)
+}
