@@ -255,7 +255,7 @@ func isGreeting(text string) bool {
 // Long messages are not answers: ok is false.
 func yesNo(text string) (yes, ok bool) {
 	t := stripPunct(text)
-	if t == "" || runeLen(t) > 12 {
+	if t == "" || runeLen(t) > 24 || hasHan(t) && runeLen(t) > 12 {
 		return false, false
 	}
 	if noWordsList.match(t) {

@@ -34,7 +34,7 @@ func (m *Machine) stepTicketOpen(s Session, ev event) (Session, []Effect) {
 	if no := findTicketNo(ev.text); no != "" && runeLen(ev.text) <= 30 {
 		return s, []Effect{ShowTicket{No: no}}
 	}
-	if m.status.match(ev.text) && runeLen(ev.text) <= 24 {
+	if m.status.match(ev.text) && runeLen(ev.text) <= 40 {
 		return s, []Effect{ListTickets{}}
 	}
 	effects := []Effect{AddToTicket{Text: ev.text, Media: ev.in.Media}}
