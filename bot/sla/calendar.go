@@ -36,8 +36,8 @@ const maxSpanDays = 366
 type CalendarConfig struct {
 	TZ       string              `yaml:"tz"`
 	Hours    map[string][]string `yaml:"hours"`
-	Holidays []string            `yaml:"holidays"`
-	Workdays map[string][]string `yaml:"workdays"`
+	Holidays []string            `yaml:"holidays,omitempty"`
+	Workdays map[string][]string `yaml:"workdays,omitempty"`
 }
 
 // span is an open range in minutes after local midnight, from < to <= 1440.

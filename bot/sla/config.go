@@ -189,7 +189,7 @@ type Level struct {
 type Config struct {
 	Calendar   CalendarConfig                     `yaml:"calendar"`
 	Priorities map[bot.Priority]Limits            `yaml:"priorities"`
-	Categories map[string]map[bot.Priority]Limits `yaml:"categories"` // category key -> priority -> overrides
+	Categories map[string]map[bot.Priority]Limits `yaml:"categories,omitempty"` // category key -> priority -> overrides
 	// WarnBefore is the default warning lead of every target.
 	WarnBefore *Lead `yaml:"warn_before,omitempty"`
 	// WarnNotify is who gets the warning (default: assignee and team).

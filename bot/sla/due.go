@@ -85,8 +85,9 @@ type Deadlines struct {
 	FirstResponse Deadline
 	NextResponse  Deadline
 	Resolution    Deadline
-	// CustomerUpdate is when the customer is owed a "still being handled" message; zero: not owed
-	// (resolved, pending, or turned off).
+	// CustomerUpdate is when the customer is owed a "still being handled" message: the update
+	// interval after the latest of creation, reopening, the last update that reached them, and their
+	// oldest unanswered message. Zero: not owed (resolved, pending, or turned off).
 	CustomerUpdate time.Time
 }
 
@@ -165,7 +166,9 @@ func (p *Policy) Due(tc TicketClock) Deadlines {
 		if c == "" {
 			c = r.resolution.clock
 		}
-		base := latest(tc.CreatedAt, tc.Start, tc.LastUpdateAt)
+		// Silence counts from the last update that reached the customer, or from their own oldest
+		// unanswered message (after a pending period, the clock starts when they answer).
+		base := latest(tc.CreatedAt, tc.Start, tc.LastUpdateAt, tc.WaitingSince)
 		ds.CustomerUpdate = p.cal(c).Add(base, p.custEvery)
 	}
 	return ds
