@@ -82,6 +82,9 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
 	case "chat.postMessage":
 		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": ts}
+		if c.Form.Get("channel") == "CGONE" {
+			resp = map[string]any{"ok": false, "error": "channel_not_found"}
+		}
 	case "chat.update":
 		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts")}
 	case "chat.postEphemeral":

@@ -1,0 +1,111 @@
+package slack
+
+import (
+	"strings"
+	"testing"
+)
+
+// The cursor only moves past an event once Slack accepted the call: a 429 leaves it in place and the
+// next pass posts the card exactly once.
+func TestFeedCursorWaitsForSlack(t *testing.T) {
+	e := newEnv(t)
+	e.desk.create(ticketGD1())
+	e.slack.fail["chat.postMessage"] = []int{429}
+	n, err := e.app.Sync(t.Context())
+	if err == nil || n != 0 {
+		t.Fatalf("Sync = %d, %v; want a rate-limit error", n, err)
+	}
+	if !strings.Contains(err.Error(), "rate limit") {
+		t.Errorf("error %v", err)
+	}
+	if v, ok, _ := e.store.GetKV(t.Context(), cursorKey); ok {
+		t.Fatalf("cursor moved to %s", v)
+	}
+	e.sync(t)
+	if got := len(e.slack.called("chat.postMessage")); got != 1 {
+		t.Fatalf("cards posted: %d", got)
+	}
+	if v, _, _ := e.store.GetKV(t.Context(), cursorKey); v != "1" {
+		t.Fatalf("cursor %q", v)
+	}
+	// A restart (new App on the same store) does not repeat anything.
+	app2, err := New(e.app.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := app2.Sync(t.Context()); err != nil || n != 0 {
+		t.Fatalf("second Sync = %d, %v", n, err)
+	}
+	if got := len(e.slack.called("chat.postMessage")); got != 1 {
+		t.Fatalf("cards after restart: %d", got)
+	}
+}
+
+// A permanent Slack error (channel gone, no channel configured) is logged and skipped so that the feed
+// does not stall behind it.
+func TestFeedSkipsPermanentErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		routing func(*Routing)
+		calls   int
+	}{
+		{"channel_not_found", func(r *Routing) { r.Channels["tech"] = "CGONE" }, 1},
+		{"no channel configured", func(r *Routing) { *r = Routing{} }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(o *Options) { tt.routing(&o.Routing) })
+			e.desk.create(ticketGD1())
+			n, err := e.app.Sync(t.Context())
+			if err != nil || n != 1 {
+				t.Fatalf("Sync = %d, %v; want the event skipped", n, err)
+			}
+			if got := len(e.slack.called("chat.postMessage")); got != tt.calls {
+				t.Errorf("chat.postMessage calls: %d, want %d", got, tt.calls)
+			}
+			if v, _, _ := e.store.GetKV(t.Context(), cursorKey); v != "1" {
+				t.Errorf("cursor %q", v)
+			}
+		})
+	}
+}
+
+func TestAutoAssign(t *testing.T) {
+	e := newEnv(t, func(o *Options) {
+		o.AutoAssign = true
+		o.OnDuty = map[string][]string{"tech": {agent1, agent2}}
+	})
+	busy := ticketGD1()
+	busy.No, busy.Assignee = "GD20261123000", "slack:"+agent1
+	e.desk.create(busy)
+	e.desk.create(ticketGD1())
+	e.sync(t)
+	if a := e.desk.ticket("GD20261123001").Assignee; a != "slack:"+agent2 {
+		t.Fatalf("auto-assigned to %q, want the least busy %s", a, agent2)
+	}
+	var card string
+	for _, c := range e.slack.called("chat.postMessage", "chat.update") {
+		if strings.Contains(c.Form.Get("blocks"), "GD20261123001") {
+			card = raw(c.Form.Get("blocks"))
+		}
+	}
+	if !strings.Contains(card, "<@"+agent2+">") {
+		t.Errorf("latest card does not show the assignee: %s", card)
+	}
+}
+
+func TestParseRating(t *testing.T) {
+	tests := []struct {
+		in      string
+		score   int
+		comment string
+	}{
+		{"2 太慢了", 2, "太慢了"}, {"5", 5, ""}, {"3/5 一般", 3, "一般"}, {"9", 0, ""}, {"", 0, ""}, {"good", 0, ""},
+	}
+	for _, tt := range tests {
+		s, c := parseRating(tt.in)
+		if s != tt.score || c != tt.comment {
+			t.Errorf("parseRating(%q) = %d %q", tt.in, s, c)
+		}
+	}
+}
