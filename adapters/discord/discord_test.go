@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,7 +148,7 @@ func TestGatewayMessages(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	base := bot.Event{Channel: bot.ChannelDiscord, ChatID: "dm1", UserID: "42", UserName: "User 42", At: at}
 	want := []bot.Event{
-		with(base, func(e *bot.Event) { e.MsgID, e.Kind, e.Text = "m1", bot.KindText, "你好,我的空调不制冷" }),
+		with(base, func(e *bot.Event) { e.MsgID, e.Kind, e.Text = "m1", bot.KindText, "你好，我的空调不制冷" }),
 		with(base, func(e *bot.Event) { e.MsgID, e.Kind, e.Payload, e.Text = "m4", bot.KindCommand, "lang", "en" }),
 		with(base, func(e *bot.Event) {
 			e.MsgID, e.Kind, e.Text = "m5", bot.KindMedia, "see photo"
@@ -210,4 +212,12 @@ func TestResumeAfterDropDeliversEachMessageOnce(t *testing.T) {
 	if f.identifies != 1 {
 		t.Errorf("identifies = %d, want 1 (the session must be resumed, not restarted)", f.identifies)
 	}
+}
+
+func httpBody(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, cancel
 }

@@ -4,15 +4,13 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
-// normalizeText makes message text what bot.Event promises: valid UTF-8, NFKC, no control
-// characters except newlines and tabs, trimmed. adapters import only bot, so the few lines live here.
+// normalizeText cleans what Discord sends: valid UTF-8, no control characters except newlines and
+// tabs, no zero-width spaces, trimmed. The engine applies flows.Normalize (NFKC with CJK
+// punctuation kept) to every event, so the adapter does not fold characters itself.
 func normalizeText(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = norm.NFKC.String(s)
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
 			return r
@@ -22,13 +20,7 @@ func normalizeText(s string) string {
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	// Removing a character can leave a sequence that NFKC composes differently; one more pass
-	// makes the function idempotent.
-	if !norm.NFKC.IsNormalString(s) {
-		return normalizeText(s)
-	}
-	return s
+	return strings.TrimSpace(s)
 }
 
 // parseCommand splits "/lang en" into ("lang", "en"). Names are ASCII letters, digits, '_' or '-'

@@ -1,0 +1,101 @@
+package discord
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/kefu-dev/kefu/bot"
+)
+
+func TestSupportChannelGivesEachCustomerAPrivateThread(t *testing.T) {
+	f := newFakeDiscord(t)
+	sink := newRecSink()
+	startAdapter(t, f, Options{SupportChannelID: "sup"}, sink)
+
+	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "sup", "g1", "7", "我要退货", nil))
+	evs := sink.waitFor(t, "m1", hasMsg("m1"))
+	thread7 := evs[0].ChatID
+	if thread7 == "" || thread7 == "sup" {
+		t.Fatalf("ChatID = %q, want the customer's thread", thread7)
+	}
+	creates := f.callsTo("POST", "/api/v9/channels/sup/threads")
+	if len(creates) != 1 {
+		t.Fatalf("thread creations = %d, want 1", len(creates))
+	}
+	var ts struct {
+		Name      string `json:"name"`
+		Type      int    `json:"type"`
+		Invitable bool   `json:"invitable"`
+	}
+	json.Unmarshal(creates[0].Body, &ts)
+	if ts != (struct {
+		Name      string `json:"name"`
+		Type      int    `json:"type"`
+		Invitable bool   `json:"invitable"`
+	}{"kefu-7", 12, false}) {
+		t.Errorf("thread = %+v, want private (12), not invitable, named by user id", ts)
+	}
+	f.mu.Lock()
+	members := f.threads[thread7].Members
+	f.mu.Unlock()
+	if d := cmp.Diff([]string{"7"}, members); d != "" {
+		t.Errorf("thread members (-want +got):\n%s", d)
+	}
+
+	// Same customer again in the channel, then inside the thread: same thread, no new one.
+	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "sup", "g1", "7", "还有一个问题", nil))
+	f.dispatch("MESSAGE_CREATE", messageCreate("m3", thread7, "g1", "7", "订单号 12345678", nil))
+	// Someone else typing in that thread is not the customer; a random guild channel is not ours.
+	f.dispatch("MESSAGE_CREATE", messageCreate("m4", thread7, "g1", "8", "moderator note", nil))
+	f.dispatch("MESSAGE_CREATE", messageCreate("m5", "random", "g1", "7", "off topic", nil))
+	// A second customer gets a thread of their own.
+	f.dispatch("MESSAGE_CREATE", messageCreate("m6", "sup", "g1", "8", "hello", nil))
+	f.dispatch("MESSAGE_CREATE", messageCreate("m7", thread7, "g1", "7", "done", nil))
+	evs = sink.waitFor(t, "m6 and m7", func(e []bot.Event) bool { return hasMsg("m6")(e) && hasMsg("m7")(e) })
+
+	chats := map[string]string{}
+	for _, e := range evs {
+		chats[e.MsgID] = e.ChatID
+	}
+	if _, ok := chats["m4"]; ok {
+		t.Error("a non-customer's message in the thread was delivered")
+	}
+	if _, ok := chats["m5"]; ok {
+		t.Error("a message in an unrelated guild channel was delivered")
+	}
+	for _, id := range []string{"m2", "m3", "m7"} {
+		if chats[id] != thread7 {
+			t.Errorf("%s ChatID = %q, want %q", id, chats[id], thread7)
+		}
+	}
+	if chats["m6"] == "" || chats["m6"] == thread7 || chats["m6"] == "sup" {
+		t.Errorf("second customer's ChatID = %q, want a thread of their own", chats["m6"])
+	}
+	if n := len(f.callsTo("POST", "/api/v9/channels/sup/threads")); n != 2 {
+		t.Errorf("thread creations = %d, want 2 (one per customer)", n)
+	}
+}
+
+func TestSupportThreadFoundAgainAfterRestart(t *testing.T) {
+	for _, archived := range []bool{false, true} {
+		t.Run(map[bool]string{false: "active", true: "archived"}[archived], func(t *testing.T) {
+			f := newFakeDiscord(t)
+			f.threads["t-old"] = fakeThread{ID: "t-old", Name: "kefu-7", ParentID: "sup", GuildID: "g1", Members: []string{"7"}}
+			f.archivedFor["t-old"] = archived
+			sink := newRecSink()
+			startAdapter(t, f, Options{SupportChannelID: "sup"}, sink)
+			f.dispatch("MESSAGE_CREATE", messageCreate("m1", "sup", "g1", "7", "I'm back", nil))
+			evs := sink.waitFor(t, "m1", hasMsg("m1"))
+			if evs[0].ChatID != "t-old" {
+				t.Errorf("ChatID = %q, want the existing thread t-old", evs[0].ChatID)
+			}
+			if n := len(f.callsTo("POST", "/api/v9/channels/sup/threads")); n != 0 {
+				t.Errorf("thread creations = %d, want 0", n)
+			}
+			if n := len(f.callsTo("PATCH", "/api/v9/channels/t-old")); (n == 1) != archived {
+				t.Errorf("unarchive calls = %d (archived=%v)", n, archived)
+			}
+		})
+	}
+}
