@@ -113,7 +113,9 @@ var pathTests = []pathTest{
 			}
 		}},
 	{name: "idle: no match clarifies", s: st(StateIdle), text: bi{"洗衣机有异响", "washing machine noise"}, wantState: StateAskType,
-		want: func(text string) []Effect { return []Effect{Unanswered{Text: text}, Say{Key: "faq.no_answer"}, askType} }},
+		want: func(text string) []Effect {
+			return []Effect{Unanswered{Text: text}, Say{Key: "faq.no_answer"}, askType}
+		}},
 	{name: "answered: yes", s: func() Session { s := st(StateAnswered); s.LastFAQ = "warranty"; return s }(), button: "yes", wantState: StateAnythingElse,
 		want: effects(FAQFeedback{EntryID: "warranty", Helped: true}, anything)},
 	{name: "answered: typed yes", s: func() Session { s := st(StateAnswered); s.LastFAQ = "warranty"; return s }(), text: bi{"解决了", "yes"}, wantState: StateAnythingElse,
@@ -240,7 +242,7 @@ var pathTests = []pathTest{
 			return []Effect{Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{FirstText: text, Description: text, Human: true, Priority: P1}}}
 		}},
 	{name: "human word in a long description is not a request", s: withIntake(StateAskDescription, Intake{Category: "tech"}),
-		text: bi{"你们的人工智能音箱一直无法联网，重启了好几次也不行，希望远程帮忙看看", "The smart speaker agent app keeps crashing on start, I reinstalled it twice, please help"},
+		text:      bi{"你们的人工智能音箱一直无法联网，重启了好几次也不行，希望远程帮忙看看", "The smart speaker agent app keeps crashing on start, I reinstalled it twice, please help"},
 		wantState: StateAskUrgency, want: effects(askUrg)},
 	{name: "human with open ticket", s: withTicket(StateTicketOpen), text: bi{"人工", "agent"}, wantState: StateTicketOpen,
 		want: func(text string) []Effect {

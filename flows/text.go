@@ -271,10 +271,11 @@ var chineseDigits = map[string]int{"一": 1, "二": 2, "两": 2, "三": 3, "四"
 
 // smallNumber reads "2", "2分", "二", "第二个", "★★★", "3 stars" as a number 1..max.
 func smallNumber(text string, max int) (int, bool) {
-	t := strings.ToLower(stripPunct(text))
-	if n := strings.Count(t, "★") + strings.Count(t, "⭐"); n > 0 && strings.Trim(t, "★⭐ ") == "" {
+	t := strings.TrimSpace(text)
+	if n := strings.Count(t, "★") + strings.Count(t, "⭐"); n > 0 && strings.Trim(t, "★⭐\ufe0f ") == "" {
 		t = strconv.Itoa(n)
 	}
+	t = strings.ToLower(stripPunct(t))
 	for _, suf := range []string{"分", "星", "个", "号", " stars", " star", "stars", "star"} {
 		t = strings.TrimSuffix(t, suf)
 	}
