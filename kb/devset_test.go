@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -131,7 +132,7 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC}
 	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
@@ -177,4 +178,38 @@ func TestDevsetFailures(t *testing.T) {
 			fmt.Printf("Q %s\n  want %s %s %v\n  got  %s %s %v\n", q.Text, q.Expect, e.Question, e.Examples, got.ID, got.Question, got.Examples)
 		}
 	}
+}
+
+// TestDevsetCalibrate fits the confidence calibration (a logistic regression of "top-1 is right" on
+// the top raw score and its margin over the runner-up) on the pooled dev sets and prints it.
+func TestDevsetCalibrate(t *testing.T) {
+	dir := devDir(t)
+	tn := tuningFromEnv()
+	var rows []devRow
+	for _, s := range devSets {
+		_, r := runDevset(t, filepath.Join(dir, s), tn)
+		rows = append(rows, r...)
+	}
+	// features x1 = top, x2 = top-next; z = a*x1 + c*x2 + b0
+	a, c, b0 := 1.0, 1.0, 0.0
+	for it := 0; it < 20000; it++ {
+		var ga, gc, gb float64
+		for _, r := range rows {
+			y := 0.0
+			if r.right && !r.oos {
+				y = 1
+			}
+			z := a*r.top + c*(r.top-r.next) + b0
+			p := 1 / (1 + math.Exp(-z))
+			ga += (p - y) * r.top
+			gc += (p - y) * (r.top - r.next)
+			gb += p - y
+		}
+		n := float64(len(rows))
+		a -= 2 * ga / n * 10
+		c -= 2 * gc / n * 10
+		b0 -= 2 * gb / n * 10
+	}
+	t.Logf("calA %.3f calB %.4f calC %.3f", a, -b0/a, c)
+	fmt.Fprintf(os.Stderr, "calA: %.3f, calB: %.4f, calC: %.3f\n", a, -b0/a, c)
 }

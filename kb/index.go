@@ -19,8 +19,8 @@ type MatchOptions struct {
 
 // Default thresholds on the calibrated confidence (see calibrate.go).
 const (
-	DefaultAnswerThreshold  = 0.6
-	DefaultSuggestThreshold = 0.35
+	DefaultAnswerThreshold  = 0.7
+	DefaultSuggestThreshold = 0.48
 )
 
 func (o MatchOptions) withDefaults() MatchOptions {
@@ -45,6 +45,7 @@ type tuning struct {
 	calA, calB, calC float64 // confidence = sigmoid(calA*(top-calB) + calC*(top-second))
 	useKNN, useCentr bool
 	lin              float64 // weight of the trained linear model
+	unknownW         float64 // how much query terms unknown to the library count against a match
 	epochs           int
 	margin, rate     float64
 }
@@ -52,9 +53,9 @@ type tuning struct {
 var defaultTuning = tuning{
 	fw:   defaultFeatures,
 	bm25: 1, knn: 0, cent: 0, knn2: 0.3, answerW: 0.2,
-	calA: 12, calB: 0.45, calC: 8,
+	calA: 10, calB: 0.22, calC: 5,
 	useKNN: false, useCentr: false,
-	lin: 1, epochs: 10, margin: 0.3, rate: 0.5,
+	unknownW: 1, lin: 1, epochs: 10, margin: 0.3, rate: 0.5,
 }
 
 type posting struct {
@@ -81,10 +82,11 @@ type Index struct {
 	vocab map[string]int32
 
 	// BM25 over entry documents
-	bmPost [][]posting
-	bmIDF  []float32
-	docLen []float32
-	avgLen float32
+	bmPost             [][]posting
+	bmIDF              []float32
+	maxBMIDF, maxExIDF float32 // IDF of a term no entry has
+	docLen             []float32
+	avgLen             float32
 
 	// TF-IDF vectors of examples (nearest-example scorer) and entry centroids
 	exIDF   []float32
@@ -187,6 +189,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	for id, df := range bmDF {
 		ix.bmIDF[id] = float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
 	}
+	ix.maxBMIDF = float32(math.Log(1 + (float64(n)+0.5)/0.5))
 	// Example TF-IDF vectors.
 	exDF := make([]int, nt)
 	for _, x := range examples {
@@ -198,6 +201,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	for id, df := range exDF {
 		ix.exIDF[id] = float32(math.Log(float64(len(examples)+1) / float64(df+1)))
 	}
+	ix.maxExIDF = float32(math.Log(float64(len(examples) + 1)))
 	ix.exPost = make([][]posting, nt)
 	ix.exEntry = make([]int32, len(examples))
 	xs := make([]sparseVec, len(examples))
@@ -205,7 +209,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	cent := make([]map[int32]float32, n)
 	for i, x := range examples {
 		ix.exEntry[i] = x.entry
-		vec := ix.weigh(x.tf)
+		vec := ix.weigh(x.tf, 0)
 		ys[i] = x.entry
 		for id, w := range vec {
 			xs[i].ids = append(xs[i].ids, id)
@@ -243,13 +247,22 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 }
 
 // analyze returns the term frequencies of text. With grow, unknown terms are added to the vocabulary
-// (building); without, they are dropped (querying).
+// (building); without, they are left out (querying).
 func (ix *Index) analyze(text, lang string, grow bool) map[int32]float32 {
+	tf, _ := ix.analyzeQuery(text, lang, grow)
+	return tf
+}
+
+// analyzeQuery is analyze that also returns the total weight of the terms the library does not know.
+// Unknown words count against a match: a query that is mostly about something else is out of scope.
+func (ix *Index) analyzeQuery(text, lang string, grow bool) (map[int32]float32, float32) {
 	tf := map[int32]float32{}
+	var unknown float32
 	for _, t := range ix.terms(text, lang) {
 		id, ok := ix.vocab[t.term]
 		if !ok {
 			if !grow {
+				unknown += t.w
 				continue
 			}
 			id = int32(len(ix.vocab))
@@ -257,13 +270,14 @@ func (ix *Index) analyze(text, lang string, grow bool) map[int32]float32 {
 		}
 		tf[id] += t.w
 	}
-	return tf
+	return tf, unknown
 }
 
-// weigh turns term frequencies into an L2-normalized TF-IDF vector (sublinear tf).
-func (ix *Index) weigh(tf map[int32]float32) map[int32]float32 {
+// weigh turns term frequencies into an L2-normalized TF-IDF vector (sublinear tf). unknown is the
+// weight of terms outside the vocabulary: they get the highest IDF and count in the norm only.
+func (ix *Index) weigh(tf map[int32]float32, unknown float32) map[int32]float32 {
 	out := make(map[int32]float32, len(tf))
-	var s float64
+	s := float64(unknown * ix.maxExIDF * ix.maxExIDF)
 	for id, f := range tf {
 		if int(id) >= len(ix.exIDF) {
 			continue
@@ -306,7 +320,7 @@ type scored struct {
 
 // rank returns the entries for query with their combined raw scores, best first (at most k).
 func (ix *Index) rank(query, lang string, k int) []scored {
-	tf := ix.analyze(query, lang, false)
+	tf, unknown := ix.analyzeQuery(query, lang, false)
 	if len(tf) == 0 {
 		return nil
 	}
@@ -327,7 +341,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		}
 	}
 	// BM25, normalized by the query's own best possible score so that it lies in [0,1].
-	var self float32
+	self := unknown * ix.maxBMIDF * (bm25K1 + 1) * float32(ix.tn.unknownW)
 	for id, f := range tf {
 		w := ix.bmIDF[id] * f
 		self += w * (bm25K1 + 1)
@@ -336,7 +350,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			sc.bm[p.doc] += w * p.w
 		}
 	}
-	q := ix.weigh(tf)
+	q := ix.weigh(tf, unknown*float32(ix.tn.unknownW))
 	if ix.tn.useCentr {
 		for id, w := range q {
 			for _, p := range ix.ctPost[id] {
@@ -410,11 +424,16 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 	}
 	hits := make([]Hit, 0, min(k, len(r)))
 	for i := 0; i < len(r) && i < k; i++ {
-		next := 0.0
-		if i+1 < len(r) {
-			next = r[i+1].score
+		// The margin is over the best other entry: the runner-up for the top hit, the top hit for
+		// the others (so confidences never increase down the list).
+		other := r[0].score
+		if i == 0 {
+			other = 0
+			if len(r) > 1 {
+				other = r[1].score
+			}
 		}
-		hits = append(hits, Hit{Entry: ix.lib.entries[r[i].doc], Score: ix.confidence(r[i].score, next)})
+		hits = append(hits, Hit{Entry: ix.lib.entries[r[i].doc], Score: ix.confidence(r[i].score, other)})
 	}
 	return hits
 }
