@@ -210,7 +210,10 @@ func newWorld(p *sla.Policy, n int, start time.Time) *world {
 		// Some tickets get a reply, some go pending and come back, some are acknowledged.
 		if rng.IntN(2) == 0 {
 			t := created.Add(time.Duration(rng.IntN(6*60)) * time.Minute)
-			w.add(t, i, func(it sla.Item, now time.Time) (sla.Item, bool) { it.Clock = p.AgentReply(it.Clock, now); return it, true })
+			w.add(t, i, func(it sla.Item, now time.Time) (sla.Item, bool) {
+				it.Clock = p.AgentReply(it.Clock, now)
+				return it, true
+			})
 			if rng.IntN(2) == 0 {
 				t2 := t.Add(time.Duration(rng.IntN(10*60)) * time.Minute)
 				w.add(t2, i, func(it sla.Item, now time.Time) (sla.Item, bool) {
