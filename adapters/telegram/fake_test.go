@@ -28,7 +28,7 @@ const (
 // POSTs to /bot{token}/{method}, answers {"ok":…,"result":…}. It records every call.
 type fakeAPI struct {
 	*httptest.Server
-	t *testing.T
+	t testing.TB
 
 	mu          sync.Mutex
 	calls       []apiCall
@@ -70,7 +70,7 @@ type sentMessage struct {
 	ID     int
 }
 
-func newFakeAPI(t *testing.T) *fakeAPI {
+func newFakeAPI(t testing.TB) *fakeAPI {
 	t.Helper()
 	f := &fakeAPI{
 		t:           t,
@@ -257,14 +257,19 @@ func (f *fakeAPI) sendMessage(w http.ResponseWriter, p url.Values) {
 	f.mu.Lock()
 	now := time.Now()
 	if f.perChat > 0 {
-		// Telegram's flood control, with 50 ms of slack for scheduling noise.
+		// Telegram's flood control, counted on arrival.
 		last, seen := f.lastPerChat[chat]
 		cut := 0
 		for cut < len(f.recent) && now.Sub(f.recent[cut]) >= time.Second {
 			cut++
 		}
 		f.recent = f.recent[cut:]
-		if (seen && now.Sub(last) < f.perChat-50*time.Millisecond) || len(f.recent) >= f.globalPerS {
+		if (seen && now.Sub(last) < f.perChat) || len(f.recent) >= f.globalPerS {
+			if seen && now.Sub(last) < f.perChat {
+				f.t.Logf("fake: per-chat flood in chat %d: %v since the last message", chat, now.Sub(last))
+			} else {
+				f.t.Logf("fake: global flood: %d messages in the last second", len(f.recent))
+			}
 			f.rejected429++
 			f.mu.Unlock()
 			reply(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error_code": 429,

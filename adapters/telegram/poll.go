@@ -159,10 +159,13 @@ func (a *Adapter) groupNotice(ctx context.Context, chatID int64, lang string) {
 	if text == "" {
 		return
 	}
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	release, err := a.limits.acquire(ctx, chatID)
+	if err != nil {
 		return
 	}
-	if _, err := a.call(ctx).Send(tgbotapi.NewMessage(chatID, text)); err != nil {
+	_, err = a.call(ctx).Send(tgbotapi.NewMessage(chatID, text))
+	release()
+	if err != nil {
 		a.log.WarnContext(ctx, "group notice failed", "chat_id", chatID, "err", redact(err, a.opt.Token))
 	}
 }

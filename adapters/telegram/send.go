@@ -73,10 +73,12 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 
 // sendOne waits for the rate limits, then sends one message.
 func (a *Adapter) sendOne(ctx context.Context, chatID int64, c tgbotapi.Chattable) (string, error) {
-	if err := a.limits.wait(ctx, chatID); err != nil {
+	release, err := a.limits.acquire(ctx, chatID)
+	if err != nil {
 		return "", err
 	}
 	m, err := a.call(ctx).Send(c)
+	release()
 	if err != nil {
 		return "", classify(redact(err, a.opt.Token))
 	}
@@ -107,10 +109,13 @@ func (a *Adapter) Edit(ctx context.Context, chatID, msgID string, r bot.Reply) e
 	} else {
 		c = tgbotapi.NewEditMessageReplyMarkup(chat, mid, *markup)
 	}
-	if err := a.limits.wait(ctx, chat); err != nil {
+	release, err := a.limits.acquire(ctx, chat)
+	if err != nil {
 		return fmt.Errorf("telegram: edit %s/%s: %w", chatID, msgID, err)
 	}
-	if _, err := a.call(ctx).Request(c); err != nil {
+	_, err = a.call(ctx).Request(c)
+	release()
+	if err != nil {
 		var tgErr *tgbotapi.Error
 		if errors.As(err, &tgErr) && strings.Contains(tgErr.Message, "message is not modified") {
 			return nil
@@ -213,52 +218,137 @@ func splitText(s string, max int) []string {
 	return parts
 }
 
-// limiter spaces messages: per chat (Telegram: about one per second) and overall (about 30 per
-// second). Waiting honours ctx. golang.org/x/time/rate does the token buckets.
+// limiter keeps sends within Telegram's flood limits: about one message per second per chat and
+// about 30 per second overall. Waiting honours ctx.
+//
+// Telegram counts messages when they arrive, which kefu cannot see; what it can see is that a message
+// arrived before its response came back. So both limits count from completed sends, and sends still
+// in flight count as happening now:
+//   - per chat, a send starts no earlier than interval after the previous send to that chat returned
+//     (sends to one chat are serialized);
+//   - overall, a send starts only while fewer than cap sends are in flight or returned within the last
+//     second; golang.org/x/time/rate spaces them evenly (no bursts of 30 at once).
+//
+// That bounds the arrivals strictly, at a price: with a round trip of RTT the sustained rate is about
+// cap/(1s+RTT) when many chats are busy.
 type limiter struct {
-	global   *rate.Limiter
 	interval time.Duration
+	pace     *rate.Limiter
+	cap      int
+
 	mu       sync.Mutex
-	chats    map[int64]*chatLimit
+	chats    map[int64]*chatSlot
+	done     []time.Time   // completion times within the last second, oldest first
+	inflight int           // sends started and not yet returned
+	freed    chan struct{} // closed and replaced when a send returns
 }
 
-type chatLimit struct {
-	lim  *rate.Limiter
-	used time.Time
+type chatSlot struct {
+	sem   chan struct{} // held from the wait until the send returns
+	last  time.Time     // when the last send to this chat returned
+	users int           // goroutines holding or waiting for the slot (guarded by limiter.mu)
 }
 
 func newLimiter(perChat time.Duration, global float64) *limiter {
 	return &limiter{
-		global:   rate.NewLimiter(rate.Limit(global), 1),
 		interval: perChat,
-		chats:    make(map[int64]*chatLimit),
+		pace:     rate.NewLimiter(rate.Limit(global), 1),
+		cap:      max(int(global), 1),
+		chats:    make(map[int64]*chatSlot),
+		freed:    make(chan struct{}),
 	}
 }
 
-func (l *limiter) wait(ctx context.Context, chat int64) error {
+// acquire waits until a message may go to chat. The caller sends, then calls release.
+func (l *limiter) acquire(ctx context.Context, chat int64) (release func(), err error) {
 	l.mu.Lock()
 	c, ok := l.chats[chat]
-	now := time.Now()
 	if !ok {
 		if len(l.chats) >= 4096 {
+			now := time.Now()
 			for id, old := range l.chats {
-				if now.Sub(old.used) > 2*l.interval {
+				if old.users == 0 && now.Sub(old.last) > l.interval {
 					delete(l.chats, id)
 				}
 			}
 		}
-		c = &chatLimit{lim: rate.NewLimiter(rate.Every(l.interval), 1)}
+		c = &chatSlot{sem: make(chan struct{}, 1)}
 		l.chats[chat] = c
 	}
-	c.used = now
+	c.users++
 	l.mu.Unlock()
-	if err := c.lim.Wait(ctx); err != nil {
-		return fmt.Errorf("rate limit wait: %w", err)
+	leave := func() {
+		l.mu.Lock()
+		c.users--
+		l.mu.Unlock()
 	}
-	if err := l.global.Wait(ctx); err != nil {
-		return fmt.Errorf("rate limit wait: %w", err)
+	select {
+	case c.sem <- struct{}{}:
+	case <-ctx.Done():
+		leave()
+		return nil, fmt.Errorf("rate limit wait: %w", ctx.Err())
 	}
-	return nil
+	fail := func(err error) (func(), error) {
+		<-c.sem
+		leave()
+		return nil, fmt.Errorf("rate limit wait: %w", err)
+	}
+	if !c.last.IsZero() {
+		if !sleep(ctx, time.Until(c.last.Add(l.interval))) {
+			return fail(ctx.Err())
+		}
+	}
+	if err := l.pace.Wait(ctx); err != nil {
+		return fail(err)
+	}
+	if err := l.enter(ctx); err != nil {
+		return fail(err)
+	}
+	return func() {
+		now := time.Now()
+		l.mu.Lock()
+		l.inflight--
+		l.done = append(l.done, now)
+		close(l.freed)
+		l.freed = make(chan struct{})
+		c.last = now
+		c.users--
+		l.mu.Unlock()
+		<-c.sem
+	}, nil
+}
+
+// enter waits for a place in the one-second window and takes it.
+func (l *limiter) enter(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		now := time.Now()
+		i := 0
+		for i < len(l.done) && now.Sub(l.done[i]) >= time.Second {
+			i++
+		}
+		l.done = l.done[i:]
+		if len(l.done)+l.inflight < l.cap {
+			l.inflight++
+			l.mu.Unlock()
+			return nil
+		}
+		freed := l.freed
+		wait := time.Second // all places are in flight: wait for a release
+		if len(l.done) > 0 {
+			wait = l.done[0].Add(time.Second).Sub(now)
+		}
+		l.mu.Unlock()
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-freed:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
 }
 
 // progress remembers how many parts of a split reply were sent, by OutboxID, so a retry after a 429
