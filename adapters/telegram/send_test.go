@@ -55,7 +55,7 @@ func TestSendSplitsLongText(t *testing.T) {
 	f := newFakeAPI(t)
 	a := newTestAdapter(t, f, nil)
 	para := strings.Repeat("您的订单已发货，请耐心等待。", 40) // 560 runes
-	text := strings.Repeat(para+"\n", 20)         // ~11k runes
+	text := strings.Repeat(para+"\n", 20)        // ~11k runes
 	_, err := a.Send(t.Context(), bot.Reply{OutboxID: 1, ChatID: "42", Text: text, Buttons: []bot.Button{{Label: "ok", Payload: "ok"}}})
 	if err != nil {
 		t.Fatalf("Send: %v", err)

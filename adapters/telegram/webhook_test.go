@@ -94,9 +94,9 @@ func TestWebhook(t *testing.T) {
 func TestWebhookOptionsValidated(t *testing.T) {
 	f := newFakeAPI(t)
 	for _, o := range []Options{
-		{WebhookURL: hookURL},                                // no secret
-		{WebhookURL: hookURL, WebhookSecret: "has space"},    // bad characters
-		{WebhookURL: "ftp://x", WebhookSecret: hookSecret},   // bad URL
+		{WebhookURL: hookURL},                              // no secret
+		{WebhookURL: hookURL, WebhookSecret: "has space"},  // bad characters
+		{WebhookURL: "ftp://x", WebhookSecret: hookSecret}, // bad URL
 		{WebhookURL: hookURL, WebhookSecret: strings.Repeat("a", 257)},
 	} {
 		o.Token, o.APIURL = testToken, f.URL
