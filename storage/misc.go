@@ -109,8 +109,8 @@ func (db *DB) GetKV(ctx context.Context, key string) (string, bool, error) {
 	return m.Value, true, nil
 }
 
-// PutKV sets key to value.
-func (db *DB) PutKV(ctx context.Context, key, value string) error {
+// SetKV sets key to value.
+func (db *DB) SetKV(ctx context.Context, key, value string) error {
 	m := kvRow{Key: key, Value: value, UpdatedAt: time.Now().UTC()}
 	err := db.gdb.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "key"}},
