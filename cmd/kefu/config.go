@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kefu-dev/kefu/flows"
 )
 
 // Config is kefu's whole configuration. It is loaded from defaults, then the optional YAML file, then
@@ -19,13 +21,13 @@ import (
 // Hand-written rather than koanf/viper: the struct with yaml tags plus a dozen env overrides is all we
 // need, and it keeps `kefu config example` and the loader in one place.
 type Config struct {
-	Company     string `yaml:"company"`      // shown in the greeting
-	BotName     string `yaml:"bot_name"`     // the bot's name in the greeting
-	Timezone    string `yaml:"timezone"`     // IANA zone for ticket numbers and promised times
-	Addr        string `yaml:"addr"`         // HTTP listen address
-	PublicURL   string `yaml:"public_url"`   // where people reach this server (links in Slack, console)
-	DatabaseURL string `yaml:"database_url"` // SQLite path or postgres:// DSN (env KEFU_DATABASE_URL)
-	DefaultLang string `yaml:"default_lang"` // zh-CN or en
+	Company     Localized `yaml:"company"`      // shown in the greeting; one name or one per language
+	BotName     Localized `yaml:"bot_name"`     // the bot's name in the greeting
+	Timezone    string    `yaml:"timezone"`     // IANA zone for ticket numbers and promised times
+	Addr        string    `yaml:"addr"`         // HTTP listen address
+	PublicURL   string    `yaml:"public_url"`   // where people reach this server (links in Slack, console)
+	DatabaseURL string    `yaml:"database_url"` // SQLite path or postgres:// DSN (env KEFU_DATABASE_URL)
+	DefaultLang string    `yaml:"default_lang"` // zh-CN or en
 
 	Log struct {
 		Format string `yaml:"format"` // text | json
@@ -39,7 +41,7 @@ type Config struct {
 		SuggestThreshold float64       `yaml:"suggest_threshold"` // confidence to offer the top 3
 	} `yaml:"faq"`
 
-	Conversation ConversationConfig `yaml:"conversation"`
+	Conversation flows.Config `yaml:"conversation"` // categories, order numbers, keyword lists
 
 	SLA SLAConfig `yaml:"sla"`
 
@@ -71,22 +73,21 @@ type Config struct {
 	Slack SlackConfig `yaml:"slack"`
 }
 
-// ConversationConfig tunes the customer flow (see flows.Config).
-type ConversationConfig struct {
-	Categories     []CategoryConfig    `yaml:"categories"`
-	OrderPattern   string              `yaml:"order_pattern"`
-	MinDescription int                 `yaml:"min_description"`
-	UrgentWords    map[string][]string `yaml:"urgent_words"`
-	ComplaintWords map[string][]string `yaml:"complaint_words"`
-	HumanWords     map[string][]string `yaml:"human_words"`
-}
+// Localized is a name given once for every language ("ACME") or per language ({zh-CN: …, en: …}).
+type Localized map[string]string
 
-// CategoryConfig is one issue type offered to customers.
-type CategoryConfig struct {
-	Key        string            `yaml:"key"`
-	Names      map[string]string `yaml:"names"`
-	NeedsOrder bool              `yaml:"needs_order"`
-	Complaint  bool              `yaml:"complaint"`
+// UnmarshalYAML accepts a plain string or a map of language to string.
+func (l *Localized) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = Localized{"zh-CN": n.Value, "en": n.Value}
+		return nil
+	}
+	var m map[string]string
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	*l = m
+	return nil
 }
 
 // SLAConfig holds response and resolution targets per priority (Go durations).
@@ -121,8 +122,8 @@ type SlackConfig struct {
 
 func defaultConfig() Config {
 	var c Config
-	c.Company = "云朵家电"
-	c.BotName = "小云"
+	c.Company = Localized{"zh-CN": "云朵家电", "en": "Cloudy Home Appliances"}
+	c.BotName = Localized{"zh-CN": "小云", "en": "Cloudy"}
 	c.Timezone = "Asia/Shanghai"
 	c.Addr = ":8080"
 	c.PublicURL = "http://localhost:8080"

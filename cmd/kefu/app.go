@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// app is what every command that touches the database shares: config, logger, database, FAQ
+// library, catalog and engine. Adapters and workers are added by serve only.
+type app struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *storage.DB
+	cat     *locales.Catalog
+	matcher *liveMatcher
+	engine  *bot.Engine
+	loc     *time.Location
+}
+
+func newLogger(format, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// openApp opens the database (migrating it) and builds the engine. onEnqueue may be nil.
+func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()) (*app, error) {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	lib, err := loadLibrary(cfg.FAQ.File)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, db: db, cat: locales.Default(), loc: loc}
+	a.matcher = newLiveMatcher(lib, a.matchOptions())
+
+	fc := cfg.Conversation
+	fc.Company, fc.BotName = cfg.Company, cfg.BotName
+	machine, err := flows.New(flows.Options{KB: a.matcher, Config: fc})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("conversation config: %w", err)
+	}
+	agents := make([]bot.AgentConfig, 0, len(cfg.Agents))
+	for _, ag := range cfg.Agents {
+		agents = append(agents, bot.AgentConfig{ID: ag.ID, Name: ag.Name, Supervisor: ag.Supervisor})
+	}
+	policy := bot.SLAPolicy{FirstResponse: map[bot.Priority]time.Duration{}, Resolution: map[bot.Priority]time.Duration{}}
+	for p, d := range cfg.SLA.FirstResponse {
+		policy.FirstResponse[bot.Priority(p)] = d
+	}
+	for p, d := range cfg.SLA.Resolution {
+		policy.Resolution[bot.Priority(p)] = d
+	}
+	a.engine, err = bot.New(bot.Options{
+		Store:     db,
+		Flows:     machine,
+		KB:        a.matcher,
+		Catalog:   a.cat,
+		Policy:    policy,
+		Location:  loc,
+		Agents:    agents,
+		Logger:    log,
+		OnEnqueue: onEnqueue,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+func (a *app) matchOptions() kb.MatchOptions {
+	return kb.MatchOptions{AnswerThreshold: a.cfg.FAQ.AnswerThreshold, SuggestThreshold: a.cfg.FAQ.SuggestThreshold}
+}
+
+// loadLibrary reads the configured FAQ file, or the bundled sample when none is configured.
+func loadLibrary(path string) (*kb.Library, error) {
+	if path == "" {
+		return kb.Sample(), nil
+	}
+	lib, err := kb.LoadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("faq library: %w", err)
+	}
+	return lib, nil
+}
+
+// liveMatcher is a kb.Matcher whose index can be swapped while the server runs (FAQ reload). Every
+// call sees one immutable index.
+type liveMatcher struct{ cur atomic.Pointer[kb.Index] }
+
+var _ kb.Matcher = (*liveMatcher)(nil)
+
+func newLiveMatcher(lib *kb.Library, o kb.MatchOptions) *liveMatcher {
+	m := &liveMatcher{}
+	m.cur.Store(kb.NewMatcher(lib, o))
+	return m
+}
+
+func (m *liveMatcher) Swap(lib *kb.Library, o kb.MatchOptions) { m.cur.Store(kb.NewMatcher(lib, o)) }
+func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit   { return m.cur.Load().Match(q, lang, k) }
+func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision          { return m.cur.Load().Decide(h) }
+func (m *liveMatcher) Entry(id, lang string) *kb.Entry        { return m.cur.Load().Entry(id, lang) }
+
+// agentFrom resolves the acting agent for CLI commands: --as, then $KEFU_AGENT, then the OS user.
+func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {
+	name := as
+	if name == "" {
+		name = getenv("KEFU_AGENT")
+	}
+	if name == "" {
+		name = getenv("USER")
+	}
+	if name == "" {
+		return bot.Actor{}, fmt.Errorf("%w: say who you are with --as NAME or KEFU_AGENT", errUsage)
+	}
+	id := name
+	if !strings.Contains(id, ":") {
+		id = "cli:" + name
+	}
+	return bot.Actor{ID: id, Name: strings.TrimPrefix(id, "cli:")}, nil
+}
+
+var errNoTicket = errors.New("ticket number required (GDyyyymmddNNN)")

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kefu-dev/kefu/adapters/discord"
+	"github.com/kefu-dev/kefu/adapters/telegram"
+	"github.com/kefu-dev/kefu/adapters/web"
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/kb"
+)
+
+func init() {
+	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe}
+}
+
+// runnable is an adapter or worker that serve runs until shutdown.
+type runnable struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
+	addr := fs.String("addr", "", "listen address (default :8080, or $KEFU_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+	}
+	log := newLogger(cfg.Log.Format, cfg.Log.Level)
+
+	var dispatcher *bot.Dispatcher
+	kick := func() {
+		if dispatcher != nil {
+			dispatcher.Kick()
+		}
+	}
+	a, err := openApp(ctx, cfg, log, kick)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	adapters := map[bot.Channel]bot.Adapter{}
+	mux := http.NewServeMux()
+	var workers []runnable
+
+	webAd, err := web.New(web.Options{
+		Store:  a.db,
+		T:      a.cat.T,
+		Args:   map[string]any{"company": cfg.Company[cfg.DefaultLang], "bot": cfg.BotName[cfg.DefaultLang]},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	adapters[bot.ChannelWeb] = webAd
+
+	if cfg.Telegram.Token != "" {
+		tg, err := newTelegram(ctx, a)
+		if err != nil {
+			return err
+		}
+		adapters[bot.ChannelTelegram] = tg
+		if cfg.Telegram.WebhookURL != "" {
+			mux.Handle("/telegram/webhook", tg)
+		}
+	}
+	if cfg.Discord.Token != "" {
+		dc, err := newDiscord(a)
+		if err != nil {
+			return err
+		}
+		adapters[bot.ChannelDiscord] = dc
+		mux.Handle("/discord/interactions", dc)
+	}
+	if cfg.Slack.BotToken != "" {
+		sl, err := newSlack(a)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/slack/", sl)
+		workers = append(workers, runnable{"slack", sl.Run})
+	}
+
+	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
+		Store:        a.db,
+		Adapters:     adapters,
+		Logger:       log.With("component", "outbox"),
+		PollInterval: cfg.Outbox.PollInterval,
+		MaxAttempts:  cfg.Outbox.MaxAttempts,
+	})
+	if err != nil {
+		return err
+	}
+
+	ready := func() error {
+		pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return a.db.Ping(pctx)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := ready(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("/", webAd)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+
+	g, gctx := errgroup.WithContext(ctx)
+	for ch, ad := range adapters {
+		g.Go(func() error {
+			if err := ad.Run(gctx, a.engine); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("adapter %s: %w", ch, err)
+			}
+			return nil
+		})
+	}
+	for _, w := range workers {
+		g.Go(func() error {
+			if err := w.run(gctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("%s: %w", w.name, err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error { return dispatcher.Run(gctx) })
+	if cfg.FAQ.File != "" {
+		g.Go(func() error {
+			return kb.Watch(gctx, cfg.FAQ.File, cfg.FAQ.Reload, func(lib *kb.Library) {
+				a.matcher.Swap(lib, a.matchOptions())
+				log.Info("faq library reloaded", "file", cfg.FAQ.File)
+			})
+		})
+	}
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+
+	url := cfg.PublicURL
+	if cfg.Addr != ":8080" || url == "" {
+		url = "http://" + displayAddr(ln.Addr())
+	}
+	log.Info("kefu is running", "web_chat", url+"/", "database", a.db.Dialect(), "channels", channelNames(adapters))
+	fmt.Fprintf(os.Stderr, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
+
+	err = g.Wait()
+	log.Info("kefu stopped")
+	return err
+}
+
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+	}
+	return a.String()
+}
+
+func channelNames(m map[bot.Channel]bot.Adapter) []string {
+	var out []string
+	for ch := range m {
+		out = append(out, string(ch))
+	}
+	return out
+}
+
+func newTelegram(ctx context.Context, a *app) (*telegram.Adapter, error) {
+	c := a.cfg.Telegram
+	secret := c.WebhookSecret
+	if c.WebhookURL != "" && secret == "" {
+		secret = randomToken(24)
+	}
+	tg, err := telegram.New(ctx, telegram.Options{
+		Token:         c.Token,
+		APIURL:        c.APIURL,
+		WebhookURL:    c.WebhookURL,
+		WebhookSecret: secret,
+		Logger:        a.log.With("adapter", "telegram"),
+		GroupNotice:   func(lang string) string { return a.cat.T(lang, "telegram.group_notice", nil) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tg.RegisterCommands(ctx); err != nil {
+		a.log.Warn("telegram: setMyCommands failed", "err", err)
+	}
+	return tg, nil
+}
+
+func newDiscord(a *app) (*discord.Adapter, error) {
+	c := a.cfg.Discord
+	return discord.New(discord.Options{
+		Token:               c.Token,
+		APIURL:              c.APIURL,
+		GatewayURL:          c.GatewayURL,
+		SupportChannelID:    c.SupportChannel,
+		PublicKey:           c.PublicKey,
+		ApplicationID:       c.ApplicationID,
+		CommandDescriptions: commandDescriptions(a),
+		Logger:              a.log.With("adapter", "discord"),
+	})
+}
+
+// commandDescriptions renders the slash-command help texts from locales for both languages.
+func commandDescriptions(a *app) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, lang := range []string{"zh-CN", "en"} {
+		m := map[string]string{}
+		for _, k := range []string{"start", "status", "lang", "help", "link", "lang.language", "link.code"} {
+			m[k] = a.cat.T(lang, "command."+k, nil)
+		}
+		out[lang] = m
+	}
+	return out
+}
