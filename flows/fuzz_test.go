@@ -1,7 +1,9 @@
 package flows
 
 import (
+	"fmt"
 	"slices"
+	"time"
 	"testing"
 	"unicode/utf8"
 )
@@ -62,7 +64,9 @@ func FuzzStep(f *testing.F) {
 		if variant%3 == 0 {
 			in.Command, in.Args = text, button
 		}
+		watchdog := time.AfterFunc(3*time.Second, func() { panic(fmt.Sprintf("HANG %+v %+v", s, in)) })
 		next, effects, err := m.Step(s, in)
+		watchdog.Stop()
 		if err != nil {
 			t.Fatalf("Step(%+v, %+v): %v", s, in, err)
 		}
