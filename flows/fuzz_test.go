@@ -3,8 +3,8 @@ package flows
 import (
 	"fmt"
 	"slices"
-	"time"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
