@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -347,5 +348,36 @@ func TestRegisterCommands(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("setMyCommands (-want +got):\n%s", diff)
+	}
+}
+
+func TestDownload(t *testing.T) {
+	f := newFakeAPI(t)
+	a := newTestAdapter(t, f, nil)
+	file, err := a.Download(t.Context(), "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Body.Close()
+	b, _ := io.ReadAll(file.Body)
+	if string(b) != "%PDF-fake" || file.Path != fakeFilePath {
+		t.Errorf("Download = %q at %q", b, file.Path)
+	}
+	if c := f.callsTo("getFile"); len(c) != 1 || c[0].Params.Get("file_id") != "d1" {
+		t.Errorf("getFile calls = %+v", c)
+	}
+}
+
+func TestNetworkErrorsHideToken(t *testing.T) {
+	f := newFakeAPI(t)
+	a := newTestAdapter(t, f, nil)
+	f.Close() // the API goes away
+	_, err := a.Send(t.Context(), bot.Reply{ChatID: "42", Text: "x"})
+	if err == nil || strings.Contains(err.Error(), testToken) {
+		t.Errorf("Send error = %v; want an error without the token", err)
+	}
+	var p *bot.PermanentError
+	if errors.As(err, &p) {
+		t.Errorf("network error is permanent: %v", err)
 	}
 }
