@@ -197,6 +197,7 @@ type world struct {
 	tickets []sla.Item
 	changes map[time.Time][]func(sla.Item, time.Time) (sla.Item, bool) // by ticket index order
 	target  map[time.Time][]int
+	every   time.Duration // scan interval (default a minute); changes still happen on their minute
 }
 
 func newWorld(p *sla.Policy, n int, start time.Time) *world {
@@ -236,6 +237,13 @@ func newWorld(p *sla.Policy, n int, start time.Time) *world {
 	return w
 }
 
+func (w *world) step() time.Duration {
+	if w.every > 0 {
+		return w.every
+	}
+	return time.Minute
+}
+
 func (w *world) add(t time.Time, i int, f func(sla.Item, time.Time) (sla.Item, bool)) {
 	t = t.Truncate(time.Minute)
 	w.changes[t] = append(w.changes[t], f)
@@ -244,7 +252,14 @@ func (w *world) add(t time.Time, i int, f func(sla.Item, time.Time) (sla.Item, b
 
 // run replays the world from start to end in one-minute steps with `scanners` concurrent scanners
 // per step, and returns every notification each Scan reported as recorded by itself.
-func (w *world) run(t *testing.T, m *slatest.MemStore, scanners int, start, end time.Time) []sla.Notify {
+// testStore is a Store the test can also write tickets to, as the engine would.
+type testStore interface {
+	sla.Store
+	Put(it sla.Item, next time.Time)
+	Item(id int64) (sla.Item, time.Time, bool)
+}
+
+func (w *world) run(t *testing.T, m testStore, scanners int, start, end time.Time) []sla.Notify {
 	t.Helper()
 	ctx := t.Context()
 	for _, it := range w.tickets {
@@ -253,6 +268,9 @@ func (w *world) run(t *testing.T, m *slatest.MemStore, scanners int, start, end 
 	ss := make([]*sla.Scanner, scanners)
 	for i := range ss {
 		ss[i] = scanner(t, m, w.p)
+		if o, ok := m.(interface{ Process(int) sla.Store }); ok {
+			ss[i] = scanner(t, o.Process(i), w.p) // one connection pool per simulated process
+		}
 	}
 	var mu sync.Mutex
 	var all []sla.Notify
@@ -262,6 +280,9 @@ func (w *world) run(t *testing.T, m *slatest.MemStore, scanners int, start, end 
 			if next, ok := f(cur, now); ok {
 				m.Put(next, w.p.Next(next, now))
 			}
+		}
+		if now.Sub(start)%w.step() != 0 {
+			continue
 		}
 		var wg sync.WaitGroup
 		for _, s := range ss {
