@@ -39,20 +39,20 @@ type apiError struct {
 func (e *apiError) Error() string { return "web: " + e.code }
 
 var (
-	errBadJSON        = &apiError{http.StatusBadRequest, "bad_json", "web.error.bad_json"}
-	errTooLarge       = &apiError{http.StatusRequestEntityTooLarge, "too_large", "web.error.too_large"}
-	errMediaType      = &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type", "web.error.bad_request"}
-	errMissingSession = &apiError{http.StatusBadRequest, "missing_session", "web.error.no_session"}
-	errUnknownSession = &apiError{http.StatusNotFound, "unknown_session", "web.error.unknown_session"}
-	errEmpty          = &apiError{http.StatusBadRequest, "empty_message", "web.error.empty"}
-	errTextAndAction  = &apiError{http.StatusBadRequest, "text_and_action", "web.error.bad_request"}
-	errBadAction      = &apiError{http.StatusBadRequest, "bad_action", "web.error.bad_request"}
-	errBadClientID    = &apiError{http.StatusBadRequest, "bad_client_id", "web.error.bad_request"}
-	errBadAfter       = &apiError{http.StatusBadRequest, "bad_after", "web.error.bad_request"}
-	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "web.error.method"}
-	errNotFound       = &apiError{http.StatusNotFound, "not_found", "web.error.not_found"}
-	errUnavailable    = &apiError{http.StatusServiceUnavailable, "unavailable", "web.error.unavailable"}
-	errInternal       = &apiError{http.StatusInternalServerError, "internal", "web.error"}
+	errBadJSON        = &apiError{http.StatusBadRequest, "bad_json", "error.bad_request"}
+	errTooLarge       = &apiError{http.StatusRequestEntityTooLarge, "too_large", "web.too_long"}
+	errMediaType      = &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type", "error.bad_request"}
+	errMissingSession = &apiError{http.StatusBadRequest, "missing_session", "error.bad_request"}
+	errUnknownSession = &apiError{http.StatusNotFound, "unknown_session", "error.unknown_session"}
+	errEmpty          = &apiError{http.StatusBadRequest, "empty_message", "error.empty"}
+	errTextAndAction  = &apiError{http.StatusBadRequest, "text_and_action", "error.bad_request"}
+	errBadAction      = &apiError{http.StatusBadRequest, "bad_action", "error.bad_request"}
+	errBadClientID    = &apiError{http.StatusBadRequest, "bad_client_id", "error.bad_request"}
+	errBadAfter       = &apiError{http.StatusBadRequest, "bad_after", "error.bad_request"}
+	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "error.bad_request"}
+	errNotFound       = &apiError{http.StatusNotFound, "not_found", "error.bad_request"}
+	errUnavailable    = &apiError{http.StatusServiceUnavailable, "unavailable", "error.internal"}
+	errInternal       = &apiError{http.StatusInternalServerError, "internal", "error.internal"}
 )
 
 // messageRequest is the body of POST /api/webchat/messages.
@@ -413,9 +413,6 @@ func (a *Adapter) fail(w http.ResponseWriter, r *http.Request, lang string, err 
 	}
 	ui := a.uiLang(r, lang)
 	msg := a.text(ui, ae.key)
-	if msg == ae.key || msg == "" {
-		msg = a.text(ui, "web.error")
-	}
 	a.writeJSON(w, r, ae.status, errorBody{Error: ae.code, Message: msg})
 }
 

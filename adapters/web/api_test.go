@@ -205,12 +205,12 @@ func TestErrorMessagesLocalized(t *testing.T) {
 		hdr     map[string]string
 		wantMsg string
 	}{
-		{"default language", "/api/webchat/messages", body, "POST", nil, "zh-CN|web.error.unknown_session"},
-		{"Accept-Language en", "/api/webchat/messages", body, "POST", map[string]string{"Accept-Language": "en-GB,en;q=0.8"}, "en|web.error.unknown_session"},
-		{"body lang wins", "/api/webchat/messages", `{"session":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","text":"hi","lang":"en"}`, "POST", map[string]string{"Accept-Language": "zh-CN"}, "en|web.error.unknown_session"},
-		{"query lang", "/api/webchat/messages?session=zzz&lang=en", "", "GET", nil, "en|web.error.unknown_session"},
-		// fakeT lacks web.error.method: the built-in table fills in rather than a raw key.
-		{"key missing in catalog", "/api/webchat/messages", "", "PATCH", map[string]string{"Accept-Language": "en"}, "This method is not allowed."},
+		{"default language", "/api/webchat/messages", body, "POST", nil, "zh-CN|error.unknown_session"},
+		{"Accept-Language en", "/api/webchat/messages", body, "POST", map[string]string{"Accept-Language": "en-GB,en;q=0.8"}, "en|error.unknown_session"},
+		{"body lang wins", "/api/webchat/messages", `{"session":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","text":"hi","lang":"en"}`, "POST", map[string]string{"Accept-Language": "zh-CN"}, "en|error.unknown_session"},
+		{"query lang", "/api/webchat/messages?session=zzz&lang=en", "", "GET", nil, "en|error.unknown_session"},
+		// fakeT lacks error.bad_request: the built-in table fills in rather than a raw key.
+		{"key missing in catalog", "/api/webchat/messages", "", "PATCH", map[string]string{"Accept-Language": "en"}, "The request is malformed."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,7 +227,7 @@ func TestErrorMessagesLocalized(t *testing.T) {
 		var zh, en errorBody
 		do(t, g.a, "POST", "/api/webchat/messages", body, nil, &zh)
 		do(t, g.a, "POST", "/api/webchat/messages", body, map[string]string{"Accept-Language": "en"}, &en)
-		if zh.Message != fallback["zh-CN"]["web.error.unknown_session"] || en.Message != fallback["en"]["web.error.unknown_session"] {
+		if zh.Message != fallback["zh-CN"]["error.unknown_session"] || en.Message != fallback["en"]["error.unknown_session"] {
 			t.Errorf("messages %q / %q", zh.Message, en.Message)
 		}
 	})

@@ -22,61 +22,67 @@ var staticFS embed.FS
 // pageKeys are the locale keys the page shows. The page gets them for every offered language so
 // its language switch works without a reload.
 var pageKeys = []string{
-	"web.title", "web.subtitle", "web.placeholder", "web.send", "web.new_chat", "web.connecting",
-	"web.error", "web.error.offline", "web.error.unknown_session", "web.lang", "web.lang_name", "web.you", "web.bot", "web.retry",
+	"web.title", "web.placeholder", "web.send", "web.new_chat", "web.connecting", "web.reconnecting",
+	"web.offline", "web.send_failed", "web.retry", "web.you", "web.bot", "web.typing", "web.powered",
+	"web.too_long", "lang.choose", "error.internal",
 }
 
-// fallback is used only for keys the catalog lacks (or when Options.T is nil), so that the page and
-// the API never show a raw key. The catalogs in locales/ are the source of truth.
+// fallback is used only for keys the catalog lacks (or when Options.T is nil, as in some tests), so
+// that the page and the API never show a raw key. The catalogs in locales/ are the source of truth;
+// a test checks that every key used here exists there.
 var fallback = map[string]map[string]string{
 	"zh-CN": {
-		"web.title":                 "在线客服",
-		"web.subtitle":              "我们通常会在几分钟内回复",
-		"web.placeholder":           "请输入您的问题…",
-		"web.send":                  "发送",
-		"web.new_chat":              "新对话",
-		"web.connecting":            "正在连接…",
-		"web.lang":                  "语言",
-		"web.lang_name":             "中文",
-		"web.retry":                 "重试",
-		"web.you":                   "我",
-		"web.bot":                   "客服",
-		"web.error":                 "出错了，请稍后再试。",
-		"web.error.offline":         "网络连接中断，正在重试…",
-		"web.error.bad_json":        "请求格式不正确。",
-		"web.error.bad_request":     "请求无效。",
-		"web.error.too_large":       "消息太长了，请分几次发送。",
-		"web.error.no_session":      "缺少会话编号。",
-		"web.error.unknown_session": "会话已失效，请开始新对话。",
-		"web.error.empty":           "请输入内容后再发送。",
-		"web.error.method":          "不支持该请求方法。",
-		"web.error.not_found":       "找不到该地址。",
-		"web.error.unavailable":     "服务暂时不可用，请稍后再试。",
+		"web.title":             "在线客服",
+		"web.placeholder":       "请输入您的问题…",
+		"web.send":              "发送",
+		"web.new_chat":          "新对话",
+		"web.connecting":        "正在连接…",
+		"web.reconnecting":      "连接中断，正在重连…",
+		"web.offline":           "网络已断开，恢复后会自动重连。",
+		"web.send_failed":       "发送失败，请重试。",
+		"web.retry":             "重试",
+		"web.you":               "我",
+		"web.bot":               "客服",
+		"web.typing":            "正在输入…",
+		"web.powered":           "由 kefu 提供支持",
+		"web.too_long":          "消息太长了，请精简后再发送。",
+		"lang.choose":           "请选择语言 / Choose a language:",
+		"lang.zh":               "中文",
+		"lang.en":               "English",
+		"error.internal":        "抱歉，系统开小差了，请稍后再试。",
+		"error.bad_request":     "请求格式不正确。",
+		"error.unknown_session": "会话已失效，请刷新页面重新开始。",
+		"error.empty":           "您好像没有输入内容，请用文字描述您的问题。",
 	},
 	"en": {
-		"web.title":                 "Customer service",
-		"web.subtitle":              "We usually reply within minutes",
-		"web.placeholder":           "Type your question…",
-		"web.send":                  "Send",
-		"web.new_chat":              "New chat",
-		"web.connecting":            "Connecting…",
-		"web.lang":                  "Language",
-		"web.lang_name":             "EN",
-		"web.retry":                 "Retry",
-		"web.you":                   "You",
-		"web.bot":                   "Support",
-		"web.error":                 "Something went wrong. Please try again.",
-		"web.error.offline":         "Connection lost, retrying…",
-		"web.error.bad_json":        "The request is malformed.",
-		"web.error.bad_request":     "The request is invalid.",
-		"web.error.too_large":       "The message is too long; please send it in parts.",
-		"web.error.no_session":      "The session id is missing.",
-		"web.error.unknown_session": "This chat has expired; please start a new one.",
-		"web.error.empty":           "Please type a message first.",
-		"web.error.method":          "This method is not allowed.",
-		"web.error.not_found":       "Not found.",
-		"web.error.unavailable":     "The service is unavailable; please try again shortly.",
+		"web.title":             "Customer Service",
+		"web.placeholder":       "Type your question…",
+		"web.send":              "Send",
+		"web.new_chat":          "New chat",
+		"web.connecting":        "Connecting…",
+		"web.reconnecting":      "Connection lost, reconnecting…",
+		"web.offline":           "You're offline; we'll reconnect automatically.",
+		"web.send_failed":       "Sending failed. Please try again.",
+		"web.retry":             "Retry",
+		"web.you":               "You",
+		"web.bot":               "Support",
+		"web.typing":            "Typing…",
+		"web.powered":           "Powered by kefu",
+		"web.too_long":          "That message is too long; please shorten it.",
+		"lang.choose":           "请选择语言 / Choose a language:",
+		"lang.zh":               "中文",
+		"lang.en":               "English",
+		"error.internal":        "Sorry, something went wrong on our side. Please try again later.",
+		"error.bad_request":     "The request is malformed.",
+		"error.unknown_session": "This chat session has expired. Please reload the page to start again.",
+		"error.empty":           "It looks like your message is empty. Please describe your question in words.",
 	},
+}
+
+// langName is a language's own name ("中文", "English") from the catalog key lang.<primary subtag>.
+func (a *Adapter) langName(lang string) string {
+	prim, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	return a.text(lang, "lang."+prim)
 }
 
 // text renders key in lang through the catalog, falling back to the built-in table.
@@ -185,7 +191,7 @@ func (a *Adapter) handlePage(w http.ResponseWriter, r *http.Request) {
 			m[k] = a.text(l, k)
 		}
 		c.I18N[l] = m
-		d.Langs = append(d.Langs, langOption{Code: l, Name: m["web.lang_name"]})
+		d.Langs = append(d.Langs, langOption{Code: l, Name: a.langName(l)})
 	}
 	d.S = c.I18N[lang]
 	var buf bytes.Buffer

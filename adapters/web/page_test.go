@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // attrValue returns the value of attribute k in a tag's attribute text.
@@ -201,6 +203,61 @@ func TestPageRoutes(t *testing.T) {
 		f.a.ServeHTTP(w, r)
 		if w.Code != tc.want {
 			t.Errorf("%s %s = %d, want %d", tc.method, tc.target, w.Code, tc.want)
+		}
+	}
+}
+
+// TestKeysInCatalog: every key the page and the API use exists in both real catalogs, and the page
+// rendered with the real catalog shows no raw key.
+func TestKeysInCatalog(t *testing.T) {
+	cat := locales.Default()
+	keys := append([]string(nil), pageKeys...)
+	for _, e := range []*apiError{errBadJSON, errTooLarge, errMediaType, errMissingSession, errUnknownSession, errEmpty,
+		errTextAndAction, errBadAction, errBadClientID, errBadAfter, errMethod, errNotFound, errUnavailable, errInternal} {
+		keys = append(keys, e.key)
+	}
+	keys = append(keys, "lang.zh", "lang.en")
+	for _, lang := range []string{"zh-CN", "en"} {
+		for _, k := range keys {
+			if !cat.Has(lang, k) {
+				t.Errorf("locales %s lacks %s", lang, k)
+			}
+			if _, ok := fallback[lang][k]; !ok {
+				t.Errorf("built-in fallback %s lacks %s", lang, k)
+			}
+		}
+	}
+
+	f := newFixture(t, Options{T: cat.T, Args: map[string]any{"company": "星辰科技"}})
+	for _, al := range []string{"zh-CN", "en"} {
+		w := do(t, f.a, "GET", "/", "", map[string]string{"Accept-Language": al}, nil)
+		page := w.Body.String()
+		// what people see: text between tags and the title, aria-label and placeholder attributes
+		visible := regexp.MustCompile(`(?s)<script.*?</script>`).ReplaceAllString(page, "")
+		var seen []string
+		for _, m := range regexp.MustCompile(`\s(?:title|aria-label|placeholder)="([^"]*)"`).FindAllStringSubmatch(visible, -1) {
+			seen = append(seen, m[1])
+		}
+		seen = append(seen, regexp.MustCompile(`<[^>]*>`).ReplaceAllString(visible, " "))
+		for _, v := range seen {
+			if m := regexp.MustCompile(`\b(web|error|lang)\.[a-z_]+\b`).FindString(v); m != "" {
+				t.Errorf("%s page shows raw key %q", al, m)
+			}
+		}
+		cfg := regexp.MustCompile(`(?s)<script type="application/json" id="kefu-config">(.*?)</script>`).FindStringSubmatch(page)
+		var c pageConfig
+		if cfg == nil || json.Unmarshal([]byte(cfg[1]), &c) != nil {
+			t.Fatalf("%s page has no config", al)
+		}
+		for l, m := range c.I18N {
+			for k, v := range m {
+				if v == "" || v == k || v != cat.T(l, k, map[string]any{"company": "星辰科技"}) {
+					t.Errorf("config %s/%s = %q, want the catalog's text", l, k, v)
+				}
+			}
+		}
+		if want := cat.T(al, "web.title", map[string]any{"company": "星辰科技"}); !strings.Contains(page, "<title>"+want+"</title>") {
+			t.Errorf("%s page title is not %q", al, want)
 		}
 	}
 }

@@ -42,10 +42,11 @@
   }
   function setStatus(s) {
     app.dataset.status = s;
-    statusEl.textContent = s === 'online' ? t('web.subtitle') : s === 'offline' ? t('web.error.offline') : t('web.connecting');
+    const key = { online: 'web.powered', reconnecting: 'web.reconnecting', offline: 'web.offline' }[s] || 'web.connecting';
+    statusEl.textContent = t(key);
   }
   function showError(msg) {
-    toastEl.textContent = msg || t('web.error');
+    toastEl.textContent = msg || t('error.internal');
     toastEl.hidden = false;
     clearTimeout(toastTimer);
     toastTimer = setTimeout(() => { toastEl.hidden = true; }, 6000);
@@ -63,11 +64,11 @@
         credentials: 'same-origin',
       });
     } catch (e) {
-      throw apiError(0, 'network', t('web.error.offline'));
+      throw apiError(0, 'network', t(navigator.onLine === false ? 'web.offline' : 'web.reconnecting'));
     }
     let data = null;
     try { data = await res.json(); } catch (e) { /* not JSON: a proxy error page */ }
-    if (!res.ok) throw apiError(res.status, (data && data.error) || 'http_' + res.status, (data && data.message) || t('web.error'));
+    if (!res.ok) throw apiError(res.status, (data && data.error) || 'http_' + res.status, (data && data.message) || t('error.internal'));
     return data || {};
   }
   function apiError(status, code, message) {
@@ -87,8 +88,7 @@
     const res = await api('POST', 'sessions', { lang });
     session = res.session;
     store.set(K_SESSION, session);
-    after = 0; items = []; seen = new Set();
-    logEl.textContent = '';
+    after = 0; // a new session's messages; the transcript on screen stays
     save();
   }
 
@@ -113,13 +113,13 @@
       inflight++;
       showTyping(true);
       try {
-        if (!session) await startSession();
+        if (!session) await createSession();
         let res;
         try {
           res = await post(body);
         } catch (e) {
           if (e.code !== 'unknown_session') throw e;
-          await startSession(); // the chat expired on the server: start over and send again
+          await createSession(); // the chat expired on the server: start over and send again
           res = await post(body);
         }
         if (item) setItemState(item, '');
@@ -128,7 +128,7 @@
         failures = 0;
       } catch (e) {
         if (item) setItemState(item, 'failed', retryable(e) ? body : null);
-        if (retryable(e)) { failures++; setStatus('offline'); }
+        if (retryable(e)) { failures++; setStatus(navigator.onLine === false ? 'offline' : 'reconnecting'); }
         showError(e.message);
       } finally {
         inflight--;
@@ -136,12 +136,6 @@
       }
     });
     return queue;
-  }
-
-  async function startSession() {
-    await createSession();
-    const res = await post({ text: '/start' });
-    addBotMessages(res.replies || []);
   }
 
   async function poll() {
@@ -168,7 +162,7 @@
         deliver({ text: '/start' }, null).catch(() => {});
       } else {
         failures++;
-        if (retryable(e)) setStatus('offline');
+        if (retryable(e)) setStatus(navigator.onLine === false ? 'offline' : 'reconnecting');
       }
     } finally {
       polling = false;
@@ -304,7 +298,7 @@
       const meta = document.createElement('div');
       meta.className = 'meta';
       const span = document.createElement('span');
-      span.textContent = t('web.error');
+      span.textContent = t('web.send_failed');
       meta.appendChild(span);
       if (retryBody) {
         const r = document.createElement('button');
@@ -324,7 +318,7 @@
     if (on && !typingEl) {
       typingEl = document.createElement('div');
       typingEl.className = 'row bot typing';
-      typingEl.setAttribute('aria-hidden', 'true');
+      typingEl.setAttribute('aria-label', t('web.typing'));
       typingEl.innerHTML = '<div class="bubble"><i></i><i></i><i></i></div>';
       logEl.appendChild(typingEl);
       scrollDown();
@@ -382,7 +376,7 @@
     const text = input.value.trim();
     if (!text) return;
     if (new TextEncoder().encode(text).length > cfg.max_text) {
-      showError(t('web.error.too_large'));
+      showError(t('web.too_long'));
       return;
     }
     input.value = '';
@@ -414,6 +408,8 @@
   });
 
   document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); else schedule(); });
+  window.addEventListener('offline', () => setStatus('offline'));
+  window.addEventListener('online', () => { failures = 0; poll(); });
 
   // ---- start ---------------------------------------------------------------------------------
   applyLang();
