@@ -127,3 +127,16 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandDescriptionsFitDiscord(t *testing.T) {
+	c := Default()
+	for _, lang := range c.Langs() {
+		for _, k := range c.Keys(lang) {
+			if strings.HasPrefix(k, "command.") {
+				if n := len([]rune(c.T(lang, k, nil))); n < 1 || n > 100 {
+					t.Errorf("%s %s: %d characters, Discord allows 1–100", lang, k, n)
+				}
+			}
+		}
+	}
+}
