@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -44,7 +45,16 @@ func runServe(ctx context.Context, args []string) error {
 		cfg.Addr = *addr
 	}
 	log := newLogger(cfg.Log.Format, cfg.Log.Level)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	return serve(ctx, cfg, ln, log)
+}
 
+// serve runs kefu on ln until ctx is done. Tests call it with a listener on a random port.
+func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
+	defer ln.Close()
 	var dispatcher *bot.Dispatcher
 	kick := func() {
 		if dispatcher != nil {
@@ -102,7 +112,7 @@ func runServe(ctx context.Context, args []string) error {
 	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
 		Store:        a.db,
 		Adapters:     adapters,
-		Logger:       log.With("component", "outbox"),
+		Logger:       log,
 		PollInterval: cfg.Outbox.PollInterval,
 		MaxAttempts:  cfg.Outbox.MaxAttempts,
 	})
@@ -130,10 +140,6 @@ func runServe(ctx context.Context, args []string) error {
 	})
 	mux.Handle("/", webAd)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -216,7 +222,7 @@ func newTelegram(ctx context.Context, a *app) (*telegram.Adapter, error) {
 		APIURL:        c.APIURL,
 		WebhookURL:    c.WebhookURL,
 		WebhookSecret: secret,
-		Logger:        a.log.With("adapter", "telegram"),
+		Logger:        a.log,
 		GroupNotice:   func(lang string) string { return a.cat.T(lang, "telegram.group_notice", nil) },
 	})
 	if err != nil {
@@ -238,7 +244,7 @@ func newDiscord(a *app) (*discord.Adapter, error) {
 		PublicKey:           c.PublicKey,
 		ApplicationID:       c.ApplicationID,
 		CommandDescriptions: commandDescriptions(a),
-		Logger:              a.log.With("adapter", "discord"),
+		Logger:              a.log,
 	})
 }
 

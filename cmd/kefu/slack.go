@@ -36,7 +36,7 @@ func newSlack(a *app) (*slack.App, error) {
 		Lang:          c.Lang,
 		T:             a.cat.T,
 		ConsoleURL:    a.cfg.PublicURL + "/console",
-		Logger:        a.log.With("adapter", "slack"),
+		Logger:        a.log,
 	})
 }
 
