@@ -47,7 +47,7 @@ func mention(actor string) string {
 }
 
 func (a *App) statusLabel(s bot.Status) string { return a.trOr("slack.status."+string(s), string(s)) }
-func (a *App) categoryLabel(c string) string   { return a.trOr("slack.category."+c, c) }
+func (a *App) categoryLabel(c string) string   { return a.trOr("category."+c, c) }
 func (a *App) channelLabel(c bot.Channel) string {
 	return a.trOr("slack.channel."+string(c), string(c))
 }
@@ -155,7 +155,7 @@ func (a *App) actionBlock(t bot.Ticket) *slack.ActionBlock {
 	var opts []*slack.OptionBlockObject
 	var initial *slack.OptionBlockObject
 	for _, p := range priorities {
-		o := slack.NewOptionBlockObject(t.No+"|"+p, plain(a.tr("slack.priority."+p, nil)), nil)
+		o := slack.NewOptionBlockObject(t.No+"|"+p, plain(a.trOr("priority."+p, p)), nil)
 		if p == string(t.Priority) {
 			initial = o
 		}

@@ -33,6 +33,7 @@ type fakeSlack struct {
 	ts     int
 	groups map[string][]string // usergroup id -> members
 	fail   map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
+	wsURL  string              // answered by apps.connections.open (Socket Mode)
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -101,6 +102,8 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		} else {
 			resp = map[string]any{"ok": true, "users": members}
 		}
+	case "apps.connections.open":
+		resp = map[string]any{"ok": true, "url": f.wsURL}
 	case "conversations.replies":
 		resp = map[string]any{"ok": true, "messages": []any{}, "has_more": false}
 	default:

@@ -356,6 +356,9 @@ func (a *App) actorLabel(actor string) string {
 // eventLine describes one audit event in Slack mrkdwn; customer text is escaped.
 func (a *App) eventLine(ev bot.TicketEvent) string {
 	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(ev.Text), 2800), "channel": a.channelLabel(ev.Channel)}
+	if ev.Kind == bot.EvAssigned {
+		args["user"] = mention(ev.Text)
+	}
 	line := a.tr("slack.event."+string(ev.Kind), args)
 	for _, at := range ev.Attachments {
 		name := at.Name

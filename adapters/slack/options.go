@@ -49,8 +49,9 @@ type Translator func(lang, key string, args map[string]any) string
 
 // Routing sends each ticket to its team's channel.
 //
-// Example (the seeds' dispatch rules): Categories{"tech": "tech", "complaint": "complaints", "custom":
-// "product"}, Channels{"tech": "C_TECH", "complaints": "C_SENIOR", "product": "C_PRODUCT"},
+// Example (the seeds' dispatch rules: 技术类→技术支持团队, 投诉类→客诉处理专员/资深客服, 定制化→产品团队):
+// Categories{"tech": "tech", "complaint": "complaints", "suggestion": "product", "product": "product"},
+// Channels{"tech": "C_TECH", "complaints": "C_SENIOR", "product": "C_PRODUCT", "general": "C_DESK"},
 // ComplaintTeam "complaints", DefaultTeam "general", Supervisors "C_SUP".
 type Routing struct {
 	Categories    map[string]string // ticket category key -> team name

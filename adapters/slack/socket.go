@@ -73,6 +73,6 @@ func (a *App) socketEvent(ctx context.Context, client *socketmode.Client, ev soc
 			a.dispatchEvent(ctx, e)
 		}
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
-		a.log.WarnContext(ctx, "socket mode connection problem", "type", ev.Type)
+		a.log.WarnContext(ctx, "socket mode connection problem", "type", ev.Type, "err", ev.Data)
 	}
 }
