@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +16,10 @@ import (
 
 var alice = bot.Actor{ID: "cli:alice", Name: "Alice"}
 
-func TestJourney(t *testing.T) {
-	e := newEnv(t)
+func TestJourney(t *testing.T) { forEachDB(t, testJourney) }
+
+func testJourney(t *testing.T, mk envMaker) {
+	e := mk(t)
 	ctx := context.Background()
 
 	if got, want := e.say(t, "s1", "hi"), []string{"en:greeting.hello"}; !cmp.Equal(got, want) {
@@ -152,8 +156,10 @@ func TestStepFailureStoresMessageAndApologizes(t *testing.T) {
 	}
 }
 
-func TestCustomerIsolation(t *testing.T) {
-	e := newEnv(t)
+func TestCustomerIsolation(t *testing.T) { forEachDB(t, testIsolation) }
+
+func testIsolation(t *testing.T, mk envMaker) {
+	e := mk(t)
 	e.say(t, "a", "ticket a's problem")
 	e.say(t, "b", "hi")
 	got := e.say(t, "b", "/show GD20261123001")
@@ -311,8 +317,10 @@ func TestCloseSignalsCustomerAndBlocksReplies(t *testing.T) {
 	}
 }
 
-func TestRestartContinuesConversation(t *testing.T) {
-	e := newEnv(t)
+func TestRestartContinuesConversation(t *testing.T) { forEachDB(t, testRestart) }
+
+func testRestart(t *testing.T, mk envMaker) {
+	e := mk(t)
 	e.say(t, "s", "hi")
 	e.say(t, "s", "ticket broken kettle")
 	// Kill the process: close the database mid-conversation and start over from the file.
@@ -329,4 +337,47 @@ func TestRestartContinuesConversation(t *testing.T) {
 	if _, _, err := e.eng.Ticket(context.Background(), "GD20261123002"); err != nil {
 		t.Errorf("second ticket after restart: %v", err)
 	}
+}
+
+// TestDeskClaimRace: of concurrent claims on one ticket through the Desk, exactly one wins and the
+// others get ErrConflict.
+func TestDeskClaimRace(t *testing.T) {
+	forEachDB(t, func(t *testing.T, mk envMaker) {
+		e := mk(t)
+		ctx := context.Background()
+		for round := 0; round < 4; round++ {
+			e.say(t, fmt.Sprintf("c%d", round), "ticket race")
+			no := fmt.Sprintf("GD20261123%03d", round+1)
+			var wg sync.WaitGroup
+			results := make(chan error, 4)
+			for i := 0; i < 4; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := e.eng.Claim(ctx, bot.Actor{ID: fmt.Sprintf("cli:agent%d", i)}, no)
+					results <- err
+				}()
+			}
+			wg.Wait()
+			close(results)
+			var won, conflict int
+			for err := range results {
+				switch {
+				case err == nil:
+					won++
+				case errors.Is(err, bot.ErrConflict):
+					conflict++
+				default:
+					t.Errorf("claim: %v", err)
+				}
+			}
+			if won != 1 || conflict != 3 {
+				t.Fatalf("round %d: %d won, %d conflicts; want 1 and 3", round, won, conflict)
+			}
+			_, evs, _ := e.eng.Ticket(ctx, no)
+			if n := len(evs); n != 2 { // created + one claimed
+				t.Errorf("events after race: %v", eventKinds(evs))
+			}
+		}
+	})
 }

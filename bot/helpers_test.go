@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/storage"
+	"github.com/kefu-dev/kefu/storage/storetest"
 )
 
 // scripted is a flows-independent Stepper: a tiny conversation that exercises every effect the
@@ -125,21 +127,43 @@ type env struct {
 	db     *storage.DB
 	eng    *bot.Engine
 	clock  *clock
-	path   string
+	dsn    string
 	agents []bot.AgentConfig
 }
 
+// newEnv is an engine on a fresh SQLite database.
 func newEnv(t testing.TB, agents ...bot.AgentConfig) *env {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "kefu.db")
-	e := &env{path: path, clock: &clock{t: time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)}, agents: agents}
+	return newEnvDSN(t, filepath.Join(t.TempDir(), "kefu.db"), agents...)
+}
+
+func newEnvDSN(t testing.TB, dsn string, agents ...bot.AgentConfig) *env {
+	t.Helper()
+	e := &env{dsn: dsn, clock: &clock{t: time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)}, agents: agents}
 	e.open(t)
 	return e
 }
 
+// envMaker builds an engine environment on one database kind.
+type envMaker func(t testing.TB, agents ...bot.AgentConfig) *env
+
+// forEachDB runs f on SQLite, and on PostgreSQL when KEFU_TEST_POSTGRES_DSN is set (skipped otherwise).
+func forEachDB(t *testing.T, f func(t *testing.T, mk envMaker)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnv) })
+	t.Run("postgres", func(t *testing.T) {
+		if os.Getenv(storetest.EnvPostgres) == "" {
+			t.Skip(storetest.EnvPostgres + " is not set")
+		}
+		f(t, func(t testing.TB, agents ...bot.AgentConfig) *env {
+			dsn, _ := storetest.PostgresSchemaDSN(t)
+			return newEnvDSN(t, dsn, agents...)
+		})
+	})
+}
+
 func (e *env) open(t testing.TB) {
 	t.Helper()
-	db, err := storage.Open(context.Background(), e.path, storage.Options{})
+	db, err := storage.Open(context.Background(), e.dsn, storage.Options{})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
