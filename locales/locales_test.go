@@ -14,7 +14,9 @@ var sampleArgs = map[string]any{
 	"category": "category.order", "urgency": "urgency.urgent", "description": "快递三天没动",
 	"order": "202611230001234", "example": "202611230001234", "input": "abc", "n": 5, "cmd": "foo",
 	"arg": "fr", "code": "K7P2QX", "minutes": 10, "agent": "Alice", "text": "您好", "summary": "已补发",
-	"updated": "11-23 15:00",
+	"updated": "11-23 15:00", "filter": "mine", "count": 3, "assignee": "<@U1>", "actor": "<@U1>", "card": "<#C1>",
+	"score": 2, "at": "10:00", "user": "<@U2>", "usage": "/kefu list", "query": "退款", "id": "faq-1",
+	"question": "q", "answer": "a", "type": "photo", "name": "a.jpg", "size": 1024, "channel": "web", "comment": "慢",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {
@@ -72,6 +74,9 @@ func TestEveryTemplateExecutes(t *testing.T) {
 				t.Errorf("%s %s: unrendered placeholder in %q", lang, k, out)
 			}
 			// nested keys given to {{t}} must render, not leak the key
+			if !strings.Contains(c.raw[lang][k], "{{t ") {
+				continue
+			}
 			for _, leak := range []string{"category.", "status.", "urgency.", "priority."} {
 				if strings.Contains(out, leak) {
 					t.Errorf("%s %s: key leaked in %q", lang, k, out)
