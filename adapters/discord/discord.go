@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -286,6 +287,10 @@ func (a *Adapter) open(ctx context.Context) error {
 			return nil
 		}
 		if permanentOpenError(err) {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code == 4014 {
+				return fmt.Errorf("discord: connect: enable the privileged Message Content intent for the bot in the developer portal: %w", err)
+			}
 			return fmt.Errorf("discord: connect: %w", err)
 		}
 		a.log.Warn("gateway connect failed; retrying", "err", err, "wait", wait)
@@ -296,7 +301,14 @@ func (a *Adapter) open(ctx context.Context) error {
 	}
 }
 
+// permanentOpenError reports connection failures that retrying cannot fix: a rejected token, or
+// the gateway closing with 4004 (authentication failed), 4010-4013 (bad shard, version or intents)
+// or 4014 (disallowed intents: MessageContent is not enabled in the developer portal).
 func permanentOpenError(err error) bool {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && (ce.Code == 4004 || ce.Code >= 4010 && ce.Code <= 4014) {
+		return true
+	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
 		switch re.Response.StatusCode {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -220,4 +221,90 @@ func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	return ctx, cancel
+}
+
+func TestInvalidSessionReidentifies(t *testing.T) {
+	f := newFakeDiscord(t)
+	sink := newRecSink()
+	startAdapter(t, f, Options{}, sink)
+	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "before", nil))
+	sink.waitFor(t, "m1", hasMsg("m1"))
+
+	f.mu.Lock()
+	f.invalidNext = true
+	f.mu.Unlock()
+	f.dropConn()
+	f.waitUntil("a new session", func() bool { return f.identifies == 2 && f.conn != nil })
+	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "dm1", "", "42", "after", nil))
+	sink.waitFor(t, "m2", hasMsg("m2"))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.resumes) != 1 {
+		t.Errorf("resume attempts = %d, want 1 (refused with op 9)", len(f.resumes))
+	}
+}
+
+func TestDeliverFailuresAreRetriedInOrder(t *testing.T) {
+	f := newFakeDiscord(t)
+	sink := newRecSink()
+	sink.fail = 3
+	startAdapter(t, f, Options{}, sink)
+	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "one", nil))
+	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "dm1", "", "42", "two", nil))
+	evs := sink.waitFor(t, "m2", hasMsg("m2"))
+	var ids []string
+	for _, e := range evs {
+		ids = append(ids, e.MsgID)
+	}
+	if d := cmp.Diff([]string{"m1", "m2"}, ids); d != "" {
+		t.Errorf("delivered (-want +got):\n%s", d)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if sink.calls != 5 {
+		t.Errorf("Deliver calls = %d, want 5 (3 failures, then m1 and m2)", sink.calls)
+	}
+}
+
+func TestRunReturnsSoonAfterCancel(t *testing.T) {
+	f := newFakeDiscord(t)
+	sink := newRecSink()
+	_, stop := startAdapter(t, f, Options{GatewayURL: f.wsURL()}, sink)
+	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "hi", nil))
+	sink.waitFor(t, "m1", hasMsg("m1"))
+	// discordgo's Close waits 1 s after the close frame; anything far above that is a hang.
+	if took := stop(); took > 5*time.Second {
+		t.Errorf("Run took %v to return after cancel", took)
+	}
+	if n := len(f.callsTo("GET", "/api/v9/gateway")); n != 0 {
+		t.Errorf("GET /gateway called %d times although GatewayURL was set", n)
+	}
+	f.waitUntil("gateway connection closed", func() bool { return f.conn == nil })
+}
+
+func TestRunFailsOnBadToken(t *testing.T) {
+	f := newFakeDiscord(t)
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
+	})
+	a, err := New(Options{Token: "bad", APIURL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Run(t.Context(), newRecSink()); err == nil {
+		t.Error("Run with a rejected token returned nil")
+	}
+}
+
+func TestRunFailsWhenMessageContentIntentIsDisallowed(t *testing.T) {
+	f := newFakeDiscord(t)
+	f.closeCode = 4014
+	a, err := New(Options{Token: "x", APIURL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Run(t.Context(), newRecSink())
+	if err == nil || !strings.Contains(err.Error(), "Message Content intent") {
+		t.Errorf("Run = %v, want an error naming the Message Content intent", err)
+	}
 }

@@ -41,6 +41,7 @@ type fakeDiscord struct {
 	seq         int64
 	events      []dispatch // every dispatch of the current session, for replay on resume
 	invalidNext bool       // answer the next resume with op 9 (invalid session)
+	closeCode   int        // close the connection with this code instead of answering identify
 
 	// REST behaviour
 	nextID      int
@@ -428,6 +429,14 @@ func (f *fakeDiscord) gateway(w http.ResponseWriter, r *http.Request) {
 			}
 			json.Unmarshal(fr.D, &id)
 			f.mu.Lock()
+			if f.closeCode != 0 {
+				code := f.closeCode
+				f.mu.Unlock()
+				f.connWrite.Lock()
+				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Disallowed intent(s)."))
+				f.connWrite.Unlock()
+				return
+			}
 			f.identifies++
 			f.sessionN++
 			f.sessionID = fmt.Sprintf("session-%d", f.sessionN)
