@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,11 +50,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	return serve(ctx, cfg, ln, log)
+	return serve(ctx, cfg, ln, log, os.Stderr)
 }
 
 // serve runs kefu on ln until ctx is done. Tests call it with a listener on a random port.
-func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, banner io.Writer) error {
 	defer ln.Close()
 	var dispatcher *bot.Dispatcher
 	kick := func() {
@@ -186,7 +187,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger) e
 		url = "http://" + displayAddr(ln.Addr())
 	}
 	log.Info("kefu is running", "web_chat", url+"/", "database", a.db.Dialect(), "channels", channelNames(adapters))
-	fmt.Fprintf(os.Stderr, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
+	fmt.Fprintf(banner, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
 
 	err = g.Wait()
 	log.Info("kefu stopped")
