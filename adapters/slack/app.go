@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -39,7 +40,7 @@ type App struct {
 	kick    chan struct{}  // wakes the feed worker after a change made from Slack
 	seen    *seenSet       // Events API deliveries already handled (event_id, channel/ts)
 	feedMu  sync.Mutex     // one feed pass at a time
-	botUser string         // our own user id (auth.test), to ignore our own messages
+	botUser atomic.Value   // string: our own user id (auth.test), to ignore our own messages
 }
 
 // New checks o and builds an App. It makes no network call; Run calls auth.test.

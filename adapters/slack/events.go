@@ -5,15 +5,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
 
-// serveEvent answers url_verification and acknowledges Events API callbacks at once; the work runs in
-// the background.
+// serveEvent answers url_verification and handles Events API callbacks. A thread reply is relayed
+// before Slack gets its 200 when that fits in AckTimeout (the usual case), so a failure can be retried
+// by Slack; slower work continues in the background after the acknowledgement.
 func (a *App) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken()) // signature already checked
 	if err != nil {
@@ -31,61 +35,78 @@ func (a *App) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
 		_, _ = w.Write([]byte(v.Challenge))
 		return
 	case slackevents.CallbackEvent:
-		a.dispatchEvent(r.Context(), ev)
+		if err := a.dispatchEvent(r.Context(), ev); err != nil {
+			http.Error(w, "retry later", http.StatusServiceUnavailable) // Slack retries the delivery
+			return
+		}
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// dispatchEvent deduplicates a callback by event id and hands it to a background worker.
-func (a *App) dispatchEvent(ctx context.Context, ev slackevents.EventsAPIEvent) {
-	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && !a.seen.add("evt:"+cb.EventID) {
-		return
-	}
+// dispatchEvent handles a callback, waiting up to AckTimeout. It returns an error only for a transient
+// failure that a redelivery can fix.
+func (a *App) dispatchEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
 	msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
 	if !ok {
-		return
+		return nil
 	}
 	m := *msg
-	a.spawn(ctx, func(ctx context.Context) { a.threadMessage(ctx, m) })
+	res, inline := a.within(ctx, func(ctx context.Context) *slack.WebhookMessage {
+		if err := a.threadMessage(ctx, m); err != nil {
+			return &slack.WebhookMessage{Text: err.Error()}
+		}
+		return nil
+	}, func(ctx context.Context, res *slack.WebhookMessage) {
+		a.log.ErrorContext(ctx, "thread reply failed after ack", "err", res.Text)
+	})
+	if inline && res != nil {
+		a.log.WarnContext(ctx, "thread reply failed; asking Slack to redeliver", "err", res.Text)
+		return errors.New(res.Text)
+	}
+	return nil
 }
 
 // threadMessage relays an agent's reply in a card's thread to the customer; "//" marks an internal note.
-func (a *App) threadMessage(ctx context.Context, m slackevents.MessageEvent) {
+// It returns an error only when a retry may succeed (store unavailable); Desk refusals are told to the
+// agent instead.
+func (a *App) threadMessage(ctx context.Context, m slackevents.MessageEvent) error {
 	if m.BotID != "" || m.SubType != "" && m.SubType != "file_share" && m.SubType != "thread_broadcast" {
-		return // our own posts, edits, deletions, joins
+		return nil // our own posts, edits, deletions, joins
 	}
 	if m.User == "" || m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp {
-		return // not a thread reply
+		return nil // not a thread reply
 	}
-	if m.User == a.botUser {
-		return
-	}
-	if !a.seen.add("msg:" + m.Channel + ":" + m.TimeStamp) {
-		return
+	if bu, _ := a.botUser.Load().(string); m.User == bu {
+		return nil
 	}
 	no, ok, err := a.store.GetKV(ctx, threadKey(m.Channel, m.ThreadTimeStamp))
 	if err != nil {
-		a.log.ErrorContext(ctx, "thread lookup failed", "err", err)
-		return
+		return fmt.Errorf("slack: thread lookup: %w", err)
 	}
 	if !ok {
-		return // a thread that is not a ticket card: none of our business
+		return nil // a thread that is not a ticket card: none of our business
+	}
+	doneKey := "slack:msg:" + m.Channel + ":" + m.TimeStamp
+	if _, done, err := a.store.GetKV(ctx, doneKey); err != nil {
+		return fmt.Errorf("slack: dedupe lookup: %w", err)
+	} else if done {
+		return nil // a redelivery of a message already relayed
+	}
+	if !a.seen.add(doneKey) {
+		return nil // the same delivery is being handled right now
 	}
 	actor, isAgent := a.actor(ctx, m.User, "")
 	if !isAgent {
 		a.tellEphemeral(ctx, m.Channel, m.User, a.tr("slack.thread.refused", map[string]any{"no": no}))
-		return
+		return nil
 	}
 	text := strings.TrimSpace(unescape(m.Text))
-	if text == "" {
-		return
-	}
 	internal := strings.HasPrefix(text, "//")
 	if internal {
 		text = strings.TrimSpace(strings.TrimPrefix(text, "//"))
-		if text == "" {
-			return
-		}
+	}
+	if text == "" {
+		return nil // a bare file or "//": nothing to relay
 	}
 	// Mark the text as already shown in the thread, so the feed does not post it again.
 	if err := a.store.SetKV(ctx, relayedKey(no, actor.ID, text), strconv.FormatInt(a.now().Unix(), 10)); err != nil {
@@ -98,9 +119,13 @@ func (a *App) threadMessage(ctx context.Context, m slackevents.MessageEvent) {
 	}
 	if err != nil {
 		a.tellEphemeral(ctx, m.Channel, m.User, a.errText(ctx, err, no))
-		return
+		return nil
+	}
+	if err := a.store.SetKV(ctx, doneKey, no); err != nil {
+		a.log.WarnContext(ctx, "relay dedupe marker not saved", "ticket_no", no, "err", err)
 	}
 	a.kickFeed()
+	return nil
 }
 
 func cardKey(no string) string            { return "slack:card:" + no }

@@ -34,6 +34,7 @@ type fakeSlack struct {
 	groups map[string][]string // usergroup id -> members
 	fail   map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
 	wsURL  string              // answered by apps.connections.open (Socket Mode)
+	notify chan call           // when set, every recorded call is also sent here
 }
 
 func newFakeSlack(t testing.TB) *fakeSlack {
@@ -69,6 +70,12 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.calls = append(f.calls, c)
+	if f.notify != nil {
+		select {
+		case f.notify <- c:
+		default:
+		}
+	}
 	f.ts++
 	ts := fmt.Sprintf("1763888400.%06d", f.ts)
 	members := f.groups[c.Form.Get("usergroup")]

@@ -24,11 +24,11 @@ const (
 // Run follows the Desk's event feed until ctx is done, keeping cards and supervisor posts in step; with
 // an app-level token it serves Socket Mode as well. It returns nil on cancel.
 func (a *App) Run(ctx context.Context) error {
-	if resp, err := a.api.AuthTestContext(ctx); err != nil {
+	resp, err := a.api.AuthTestContext(ctx)
+	if err != nil {
 		return fmt.Errorf("slack: auth.test: %w", err)
-	} else {
-		a.botUser = resp.UserID
 	}
+	a.botUser.Store(resp.UserID)
 	errc := make(chan error, 1)
 	if a.o.AppToken != "" {
 		go func() { errc <- a.runSocket(ctx) }()
@@ -288,6 +288,10 @@ func (a *App) supervisorCard(ctx context.Context, t bot.Ticket) error {
 	}
 	if err := a.store.SetKV(ctx, supCardKey(t.No), cardRef{ch, ts}.String()); err != nil {
 		return fmt.Errorf("save supervisor card ref: %w", err)
+	}
+	// Supervisors may answer in their copy's thread too.
+	if err := a.store.SetKV(ctx, threadKey(ch, ts), t.No); err != nil {
+		return fmt.Errorf("save supervisor thread ref: %w", err)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
 package slack
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The cursor only moves past an event once Slack accepted the call: a 429 leaves it in place and the
@@ -107,5 +109,49 @@ func TestParseRating(t *testing.T) {
 		if s != tt.score || c != tt.comment {
 			t.Errorf("parseRating(%q) = %d %q", tt.in, s, c)
 		}
+	}
+}
+
+// Run follows the feed: a change made from Slack wakes it at once (no polling wait), and it returns nil
+// on cancel.
+func TestRunFollowsFeed(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.PollInterval = time.Hour })
+	e.slack.notify = make(chan call, 64)
+	e.desk.create(ticketGD1())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- e.app.Run(ctx) }()
+	waitFor := func(method string) call {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case c := <-e.slack.notify:
+				if c.Method == method {
+					return c
+				}
+			case <-timeout:
+				t.Fatalf("no %s", method)
+			}
+		}
+	}
+	if c := waitFor("chat.postMessage"); c.Form.Get("channel") != "CTECH" {
+		t.Fatalf("first card to %s", c.Form.Get("channel"))
+	}
+	// The hourly poll is far away: only the kick from the command can bring the update.
+	if got := e.command(t, agent1, "claim GD20261123001"); !strings.Contains(got, "slack.done.claimed") {
+		t.Fatal(got)
+	}
+	if c := waitFor("chat.update"); !strings.Contains(raw(c.Form.Get("blocks")), "<@"+agent1+">") {
+		t.Errorf("update without the assignee")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
 	}
 }

@@ -68,10 +68,13 @@ func (a *App) socketEvent(ctx context.Context, client *socketmode.Client, ev soc
 		}
 		ack(nil)
 	case socketmode.EventTypeEventsAPI:
-		ack(nil)
-		if e, ok := ev.Data.(slackevents.EventsAPIEvent); ok && e.Type == slackevents.CallbackEvent {
-			a.dispatchEvent(ctx, e)
+		e, ok := ev.Data.(slackevents.EventsAPIEvent)
+		if ok && e.Type == slackevents.CallbackEvent {
+			if err := a.dispatchEvent(ctx, e); err != nil {
+				return // no ack: Slack redelivers the envelope
+			}
 		}
+		ack(nil)
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
 		a.log.WarnContext(ctx, "socket mode connection problem", "type", ev.Type, "err", ev.Data)
 	}
