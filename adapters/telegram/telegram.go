@@ -12,6 +12,12 @@
 //     without the right X-Telegram-Bot-Api-Secret-Token get 401; a failed Deliver gets 500 so Telegram
 //     delivers the update again. Run only waits for ctx.
 //
+// Setup: create the bot with @BotFather (/newbot) and give kefu its token (KEFU_TELEGRAM_TOKEN).
+// Leave group privacy on (the default): in groups the bot then only sees commands, mentions and
+// replies, which is exactly what it answers with the group notice. For webhook mode expose kefu over
+// HTTPS and set KEFU_TELEGRAM_WEBHOOK_URL (e.g. https://kefu.example.com/telegram/webhook) and
+// KEFU_TELEGRAM_WEBHOOK_SECRET; in polling mode kefu deletes any webhook left behind.
+//
 // The library has no context.Context; every call here runs on a shallow copy of the BotAPI whose HTTP
 // client binds the caller's ctx to the request, so cancellation reaches the socket.
 package telegram
@@ -48,7 +54,9 @@ type Options struct {
 	WebhookURL    string
 	WebhookSecret string
 
-	HTTPClient *http.Client // default: a client with a timeout a little above PollTimeout
+	// HTTPClient carries every Bot API call. Default: a client whose Timeout is PollTimeout+15s; a
+	// client with a shorter Timeout shortens PollTimeout to fit.
+	HTTPClient *http.Client
 	Logger     *slog.Logger // default: discard
 
 	PerChatInterval time.Duration // minimum gap between messages to one chat; default 1s
@@ -121,11 +129,15 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 	if o.GroupNoticeInterval <= 0 {
 		o.GroupNoticeInterval = 10 * time.Minute
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: o.PollTimeout + 15*time.Second}
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: o.PollTimeout + 15*time.Second}
+	} else if t := o.HTTPClient.Timeout; t > 0 && t < o.PollTimeout+5*time.Second {
+		// A long poll must end on Telegram's side before the client gives up on it.
+		o.PollTimeout = max(t/2, time.Second)
+		o.Logger.Warn("telegram: poll timeout shortened to fit the HTTP client timeout", "poll_timeout", o.PollTimeout, "client_timeout", t)
 	}
 	if o.WebhookURL != "" {
 		if err := checkWebhook(o.WebhookURL, o.WebhookSecret); err != nil {
