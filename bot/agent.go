@@ -206,7 +206,7 @@ func (e *Engine) Reply(ctx context.Context, a Actor, no, text string) (Ticket, e
 			lang = s.Lang
 		}
 		msg := e.t(lang, "agent.reply", map[string]any{"agent": d.actor.Name, "text": text, "no": d.t.No})
-		if _, err := d.tx.Enqueue(ctx, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID, Text: msg}, d.at); err != nil {
+		if _, err := d.tx.Enqueue(ctx, d.at, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID, Text: msg}); err != nil {
 			return err
 		}
 		d.sent++

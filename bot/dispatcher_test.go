@@ -62,7 +62,7 @@ func enqueueAll(t testing.TB, db *storage.DB, at time.Time, ch bot.Channel, chat
 	t.Helper()
 	err := db.Tx(context.Background(), func(tx bot.Tx) error {
 		for _, s := range texts {
-			if _, err := tx.Enqueue(context.Background(), bot.Reply{Channel: ch, ChatID: chat, Text: s}, at); err != nil {
+			if _, err := tx.Enqueue(context.Background(), at, bot.Reply{Channel: ch, ChatID: chat, Text: s}); err != nil {
 				return err
 			}
 		}

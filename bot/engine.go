@@ -169,6 +169,7 @@ type turn struct {
 	ev    *Event         // the customer's event, nil for desk-triggered steps
 	at    time.Time
 	extra map[string]any // args for every Say of this turn (e.g. the resolution summary)
+	out   []Reply        // replies to enqueue, in order, when the effects are done
 	sent  int            // outbox rows written
 }
 
@@ -236,8 +237,8 @@ func (e *Engine) Deliver(ctx context.Context, ev Event) error {
 		if lang == "" {
 			lang = flows.DetectLang(ev.Text, ev.LangHint)
 		}
-		_, err = tx.Enqueue(ctx, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID,
-			Text: e.t(lang, "error.internal", nil)}, ev.At)
+		_, err = tx.Enqueue(ctx, ev.At, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID,
+			Text: e.t(lang, "error.internal", nil)})
 		return err
 	})
 	if errors.Is(ferr, ErrDuplicate) {
@@ -328,11 +329,9 @@ func (e *Engine) say(ctx context.Context, t *turn, key string, args map[string]a
 	return e.enqueue(ctx, t, r)
 }
 
-func (e *Engine) enqueue(ctx context.Context, t *turn, r Reply) error {
-	if _, err := t.tx.Enqueue(ctx, r, t.at); err != nil {
-		return err
-	}
-	t.sent++
+// enqueue queues r; apply writes the turn's replies in one batch at the end.
+func (e *Engine) enqueue(_ context.Context, t *turn, r Reply) error {
+	t.out = append(t.out, r)
 	return nil
 }
 
@@ -343,6 +342,14 @@ func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) err
 			return fmt.Errorf("bot: apply %T: %w", ef, err)
 		}
 	}
+	if len(t.out) == 0 {
+		return nil
+	}
+	if _, err := t.tx.Enqueue(ctx, t.at, t.out...); err != nil {
+		return fmt.Errorf("bot: enqueue replies: %w", err)
+	}
+	t.sent += len(t.out)
+	t.out = nil
 	return nil
 }
 

@@ -80,8 +80,8 @@ type Tx interface {
 	SaveSession(ctx context.Context, conversationID int64, s flows.Session, at time.Time) error
 	// SetCustomerLang remembers the customer's language.
 	SetCustomerLang(ctx context.Context, customerID int64, lang string) error
-	// Enqueue writes an outbox row (and the outbound message) and returns its id.
-	Enqueue(ctx context.Context, r Reply, at time.Time) (int64, error)
+	// Enqueue writes outbox rows (and the outbound messages), in order, and returns their ids.
+	Enqueue(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
 
 	// CreateTicket allocates the next number of day ("20261123": "GD20261123001", at least three digits
 	// of daily sequence) and stores t; it returns t with ID and No set.

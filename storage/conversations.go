@@ -33,6 +33,7 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	if err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: conversation: %w", err)
 	}
+	t.cached = &conv
 	m := message{
 		ConversationID: conv.ID,
 		Direction:      "in",
@@ -96,7 +97,7 @@ func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Tim
 		id.UserName = name
 	}
 	var c customer
-	if err := g.Where("id = ?", id.CustomerID).Take(&c).Error; err != nil {
+	if err := g.Select("id", "lang").Where("id = ?", id.CustomerID).Take(&c).Error; err != nil {
 		return id, c, err
 	}
 	return id, c, nil
@@ -104,7 +105,13 @@ func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Tim
 
 func (t *txStore) conversation(g *gorm.DB, channel, chatID string, customerID int64, at time.Time) (conversation, error) {
 	var c conversation
-	err := g.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
+	q := g
+	if t.dialect == Postgres {
+		// One step at a time per conversation: a second message of the same chat waits here until
+		// the first one's transaction commits, then reads the session it saved.
+		q = g.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	err := q.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
 	if err == nil {
 		return c, nil
 	}
@@ -148,7 +155,11 @@ func (r reader) Conversation(ctx context.Context, id int64) (bot.Conversation, e
 // Session implements bot.Tx.
 func (t *txStore) Session(ctx context.Context, conversationID int64) (flows.Session, error) {
 	var c conversation
-	if err := t.g.WithContext(ctx).Select("id", "session").Where("id = ?", conversationID).Take(&c).Error; err != nil {
+	if t.cached != nil && t.cached.ID == conversationID {
+		// Read by SaveInbound in this transaction (the row is locked: SQLite's write lock, or the
+		// PostgreSQL row lock taken below), so it is current.
+		c = *t.cached
+	} else if err := t.g.WithContext(ctx).Select("id", "session").Where("id = ?", conversationID).Take(&c).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return flows.Session{}, bot.ErrNotFound
 		}
@@ -172,6 +183,9 @@ func (t *txStore) SaveSession(ctx context.Context, conversationID int64, s flows
 	}
 	res := t.g.WithContext(ctx).Model(&conversation{}).Where("id = ?", conversationID).
 		Updates(map[string]any{"session": string(b), "state": string(s.State), "updated_at": utc(at)})
+	if t.cached != nil && t.cached.ID == conversationID {
+		t.cached.Session = string(b)
+	}
 	if res.Error != nil {
 		return fmt.Errorf("storage: save session %d: %w", conversationID, res.Error)
 	}
@@ -191,32 +205,48 @@ func (t *txStore) SetCustomerLang(ctx context.Context, customerID int64, lang st
 	return nil
 }
 
-// Enqueue implements bot.Tx.
-func (t *txStore) Enqueue(ctx context.Context, r bot.Reply, at time.Time) (int64, error) {
+// Enqueue implements bot.Tx: one INSERT for the outbox rows and one for the outbound messages.
+func (t *txStore) Enqueue(ctx context.Context, at time.Time, rs ...bot.Reply) ([]int64, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
 	g := t.g.WithContext(ctx)
 	at = utc(at)
-	o := outboxRow{
-		ConversationID: r.ConversationID,
-		Channel:        string(r.Channel),
-		ChatID:         r.ChatID,
-		Text:           r.Text,
-		Buttons:        toJSON(r.Buttons),
-		Status:         outboxPending,
-		NextAttemptAt:  at,
-		CreatedAt:      at,
-	}
-	if err := g.Create(&o).Error; err != nil {
-		return 0, fmt.Errorf("storage: enqueue: %w", err)
-	}
-	if r.ConversationID != 0 {
-		id := o.ID
-		m := message{ConversationID: r.ConversationID, Direction: "out", Channel: string(r.Channel), Kind: "text",
-			Text: r.Text, OutboxID: &id, At: at, CreatedAt: at}
-		if err := g.Create(&m).Error; err != nil {
-			return 0, fmt.Errorf("storage: enqueue: message: %w", err)
+	rows := make([]outboxRow, len(rs))
+	for i, r := range rs {
+		if r.Channel == "" || r.ChatID == "" {
+			return nil, fmt.Errorf("storage: enqueue: %w: reply without channel or chat", bot.ErrBadInput)
+		}
+		rows[i] = outboxRow{
+			ConversationID: r.ConversationID,
+			Channel:        string(r.Channel),
+			ChatID:         r.ChatID,
+			Text:           r.Text,
+			Buttons:        toJSON(r.Buttons),
+			Status:         outboxPending,
+			NextAttemptAt:  at,
+			CreatedAt:      at,
 		}
 	}
-	return o.ID, nil
+	if err := g.Create(&rows).Error; err != nil {
+		return nil, fmt.Errorf("storage: enqueue: %w", err)
+	}
+	ids := make([]int64, len(rows))
+	var ms []message
+	for i, o := range rows {
+		ids[i] = o.ID
+		if o.ConversationID != 0 {
+			id := o.ID
+			ms = append(ms, message{ConversationID: o.ConversationID, Direction: "out", Channel: o.Channel, Kind: "text",
+				Text: o.Text, OutboxID: &id, At: at, CreatedAt: at})
+		}
+	}
+	if len(ms) > 0 {
+		if err := g.Create(&ms).Error; err != nil {
+			return nil, fmt.Errorf("storage: enqueue: messages: %w", err)
+		}
+	}
+	return ids, nil
 }
 
 // Transcript returns a conversation's messages, oldest first (for tools and tests).

@@ -220,7 +220,10 @@ type reader struct {
 }
 
 // txStore implements bot.Tx.
-type txStore struct{ reader }
+type txStore struct {
+	reader
+	cached *conversation // the conversation SaveInbound resolved (with its session)
+}
 
 var _ bot.Tx = (*txStore)(nil)
 

@@ -359,9 +359,12 @@ func testCustomerIsolation(t *testing.T, db *storage.DB) {
 func enqueue(t testing.TB, db *storage.DB, ch bot.Channel, chat, text string, at time.Time) int64 {
 	t.Helper()
 	var id int64
-	tx(t, db, func(tx bot.Tx) (err error) {
-		id, err = tx.Enqueue(context.Background(), bot.Reply{Channel: ch, ChatID: chat, Text: text,
-			Buttons: []bot.Button{{Label: "是", Payload: "1:yes"}}}, at)
+	tx(t, db, func(tx bot.Tx) error {
+		ids, err := tx.Enqueue(context.Background(), at, bot.Reply{Channel: ch, ChatID: chat, Text: text,
+			Buttons: []bot.Button{{Label: "是", Payload: "1:yes"}}})
+		if err == nil {
+			id = ids[0]
+		}
 		return err
 	})
 	return id
@@ -576,6 +579,18 @@ func testWebMessages(t *testing.T, db *storage.DB) {
 	if err != nil || len(rs) != 2 || rs[0].Text != "one" || rs[1].Text != "two" || rs[0].OutboxID != id1 {
 		t.Errorf("all: %+v %v", rs, err)
 	}
+	// A batch keeps its order.
+	tx(t, db, func(tx bot.Tx) error {
+		ids, err := tx.Enqueue(ctx, t0, bot.Reply{Channel: bot.ChannelWeb, ChatID: "batch", Text: "b1"},
+			bot.Reply{Channel: bot.ChannelWeb, ChatID: "batch", Text: "b2"}, bot.Reply{Channel: bot.ChannelWeb, ChatID: "batch", Text: "b3"})
+		if err == nil && !(len(ids) == 3 && ids[0] < ids[1] && ids[1] < ids[2]) {
+			t.Errorf("batch ids %v", ids)
+		}
+		return err
+	})
+	if bs, _ := db.WebMessagesAfter(ctx, "batch", 0, 10); len(bs) != 3 || bs[0].Text != "b1" || bs[2].Text != "b3" {
+		t.Errorf("batch: %+v", bs)
+	}
 	rs, _ = db.WebMessagesAfter(ctx, "sess", id1, 10)
 	if len(rs) != 1 || rs[0].Text != "two" || len(rs[0].Buttons) != 1 {
 		t.Errorf("after %d: %+v", id1, rs)
@@ -680,7 +695,7 @@ func testRollback(t *testing.T, db *storage.DB) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Enqueue(ctx, bot.Reply{ConversationID: c.ID, Channel: bot.ChannelWeb, ChatID: "s", Text: "x"}, t0); err != nil {
+		if _, err := tx.Enqueue(ctx, t0, bot.Reply{ConversationID: c.ID, Channel: bot.ChannelWeb, ChatID: "s", Text: "x"}); err != nil {
 			return err
 		}
 		if _, err := tx.CreateTicket(ctx, bot.Ticket{ConversationID: c.ID, CustomerID: c.CustomerID, Priority: bot.P2,
