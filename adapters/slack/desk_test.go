@@ -241,7 +241,7 @@ func (d *fakeDesk) EventsAfter(ctx context.Context, after int64, limit int) ([]b
 }
 
 // memStore is an in-memory Store.
-type memStore struct {
+type memStore struct { // guarded by mu
 	mu sync.Mutex
 	kv map[string]string
 }

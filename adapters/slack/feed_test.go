@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +155,47 @@ func TestRunFollowsFeed(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return")
+	}
+}
+
+// flakyStore fails the next n GetKV calls, like a database restart.
+type flakyStore struct {
+	*memStore
+	fails int
+}
+
+func (s *flakyStore) GetKV(ctx context.Context, key string) (string, bool, error) {
+	s.mu.Lock()
+	if s.fails > 0 {
+		s.fails--
+		s.mu.Unlock()
+		return "", false, errors.New("database is restarting")
+	}
+	s.mu.Unlock()
+	return s.memStore.GetKV(ctx, key)
+}
+
+// A thread reply that cannot be handled right now gets a 503, so that Slack redelivers it; the
+// redelivery reaches the customer once.
+func TestThreadReplyRedeliveredAfterTransientFailure(t *testing.T) {
+	st := &flakyStore{memStore: newMemStore()}
+	e := newEnv(t, func(o *Options) { o.Store = st })
+	e.desk.create(ticketGD1())
+	e.sync(t)
+	cardTS := "1763888400.000001"
+	body := messageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "您好", false)
+	st.mu.Lock()
+	st.fails = 1
+	st.mu.Unlock()
+	if w := e.do(t, signed("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", w.Code)
+	}
+	for range 2 { // Slack's retry, and one more
+		if w := e.do(t, signed("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusOK {
+			t.Fatalf("redelivery status %d", w.Code)
+		}
+	}
+	if _, to := e.desk.snapshot(); len(to) != 1 || to[0] != "GD20261123001: 您好" {
+		t.Fatalf("customer got %q", to)
 	}
 }
