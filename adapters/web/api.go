@@ -52,6 +52,7 @@ var (
 	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "error.bad_request"}
 	errNotFound       = &apiError{http.StatusNotFound, "not_found", "error.bad_request"}
 	errUnavailable    = &apiError{http.StatusServiceUnavailable, "unavailable", "error.internal"}
+	errRateLimited    = &apiError{http.StatusTooManyRequests, "rate_limited", "error.rate_limited"}
 	errInternal       = &apiError{http.StatusInternalServerError, "internal", "error.internal"}
 )
 
@@ -230,6 +231,12 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
+	if ok, wait := a.sessLim.allow("", a.now()); !ok {
+		a.log.WarnContext(r.Context(), "web session creation rate limited")
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		a.fail(w, r, lang, errRateLimited)
+		return
+	}
 	id := newID(sessionBytes)
 	if err := a.store.CreateWebSession(r.Context(), id, lang); err != nil {
 		a.log.ErrorContext(r.Context(), "create web session", "err", err)
@@ -276,6 +283,11 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := a.checkSession(ctx, req.Session); err != nil {
 		a.fail(w, r, req.Lang, err)
+		return
+	}
+	if ok, wait := a.msgLim.allow(req.Session, a.now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		a.fail(w, r, req.Lang, errRateLimited)
 		return
 	}
 	msgID := "web:" + newID(16)

@@ -103,7 +103,7 @@ func TestCreateSession(t *testing.T) {
 }
 
 func TestSessionIDsUnique(t *testing.T) {
-	f := newFixture(t, Options{})
+	f := newFixture(t, Options{SessionsPerSecond: -1})
 	seen := map[string]bool{}
 	for range 500 {
 		var got struct{ Session string }
@@ -608,5 +608,63 @@ func TestAcceptLanguage(t *testing.T) {
 		if got := a.uiLang(r, ""); got != tc.pageLang {
 			t.Errorf("uiLang(%q) = %q, want %q", tc.header, got, tc.pageLang)
 		}
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	f := newFixture(t, Options{MessagesPerSecond: 1, MessageBurst: 3, SessionsPerSecond: 0.5, SessionBurst: 2})
+	clock := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	f.a.now = func() time.Time { return clock }
+	sess, other := f.session(t), f.session(t)
+	post := func(s string) (int, errorBody, string) {
+		var e errorBody
+		w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": s, "text": "hi"}), map[string]string{"Accept-Language": "en"}, nil)
+		_ = json.Unmarshal(w.Body.Bytes(), &e)
+		return w.Code, e, w.Header().Get("Retry-After")
+	}
+	for i := range 3 {
+		if code, _, _ := post(sess); code != 200 {
+			t.Fatalf("message %d within the burst: %d", i+1, code)
+		}
+	}
+	n := len(f.sink.got())
+	code, e, ra := post(sess)
+	if code != http.StatusTooManyRequests || e.Error != "rate_limited" || e.Message != fallback["en"]["error.rate_limited"] || ra != "1" {
+		t.Errorf("over the limit: %d %+v Retry-After %q", code, e, ra)
+	}
+	if len(f.sink.got()) != n {
+		t.Error("a limited message reached the engine")
+	}
+	if code, _, _ := post(other); code != 200 {
+		t.Errorf("another session is limited too: %d", code)
+	}
+	clock = clock.Add(time.Second)
+	if code, _, _ := post(sess); code != 200 {
+		t.Errorf("after a second: %d", code)
+	}
+
+	for i := range 2 {
+		if w := do(t, f.a, "POST", "/api/webchat/sessions", "", nil, nil); w.Code != 201 {
+			t.Fatalf("session %d: %d", i+1, w.Code)
+		}
+	}
+	w := do(t, f.a, "POST", "/api/webchat/sessions", "", nil, nil)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "2" {
+		t.Errorf("third session: %d, Retry-After %q; want 429 after 2s", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+func TestLimiterForgetsIdleSessions(t *testing.T) {
+	l := newLimiter(1, 1)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		l.allow("s"+strconv.Itoa(i), t0)
+	}
+	l.allow("late", t0.Add(idleBucket+time.Second))
+	if n := len(l.buckets); n != 1 {
+		t.Errorf("%d buckets after the idle sweep, want 1", n)
+	}
+	if ok, _ := newLimiter(-1, 0).allow("x", t0); !ok {
+		t.Error("a negative rate limits")
 	}
 }

@@ -53,6 +53,7 @@ var fallback = map[string]map[string]string{
 		"error.bad_request":     "请求格式不正确。",
 		"error.unknown_session": "会话已失效，请刷新页面重新开始。",
 		"error.empty":           "您好像没有输入内容，请用文字描述您的问题。",
+		"error.rate_limited":    "您发送得太快了，请稍等片刻再试。",
 	},
 	"en": {
 		"web.title":             "Customer Service",
@@ -76,6 +77,7 @@ var fallback = map[string]map[string]string{
 		"error.bad_request":     "The request is malformed.",
 		"error.unknown_session": "This chat session has expired. Please reload the page to start again.",
 		"error.empty":           "It looks like your message is empty. Please describe your question in words.",
+		"error.rate_limited":    "You're sending messages too fast. Please wait a moment and try again.",
 	},
 }
 

@@ -213,7 +213,8 @@ func TestKeysInCatalog(t *testing.T) {
 	cat := locales.Default()
 	keys := append([]string(nil), pageKeys...)
 	for _, e := range []*apiError{errBadJSON, errTooLarge, errMediaType, errMissingSession, errUnknownSession, errEmpty,
-		errTextAndAction, errBadAction, errBadClientID, errBadAfter, errMethod, errNotFound, errUnavailable, errInternal} {
+		errTextAndAction, errBadAction, errBadClientID, errBadAfter, errMethod, errNotFound, errUnavailable, errInternal,
+		errRateLimited} {
 		keys = append(keys, e.key)
 	}
 	keys = append(keys, "lang.zh", "lang.en")

@@ -58,6 +58,14 @@ type Options struct {
 	// FrameAncestors lists origins allowed to embed the page in a frame (CSP frame-ancestors);
 	// empty means none.
 	FrameAncestors []string
+	// MessagesPerSecond and MessageBurst limit how fast one session may post (default 1 per second
+	// with bursts of 10); a negative rate means no limit. Over the limit the API answers 429.
+	MessagesPerSecond float64
+	MessageBurst      int
+	// SessionsPerSecond and SessionBurst limit how fast new sessions are made, server-wide (default
+	// 5 per second with bursts of 50), so a script cannot fill the database; negative: no limit.
+	SessionsPerSecond float64
+	SessionBurst      int
 }
 
 const (
@@ -78,6 +86,9 @@ type Adapter struct {
 	poll    time.Duration
 	csp     string
 	sink    atomic.Pointer[bot.Sink] // set while Run runs; the API answers 503 otherwise
+	msgLim  *limiter                 // per session
+	sessLim *limiter                 // server-wide
+	now     func() time.Time
 	mux     *http.ServeMux
 	page    *page
 }
@@ -120,6 +131,9 @@ func New(o Options) (*Adapter, error) {
 		}
 	}
 	a.csp = contentSecurityPolicy(o.FrameAncestors)
+	a.now = time.Now
+	a.msgLim = newLimiter(orDefault(o.MessagesPerSecond, 1), orDefaultInt(o.MessageBurst, 10))
+	a.sessLim = newLimiter(orDefault(o.SessionsPerSecond, 5), orDefaultInt(o.SessionBurst, 50))
 	p, err := newPage()
 	if err != nil {
 		return nil, fmt.Errorf("web: new: %w", err)
@@ -185,4 +199,18 @@ func contentSecurityPolicy(frameAncestors []string) string {
 		return cspNoFrames
 	}
 	return cspBase + strings.Join(frameAncestors, " ")
+}
+
+func orDefault(v, d float64) float64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func orDefaultInt(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
 }

@@ -76,7 +76,8 @@
     e.status = status; e.code = code;
     return e;
   }
-  const retryable = (e) => e.status === 0 || e.status >= 500;
+  const transient = (e) => e.status === 0 || e.status >= 500; // network or server trouble
+  const retryable = (e) => transient(e) || e.status === 429;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   function randomID() {
     const b = new Uint8Array(12);
@@ -88,6 +89,7 @@
     const res = await api('POST', 'sessions', { lang });
     session = res.session;
     store.set(K_SESSION, session);
+    store.set(K_LANG, lang); // the page keeps the language the conversation started in
     after = 0; // a new session's messages; the transcript on screen stays
     save();
   }
@@ -128,7 +130,7 @@
         failures = 0;
       } catch (e) {
         if (item) setItemState(item, 'failed', retryable(e) ? body : null);
-        if (retryable(e)) { failures++; setStatus(navigator.onLine === false ? 'offline' : 'reconnecting'); }
+        if (transient(e)) { failures++; setStatus(navigator.onLine === false ? 'offline' : 'reconnecting'); }
         showError(e.message);
       } finally {
         inflight--;
@@ -162,7 +164,7 @@
         deliver({ text: '/start' }, null).catch(() => {});
       } else {
         failures++;
-        if (retryable(e)) setStatus(navigator.onLine === false ? 'offline' : 'reconnecting');
+        if (transient(e)) setStatus(navigator.onLine === false ? 'offline' : 'reconnecting');
       }
     } finally {
       polling = false;
