@@ -19,7 +19,7 @@ func BenchmarkPollUpdates(b *testing.B) {
 	for i := range updates {
 		updates[i] = textUpdate(i+1, fmt.Sprintf("我的订单 %d 还没有发货", i))
 	}
-	f.push(updates...)
+	f.Push(updates...)
 	var n atomic.Int64
 	done := make(chan struct{})
 	sink := bot.SinkFunc(func(context.Context, bot.Event) error {
@@ -59,7 +59,7 @@ func BenchmarkSendUnlimited(b *testing.B) {
 func benchSend(b *testing.B, perChat time.Duration, global float64) {
 	f := newFakeAPI(b)
 	if global == 0 {
-		f.perChat, f.globalPerS = time.Second, 30
+		f.SetFloodLimits(time.Second, 30)
 	}
 	a, err := New(b.Context(), Options{Token: testToken, APIURL: f.URL, PerChatInterval: perChat, GlobalRate: global})
 	if err != nil {
@@ -91,9 +91,7 @@ func benchSend(b *testing.B, perChat time.Duration, global float64) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	f.mu.Lock()
-	b.ReportMetric(float64(f.rejected429), "429s")
-	f.mu.Unlock()
+	b.ReportMetric(float64(f.Rejected429()), "429s")
 	if failed.Load() > 0 {
 		b.Errorf("%d sends failed", failed.Load())
 	}

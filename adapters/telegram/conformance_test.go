@@ -18,23 +18,21 @@ func TestConformance(t *testing.T) {
 			Features: adaptertest.Features{Redelivery: true, RateLimit: true, IgnoresBots: true},
 			New:      func(t *testing.T) bot.Adapter { return newTestAdapter(t, f, nil) },
 			Inject: func(t *testing.T, text string) string {
-				f.push(textUpdate(int(msgID.Add(1)), text))
+				f.PushText(custChat, "en", text)
 				return fmt.Sprint(custChat)
 			},
 			InjectFromBot: func(t *testing.T, text string) {
-				f.push(fmt.Sprintf(`{"message":{"message_id":%d,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":5,"is_bot":true,"first_name":"B"},"text":%s}}`,
+				f.Push(fmt.Sprintf(`{"message":{"message_id":%d,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":5,"is_bot":true,"first_name":"B"},"text":%s}}`,
 					msgID.Add(1), quote(text)))
 			},
 			Throttle: func(t *testing.T, wait time.Duration) {
 				var once atomic.Bool
-				f.mu.Lock()
-				f.sendHook = func(int64, string, int) (int, string, int) {
+				f.SetSendHook(func(int64, string, int) (int, string, int) {
 					if once.CompareAndSwap(false, true) {
 						return 429, "Too Many Requests", int(wait / time.Second)
 					}
 					return 0, "", 0
-				}
-				f.mu.Unlock()
+				})
 			},
 			ChatID: fmt.Sprint(custChat),
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -83,7 +84,7 @@ func TestPollDeliversInOrder(t *testing.T) {
 	a := newTestAdapter(t, f, nil)
 	s := newStore()
 	runAdapter(t, a, s)
-	f.push(textUpdate(1, "你好"), textUpdate(2, "/lang en"), callbackUpdate("q1", "cat:refund", "private"))
+	f.Push(textUpdate(1, "你好"), textUpdate(2, "/lang en"), callbackUpdate("q1", "cat:refund", "private"))
 	got := s.waitStored(t, 3)
 	var ids []string
 	for _, e := range got {
@@ -92,7 +93,7 @@ func TestPollDeliversInOrder(t *testing.T) {
 	if diff := cmp.Diff([]string{"m:42:1", "m:42:2", "cb:q1"}, ids); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
-	if len(f.callsTo("deleteWebhook")) == 0 {
+	if len(f.Calls("deleteWebhook")) == 0 {
 		t.Error("polling did not delete a leftover webhook")
 	}
 }
@@ -101,11 +102,11 @@ func TestPollOffsetAdvancesOnlyAfterDeliver(t *testing.T) {
 	f := newFakeAPI(t)
 	a := newTestAdapter(t, f, nil)
 	s := newStore()
-	ids := f.push(textUpdate(1, "first"), textUpdate(2, "second"))
+	ids := f.Push(textUpdate(1, "first"), textUpdate(2, "second"))
 	var confirmedAtFailure []int
 	s.fail = func(ev bot.Event, try int) error {
 		if ev.MsgID == "m:42:2" && try <= 2 {
-			confirmedAtFailure = append(confirmedAtFailure, f.confirmedOffset())
+			confirmedAtFailure = append(confirmedAtFailure, f.ConfirmedOffset())
 			return errors.New("database is locked")
 		}
 		return nil
@@ -122,9 +123,9 @@ func TestPollOffsetAdvancesOnlyAfterDeliver(t *testing.T) {
 		t.Errorf("sink failed %d times, want 2", len(confirmedAtFailure))
 	}
 	// The next poll confirms both.
-	f.push(textUpdate(3, "third"))
+	f.Push(textUpdate(3, "third"))
 	s.waitStored(t, 1)
-	if got := f.confirmedOffset(); got < ids[1]+1 {
+	if got := f.ConfirmedOffset(); got < ids[1]+1 {
 		t.Errorf("confirmed offset %d, want >= %d", got, ids[1]+1)
 	}
 	if diff := cmp.Diff([]string{"m:42:1", "m:42:2", "m:42:3"}, s.msgIDs()); diff != "" {
@@ -146,7 +147,7 @@ func TestPollKillAndRestart(t *testing.T) {
 				for i := 1; i <= n; i++ {
 					updates = append(updates, textUpdate(i, fmt.Sprintf("msg %d", i)))
 				}
-				f.push(updates...)
+				f.Push(updates...)
 
 				ctx, cancel := context.WithCancel(t.Context())
 				var mu sync.Mutex
@@ -208,11 +209,11 @@ func TestPollKillAndRestart(t *testing.T) {
 
 func TestPollSurvivesGetUpdatesErrors(t *testing.T) {
 	f := newFakeAPI(t)
-	f.getUpdatesFail = 3
+	f.FailGetUpdates(3)
 	a := newTestAdapter(t, f, nil)
 	s := newStore()
 	runAdapter(t, a, s)
-	f.push(textUpdate(1, "still here"))
+	f.Push(textUpdate(1, "still here"))
 	if got := s.waitStored(t, 1); got[0].Text != "still here" {
 		t.Errorf("text = %q", got[0].Text)
 	}
@@ -224,7 +225,7 @@ func TestRunReturnsSoonAfterCancel(t *testing.T) {
 	a := newTestAdapter(t, f, func(o *Options) { o.PollTimeout = 50 * time.Second })
 	s := newStore()
 	stop := runAdapter(t, a, s)
-	for len(f.callsTo("getUpdates")) == 0 {
+	for len(f.Calls("getUpdates")) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
@@ -241,22 +242,22 @@ func TestCallbackAnsweredAndKeyboardRemoved(t *testing.T) {
 	a := newTestAdapter(t, f, nil)
 	s := newStore()
 	runAdapter(t, a, s)
-	f.push(callbackUpdate("q9", "rate:5:s7", "private"), callbackUpdate("q10", "", "private"))
+	f.Push(callbackUpdate("q9", "rate:5:s7", "private"), callbackUpdate("q10", "", "private"))
 	got := s.waitStored(t, 1)
 	if got[0].Kind != bot.KindButton || got[0].Payload != "rate:5:s7" || got[0].ChatID != "42" {
 		t.Errorf("event = %+v", got[0])
 	}
 	// Both queries are answered, the data-less one too; both keyboards go.
-	f.push(textUpdate(1, "sync"))
+	f.Push(textUpdate(1, "sync"))
 	s.waitStored(t, 1)
 	var answered []string
-	for _, c := range f.callsTo("answerCallbackQuery") {
+	for _, c := range f.Calls("answerCallbackQuery") {
 		answered = append(answered, c.Params.Get("callback_query_id"))
 	}
 	if diff := cmp.Diff([]string{"q9", "q10"}, answered); diff != "" {
 		t.Errorf("answered (-want +got):\n%s", diff)
 	}
-	edits := f.callsTo("editMessageReplyMarkup")
+	edits := f.Calls("editMessageReplyMarkup")
 	if len(edits) != 2 {
 		t.Fatalf("editMessageReplyMarkup calls = %d, want 2", len(edits))
 	}
@@ -278,13 +279,13 @@ func TestGroupNotice(t *testing.T) {
 	})
 	s := newStore()
 	runAdapter(t, a, s)
-	f.push(groupMsg(1, `,"text":"/start"`), groupMsg(2, `,"text":"/help"`), groupMsg(3, `,"text":"chatter"`),
+	f.Push(groupMsg(1, `,"text":"/start"`), groupMsg(2, `,"text":"/help"`), groupMsg(3, `,"text":"chatter"`),
 		textUpdate(4, "sync"))
 	got := s.waitStored(t, 1)
 	if got[0].MsgID != "m:42:4" {
 		t.Fatalf("a group message reached the engine: %+v", got[0])
 	}
-	sent := f.sentMessages()
+	sent := f.Sent()
 	if len(sent) != 1 {
 		t.Fatalf("sent %d group notices, want 1 (one per interval): %+v", len(sent), sent)
 	}
@@ -301,7 +302,7 @@ func TestBotsIgnored(t *testing.T) {
 	a := newTestAdapter(t, f, nil)
 	s := newStore()
 	runAdapter(t, a, s)
-	f.push(`{"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":5,"is_bot":true,"first_name":"B"},"text":"spam"}}`,
+	f.Push(`{"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":5,"is_bot":true,"first_name":"B"},"text":"spam"}}`,
 		`{"edited_message":{"message_id":2,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42,"first_name":"L"},"text":"edit"}}`,
 		`{"chosen_inline_result":{"result_id":"r","from":{"id":42,"first_name":"L"},"query":"q"}}`,
 		textUpdate(3, "real"))
@@ -312,7 +313,24 @@ func TestBotsIgnored(t *testing.T) {
 	if ids := s.msgIDs(); len(ids) != 1 {
 		t.Errorf("stored %v, want only m:42:3", ids)
 	}
-	if len(f.sentMessages()) != 0 {
-		t.Errorf("answered ignored updates: %+v", f.sentMessages())
+	if len(f.Sent()) != 0 {
+		t.Errorf("answered ignored updates: %+v", f.Sent())
+	}
+}
+
+func TestFakeHelpersForJourneys(t *testing.T) {
+	f := newFakeAPI(t)
+	a := newTestAdapter(t, f, nil)
+	s := newStore()
+	runAdapter(t, a, s)
+	id := f.PushText(7, "zh-hans", "订单没收到")
+	f.PushCallback(7, 3, "zh-hans", "cat:ship")
+	got := s.waitStored(t, 2)
+	want := []bot.Event{
+		{Channel: bot.ChannelTelegram, MsgID: fmt.Sprintf("m:7:%d", id), ChatID: "7", UserID: "7", UserName: "Customer", Kind: bot.KindText, Text: "订单没收到", LangHint: "zh-hans"},
+		{Channel: bot.ChannelTelegram, MsgID: "cb:cb2", ChatID: "7", UserID: "7", UserName: "Customer", Kind: bot.KindButton, Payload: "cat:ship", LangHint: "zh-hans"},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(bot.Event{}, "At")); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

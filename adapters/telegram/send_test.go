@@ -36,7 +36,7 @@ func TestSendTextAndKeyboard(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Send: %v", err)
 			}
-			sent := f.sentMessages()
+			sent := f.Sent()
 			last := sent[len(sent)-1]
 			if id != fmt.Sprint(last.ID) || last.ChatID != 42 || last.Text != "您好" {
 				t.Errorf("Send = %q, fake got %+v", id, last)
@@ -61,7 +61,7 @@ func TestSendSplitsLongText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	sent := f.sentMessages()
+	sent := f.Sent()
 	if len(sent) < 3 {
 		t.Fatalf("sent %d parts, want >= 3", len(sent))
 	}
@@ -126,7 +126,7 @@ func TestSendErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.sendHook = func(int64, string, int) (int, string, int) { return tt.code, tt.desc, tt.retry }
+			f.SetSendHook(func(int64, string, int) (int, string, int) { return tt.code, tt.desc, tt.retry })
 			a := newTestAdapter(t, f, nil)
 			_, err := a.Send(t.Context(), bot.Reply{OutboxID: 1, ChatID: "42", Text: "hi"})
 			if !tt.check(err) {
@@ -154,7 +154,7 @@ func TestSendRejectsBadReplies(t *testing.T) {
 			t.Errorf("Send(%+v) = %v, want *bot.PermanentError", r, err)
 		}
 	}
-	if n := len(f.callsTo("sendMessage")); n != 0 {
+	if n := len(f.Calls("sendMessage")); n != 0 {
 		t.Errorf("bad replies reached the API %d times", n)
 	}
 }
@@ -164,14 +164,14 @@ func TestSendRejectsBadReplies(t *testing.T) {
 // 429 surfaces as a RateLimitedError with Telegram's retry_after.
 func TestSend429Storm(t *testing.T) {
 	f := newFakeAPI(t)
-	f.sendHook = func(chat int64, text string, attempt int) (int, string, int) {
+	f.SetSendHook(func(chat int64, text string, attempt int) (int, string, int) {
 		var n int
 		fmt.Sscanf(text[strings.LastIndexByte(text, ' ')+1:], "%d", &n)
 		if n%3 == 0 && attempt <= 2 {
 			return 429, "Too Many Requests: retry after 3", 3
 		}
 		return 0, "", 0
-	}
+	})
 	a := newTestAdapter(t, f, nil)
 	const chats, perChat = 4, 15
 	var wg sync.WaitGroup
@@ -206,7 +206,7 @@ func TestSend429Storm(t *testing.T) {
 	}
 	wg.Wait()
 	got := map[int64][]string{}
-	for _, m := range f.sentMessages() {
+	for _, m := range f.Sent() {
 		got[m.ChatID] = append(got[m.ChatID], m.Text)
 	}
 	for c := 1; c <= chats; c++ {
@@ -218,8 +218,8 @@ func TestSend429Storm(t *testing.T) {
 			t.Errorf("chat %d received (-want +got):\n%s", c, diff)
 		}
 	}
-	if want := chats * (perChat / 3) * 2; limited != want || f.rejected429 != want {
-		t.Errorf("RateLimitedErrors surfaced = %d, fake sent %d 429s, want %d", limited, f.rejected429, want)
+	if want := chats * (perChat / 3) * 2; limited != want || f.Rejected429() != want {
+		t.Errorf("RateLimitedErrors surfaced = %d, fake sent %d 429s, want %d", limited, f.Rejected429(), want)
 	}
 }
 
@@ -228,13 +228,13 @@ func TestSend429Storm(t *testing.T) {
 func TestSendLongReplyResumesAfter429(t *testing.T) {
 	f := newFakeAPI(t)
 	calls := 0
-	f.sendHook = func(chat int64, text string, attempt int) (int, string, int) {
+	f.SetSendHook(func(chat int64, text string, attempt int) (int, string, int) {
 		calls++
 		if calls == 2 {
 			return 429, "Too Many Requests", 1
 		}
 		return 0, "", 0
-	}
+	})
 	a := newTestAdapter(t, f, nil)
 	r := bot.Reply{OutboxID: 9, ChatID: "42", Text: strings.Repeat("a", 4000) + "\n" + strings.Repeat("b", 4000) + "\n" + strings.Repeat("c", 4000)}
 	_, err := a.Send(t.Context(), r)
@@ -247,7 +247,7 @@ func TestSendLongReplyResumesAfter429(t *testing.T) {
 		t.Fatalf("retry: %v", err)
 	}
 	var firsts []string
-	for _, m := range f.sentMessages() {
+	for _, m := range f.Sent() {
 		firsts = append(firsts, m.Text[:1])
 	}
 	if diff := cmp.Diff([]string{"a", "b", "c"}, firsts); diff != "" {
@@ -265,7 +265,7 @@ func TestSendRespectsLimits(t *testing.T) {
 		t.Skip("sends for ~2s of real time")
 	}
 	f := newFakeAPI(t)
-	f.perChat, f.globalPerS = time.Second, 30
+	f.SetFloodLimits(time.Second, 30)
 	a := newTestAdapter(t, f, func(o *Options) { o.PerChatInterval, o.GlobalRate = 0, 0 }) // defaults
 	var wg sync.WaitGroup
 	for c := 1; c <= 40; c++ {
@@ -280,10 +280,10 @@ func TestSendRespectsLimits(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if f.rejected429 != 0 {
-		t.Errorf("fake answered %d 429s", f.rejected429)
+	if f.Rejected429() != 0 {
+		t.Errorf("fake answered %d 429s", f.Rejected429())
 	}
-	if n := len(f.sentMessages()); n != 80 {
+	if n := len(f.Sent()); n != 80 {
 		t.Errorf("sent %d, want 80", n)
 	}
 }
@@ -299,7 +299,7 @@ func TestSendWaitHonoursContext(t *testing.T) {
 	if _, err := a.Send(ctx, bot.Reply{ChatID: "42", Text: "two"}); err == nil {
 		t.Error("second Send within the per-chat interval succeeded; want a context error")
 	}
-	if n := len(f.sentMessages()); n != 1 {
+	if n := len(f.Sent()); n != 1 {
 		t.Errorf("sent %d, want 1", n)
 	}
 }
@@ -313,11 +313,11 @@ func TestEdit(t *testing.T) {
 	if err := a.Edit(t.Context(), "42", "5", bot.Reply{Text: "已选择：退款", Buttons: []bot.Button{{Label: "1", Payload: "x"}}}); err != nil {
 		t.Fatalf("Edit text: %v", err)
 	}
-	rm := f.callsTo("editMessageReplyMarkup")
+	rm := f.Calls("editMessageReplyMarkup")
 	if len(rm) != 1 || rm[0].Params.Get("reply_markup") != `{"inline_keyboard":[]}` || rm[0].Params.Get("message_id") != "5" {
 		t.Errorf("editMessageReplyMarkup = %+v", rm)
 	}
-	et := f.callsTo("editMessageText")
+	et := f.Calls("editMessageText")
 	if len(et) != 1 || et[0].Params.Get("text") != "已选择：退款" || !strings.Contains(et[0].Params.Get("reply_markup"), `"callback_data":"x"`) {
 		t.Errorf("editMessageText = %+v", et)
 	}
@@ -338,7 +338,7 @@ func TestRegisterCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for _, c := range f.callsTo("setMyCommands") {
+	for _, c := range f.Calls("setMyCommands") {
 		got[c.Params.Get("language_code")] = c.Params.Get("commands")
 	}
 	want := map[string]string{
@@ -363,7 +363,7 @@ func TestDownload(t *testing.T) {
 	if string(b) != "%PDF-fake" || file.Path != fakeFilePath {
 		t.Errorf("Download = %q at %q", b, file.Path)
 	}
-	if c := f.callsTo("getFile"); len(c) != 1 || c[0].Params.Get("file_id") != "d1" {
+	if c := f.Calls("getFile"); len(c) != 1 || c[0].Params.Get("file_id") != "d1" {
 		t.Errorf("getFile calls = %+v", c)
 	}
 }

@@ -21,7 +21,7 @@ func TestWebhook(t *testing.T) {
 	f := newFakeAPI(t)
 	a := newTestAdapter(t, f, func(o *Options) { o.WebhookURL, o.WebhookSecret = hookURL, hookSecret })
 
-	reg := f.callsTo("setWebhook")
+	reg := f.Calls("setWebhook")
 	if len(reg) != 1 || reg[0].Params.Get("url") != hookURL || reg[0].Params.Get("secret_token") != hookSecret {
 		t.Fatalf("setWebhook calls = %+v", reg)
 	}
@@ -71,7 +71,7 @@ func TestWebhook(t *testing.T) {
 	if s.dups != 1 {
 		t.Errorf("duplicates = %d, want 1", s.dups)
 	}
-	if len(f.callsTo("getUpdates")) != 0 {
+	if len(f.Calls("getUpdates")) != 0 {
 		t.Error("webhook mode polled getUpdates")
 	}
 
@@ -104,7 +104,7 @@ func TestWebhookOptionsValidated(t *testing.T) {
 			t.Errorf("New(%+v) succeeded", o)
 		}
 	}
-	if len(f.callsTo("setWebhook")) != 0 {
+	if len(f.Calls("setWebhook")) != 0 {
 		t.Error("setWebhook called with invalid options")
 	}
 }
