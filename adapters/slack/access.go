@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,4 +158,53 @@ func (a *App) actor(ctx context.Context, user, fallbackName string) (bot.Actor, 
 		return bot.Actor{}, false
 	}
 	return bot.Actor{ID: actorID(user), Name: a.access.name(ctx, user, fallbackName), Supervisor: sup}, true
+}
+
+// ResolveAgents lists the configured Slack agents and supervisors — the user ids plus the current
+// members of the configured user groups — as bot.AgentConfig with ids "slack:U…", for
+// bot.Options.Agents (the Desk accepts only actors it knows). It calls usergroups.users.list once per
+// group; it needs BotToken and APIURL (HTTPClient optional) and nothing else from o. Group changes after
+// the call reach the Desk only when it is called again.
+func ResolveAgents(ctx context.Context, o Options) ([]bot.AgentConfig, error) {
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(o.APIURL, "/") {
+		o.APIURL += "/"
+	}
+	opts := []slack.Option{slack.OptionAPIURL(o.APIURL)}
+	if o.HTTPClient != nil {
+		opts = append(opts, slack.OptionHTTPClient(o.HTTPClient))
+	}
+	api := slack.New(o.BotToken, opts...)
+	var (
+		out  []bot.AgentConfig
+		seen = map[string]int{}
+	)
+	add := func(user string, sup bool) {
+		if i, ok := seen[user]; ok {
+			out[i].Supervisor = out[i].Supervisor || sup
+			return
+		}
+		seen[user] = len(out)
+		out = append(out, bot.AgentConfig{ID: actorID(user), Name: user, Supervisor: sup})
+	}
+	for _, m := range []struct {
+		members Members
+		sup     bool
+	}{{o.Supervisors, true}, {o.Agents, false}} {
+		for _, u := range m.members.Users {
+			add(u, m.sup)
+		}
+		for _, g := range m.members.Groups {
+			ids, err := api.GetUserGroupMembersContext(ctx, g)
+			if err != nil {
+				return nil, fmt.Errorf("slack: resolve agents: usergroups.users.list %s: %w", g, err)
+			}
+			for _, u := range ids {
+				add(u, m.sup)
+			}
+		}
+	}
+	return out, nil
 }

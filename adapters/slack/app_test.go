@@ -467,3 +467,36 @@ func raw(js string) string {
 	_ = enc.Encode(v)
 	return b.String()
 }
+
+func TestResolveAgents(t *testing.T) {
+	fs := newFakeSlack(t)
+	fs.groups["SAGENTS"] = []string{"UG1", agent1}
+	fs.groups["SSUP"] = []string{"UBOSS"}
+	got, err := ResolveAgents(t.Context(), Options{BotToken: "xoxb", APIURL: strings.TrimSuffix(fs.URL(), "/"),
+		Agents:      Members{Users: []string{agent1}, Groups: []string{"SAGENTS"}},
+		Supervisors: Members{Users: []string{supervisor}, Groups: []string{"SSUP"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bot.AgentConfig{
+		{ID: "slack:" + supervisor, Name: supervisor, Supervisor: true},
+		{ID: "slack:UBOSS", Name: "UBOSS", Supervisor: true},
+		{ID: "slack:" + agent1, Name: agent1},
+		{ID: "slack:UG1", Name: "UG1"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := ResolveAgents(t.Context(), Options{BotToken: "x", APIURL: fs.URL(), Agents: Members{Groups: []string{"SNONE"}}}); err == nil {
+		t.Error("unknown group: no error")
+	}
+}
+
+func TestRelayedKeyIgnoresNormalizing(t *testing.T) {
+	if relayedKey("GD1", "slack:U1", "Ｈｅｌｌｏ，\u3000世界\t!\u200b") != relayedKey("GD1", "slack:U1", "Hello, 世界 !") {
+		t.Error("NFKC/whitespace variants give different keys")
+	}
+	if relayedKey("GD1", "slack:U1", "hello") == relayedKey("GD1", "slack:U2", "hello") {
+		t.Error("actor ignored")
+	}
+}

@@ -155,8 +155,8 @@ func (d *fakeDesk) Claim(ctx context.Context, a bot.Actor, no string) (bot.Ticke
 
 func (d *fakeDesk) Assign(ctx context.Context, a bot.Actor, no, assignee string) (bot.Ticket, error) {
 	return d.act(a, "Assign", no, func(t *bot.Ticket) error {
+		d.event(no, a.ID, bot.EvAssigned, t.Assignee+"->"+assignee)
 		t.Assignee = assignee
-		d.event(no, a.ID, bot.EvAssigned, assignee)
 		return nil
 	})
 }

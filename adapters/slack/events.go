@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+	"golang.org/x/text/unicode/norm"
 )
 
 // serveEvent answers url_verification and handles Events API callbacks. A thread reply is relayed
@@ -64,6 +66,17 @@ func (a *App) dispatchEvent(ctx context.Context, ev slackevents.EventsAPIEvent) 
 		return errors.New(res.Text)
 	}
 	return nil
+}
+
+// fingerprint keeps only the letters and digits of text after NFKC, so that the Desk's own normalizing
+// (flows.Normalize) does not hide that a feed event repeats a thread message.
+func fingerprint(text string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, norm.NFKC.String(text))
 }
 
 // threadMessage relays an agent's reply in a card's thread to the customer; "//" marks an internal note.
@@ -132,6 +145,6 @@ func cardKey(no string) string            { return "slack:card:" + no }
 func supCardKey(no string) string         { return "slack:supcard:" + no }
 func threadKey(channel, ts string) string { return "slack:thread:" + channel + ":" + ts }
 func relayedKey(no, actor, text string) string {
-	h := sha256.Sum256([]byte(actor + "\x00" + text))
+	h := sha256.Sum256([]byte(actor + "\x00" + fingerprint(text)))
 	return "slack:relayed:" + no + ":" + hex.EncodeToString(h[:12])
 }

@@ -360,8 +360,15 @@ func (a *App) actorLabel(actor string) string {
 // eventLine describes one audit event in Slack mrkdwn; customer text is escaped.
 func (a *App) eventLine(ev bot.TicketEvent) string {
 	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(ev.Text), 2800), "channel": a.channelLabel(ev.Channel)}
-	if ev.Kind == bot.EvAssigned {
-		args["user"] = mention(ev.Text)
+	if ev.Kind == bot.EvAssigned { // Text: "old->new" (or just the new assignee)
+		to := ev.Text
+		if _, after, ok := strings.Cut(to, "->"); ok {
+			to = after
+		}
+		args["user"] = a.tr("slack.card.unassigned", nil)
+		if to != "" {
+			args["user"] = mention(to)
+		}
 	}
 	line := a.tr("slack.event."+string(ev.Kind), args)
 	for _, at := range ev.Attachments {
