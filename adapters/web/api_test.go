@@ -668,3 +668,13 @@ func TestLimiterForgetsIdleSessions(t *testing.T) {
 		t.Error("a negative rate limits")
 	}
 }
+
+func TestNoMessageLimitByDefault(t *testing.T) {
+	f := newFixture(t, Options{})
+	sess := f.session(t)
+	for i := range 200 {
+		if w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": "hi"}), nil, nil); w.Code != 200 {
+			t.Fatalf("message %d: %d", i+1, w.Code)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -58,8 +59,9 @@ type Options struct {
 	// FrameAncestors lists origins allowed to embed the page in a frame (CSP frame-ancestors);
 	// empty means none.
 	FrameAncestors []string
-	// MessagesPerSecond and MessageBurst limit how fast one session may post (default 1 per second
-	// with bursts of 10); a negative rate means no limit. Over the limit the API answers 429.
+	// MessagesPerSecond and MessageBurst limit how fast one session may post (e.g. 2 per second with
+	// bursts of 20, which no person typing reaches); zero or negative means no limit, the default,
+	// because load tests drive one session flat out. Over the limit the API answers 429.
 	MessagesPerSecond float64
 	MessageBurst      int
 	// SessionsPerSecond and SessionBurst limit how fast new sessions are made, server-wide (default
@@ -132,7 +134,9 @@ func New(o Options) (*Adapter, error) {
 	}
 	a.csp = contentSecurityPolicy(o.FrameAncestors)
 	a.now = time.Now
-	a.msgLim = newLimiter(orDefault(o.MessagesPerSecond, 1), orDefaultInt(o.MessageBurst, 10))
+	if o.MessagesPerSecond > 0 {
+		a.msgLim = newLimiter(o.MessagesPerSecond, orDefaultInt(o.MessageBurst, int(math.Ceil(o.MessagesPerSecond*10))))
+	}
 	a.sessLim = newLimiter(orDefault(o.SessionsPerSecond, 5), orDefaultInt(o.SessionBurst, 50))
 	p, err := newPage()
 	if err != nil {
