@@ -271,6 +271,11 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	a.registerCommands(ctx)
 	<-ctx.Done()
 	a.stopping.Store(true)
+	// discordgo's heartbeat or reader may hit the closing socket and call reconnect; make that a
+	// no-op (both paths call Close, which takes this lock, before they read the flag).
+	a.s.Lock()
+	a.s.ShouldReconnectOnError = false
+	a.s.Unlock()
 	if err := a.s.Close(); err != nil {
 		a.log.Warn("close gateway", "err", err)
 	}

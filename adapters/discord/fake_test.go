@@ -19,7 +19,7 @@ import (
 // real discordgo session to run against it. It records every call and gateway frame; tests wait
 // for its state with waitUntil, never with sleeps.
 type fakeDiscord struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	botID string
 	appID string
@@ -74,7 +74,7 @@ type fakeThread struct {
 	Members                     []string
 }
 
-func newFakeDiscord(t *testing.T) *fakeDiscord {
+func newFakeDiscord(t testing.TB) *fakeDiscord {
 	t.Helper()
 	f := &fakeDiscord{
 		t:           t,

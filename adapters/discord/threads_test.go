@@ -99,3 +99,19 @@ func TestSupportThreadFoundAgainAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestSlashCommandInSupportChannelAnsweredInThread(t *testing.T) {
+	f := newFakeDiscord(t)
+	sink := newRecSink()
+	startAdapter(t, f, Options{SupportChannelID: "sup"}, sink)
+	f.dispatch("INTERACTION_CREATE", commandInteraction("i5", "sup", "g1", "status"))
+	evs := sink.waitFor(t, "i5", hasMsg("i5"))
+	if evs[0].ChatID == "sup" || evs[0].ChatID == "" || evs[0].UserName != "Ann" || evs[0].Payload != "status" {
+		t.Errorf("event = %+v, want the command in the customer's thread", evs[0])
+	}
+	var cb callback
+	json.Unmarshal(f.callsTo("POST", "/api/v9/interactions/i5/tok-i5/callback")[0].Body, &cb)
+	if cb.Type != 4 || cb.Data.Flags != 64 || cb.Data.Content != "/status" {
+		t.Errorf("ack = %+v, want an ephemeral echo (type 4, flags 64)", cb)
+	}
+}
