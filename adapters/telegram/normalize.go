@@ -250,7 +250,8 @@ func addressesBot(m *tgbotapi.Message, self selfInfo) bool {
 	return false
 }
 
-// langOf maps a Telegram language_code to a kefu language for the group notice.
+// langOf maps a Telegram language_code to a kefu language for the group notice: Chinese variants to
+// zh-CN, every other language to en (more likely understood than Chinese), none to "" (the default).
 func langOf(code string) string {
 	c := strings.ToLower(code)
 	switch {
@@ -258,10 +259,8 @@ func langOf(code string) string {
 		return ""
 	case strings.HasPrefix(c, "zh"):
 		return "zh-CN"
-	case strings.HasPrefix(c, "en"):
-		return "en"
 	}
-	return ""
+	return "en"
 }
 
 func displayName(u *tgbotapi.User) string {

@@ -203,6 +203,14 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+func TestLangOf(t *testing.T) {
+	for code, want := range map[string]string{"": "", "zh-hans": "zh-CN", "ZH-TW": "zh-CN", "en": "en", "en-GB": "en", "ru": "en"} {
+		if got := langOf(code); got != want {
+			t.Errorf("langOf(%q) = %q, want %q", code, got, want)
+		}
+	}
+}
+
 func TestDecodeUpdateRejectsGarbage(t *testing.T) {
 	for _, in := range []string{``, `[`, `"x"`, `{"update_id":"nope"}`, `{"message":5}`} {
 		if _, err := decodeUpdate([]byte(in)); err == nil {
