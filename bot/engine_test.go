@@ -381,3 +381,94 @@ func TestDeskClaimRace(t *testing.T) {
 		}
 	})
 }
+
+func TestDeskActions(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, bot.AgentConfig{ID: "cli:alice", Name: "Alice"}, bot.AgentConfig{ID: "slack:U2", Name: "Bo", Supervisor: true})
+	e.say(t, "s", "ticket x")
+	no := "GD20261123001"
+	start, _ := e.eng.EventsAfter(ctx, 0, 100)
+
+	steps := []struct {
+		name string
+		do   func() (bot.Ticket, error)
+		want func(bot.Ticket) bool
+	}{
+		{"assign", func() (bot.Ticket, error) { return e.eng.Assign(ctx, alice, no, "slack:U2") },
+			func(tk bot.Ticket) bool { return tk.Assignee == "slack:U2" && tk.Status == bot.StatusInProgress }},
+		{"pending", func() (bot.Ticket, error) { return e.eng.SetStatus(ctx, alice, no, bot.StatusPending) },
+			func(tk bot.Ticket) bool { return tk.Status == bot.StatusPending }},
+		{"escalate", func() (bot.Ticket, error) { return e.eng.Escalate(ctx, alice, no, "VIP") },
+			func(tk bot.Ticket) bool { return tk.Escalated }},
+		{"priority", func() (bot.Ticket, error) { return e.eng.SetPriority(ctx, alice, no, "p1") },
+			func(tk bot.Ticket) bool { return tk.Priority == bot.P1 }},
+		{"resolve via status", func() (bot.Ticket, error) { return e.eng.SetStatus(ctx, alice, no, bot.StatusResolved) },
+			func(tk bot.Ticket) bool { return tk.Status == bot.StatusResolved && tk.ResolvedAt != nil }},
+		{"close", func() (bot.Ticket, error) { return e.eng.Close(ctx, alice, no) },
+			func(tk bot.Ticket) bool { return tk.Status == bot.StatusClosed && tk.ClosedAt != nil }},
+		{"close again is a no-op", func() (bot.Ticket, error) { return e.eng.Close(ctx, alice, no) },
+			func(tk bot.Ticket) bool { return tk.Status == bot.StatusClosed }},
+	}
+	for _, s := range steps {
+		tk, err := s.do()
+		if err != nil || !s.want(tk) {
+			t.Fatalf("%s: %+v %v", s.name, tk, err)
+		}
+		stored, _, _ := e.eng.Ticket(ctx, no)
+		if !s.want(stored) {
+			t.Fatalf("%s: stored ticket %+v", s.name, stored)
+		}
+	}
+	evs, err := e.eng.EventsAfter(ctx, start[len(start)-1].ID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bot.EventKind{bot.EvAssigned, bot.EvStatus, bot.EvEscalated, bot.EvPriority, bot.EvResolved, bot.EvClosed}
+	if got := eventKinds(evs); !cmp.Equal(got, want) {
+		t.Errorf("feed: %s", cmp.Diff(want, got))
+	}
+	for _, ev := range evs {
+		if ev.Actor != "cli:alice" || ev.TicketNo != no {
+			t.Errorf("event %+v", ev)
+		}
+	}
+	if _, err := e.eng.Assign(ctx, alice, no, "cli:nobody"); !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("assign to a non-agent: %v", err)
+	}
+	if _, err := e.eng.SetStatus(ctx, alice, no, "weird"); !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("bad status: %v", err)
+	}
+	if _, err := e.eng.Note(ctx, alice, no, "  "); !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("empty note: %v", err)
+	}
+	if !e.eng.IsAgent("slack:U2") || e.eng.IsAgent("slack:U3") {
+		t.Error("IsAgent")
+	}
+	list, err := e.eng.ListTickets(ctx, bot.TicketFilter{Statuses: []bot.Status{bot.StatusClosed}, Assignee: "slack:U2"})
+	if err != nil || len(list) != 1 {
+		t.Errorf("list closed of U2: %v %v", list, err)
+	}
+}
+
+func TestMediaIsAddedToTicket(t *testing.T) {
+	e := newEnv(t)
+	e.say(t, "s", "ticket broken screen")
+	att := []bot.Attachment{{Type: "photo", FileID: "AgAD1", Size: 1234}}
+	e.deliver(t, bot.Event{Channel: bot.ChannelWeb, MsgID: "media1", ChatID: "s", UserID: "s", Kind: bot.KindMedia, Text: "photo of it", Attachments: att, At: e.clock.Now()})
+	_, evs, err := e.eng.Ticket(context.Background(), "GD20261123001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := evs[len(evs)-1]
+	if last.Kind != bot.EvCustomerMessage || last.Text != "photo of it" || !cmp.Equal(last.Attachments, att) {
+		t.Errorf("media event: %+v", last)
+	}
+}
+
+func TestDeliverRejectsEventWithoutChat(t *testing.T) {
+	e := newEnv(t)
+	err := e.eng.Deliver(context.Background(), bot.Event{Channel: bot.ChannelWeb, MsgID: "x", Kind: bot.KindText, Text: "hi"})
+	if !errors.Is(err, bot.ErrBadInput) {
+		t.Errorf("event without chat id: %v, want ErrBadInput (nothing can be stored or answered)", err)
+	}
+}
