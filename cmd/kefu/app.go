@@ -126,9 +126,9 @@ func newLiveMatcher(lib *kb.Library, o kb.MatchOptions) *liveMatcher {
 }
 
 func (m *liveMatcher) Swap(lib *kb.Library, o kb.MatchOptions) { m.cur.Store(kb.NewMatcher(lib, o)) }
-func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit   { return m.cur.Load().Match(q, lang, k) }
-func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision          { return m.cur.Load().Decide(h) }
-func (m *liveMatcher) Entry(id, lang string) *kb.Entry        { return m.cur.Load().Entry(id, lang) }
+func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit    { return m.cur.Load().Match(q, lang, k) }
+func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision           { return m.cur.Load().Decide(h) }
+func (m *liveMatcher) Entry(id, lang string) *kb.Entry         { return m.cur.Load().Entry(id, lang) }
 
 // agentFrom resolves the acting agent for CLI commands: --as, then $KEFU_AGENT, then the OS user.
 func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {

@@ -21,14 +21,14 @@ import (
 
 // e2eServer is a real kefu server (serve) on a random loopback port.
 type e2eServer struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	dbURL string
 	stop  func()
 }
 
 // startServer runs serve on dbURL until the test ends (or stop is called).
-func startServer(t *testing.T, dbURL string) *e2eServer {
+func startServer(t testing.TB, dbURL string) *e2eServer {
 	t.Helper()
 	cfg, err := loadConfig("", func(k string) string {
 		if k == "KEFU_DATABASE_URL" {
@@ -327,12 +327,12 @@ func hasAnyButton(rs []reply) bool {
 
 // testDatabases gives a fresh database URL per run: SQLite always, PostgreSQL (its own schema) when
 // KEFU_TEST_POSTGRES_DSN is set.
-func testDatabases(t *testing.T) map[string]func(t *testing.T) string {
-	m := map[string]func(t *testing.T) string{
-		"sqlite": func(t *testing.T) string { return filepath.Join(t.TempDir(), "kefu.db") },
+func testDatabases(t testing.TB) map[string]func(t testing.TB) string {
+	m := map[string]func(t testing.TB) string{
+		"sqlite": func(t testing.TB) string { return filepath.Join(t.TempDir(), "kefu.db") },
 	}
 	if os.Getenv(storetest.EnvPostgres) != "" {
-		m["postgres"] = func(t *testing.T) string { dsn, _ := storetest.PostgresSchemaDSN(t); return dsn }
+		m["postgres"] = func(t testing.TB) string { dsn, _ := storetest.PostgresSchemaDSN(t); return dsn }
 	} else {
 		t.Log("PostgreSQL skipped: " + storetest.EnvPostgres + " is not set")
 	}
