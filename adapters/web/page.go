@@ -90,7 +90,11 @@ func (a *Adapter) langName(lang string) string {
 // text renders key in lang through the catalog, falling back to the built-in table.
 func (a *Adapter) text(lang, key string) string {
 	if a.t != nil {
-		if s := a.t(lang, key, a.args); s != "" && s != key {
+		args, ok := a.args[lang]
+		if !ok {
+			args = a.args[""]
+		}
+		if s := a.t(lang, key, args); s != "" && s != key {
 			return s
 		}
 	}

@@ -22,7 +22,8 @@ func attrValue(attrs, k string) string {
 }
 
 func TestPage(t *testing.T) {
-	f := newFixture(t, Options{T: fakeT, Args: map[string]any{"company": "ACME"}})
+	f := newFixture(t, Options{T: fakeT, Args: map[string]any{"company": "艾克米"},
+		LangArgs: map[string]map[string]any{"en": {"company": "ACME"}}})
 	tests := []struct {
 		name     string
 		target   string
@@ -47,7 +48,8 @@ func TestPage(t *testing.T) {
 			if !strings.Contains(body, `<html lang="`+tc.wantLang+`">`) {
 				t.Errorf("page is not in %s", tc.wantLang)
 			}
-			if want := "<title>" + tc.wantLang + "|web.title|ACME</title>"; !strings.Contains(body, want) {
+			company := map[string]string{"zh-CN": "艾克米", "en": "ACME"}[tc.wantLang]
+			if want := "<title>" + tc.wantLang + "|web.title|" + company + "</title>"; !strings.Contains(body, want) {
 				t.Errorf("page lacks %s (strings come from T with Options.Args)", want)
 			}
 		})

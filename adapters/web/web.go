@@ -49,8 +49,10 @@ type Options struct {
 	// T renders the page's strings and the API's error messages (keys web.*). Optional: missing keys
 	// fall back to a small built-in table so the page always works.
 	T Translator
-	// Args are passed to T for every page string, e.g. {"company": "…", "bot": "…"}.
-	Args map[string]any
+	// Args are passed to T for every page string, e.g. {"company": "…", "bot": "…"}; LangArgs
+	// override them per language (an English company name on the English page).
+	Args     map[string]any
+	LangArgs map[string]map[string]any
 	// Langs the page offers in its language switch; default zh-CN and en. The first is the default.
 	Langs        []string
 	Logger       *slog.Logger
@@ -81,7 +83,7 @@ const (
 type Adapter struct {
 	store   Store
 	t       Translator
-	args    map[string]any
+	args    map[string]map[string]any // by language; "" is every language
 	langs   []string
 	log     *slog.Logger
 	maxBody int64
@@ -108,7 +110,7 @@ func New(o Options) (*Adapter, error) {
 	a := &Adapter{
 		store:   o.Store,
 		t:       o.T,
-		args:    o.Args,
+		args:    map[string]map[string]any{"": o.Args},
 		langs:   o.Langs,
 		log:     o.Logger,
 		maxBody: o.MaxBody,
@@ -131,6 +133,16 @@ func New(o Options) (*Adapter, error) {
 		if fa == "" || strings.ContainsAny(fa, "; ,\t\r\n") {
 			return nil, fmt.Errorf("web: new: bad frame ancestor %q", fa)
 		}
+	}
+	for l, m := range o.LangArgs {
+		merged := make(map[string]any, len(o.Args)+len(m))
+		for k, v := range o.Args {
+			merged[k] = v
+		}
+		for k, v := range m {
+			merged[k] = v
+		}
+		a.args[l] = merged
 	}
 	a.csp = contentSecurityPolicy(o.FrameAncestors)
 	a.now = time.Now

@@ -362,7 +362,9 @@
   // ---- composer ------------------------------------------------------------------------------
   function autosize() {
     input.style.height = 'auto';
-    input.style.height = Math.min(input.scrollHeight, 140) + 'px';
+    const h = input.scrollHeight + (input.offsetHeight - input.clientHeight); // content + borders
+    input.style.height = Math.min(h, 140) + 'px';
+    input.style.overflowY = h > 140 ? 'auto' : 'hidden';
     sendBtn.disabled = input.value.trim() === '';
   }
   input.addEventListener('input', autosize);
