@@ -93,7 +93,15 @@ func (e *Engine) desk(ctx context.Context, a Actor, no string, op deskOp) (Ticke
 	var out Ticket
 	var sent int
 	err = e.store.Tx(ctx, func(tx Tx) error {
-		t, err := tx.LockTicket(ctx, no)
+		// Lock the customer's conversation before the ticket, in the order Deliver takes them.
+		t, err := tx.TicketByNo(ctx, no)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockConversation(ctx, t.ConversationID); err != nil {
+			return err
+		}
+		t, err = tx.LockTicket(ctx, no)
 		if err != nil {
 			return err
 		}

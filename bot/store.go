@@ -87,7 +87,12 @@ type Tx interface {
 	// of daily sequence) and stores t; it returns t with ID and No set.
 	CreateTicket(ctx context.Context, t Ticket, day string) (Ticket, error)
 	// LockTicket is TicketByNo that also locks the row for the rest of the transaction (PostgreSQL).
+	// Lock order: a conversation before its tickets (LockConversation first), so customer messages
+	// and agent actions on the same ticket never deadlock.
 	LockTicket(ctx context.Context, no string) (Ticket, error)
+	// LockConversation locks a conversation row for the rest of the transaction (PostgreSQL; SQLite
+	// transactions hold the database write lock anyway). ErrNotFound when there is none.
+	LockConversation(ctx context.Context, id int64) error
 	// UpdateTicket saves every mutable field of t (by t.ID).
 	UpdateTicket(ctx context.Context, t Ticket) error
 	// ClaimTicket sets the assignee only if the ticket is unassigned (a conditional UPDATE) and reports

@@ -130,6 +130,22 @@ func (t *txStore) conversation(g *gorm.DB, channel, chatID string, customerID in
 	return c, err
 }
 
+// LockConversation implements bot.Tx.
+func (t *txStore) LockConversation(ctx context.Context, id int64) error {
+	g := t.g.WithContext(ctx)
+	if t.dialect == Postgres {
+		g = g.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var c conversation
+	if err := g.Select("id").Where("id = ?", id).Take(&c).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return bot.ErrNotFound
+		}
+		return fmt.Errorf("storage: lock conversation %d: %w", id, err)
+	}
+	return nil
+}
+
 // Conversation implements bot.Reader.
 func (r reader) Conversation(ctx context.Context, id int64) (bot.Conversation, error) {
 	g := r.g.WithContext(ctx)
