@@ -42,7 +42,8 @@ func newLogger(format, level string) *slog.Logger {
 }
 
 // openApp opens the database (migrating it) and builds the engine. onEnqueue may be nil.
-func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()) (*app, error) {
+// extraAgents (e.g. Slack user-group members) may act on tickets besides the configured agents.
+func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func(), extraAgents ...bot.AgentConfig) (*app, error) {
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
@@ -70,6 +71,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 	for _, ag := range cfg.Agents {
 		agents = append(agents, bot.AgentConfig{ID: ag.ID, Name: ag.Name, Supervisor: ag.Supervisor})
 	}
+	agents = append(agents, extraAgents...)
 	policy := bot.SLAPolicy{FirstResponse: map[bot.Priority]time.Duration{}, Resolution: map[bot.Priority]time.Duration{}}
 	for p, d := range cfg.SLA.FirstResponse {
 		policy.FirstResponse[bot.Priority(p)] = d
@@ -150,3 +152,29 @@ func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {
 }
 
 var errNoTicket = errors.New("ticket number required (GDyyyymmddNNN)")
+
+// localizedT is the catalog's T with the company and bot names of the configured language filled in,
+// for strings rendered outside a conversation (the web page, group notices).
+func (a *app) localizedT() func(lang, key string, args map[string]any) string {
+	return func(lang, key string, args map[string]any) string {
+		all := map[string]any{"company": pick(a.cfg.Company, lang), "bot": pick(a.cfg.BotName, lang)}
+		for k, v := range args {
+			all[k] = v
+		}
+		return a.cat.T(lang, key, all)
+	}
+}
+
+// pick returns the name for lang, falling back to zh-CN, then to any.
+func pick(l Localized, lang string) string {
+	if v, ok := l[lang]; ok {
+		return v
+	}
+	if v, ok := l["zh-CN"]; ok {
+		return v
+	}
+	for _, v := range l {
+		return v
+	}
+	return ""
+}

@@ -62,7 +62,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 			dispatcher.Kick()
 		}
 	}
-	a, err := openApp(ctx, cfg, log, kick)
+	slackAg, err := slackAgents(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log, kick, slackAg...)
 	if err != nil {
 		return err
 	}
@@ -74,8 +78,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 
 	webAd, err := web.New(web.Options{
 		Store:  a.db,
-		T:      a.cat.T,
-		Args:   map[string]any{"company": cfg.Company[cfg.DefaultLang], "bot": cfg.BotName[cfg.DefaultLang]},
+		T:      a.localizedT(),
 		Logger: log,
 	})
 	if err != nil {
@@ -219,12 +222,13 @@ func newTelegram(ctx context.Context, a *app) (*telegram.Adapter, error) {
 		secret = randomToken(24)
 	}
 	tg, err := telegram.New(ctx, telegram.Options{
-		Token:         c.Token,
-		APIURL:        c.APIURL,
-		WebhookURL:    c.WebhookURL,
-		WebhookSecret: secret,
-		Logger:        a.log,
-		GroupNotice:   func(lang string) string { return a.cat.T(lang, "telegram.group_notice", nil) },
+		Token:               c.Token,
+		APIURL:              c.APIURL,
+		WebhookURL:          c.WebhookURL,
+		WebhookSecret:       secret,
+		Logger:              a.log,
+		GroupNotice:         func(lang string) string { return a.localizedT()(lang, "telegram.group_notice", nil) },
+		CommandDescriptions: commandDescriptions(a),
 	})
 	if err != nil {
 		return nil, err

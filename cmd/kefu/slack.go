@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+
 	"github.com/kefu-dev/kefu/adapters/slack"
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/locales"
 )
 
-// newSlack builds the agents' side from the slack section of the config.
-func newSlack(a *app) (*slack.App, error) {
-	c := a.cfg.Slack
+// slackOptions maps the slack section of the config to the package's options; Desk and Store are set
+// by newSlack once the engine exists.
+func slackOptions(cfg Config, log *slog.Logger) slack.Options {
+	c := cfg.Slack
 	routing := slack.Routing{
 		Categories:  map[string]string{},
 		Channels:    map[string]string{},
@@ -21,23 +28,41 @@ func newSlack(a *app) (*slack.App, error) {
 	if _, ok := c.Routes["complaint"]; ok {
 		routing.ComplaintTeam = "complaint"
 	}
-	return slack.New(slack.Options{
+	return slack.Options{
 		BotToken:      c.BotToken,
 		SigningSecret: c.SigningSecret,
 		AppToken:      c.AppToken,
 		APIURL:        c.APIURL,
-		Desk:          a.engine,
-		Store:         a.db,
 		Routing:       routing,
 		Agents:        splitMembers(c.Agents),
 		Supervisors:   splitMembers(c.Supervisors),
 		AutoAssign:    c.AutoAssign,
 		OnDuty:        c.OnDuty,
 		Lang:          c.Lang,
-		T:             a.cat.T,
-		ConsoleURL:    a.cfg.PublicURL + "/console",
-		Logger:        a.log,
-	})
+		T:             locales.Default().T,
+		ConsoleURL:    cfg.PublicURL + "/console",
+		Logger:        log,
+	}
+}
+
+// slackAgents lists the Slack users (direct and through user groups) who may act on tickets, for the
+// engine's agent list. Group membership is read once at start.
+func slackAgents(ctx context.Context, cfg Config, log *slog.Logger) ([]bot.AgentConfig, error) {
+	if cfg.Slack.BotToken == "" {
+		return nil, nil
+	}
+	agents, err := slack.ResolveAgents(ctx, slackOptions(cfg, log))
+	if err != nil {
+		return nil, fmt.Errorf("slack: resolve agents: %w", err)
+	}
+	return agents, nil
+}
+
+// newSlack builds the agents' side on the engine and database.
+func newSlack(a *app) (*slack.App, error) {
+	o := slackOptions(a.cfg, a.log)
+	o.Desk, o.Store = a.engine, a.db
+	return slack.New(o)
 }
 
 // splitMembers separates Slack user ids (U…, W…) from user-group ids (S…).
