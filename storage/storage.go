@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -206,11 +207,39 @@ func sqliteDSN(path string, o Options) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Tx implements bot.Store.
+// Tx implements bot.Store. A transaction that fails on a transient conflict (PostgreSQL deadlock or
+// serialization failure, SQLite busy after its timeout) is run again, up to three times in all, so fn
+// must be safe to re-run (it is given a fresh bot.Tx each time).
 func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
-	return db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&txStore{reader: reader{g: g, dialect: db.dialect}})
-	})
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+			return fn(&txStore{reader: reader{g: g, dialect: db.dialect}})
+		})
+		if err == nil || attempt == 3 || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		db.log.WarnContext(ctx, "transaction conflict; retrying", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
+		}
+	}
+}
+
+// transient reports whether err is a conflict that a retry of the whole transaction may clear.
+func transient(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_BUSY")
 }
 
 // reader implements bot.Reader on the pool or inside a transaction.

@@ -1,0 +1,33 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+func TestTransient(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("storage: x: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "40001"}, true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{errors.New("database is locked (5) (SQLITE_BUSY)"), true},
+		{errors.New("no such table"), false},
+	} {
+		if got := transient(tc.err); got != tc.want {
+			t.Errorf("transient(%v) = %v", tc.err, got)
+		}
+	}
+}
+
+func TestSplitSQL(t *testing.T) {
+	got := splitSQL("-- comment\nCREATE TABLE a (\n  x INT\n);\n\nCREATE INDEX i ON a (x);\n")
+	if len(got) != 2 || got[0] != "CREATE TABLE a (\n  x INT\n);" || got[1] != "CREATE INDEX i ON a (x);" {
+		t.Errorf("splitSQL = %q", got)
+	}
+}
