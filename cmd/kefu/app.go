@@ -57,6 +57,15 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 		db.Close()
 		return nil, err
 	}
+	if cfg.FAQ.File == "" {
+		// A library imported with `kefu kb import` replaces the bundled sample.
+		if dbLib, _, err := dbLibrary(ctx, db); err != nil {
+			db.Close()
+			return nil, err
+		} else if dbLib != nil {
+			lib = dbLib
+		}
+	}
 	a := &app{cfg: cfg, log: log, db: db, cat: locales.Default(), loc: loc}
 	a.matcher = newLiveMatcher(lib, a.matchOptions())
 

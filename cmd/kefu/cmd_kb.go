@@ -19,7 +19,7 @@ import (
 
 func init() {
 	commands["kb"] = command{
-		summary: "FAQ library: list, match (one question or JSONL batch), eval",
+		summary: "FAQ library: list, match (one question or JSONL batch), eval, import, stats",
 		run: func(ctx context.Context, args []string) error {
 			return runKB(ctx, args, os.Stdin, os.Stdout)
 		},
@@ -31,6 +31,8 @@ const kbUsage = `usage:
   kefu kb match [--faq FILE] [--lang L] [-k N] "question"     top entries with confidence
   kefu kb match [--faq FILE] [--lang L] < queries.jsonl       batch: {"text"} lines in, {"text","id","score"} lines out
   kefu kb eval  --faq FILE --queries FILE [--lang L]           accuracy, out-of-scope precision/recall, latency
+  kefu kb import FILE                                          load a library into the database (replaces the sample)
+  kefu kb stats [--days N]                                     per-entry hits and helpful rate, top unanswered questions
 Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold.`
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -39,6 +41,12 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return fmt.Errorf("kb: %w: missing subcommand", errUsage)
 	}
 	sub, args := args[0], args[1:]
+	switch sub { // the database side lives in cmd_kb_db.go
+	case "import":
+		return kbImport(ctx, args, stdout)
+	case "stats":
+		return kbStats(ctx, args, stdout)
+	}
 	fs := flag.NewFlagSet("kb "+sub, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	faq := fs.String("faq", "", "library file (.yaml, .yml, .jsonl); default: the bundled sample")

@@ -164,6 +164,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		})
 	}
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	if cfg.FAQ.File == "" {
+		g.Go(func() error { return watchDBLibrary(gctx, a) })
+	}
 	if cfg.FAQ.File != "" {
 		g.Go(func() error {
 			return kb.Watch(gctx, cfg.FAQ.File, cfg.FAQ.Reload, func(lib *kb.Library) {
@@ -264,4 +267,32 @@ func commandDescriptions(a *app) map[string]map[string]string {
 		out[lang] = m
 	}
 	return out
+}
+
+// watchDBLibrary swaps in the library imported with `kefu kb import` when its version changes.
+func watchDBLibrary(ctx context.Context, a *app) error {
+	_, seen, _ := dbLibrary(ctx, a.db)
+	t := time.NewTicker(a.cfg.FAQ.Reload)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		v, _, err := a.db.GetKV(ctx, kvFAQVersion)
+		if err != nil || v == seen {
+			continue
+		}
+		lib, v, err := dbLibrary(ctx, a.db)
+		if err != nil {
+			a.log.Warn("faq library reload failed", "err", err)
+			continue
+		}
+		seen = v
+		if lib != nil {
+			a.matcher.Swap(lib, a.matchOptions())
+			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
+		}
+	}
 }

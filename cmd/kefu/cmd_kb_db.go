@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// The database side of `kefu kb`: import a library into the database (the running server switches to
+// it within faq.reload), and the knowledge-base care statistics supervisors write new entries from.
+
+const (
+	kvFAQVersion  = "faq:version"  // bumped by every import; the server reloads when it changes
+	kvFAQSynonyms = "faq:synonyms" // the imported library's synonym lists (JSON)
+)
+
+func kbImport(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("kb import", flag.ContinueOnError)
+	fs.SetOutput(out)
+	cfgPath := fs.String("config", "", "config file")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: kefu kb import FILE (.yaml, .yml or .jsonl)", errUsage)
+	}
+	lib, err := kb.LoadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	entries := make([]kb.Entry, 0, lib.Len())
+	for _, e := range lib.Entries() {
+		entries = append(entries, *e)
+	}
+	n, err := db.ImportFAQ(ctx, entries)
+	if err != nil {
+		return err
+	}
+	syn := map[string][][]string{}
+	for _, l := range lib.Langs() {
+		if s := lib.Synonyms(l); len(s) > 0 {
+			syn[l] = s
+		}
+	}
+	b, _ := json.Marshal(syn)
+	if err := db.SetKV(ctx, kvFAQSynonyms, string(b)); err != nil {
+		return err
+	}
+	if err := db.SetKV(ctx, kvFAQVersion, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "imported %d entries from %s; a running server switches to them within faq.reload\n", n, fs.Arg(0))
+	return nil
+}
+
+func kbStats(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("kb stats", flag.ContinueOnError)
+	fs.SetOutput(out)
+	cfgPath := fs.String("config", "", "config file")
+	days := fs.Int("days", 30, "look back this many days")
+	top := fs.Int("top", 20, "show this many unanswered questions")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	db, err := openDB(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	since := time.Now().AddDate(0, 0, -*days)
+	stats, err := db.FAQStats(ctx, since)
+	if err != nil {
+		return err
+	}
+	sort.Slice(stats, func(i, j int) bool { return stats[i].Cited > stats[j].Cited })
+	fmt.Fprintf(out, "FAQ entries cited in the last %d days\n", *days)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENTRY\tHITS\tHELPED\tNOT HELPED\tHELPFUL RATE")
+	for _, s := range stats {
+		rate := "-"
+		if judged := s.Helped + s.NotHelped; judged > 0 {
+			rate = fmt.Sprintf("%.0f%%", 100*float64(s.Helped)/float64(judged))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.EntryID, s.Cited, s.Helped, s.NotHelped, rate)
+	}
+	tw.Flush()
+
+	qs, err := db.UnansweredQuestions(ctx, 5000)
+	if err != nil {
+		return err
+	}
+	type freq struct {
+		text, lang string
+		n          int
+		last       time.Time
+	}
+	byText := map[string]*freq{}
+	for _, q := range qs {
+		if q.At.Before(since) {
+			continue
+		}
+		f := byText[q.Text]
+		if f == nil {
+			f = &freq{text: q.Text, lang: q.Lang}
+			byText[q.Text] = f
+		}
+		f.n++
+		if q.At.After(f.last) {
+			f.last = q.At
+		}
+	}
+	list := make([]*freq, 0, len(byText))
+	for _, f := range byText {
+		list = append(list, f)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].last.After(list[j].last)
+	})
+	if len(list) > *top {
+		list = list[:*top]
+	}
+	fmt.Fprintf(out, "\nMost frequent unanswered questions (write new entries from these)\n")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIMES\tLANG\tLAST ASKED\tQUESTION")
+	for _, f := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", f.n, f.lang, f.last.Format("2006-01-02 15:04"), clip(f.text, 60))
+	}
+	tw.Flush()
+	return nil
+}
+
+// openDB opens the configured database for a tool command.
+func openDB(ctx context.Context, cfgPath string) (*storage.DB, error) {
+	cfg, err := loadConfig(cfgPath, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
+}
+
+// dbLibrary returns the library imported into the database, or nil when none was imported.
+func dbLibrary(ctx context.Context, db *storage.DB) (*kb.Library, string, error) {
+	version, _, err := db.GetKV(ctx, kvFAQVersion)
+	if err != nil {
+		return nil, "", err
+	}
+	entries, err := db.FAQEntries(ctx)
+	if err != nil || len(entries) == 0 {
+		return nil, version, err
+	}
+	var syn map[string][][]string
+	if s, ok, _ := db.GetKV(ctx, kvFAQSynonyms); ok {
+		json.Unmarshal([]byte(s), &syn)
+	}
+	lib, err := kb.New(entries, syn)
+	if err != nil {
+		return nil, version, fmt.Errorf("faq library in the database: %w", err)
+	}
+	return lib, version, nil
+}
