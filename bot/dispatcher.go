@@ -107,6 +107,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -115,12 +116,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-d.kick:
 		}
 		n, err := d.Flush(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.log.ErrorContext(ctx, "outbox pass failed", "err", err)
-		}
 		wait := d.o.PollInterval
-		if n > 0 {
+		switch {
+		case err != nil && ctx.Err() == nil:
+			// The database is unreachable or failing: back off (up to 5s) instead of logging every poll.
+			failures++
+			wait = min(d.o.PollInterval<<min(failures, 6), 5*time.Second)
+			d.log.ErrorContext(ctx, "outbox pass failed", "err", err, "failures", failures, "retry_in", wait)
+		case n > 0:
+			failures = 0
 			wait = 0 // more may be due right behind (the next row of each conversation)
+		default:
+			failures = 0
 		}
 		if !timer.Stop() {
 			select {

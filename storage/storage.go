@@ -251,7 +251,8 @@ type reader struct {
 // txStore implements bot.Tx.
 type txStore struct {
 	reader
-	cached *conversation // the conversation SaveInbound resolved (with its session)
+	cached    *conversation // the conversation SaveInbound resolved (with its session)
+	eventLock bool          // PostgreSQL: the event-order lock is held
 }
 
 var _ bot.Tx = (*txStore)(nil)

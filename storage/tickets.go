@@ -140,7 +140,18 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 		Internal:    ev.Internal,
 		Attachments: toJSON(ev.Attachments),
 	}
-	if err := t.g.WithContext(ctx).Create(&m).Error; err != nil {
+	g := t.g.WithContext(ctx)
+	if t.dialect == Postgres && !t.eventLock {
+		// The audit trail doubles as a feed read by increasing id (EventsAfter). With concurrent
+		// transactions a smaller id could commit after a larger one and a reader's cursor would skip
+		// it, so event-writing transactions take turns from their first event to their commit: ids
+		// become visible in order. (SQLite has one writer at a time already.)
+		if err := g.Exec("SELECT pg_advisory_xact_lock(7340418)").Error; err != nil {
+			return 0, fmt.Errorf("storage: add %s event to %s: lock: %w", ev.Kind, ev.TicketNo, err)
+		}
+		t.eventLock = true
+	}
+	if err := g.Create(&m).Error; err != nil {
 		return 0, fmt.Errorf("storage: add %s event to %s: %w", ev.Kind, ev.TicketNo, err)
 	}
 	return m.ID, nil

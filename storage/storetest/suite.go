@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"KV", testKV},
 		{"LinkCodes", testLinkCodes},
 		{"EventsFeed", testEventsFeed},
+		{"EventsFeedNeverSkips", testEventsFeedConcurrent},
 		{"RollbackLeavesNothing", testRollback},
 	}
 	for _, tc := range tests {
@@ -714,5 +715,59 @@ func testRollback(t *testing.T, db *storage.DB) {
 	c := saveInbound(t, db, inbound(bot.ChannelWeb, "r1", "s", "s", "hi"))
 	if tk := createTicket(t, db, c, "20261123"); tk.No != "GD20261123001" {
 		t.Errorf("number after rollback: %s", tk.No)
+	}
+}
+
+// testEventsFeedConcurrent: a reader following EventsAfter with a cursor while many transactions add
+// events (and take their time to commit) sees every event: ids never become visible out of order.
+func testEventsFeedConcurrent(t *testing.T, db *storage.DB) {
+	ctx := context.Background()
+	c := saveInbound(t, db, inbound(bot.ChannelWeb, "1", "s", "s", "hi"))
+	tk := createTicket(t, db, c, "20261123")
+	const writers, per = 6, 10
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				err := db.Tx(ctx, func(tx bot.Tx) error {
+					_, err := tx.AddEvent(ctx, bot.TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t0, Actor: "x", Kind: bot.EvNote,
+						Text: fmt.Sprintf("%d-%d", w, i)})
+					time.Sleep(time.Duration((w*7+i*3)%5) * time.Millisecond) // commit late, sometimes
+					return err
+				})
+				if err != nil {
+					t.Errorf("add event: %v", err)
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	seen := map[string]bool{}
+	var cursor int64
+	read := func() {
+		evs, err := db.EventsAfter(ctx, cursor, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			seen[ev.Text] = true
+			cursor = ev.ID
+		}
+	}
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+			time.Sleep(time.Millisecond)
+		}
+		read()
+	}
+	read()
+	if len(seen) != writers*per {
+		t.Errorf("feed reader saw %d of %d events", len(seen), writers*per)
 	}
 }
