@@ -294,11 +294,13 @@ func (e *Engine) t(lang, key string, args map[string]any) string {
 	return e.cat.T(lang, key, all)
 }
 
-// FormatTime renders t for a customer in the configured time zone.
+// FormatTime renders t for a customer in the configured time zone: "2026-11-24 09:30" in Chinese
+// (the company's local time), "2026-11-24 09:30 (UTC+08:00)" in English (zone abbreviations such
+// as CST are ambiguous abroad).
 func (e *Engine) FormatTime(t time.Time, lang string) string {
 	lt := t.In(e.loc)
 	if strings.HasPrefix(lang, "en") {
-		return lt.Format("2006-01-02 15:04 MST")
+		return lt.Format("2006-01-02 15:04 (UTC-07:00)")
 	}
 	return lt.Format("2006-01-02 15:04")
 }

@@ -27,7 +27,7 @@ func testJourney(t *testing.T, mk envMaker) {
 	}
 	got := e.say(t, "s1", "ticket my parcel is lost")
 	// 01:30 UTC = 09:30 in Shanghai; P2: first response 24h, resolution 72h.
-	want := []string{"en:ticket.opened|no=GD20261123001|priority=priority.P2|due=2026-11-24 09:30 CST|resolve_due=2026-11-26 09:30 CST"}
+	want := []string{"en:ticket.opened|no=GD20261123001|priority=priority.P2|due=2026-11-24 09:30 (UTC+08:00)|resolve_due=2026-11-26 09:30 (UTC+08:00)"}
 	if !cmp.Equal(got, want) {
 		t.Fatalf("ticket opened: %s", cmp.Diff(want, got))
 	}

@@ -32,7 +32,7 @@ func TestTicketOpenedRendering(t *testing.T) {
 	e.eng = eng
 	for _, tc := range []struct{ lang, want string }{
 		{"zh-CN", "2026-11-24 09:30"},
-		{"en", "2026-11-24 09:30 CST"},
+		{"en", "2026-11-24 09:30 (UTC+08:00)"},
 	} {
 		chat := "c-" + tc.lang
 		e.say(t, chat, "hi")
