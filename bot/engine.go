@@ -565,6 +565,17 @@ func (e *Engine) addToTicket(ctx context.Context, t *turn, x flows.AddToTicket) 
 		e.log.WarnContext(ctx, "session ticket belongs to another customer", "ticket_no", no, "conversation_id", t.conv.ID)
 		return nil
 	}
+	if tk.Status == StatusPending {
+		// The customer answered: the ticket is no longer waiting on them.
+		tk.Status = StatusInProgress
+		if err := t.tx.UpdateTicket(ctx, tk); err != nil {
+			return err
+		}
+		if _, err := t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer",
+			Kind: EvStatus, Text: string(StatusPending) + "->" + string(StatusInProgress), Channel: t.conv.Channel}); err != nil {
+			return err
+		}
+	}
 	ev := TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer", Kind: EvCustomerMessage,
 		Text: x.Text, Channel: t.conv.Channel}
 	if t.ev != nil {

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/bot/sla"
 )
 
 // DefaultSQLitePath is where the zero-setup database lives.
@@ -37,6 +38,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// SkipMigrations opens the database without migrating (for tools that must not change it).
 	SkipMigrations bool
+	// SLA, when set, makes the store keep every ticket's SLA clock (see sla.go) so that DB.SLA can
+	// serve the bot/sla scanner.
+	SLA *sla.Policy
 }
 
 // Dialect is the database kind behind a DB.
@@ -49,6 +53,7 @@ const (
 
 // DB is kefu's database. It is safe for concurrent use.
 type DB struct {
+	sla     *sla.Policy
 	gdb     *gorm.DB
 	dialect Dialect
 	log     *slog.Logger
@@ -124,7 +129,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxLifetime(0)
 	}
-	db := &DB{gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{sla: o.SLA, gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -214,7 +219,7 @@ func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&txStore{reader: reader{g: g, dialect: db.dialect}})
+			return fn(&txStore{reader: reader{g: g, dialect: db.dialect}, sla: db.sla})
 		})
 		if err == nil || attempt == 3 || !transient(err) || ctx.Err() != nil {
 			return err
@@ -253,6 +258,7 @@ type txStore struct {
 	reader
 	cached    *conversation // the conversation SaveInbound resolved (with its session)
 	eventLock bool          // PostgreSQL: the event-order lock is held
+	sla       *sla.Policy   // keep SLA clocks (nil: off)
 }
 
 var _ bot.Tx = (*txStore)(nil)
