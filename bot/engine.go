@@ -76,6 +76,9 @@ type Options struct {
 	KB      kb.Matcher // looks up FAQ answers (AnswerFAQ); nil answers "faq.no_answer"
 	Catalog Translator // default: locales.Default()
 	Policy  SLAPolicy  // zero value: DefaultSLAPolicy
+	// Due, when set, computes a ticket's due times instead of Policy (e.g. business hours from
+	// bot/sla: first, res := due of policy.Due(policy.Opened(p, category, from))).
+	Due func(p Priority, category string, from time.Time) (firstResponse, resolution time.Time)
 	// Location is the time zone of ticket numbers and of times told to customers (default Asia/Shanghai).
 	Location *time.Location
 	// Agents may act on tickets. When empty, any CLI actor ("cli:…") may (zero-setup).
@@ -104,6 +107,7 @@ type Engine struct {
 	now     func() time.Time
 	notify  func()
 	linkTTL time.Duration
+	dueFn   func(Priority, string, time.Time) (time.Time, time.Time)
 }
 
 var (
@@ -117,7 +121,7 @@ func New(o Options) (*Engine, error) {
 		return nil, errors.New("bot: new engine: Store is required")
 	}
 	e := &Engine{store: o.Store, flows: o.Flows, kb: o.KB, cat: o.Catalog, policy: o.Policy, loc: o.Location,
-		vars: o.Vars, log: o.Logger, now: o.Now, notify: o.OnEnqueue, linkTTL: o.LinkCodeTTL}
+		vars: o.Vars, log: o.Logger, now: o.Now, notify: o.OnEnqueue, linkTTL: o.LinkCodeTTL, dueFn: o.Due}
 	if e.flows == nil {
 		m, err := flows.New(flows.Options{KB: o.KB})
 		if err != nil {
@@ -303,6 +307,14 @@ func (e *Engine) FormatTime(t time.Time, lang string) string {
 		return lt.Format("2006-01-02 15:04 (UTC-07:00)")
 	}
 	return lt.Format("2006-01-02 15:04")
+}
+
+// due returns the due times of a ticket of priority p and category opened at from.
+func (e *Engine) due(p Priority, category string, from time.Time) (time.Time, time.Time) {
+	if e.dueFn != nil {
+		return e.dueFn(p, category, from)
+	}
+	return e.policy.Due(p, from)
 }
 
 // Location is the configured time zone.
@@ -496,7 +508,7 @@ func priorityOf(in flows.Intake) Priority {
 
 func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error {
 	pr := priorityOf(in)
-	first, res := e.policy.Due(pr, t.at)
+	first, res := e.due(pr, in.Category, t.at)
 	summary := in.Description
 	if summary == "" {
 		summary = in.FirstText
