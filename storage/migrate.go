@@ -98,10 +98,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	g := db.gdb.WithContext(ctx)
-	if err := g.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+	err = g.Transaction(func(tx *gorm.DB) error {
+		if db.dialect == Postgres {
+			// Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog.
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(7340417)").Error; err != nil {
+				return err
+			}
+		}
+		return tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
-		applied_at ` + db.render("{{ts}}") + ` NOT NULL)`).Error; err != nil {
+		applied_at ` + db.render("{{ts}}") + ` NOT NULL)`).Error
+	})
+	if err != nil {
 		return fmt.Errorf("storage: migrate: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/kefu-dev/kefu/adapters/slack"
@@ -69,5 +70,54 @@ func TestOpenDSNs(t *testing.T) {
 	}
 	if _, err := storage.Open(ctx, ":memory:", storage.Options{}); err == nil {
 		t.Error("in-memory SQLite accepted")
+	}
+}
+
+// TestConcurrentStartups: several processes starting at once on an empty database migrate it once,
+// without errors.
+func TestConcurrentStartups(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			dsn := filepath.Join(t.TempDir(), "kefu.db")
+			if dialect == "postgres" {
+				if os.Getenv(storetest.EnvPostgres) == "" {
+					t.Skip(storetest.EnvPostgres + " is not set")
+				}
+				dsn, _ = storetest.PostgresSchemaDSN(t)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for i := 0; i < 4; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					db, err := storage.Open(context.Background(), dsn, storage.Options{})
+					if err == nil {
+						db.Close()
+					}
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("concurrent open: %v", err)
+				}
+			}
+			db, err := storage.Open(context.Background(), dsn, storage.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var n int64
+			if err := db.Gorm().Raw("SELECT COUNT(*) FROM schema_migrations").Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			ms, _ := storage.Migrations()
+			if int(n) != len(ms) {
+				t.Errorf("%d migrations recorded, want %d", n, len(ms))
+			}
+		})
 	}
 }
