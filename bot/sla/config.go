@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // Clock names the clock a target runs on.
@@ -187,9 +185,9 @@ type Level struct {
 //	    - {name: team_lead, after: 1h, notify: [team_lead, supervisors]}
 //	  customer_update: {every: 4h}
 type Config struct {
-	Calendar   CalendarConfig                     `yaml:"calendar"`
-	Priorities map[bot.Priority]Limits            `yaml:"priorities"`
-	Categories map[string]map[bot.Priority]Limits `yaml:"categories,omitempty"` // category key -> priority -> overrides
+	Calendar   CalendarConfig                 `yaml:"calendar"`
+	Priorities map[Priority]Limits            `yaml:"priorities"`
+	Categories map[string]map[Priority]Limits `yaml:"categories,omitempty"` // category key -> priority -> overrides
 	// WarnBefore is the default warning lead of every target.
 	WarnBefore *Lead `yaml:"warn_before,omitempty"`
 	// WarnNotify is who gets the warning (default: assignee and team).
@@ -232,13 +230,13 @@ func durp(d time.Duration) *Duration { v := Duration(d); return &v }
 func DefaultConfig() Config {
 	return Config{
 		Calendar: CalendarConfig{TZ: DefaultTZ, Hours: map[string][]string{"mon-fri": {"09:00-18:00"}}},
-		Priorities: map[bot.Priority]Limits{
-			bot.P0: {Clock: AllDay, FirstResponse: Limit{Within: dur(30 * time.Minute)},
+		Priorities: map[Priority]Limits{
+			P0: {Clock: AllDay, FirstResponse: Limit{Within: dur(30 * time.Minute)},
 				NextResponse: Limit{Within: dur(time.Hour)}, Resolution: Limit{Within: dur(4 * time.Hour)}},
-			bot.P1: {Clock: Business, FirstResponse: Limit{Within: dur(2 * time.Hour)},
+			P1: {Clock: Business, FirstResponse: Limit{Within: dur(2 * time.Hour)},
 				NextResponse: Limit{Within: dur(4 * time.Hour)},
 				Resolution:   Limit{Within: dur(24 * time.Hour), WarnBefore: MustLead("4h")}},
-			bot.P2: {Clock: Business, FirstResponse: Limit{Within: dur(24 * time.Hour)},
+			P2: {Clock: Business, FirstResponse: Limit{Within: dur(24 * time.Hour)},
 				NextResponse: Limit{Within: dur(24 * time.Hour)},
 				Resolution:   Limit{Within: dur(72 * time.Hour), WarnBefore: MustLead("4h")}},
 		},
@@ -256,7 +254,7 @@ func DefaultConfig() Config {
 }
 
 // Priorities lists the priorities every policy covers.
-var Priorities = []bot.Priority{bot.P0, bot.P1, bot.P2}
+var Priorities = []Priority{P0, P1, P2}
 
 // maxTarget bounds a target: longer ones are almost certainly a typo ("720h" meant as minutes…).
 const maxTarget = 365 * 24 * time.Hour
@@ -279,7 +277,7 @@ func (c Config) merged(d Config) Config {
 			out.Calendar.Hours = d.Calendar.Hours
 		}
 	}
-	out.Priorities = map[bot.Priority]Limits{}
+	out.Priorities = map[Priority]Limits{}
 	for p, l := range d.Priorities {
 		out.Priorities[p] = l
 	}

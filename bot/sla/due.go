@@ -2,8 +2,6 @@ package sla
 
 import (
 	"time"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // TicketClock is everything the due-time computation needs to know about a ticket. Storage keeps
@@ -12,9 +10,9 @@ import (
 // AgentReply, CustomerUpdated) in the same transaction as the change they record.
 // Zero times mean "not set".
 type TicketClock struct {
-	Priority bot.Priority
+	Priority Priority
 	Category string
-	Status   bot.Status
+	Status   Status
 
 	CreatedAt time.Time // the first-response clock starts here
 	// Start is when the resolution clock started: CreatedAt, the last reopening, or (policy
@@ -43,7 +41,7 @@ func (tc TicketClock) start() time.Time {
 	return tc.Start
 }
 
-func closed(s bot.Status) bool { return s == bot.StatusResolved || s == bot.StatusClosed }
+func closed(s Status) bool { return s == StatusResolved || s == StatusClosed }
 
 // Deadline is one target's state.
 type Deadline struct {
@@ -119,7 +117,7 @@ func (p *Policy) Due(tc TicketClock) Deadlines {
 	}
 
 	// Next response: from the customer's oldest unanswered message, once the first response is out.
-	if !tc.FirstResponseAt.IsZero() && !tc.WaitingSince.IsZero() && !closed(tc.Status) && tc.Status != bot.StatusPending {
+	if !tc.FirstResponseAt.IsZero() && !tc.WaitingSince.IsZero() && !closed(tc.Status) && tc.Status != StatusPending {
 		g := r.next
 		cal := p.cal(g.clock)
 		d := Deadline{Target: NextResponse, Clock: g.clock, Within: g.within, Start: tc.WaitingSince}
@@ -145,14 +143,14 @@ func (p *Policy) Due(tc TicketClock) Deadlines {
 		// Past pauses all lie before now, so the clock reaches within+paused of elapsed time exactly
 		// when within of unpaused time has run.
 		due := cal.Add(start, g.within+paused)
-		if tc.Status == bot.StatusPending && !tc.PendingSince.IsZero() && due.After(tc.PendingSince) {
+		if tc.Status == StatusPending && !tc.PendingSince.IsZero() && due.After(tc.PendingSince) {
 			d.Paused = true
 			d.Left = g.within - (cal.Elapsed(start, tc.PendingSince) - paused)
 		} else {
 			d.Due = due
 			if g.lead > 0 {
 				d.WarnAt = cal.Add(start, g.within-g.lead+paused)
-				if tc.Status == bot.StatusPending && !tc.PendingSince.IsZero() && d.WarnAt.After(tc.PendingSince) {
+				if tc.Status == StatusPending && !tc.PendingSince.IsZero() && d.WarnAt.After(tc.PendingSince) {
 					d.WarnAt = time.Time{} // breached before the pause: the warning is moot
 				}
 			}
@@ -161,7 +159,7 @@ func (p *Policy) Due(tc TicketClock) Deadlines {
 	}
 
 	// Customer update: every custEvery without an update, while the ticket is being worked on.
-	if p.custEvery > 0 && !closed(tc.Status) && tc.Status != bot.StatusPending {
+	if p.custEvery > 0 && !closed(tc.Status) && tc.Status != StatusPending {
 		c := p.custClock
 		if c == "" {
 			c = r.resolution.clock
@@ -185,8 +183,8 @@ func latest(ts ...time.Time) time.Time {
 }
 
 // Opened returns the clock of a ticket opened at `at`.
-func (p *Policy) Opened(pr bot.Priority, category string, at time.Time) TicketClock {
-	return TicketClock{Priority: pr, Category: category, Status: bot.StatusOpen, CreatedAt: at, Start: at}
+func (p *Policy) Opened(pr Priority, category string, at time.Time) TicketClock {
+	return TicketClock{Priority: pr, Category: category, Status: StatusOpen, CreatedAt: at, Start: at}
 }
 
 // resume folds a running pending period into the paused totals.
@@ -206,12 +204,12 @@ func (p *Policy) resume(tc TicketClock, at time.Time) TicketClock {
 // StatusChanged records a status change at `at`: entering pending pauses the resolution clock,
 // leaving it resumes the clock, resolving/closing stops it, and moving a resolved or closed ticket
 // back to open or in_progress reopens it (the resolution clock restarts from `at`).
-func (p *Policy) StatusChanged(tc TicketClock, s bot.Status, at time.Time) TicketClock {
+func (p *Policy) StatusChanged(tc TicketClock, s Status, at time.Time) TicketClock {
 	old := tc.Status
 	if old == s {
 		return tc
 	}
-	if old == bot.StatusPending {
+	if old == StatusPending {
 		tc = p.resume(tc, at)
 	}
 	switch {
@@ -224,10 +222,10 @@ func (p *Policy) StatusChanged(tc TicketClock, s bot.Status, at time.Time) Ticke
 		tc.PausedBusiness, tc.PausedWall = 0, 0
 		tc.ResolvedAt = time.Time{}
 		tc.LastUpdateAt = at // the reopening itself is acknowledged to the customer
-		if s == bot.StatusPending {
+		if s == StatusPending {
 			tc.PendingSince = at
 		}
-	case s == bot.StatusPending:
+	case s == StatusPending:
 		tc.PendingSince = at
 	}
 	tc.Status = s
@@ -236,7 +234,7 @@ func (p *Policy) StatusChanged(tc TicketClock, s bot.Status, at time.Time) Ticke
 
 // PriorityChanged records a priority change at `at`. Due then measures the new priority's targets
 // from the original start (recompute) or from `at` (restart).
-func (p *Policy) PriorityChanged(tc TicketClock, pr bot.Priority, at time.Time) TicketClock {
+func (p *Policy) PriorityChanged(tc TicketClock, pr Priority, at time.Time) TicketClock {
 	if tc.Priority == pr {
 		return tc
 	}
@@ -245,7 +243,7 @@ func (p *Policy) PriorityChanged(tc TicketClock, pr bot.Priority, at time.Time) 
 	if p.restart && !closed(tc.Status) {
 		tc.Start = at
 		tc.PausedBusiness, tc.PausedWall = 0, 0
-		if tc.Status == bot.StatusPending {
+		if tc.Status == StatusPending {
 			tc.PendingSince = at
 		}
 	}
@@ -256,8 +254,8 @@ func (p *Policy) PriorityChanged(tc TicketClock, pr bot.Priority, at time.Time) 
 // running, and a pending ticket resumes (its Status becomes in_progress, which the engine mirrors on
 // the ticket).
 func (p *Policy) CustomerMessage(tc TicketClock, at time.Time) TicketClock {
-	if tc.Status == bot.StatusPending {
-		tc = p.StatusChanged(tc, bot.StatusInProgress, at)
+	if tc.Status == StatusPending {
+		tc = p.StatusChanged(tc, StatusInProgress, at)
 	}
 	if tc.WaitingSince.IsZero() && !tc.FirstResponseAt.IsZero() && !closed(tc.Status) {
 		tc.WaitingSince = at

@@ -7,8 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // testPolicy is the default policy on the test calendar, with a complaint override.
@@ -18,8 +16,8 @@ func testPolicy(t testing.TB, edit ...func(*Config)) *Policy {
 	if err := yaml.Unmarshal([]byte(testCalendarYAML), &cal); err != nil {
 		t.Fatal(err)
 	}
-	c := Config{Calendar: cal, Categories: map[string]map[bot.Priority]Limits{
-		"complaint": {bot.P2: {FirstResponse: Limit{Within: Duration(4 * time.Hour)}}},
+	c := Config{Calendar: cal, Categories: map[string]map[Priority]Limits{
+		"complaint": {P2: {FirstResponse: Limit{Within: Duration(4 * time.Hour)}}},
 	}}
 	for _, e := range edit {
 		e(&c)
@@ -48,9 +46,9 @@ func apply(p *Policy, tc TicketClock, steps []step) TicketClock {
 		case "update":
 			tc = p.CustomerUpdated(tc, at)
 		case "P0", "P1", "P2":
-			tc = p.PriorityChanged(tc, bot.Priority(s.what), at)
+			tc = p.PriorityChanged(tc, Priority(s.what), at)
 		default:
-			tc = p.StatusChanged(tc, bot.Status(s.what), at)
+			tc = p.StatusChanged(tc, Status(s.what), at)
 		}
 	}
 	return tc
@@ -84,109 +82,109 @@ func TestDue(t *testing.T) {
 	tests := []struct {
 		name     string
 		restart  bool
-		priority bot.Priority
+		priority Priority
 		category string
 		created  string
 		steps    []step
 		want     want
 	}{
 		{
-			name: "P1 in working hours", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "P1 in working hours", priority: P1, created: "2026-10-12 10:00",
 			// 2h business; warn at 25% = 30m before. Resolution 24h business, warned 4h ahead.
 			want: want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30",
 				resolution: "2026-10-15 10:00", resWarn: "2026-10-14 15:00", customerUpdate: "2026-10-12 15:00"},
 		},
 		{
-			name: "P0 runs 24x7 on a saturday night", priority: bot.P0, created: "2026-10-17 03:00",
+			name: "P0 runs 24x7 on a saturday night", priority: P0, created: "2026-10-17 03:00",
 			want: want{first: "2026-10-17 03:30", firstWarn: "2026-10-17 03:22:30",
 				resolution: "2026-10-17 07:00", resWarn: "2026-10-17 06:00", customerUpdate: "2026-10-17 07:00"},
 		},
 		{
-			name: "P2 opened friday evening waits out the weekend", priority: bot.P2, created: "2026-10-16 17:00",
+			name: "P2 opened friday evening waits out the weekend", priority: P2, created: "2026-10-16 17:00",
 			want: want{first: "2026-10-21 17:00", firstWarn: "2026-10-21 10:00",
 				resolution: "2026-10-29 17:00", resWarn: "2026-10-29 12:00", customerUpdate: "2026-10-19 12:00"},
 		},
 		{
-			name: "P1 opened at night", priority: bot.P1, created: "2026-10-12 23:10",
+			name: "P1 opened at night", priority: P1, created: "2026-10-12 23:10",
 			want: want{first: "2026-10-13 11:00", firstWarn: "2026-10-13 10:30",
 				resolution: "2026-10-15 18:00", resWarn: "2026-10-15 14:00", customerUpdate: "2026-10-13 14:00"},
 		},
 		{
-			name: "P1 before the national day holidays", priority: bot.P1, created: "2026-09-30 17:00",
+			name: "P1 before the national day holidays", priority: P1, created: "2026-09-30 17:00",
 			want: want{first: "2026-10-08 10:00", firstWarn: "2026-10-08 09:30",
 				resolution: "2026-10-10 16:00", resWarn: "2026-10-10 12:00", customerUpdate: "2026-10-08 12:00"},
 		},
 		{
-			name: "P1 reaches a make-up saturday", priority: bot.P1, created: "2026-10-09 17:00",
+			name: "P1 reaches a make-up saturday", priority: P1, created: "2026-10-09 17:00",
 			want: want{first: "2026-10-10 10:00", firstWarn: "2026-10-10 09:30",
 				resolution: "2026-10-13 16:00", resWarn: "2026-10-13 11:00", customerUpdate: "2026-10-10 12:00"},
 		},
 		{
-			name: "category override", priority: bot.P2, category: "complaint", created: "2026-10-12 10:00",
+			name: "category override", priority: P2, category: "complaint", created: "2026-10-12 10:00",
 			want: want{first: "2026-10-12 15:00", firstWarn: "2026-10-12 14:00",
 				resolution: "2026-10-23 10:00", resWarn: "2026-10-22 15:00", customerUpdate: "2026-10-12 15:00"},
 		},
 		{
-			name: "pending pauses the resolution clock", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "pending pauses the resolution clock", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:30", "reply"}, {"2026-10-12 11:00", "pending"}},
 			want:  want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30", paused: true, left: 23 * time.Hour},
 		},
 		{
-			name: "answer resumes it: 8h of pause moves the deadline a working day", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "answer resumes it: 8h of pause moves the deadline a working day", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:30", "reply"}, {"2026-10-12 11:00", "pending"}, {"2026-10-13 11:00", "customer"}},
 			want: want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30", next: "2026-10-13 16:00",
 				resolution: "2026-10-16 10:00", resWarn: "2026-10-15 15:00", customerUpdate: "2026-10-13 16:00"},
 		},
 		{
-			name: "two pending periods add up", priority: bot.P0, created: "2026-10-12 10:00",
+			name: "two pending periods add up", priority: P0, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:05", "reply"}, {"2026-10-12 10:30", "pending"}, {"2026-10-12 11:30", "in_progress"},
 				{"2026-10-12 12:00", "pending"}, {"2026-10-12 12:30", "in_progress"}},
 			want: want{first: "2026-10-12 10:30", firstWarn: "2026-10-12 10:22:30",
 				resolution: "2026-10-12 15:30", resWarn: "2026-10-12 14:30", customerUpdate: "2026-10-12 14:05"},
 		},
 		{
-			name: "pending after the breach keeps the deadline", priority: bot.P0, created: "2026-10-12 10:00",
+			name: "pending after the breach keeps the deadline", priority: P0, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:05", "reply"}, {"2026-10-12 15:00", "pending"}},
 			want:  want{first: "2026-10-12 10:30", firstWarn: "2026-10-12 10:22:30", resolution: "2026-10-12 14:00", resWarn: "2026-10-12 13:00"},
 		},
 		{
-			name: "upgrade recomputes from creation", priority: bot.P2, created: "2026-10-12 10:00",
+			name: "upgrade recomputes from creation", priority: P2, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 11:00", "P0"}},
 			want: want{first: "2026-10-12 10:30", firstWarn: "2026-10-12 10:22:30",
 				resolution: "2026-10-12 14:00", resWarn: "2026-10-12 13:00", customerUpdate: "2026-10-12 14:00"},
 		},
 		{
-			name: "upgrade in restart mode measures from the change", restart: true, priority: bot.P2, created: "2026-10-12 10:00",
+			name: "upgrade in restart mode measures from the change", restart: true, priority: P2, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 11:00", "P0"}},
 			want: want{first: "2026-10-12 11:30", firstWarn: "2026-10-12 11:22:30",
 				resolution: "2026-10-12 15:00", resWarn: "2026-10-12 14:00", customerUpdate: "2026-10-12 15:00"},
 		},
 		{
-			name: "downgrade P0 to P1 switches to business hours", priority: bot.P0, created: "2026-10-12 17:00",
+			name: "downgrade P0 to P1 switches to business hours", priority: P0, created: "2026-10-12 17:00",
 			steps: []step{{"2026-10-12 17:10", "P1"}},
 			want: want{first: "2026-10-13 10:00", firstWarn: "2026-10-13 09:30",
 				resolution: "2026-10-15 17:00", resWarn: "2026-10-15 12:00", customerUpdate: "2026-10-13 12:00"},
 		},
 		{
-			name: "resolved stops the clocks", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "resolved stops the clocks", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:30", "reply"}, {"2026-10-13 10:00", "resolved"}},
 			want:  want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30", resolution: "2026-10-15 10:00", resWarn: "2026-10-14 15:00"},
 		},
 		{
-			name: "reopen restarts resolution from the reopening", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "reopen restarts resolution from the reopening", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 10:30", "reply"}, {"2026-10-12 11:00", "pending"}, {"2026-10-13 10:00", "resolved"},
 				{"2026-10-14 10:00", "open"}},
 			want: want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30",
 				resolution: "2026-10-19 10:00", resWarn: "2026-10-16 15:00", customerUpdate: "2026-10-14 15:00"},
 		},
 		{
-			name: "next response waits on the customer's oldest message", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "next response waits on the customer's oldest message", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 11:00", "reply"}, {"2026-10-12 17:00", "customer"}, {"2026-10-12 17:30", "customer"}},
 			want: want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30", next: "2026-10-13 12:00",
 				resolution: "2026-10-15 10:00", resWarn: "2026-10-14 15:00", customerUpdate: "2026-10-13 12:00"},
 		},
 		{
-			name: "bot progress update moves the customer update", priority: bot.P1, created: "2026-10-12 10:00",
+			name: "bot progress update moves the customer update", priority: P1, created: "2026-10-12 10:00",
 			steps: []step{{"2026-10-12 15:00", "update"}},
 			want: want{first: "2026-10-12 12:00", firstWarn: "2026-10-12 11:30",
 				resolution: "2026-10-15 10:00", resWarn: "2026-10-14 15:00", customerUpdate: "2026-10-13 10:00"},
@@ -221,7 +219,7 @@ func TestDue(t *testing.T) {
 
 func TestDeadlineOutcome(t *testing.T) {
 	p := testPolicy(t)
-	tc := p.Opened(bot.P1, "", sh("2026-10-12 10:00"))
+	tc := p.Opened(P1, "", sh("2026-10-12 10:00"))
 	late := p.AgentReply(tc, sh("2026-10-12 12:01"))
 	ontime := p.AgentReply(tc, sh("2026-10-12 11:59"))
 	if d := p.Due(late).FirstResponse; d.Met() || !d.Breached(sh("2026-10-12 12:01")) {
@@ -348,7 +346,7 @@ warn_before: 10%
 	if diff := cmp.Diff(wantMap, got); diff != "" {
 		t.Errorf("merged limits (-want +got):\n%s", diff)
 	}
-	if r := p.rule(bot.P2, ""); r.resolution.lead != 24*time.Hour || r.first.lead != 144*time.Minute {
+	if r := p.rule(P2, ""); r.resolution.lead != 24*time.Hour || r.first.lead != 144*time.Minute {
 		t.Errorf("leads: resolution %v (want 24h), first %v (want 10%% of 24h)", r.resolution.lead, r.first.lead)
 	}
 	if !p.Calendar().IsOpen(sh("2026-10-17 19:00")) {
@@ -387,7 +385,7 @@ func TestParseLead(t *testing.T) {
 
 func BenchmarkDue(b *testing.B) {
 	p := testPolicy(b)
-	tc := apply(p, p.Opened(bot.P2, "", sh("2026-09-25 17:00")), []step{
+	tc := apply(p, p.Opened(P2, "", sh("2026-09-25 17:00")), []step{
 		{"2026-09-28 10:00", "reply"}, {"2026-09-28 11:00", "pending"}, {"2026-09-29 15:00", "customer"}})
 	for b.Loop() {
 		p.Due(tc)
@@ -396,7 +394,7 @@ func BenchmarkDue(b *testing.B) {
 
 func BenchmarkPlan(b *testing.B) {
 	p := testPolicy(b)
-	tc := apply(p, p.Opened(bot.P1, "", sh("2026-10-12 10:00")), []step{{"2026-10-12 10:30", "reply"}})
+	tc := apply(p, p.Opened(P1, "", sh("2026-10-12 10:00")), []step{{"2026-10-12 10:30", "reply"}})
 	it := Item{TicketID: 1, TicketNo: "GD20261012001", Clock: tc}
 	now := sh("2026-10-16 10:00")
 	for b.Loop() {

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // Kind is what a notification is about.
@@ -43,7 +41,7 @@ func (k Key) String() string {
 type Notify struct {
 	Key
 	TicketNo  string
-	Priority  bot.Priority
+	Priority  Priority
 	Assignee  string
 	LevelName string     // escalation level name ("team_lead")
 	Audience  []Audience // empty for customer updates (the customer)
@@ -60,12 +58,12 @@ type notifyJSON struct {
 }
 
 type notifyRest struct {
-	TicketNo  string       `json:"ticket_no"`
-	Priority  bot.Priority `json:"priority"`
-	Assignee  string       `json:"assignee,omitempty"`
-	LevelName string       `json:"level_name,omitempty"`
-	Audience  []Audience   `json:"audience,omitempty"`
-	At        time.Time    `json:"at"`
+	TicketNo  string     `json:"ticket_no"`
+	Priority  Priority   `json:"priority"`
+	Assignee  string     `json:"assignee,omitempty"`
+	LevelName string     `json:"level_name,omitempty"`
+	Audience  []Audience `json:"audience,omitempty"`
+	At        time.Time  `json:"at"`
 }
 
 // Text encodes n as one line of JSON: the Text of the EvSLA ticket event that records it, which

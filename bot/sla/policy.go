@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/kefu-dev/kefu/bot"
 )
 
 // Target names a promise measured on a ticket.
@@ -39,7 +37,7 @@ func (r rule) goal(t Target) goal {
 
 type ruleKey struct {
 	category string
-	priority bot.Priority
+	priority Priority
 }
 
 // Policy is a compiled, validated SLA policy. It is immutable and safe for concurrent use; all its
@@ -157,9 +155,9 @@ func MustNew(c Config) *Policy {
 	return p
 }
 
-func compile(where string, pr bot.Priority, l Limits, warn *Lead) (rule, error) {
+func compile(where string, pr Priority, l Limits, warn *Lead) (rule, error) {
 	defClock := Business
-	if pr == bot.P0 {
+	if pr == P0 {
 		defClock = AllDay
 	}
 	if l.Clock != "" {
@@ -218,9 +216,9 @@ func (p *Policy) cal(c Clock) *Calendar {
 }
 
 // rule returns the targets of a priority and category; an unknown priority counts as P2 (一般).
-func (p *Policy) rule(pr bot.Priority, category string) rule {
+func (p *Policy) rule(pr Priority, category string) rule {
 	if !slices.Contains(Priorities, pr) {
-		pr = bot.P2
+		pr = P2
 	}
 	if r, ok := p.rules[ruleKey{category, pr}]; ok {
 		return r
@@ -230,7 +228,7 @@ func (p *Policy) rule(pr bot.Priority, category string) rule {
 
 // Within returns the target of t for a priority and category, and the clock it runs on: what the
 // bot promises the customer when it opens a ticket.
-func (p *Policy) Within(pr bot.Priority, category string, t Target) (time.Duration, Clock) {
+func (p *Policy) Within(pr Priority, category string, t Target) (time.Duration, Clock) {
 	g := p.rule(pr, category).goal(t)
 	return g.within, g.clock
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/bot/sla/slatest"
 )
@@ -83,7 +82,7 @@ func TestScanEscalationSequence(t *testing.T) {
 	m.Lease = time.Minute
 	s := scanner(t, m, p)
 	created := at("2026-10-17 10:00") // a Saturday: P0 runs 24x7
-	it := sla.Item{TicketID: 1, TicketNo: "GD20261017001", Assignee: "cli:alice", Clock: p.Opened(bot.P0, "", created)}
+	it := sla.Item{TicketID: 1, TicketNo: "GD20261017001", Assignee: "cli:alice", Clock: p.Opened(sla.P0, "", created)}
 	put(m, p, it, created)
 
 	ctx := t.Context()
@@ -122,7 +121,7 @@ func TestScanFollowsTicketChanges(t *testing.T) {
 	m := slatest.NewMemStore()
 	s := scanner(t, m, p)
 	created := at("2026-10-12 10:00") // Monday
-	it := sla.Item{TicketID: 7, TicketNo: "GD20261012007", Clock: p.Opened(bot.P1, "", created)}
+	it := sla.Item{TicketID: 7, TicketNo: "GD20261012007", Clock: p.Opened(sla.P1, "", created)}
 	put(m, p, it, created)
 	ctx := t.Context()
 	for now := created; now.Before(at("2026-10-12 18:00")); now = now.Add(time.Minute) {
@@ -133,7 +132,7 @@ func TestScanFollowsTicketChanges(t *testing.T) {
 			put(m, p, it, now)
 		case at("2026-10-12 16:00"):
 			it, _, _ = m.Item(7)
-			it.Clock = p.StatusChanged(it.Clock, bot.StatusResolved, now)
+			it.Clock = p.StatusChanged(it.Clock, sla.StatusResolved, now)
 			put(m, p, it, now)
 		}
 		if _, err := s.Scan(ctx, now); err != nil {
@@ -160,7 +159,7 @@ func TestScanRestartCatchesUpOnce(t *testing.T) {
 	m := slatest.NewMemStore()
 	m.Lease = time.Minute
 	created := at("2026-10-17 10:00")
-	put(m, p, sla.Item{TicketID: 1, TicketNo: "GD1", Clock: p.Opened(bot.P0, "", created)}, created)
+	put(m, p, sla.Item{TicketID: 1, TicketNo: "GD1", Clock: p.Opened(sla.P0, "", created)}, created)
 	ctx := t.Context()
 	if _, err := scanner(t, m, p).Scan(ctx, at("2026-10-17 10:20")); err != nil {
 		t.Fatal(err)
@@ -218,7 +217,7 @@ func newWorld(p *sla.Policy, n int, start time.Time) *world {
 			if rng.IntN(2) == 0 {
 				t2 := t.Add(time.Duration(rng.IntN(10*60)) * time.Minute)
 				w.add(t2, i, func(it sla.Item, now time.Time) (sla.Item, bool) {
-					it.Clock = p.StatusChanged(it.Clock, bot.StatusPending, now)
+					it.Clock = p.StatusChanged(it.Clock, sla.StatusPending, now)
 					return it, true
 				})
 				w.add(t2.Add(3*time.Hour), i, func(it sla.Item, now time.Time) (sla.Item, bool) {
@@ -363,7 +362,7 @@ func TestRunTicks(t *testing.T) {
 		m := slatest.NewMemStore()
 		m.Lease = time.Minute
 		created := time.Now()
-		put(m, p, sla.Item{TicketID: 1, TicketNo: "GD1", Clock: p.Opened(bot.P0, "", created)}, created)
+		put(m, p, sla.Item{TicketID: 1, TicketNo: "GD1", Clock: p.Opened(sla.P0, "", created)}, created)
 		s, err := sla.NewScanner(sla.Options{Store: m, Policy: p, Interval: time.Minute})
 		if err != nil {
 			t.Fatal(err)
@@ -412,7 +411,7 @@ func TestScanErrorSkipsOnlyThatTicket(t *testing.T) {
 	m.Lease = time.Minute
 	created := at("2026-10-17 10:00")
 	for id := int64(1); id <= 3; id++ {
-		put(m, p, sla.Item{TicketID: id, TicketNo: fmt.Sprint("GD", id), Clock: p.Opened(bot.P0, "", created)}, created)
+		put(m, p, sla.Item{TicketID: id, TicketNo: fmt.Sprint("GD", id), Clock: p.Opened(sla.P0, "", created)}, created)
 	}
 	s := scanner(t, failing{m, 2}, p)
 	now := at("2026-10-17 10:31")
@@ -442,7 +441,7 @@ func TestNewScannerValidates(t *testing.T) {
 
 func TestNotifyTextRoundTrip(t *testing.T) {
 	n := sla.Notify{Key: sla.Key{TicketID: 9, Kind: sla.KindEscalate, Target: sla.Resolution, Level: 2, Due: at("2026-10-17 14:00")},
-		TicketNo: "GD20261017009", Priority: bot.P0, Assignee: "slack:U1", LevelName: "team_lead",
+		TicketNo: "GD20261017009", Priority: sla.P0, Assignee: "slack:U1", LevelName: "team_lead",
 		Audience: []sla.Audience{sla.ToTeamLead, sla.ToSupervisors}, At: at("2026-10-17 15:00")}
 	back, err := sla.ParseNotify(n.Text())
 	if err != nil {
@@ -467,7 +466,7 @@ func BenchmarkScan10kDue(b *testing.B) {
 		m := slatest.NewMemStore()
 		m.Lease = time.Minute
 		for i := range 10000 {
-			it := sla.Item{TicketID: int64(i + 1), TicketNo: "GD", Clock: p.Opened(bot.P0, "", created)}
+			it := sla.Item{TicketID: int64(i + 1), TicketNo: "GD", Clock: p.Opened(sla.P0, "", created)}
 			m.Put(it, created)
 		}
 		s, _ := sla.NewScanner(sla.Options{Store: m, Policy: p, Batch: 500})

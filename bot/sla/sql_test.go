@@ -321,7 +321,7 @@ func BenchmarkSQLClaim(b *testing.B) {
 					ins = strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(ins)
 				}
 				for i := range 10_000 {
-					next := now.Add(time.Duration(i-200) * time.Minute) // the first 200 are due
+					next := now.Add(time.Duration(i-200)*time.Minute + time.Second) // the first 200 are due
 					if _, err := tx.Exec(ins, i+1, fmt.Sprint("GD", i+1), next.UnixMilli()); err != nil {
 						b.Fatal(err)
 					}
@@ -349,10 +349,10 @@ func BenchmarkSQLClaim(b *testing.B) {
 						n++
 					}
 					rows.Close()
+					tx.Rollback()
 					if n != 200 {
 						b.Fatalf("claimed %d, want 200", n)
 					}
-					tx.Rollback()
 				}
 			})
 		}
