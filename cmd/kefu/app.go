@@ -27,6 +27,7 @@ type app struct {
 	matcher *liveMatcher
 	engine  *bot.Engine
 	loc     *time.Location
+	agents  []bot.AgentConfig
 }
 
 func newLogger(format, level string) *slog.Logger {
@@ -88,6 +89,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 	for p, d := range cfg.SLA.Resolution {
 		policy.Resolution[bot.Priority(p)] = d
 	}
+	a.agents = agents
 	a.engine, err = bot.New(bot.Options{
 		Store:     db,
 		Flows:     machine,
@@ -107,6 +109,18 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// syncAgents records the agents the engine accepts, so reports and the console can name them.
+func (a *app) syncAgents(ctx context.Context) error {
+	var list []storage.Agent
+	for _, ag := range a.agents {
+		list = append(list, storage.Agent{ID: ag.ID, Name: ag.Name, Supervisor: ag.Supervisor})
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	return a.db.SyncAgents(ctx, list)
+}
 
 func (a *app) matchOptions() kb.MatchOptions {
 	return kb.MatchOptions{AnswerThreshold: a.cfg.FAQ.AnswerThreshold, SuggestThreshold: a.cfg.FAQ.SuggestThreshold}

@@ -71,6 +71,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		return err
 	}
 	defer a.Close()
+	if err := a.syncAgents(ctx); err != nil {
+		return err
+	}
 
 	adapters := map[bot.Channel]bot.Adapter{}
 	mux := http.NewServeMux()

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kefu-dev/kefu/reports"
+)
+
+func init() {
+	commands["report"] = command{
+		summary: "service numbers for a date range: response/resolution times, SLA, CSAT, FCR, bot share, top problems",
+		run: func(ctx context.Context, args []string) error {
+			return runReport(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const reportUsage = `kefu report [--from DATE] [--to DATE] [--format table|json|csv] [--channel C] [--category C]
+            [--priority P] [--agent ID] [--granularity day|week|month] [--config FILE]
+DATE is YYYY-MM-DD in the configured time zone; --to is inclusive. Default: the last 30 days.`
+
+// reportFlags are the filter flags shared by report and export.
+type reportFlags struct {
+	from, to, channel, category, priority, agent, gran *string
+}
+
+func addReportFlags(fs *flag.FlagSet) reportFlags {
+	return reportFlags{
+		from:     fs.String("from", "", "first day, YYYY-MM-DD (default 30 days before --to)"),
+		to:       fs.String("to", "", "last day, YYYY-MM-DD, inclusive (default today)"),
+		channel:  fs.String("channel", "", "only this channel (web, telegram, discord)"),
+		category: fs.String("category", "", "only this category"),
+		priority: fs.String("priority", "", "only this priority (P0, P1, P2)"),
+		agent:    fs.String("agent", "", "only tickets held by this agent id"),
+		gran:     fs.String("granularity", "", "trend per day, week or month (default by range)"),
+	}
+}
+
+// filter turns the flags into a reports.Filter in loc; now is today.
+func (rf reportFlags) filter(loc *time.Location, now time.Time) (reports.Filter, error) {
+	parse := func(s string) (time.Time, error) {
+		t, err := time.ParseInLocation("2006-01-02", s, loc)
+		if err != nil {
+			return t, fmt.Errorf("%w: date %q: want YYYY-MM-DD", errUsage, s)
+		}
+		return t, nil
+	}
+	today := now.In(loc)
+	to := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, 1)
+	if *rf.to != "" {
+		t, err := parse(*rf.to)
+		if err != nil {
+			return reports.Filter{}, err
+		}
+		to = t.AddDate(0, 0, 1)
+	}
+	from := to.AddDate(0, 0, -30)
+	if *rf.from != "" {
+		t, err := parse(*rf.from)
+		if err != nil {
+			return reports.Filter{}, err
+		}
+		from = t
+	}
+	if !from.Before(to) {
+		return reports.Filter{}, fmt.Errorf("%w: --from must not be after --to", errUsage)
+	}
+	return reports.Filter{From: from, To: to, Channel: *rf.channel, Category: *rf.category, Priority: *rf.priority,
+		Agent: *rf.agent, Granularity: *rf.gran, Loc: loc, Now: now}, nil
+}
+
+func runReport(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() { fmt.Fprintln(out, reportUsage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", "", "config file")
+	format := fs.String("format", "table", "table, json or csv")
+	rf := addReportFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, reportUsage)
+	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		return fmt.Errorf("%w: --format %q: table, json or csv", errUsage, *format)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("timezone: %w", err)
+	}
+	f, err := rf.filter(loc, time.Now())
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := reports.Compute(ctx, db, f)
+	if err != nil {
+		return err
+	}
+	return writeReport(out, *format, r, loc)
+}
+
+func writeReport(out io.Writer, format string, r reports.Report, loc *time.Location) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "csv":
+		w := csv.NewWriter(out)
+		w.Write([]string{"metric", "value"})
+		for _, m := range reports.Flatten(r) {
+			w.Write([]string{m.Key, m.Value})
+		}
+		w.Write(nil)
+		writeRowsCSV(w, "agent", r.Agents)
+		w.Write(nil)
+		writeRowsCSV(w, "channel", r.Channels)
+		w.Flush()
+		return w.Error()
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Period\t%s – %s\n", r.From.In(loc).Format("2006-01-02"), r.To.In(loc).Add(-time.Second).Format("2006-01-02"))
+	fmt.Fprintf(tw, "Tickets created / resolved\t%d / %d\n", r.TicketsCreated, r.TicketsResolved)
+	fmt.Fprintf(tw, "Backlog (open now)\t%d", r.Backlog.Total)
+	for _, c := range r.Backlog.ByStatus {
+		fmt.Fprintf(tw, "  %s %d", c.Key, c.Count)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "First response median / p90\t%s / %s\n", reports.Dur(r.FirstResponse.MedianS), reports.Dur(r.FirstResponse.P90S))
+	fmt.Fprintf(tw, "Resolution median / p90\t%s / %s\n", reports.Dur(r.Resolution.MedianS), reports.Dur(r.Resolution.P90S))
+	fmt.Fprintf(tw, "SLA met: response / resolution\t%s / %s\n", reports.Pct(r.SLAResponseMetPct), reports.Pct(r.SLAResolutionMetPct))
+	fmt.Fprintf(tw, "CSAT avg (ratings, response rate)\t%s (%d, %s)  1–5: %v\n", reports.Num(r.CSAT.Avg), r.CSAT.Count, reports.Pct(r.CSAT.ResponseRate), r.CSAT.Dist)
+	fmt.Fprintf(tw, "First-contact resolution\t%s\n", reports.Pct(r.FCRPct))
+	fmt.Fprintf(tw, "Bot resolved / KB cited (of %d conversations)\t%s / %s\n", r.Conversations, reports.Pct(r.BotResolvedPct), reports.Pct(r.KBCitationPct))
+	fmt.Fprintf(tw, "Response time vs CSAT (Spearman)\t%s\n", reports.Num(r.ResponseVsCSAT.Spearman))
+	tw.Flush()
+	fmt.Fprintln(out, "\nTop problems")
+	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for i, p := range r.TopProblems {
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s%%\n", i+1, p.Category, p.Count, reports.Num(&p.Share))
+	}
+	tw.Flush()
+	for _, t := range []struct {
+		title string
+		rows  []reports.Row
+	}{{"Agents", r.Agents}, {"Channels", r.Channels}} {
+		fmt.Fprintf(out, "\n%s\n", t.title)
+		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tTICKETS\tRESOLVED\tFIRST RESP p50\tRESOLUTION p50\tSLA RESP\tFCR\tCSAT")
+		for _, row := range t.rows {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", row.Key, row.Tickets, row.Resolved, reports.Dur(row.FirstResponse.MedianS),
+				reports.Dur(row.Resolution.MedianS), reports.Pct(row.SLAResponseMetPct), reports.Pct(row.FCRPct), reports.Num(row.CSATAvg))
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func writeRowsCSV(w *csv.Writer, kind string, rows []reports.Row) {
+	w.Write([]string{kind, "tickets", "resolved", "first_response_median_s", "first_response_p90_s", "resolution_median_s",
+		"resolution_p90_s", "sla_response_met_pct", "sla_resolution_met_pct", "fcr_pct", "csat_avg", "csat_count"})
+	for _, r := range rows {
+		w.Write([]string{r.Key, fmt.Sprint(r.Tickets), fmt.Sprint(r.Resolved), reports.Num(r.FirstResponse.MedianS), reports.Num(r.FirstResponse.P90S),
+			reports.Num(r.Resolution.MedianS), reports.Num(r.Resolution.P90S), reports.Num(r.SLAResponseMetPct), reports.Num(r.SLAResolutionMetPct),
+			reports.Num(r.FCRPct), reports.Num(r.CSATAvg), fmt.Sprint(r.CSATCount)})
+	}
+}
