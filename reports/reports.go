@@ -383,3 +383,10 @@ func pct(num, den int64) *float64 {
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func ptr(v float64) *float64 { return &v }
+
+// Where is the SQL condition (on tickets aliased t) and its bound arguments selecting f's cohort,
+// for other views of the same tickets (exports).
+func (f Filter) Where() (string, []any) {
+	f.From, f.To = f.From.UTC(), f.To.UTC()
+	return (&querier{f: f}).where()
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/kefu-dev/kefu/reports"
+	"github.com/kefu-dev/kefu/reports/export"
+)
+
+func init() {
+	commands["export"] = command{
+		summary: "tickets (all fields and events) as CSV/.xlsx; the monthly 服务改进分析表 as .xlsx",
+		run: func(ctx context.Context, args []string) error {
+			return runExport(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const exportUsage = `kefu export tickets [--from DATE] [--to DATE] [--format csv|xlsx] [filters] -o FILE
+kefu export monthly --month YYYY-MM -o FILE.xlsx
+Filters as in kefu report (--channel, --category, --priority, --agent). -o - writes to stdout.`
+
+func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || (args[0] != "tickets" && args[0] != "monthly") {
+		return fmt.Errorf("%w:\n%s", errUsage, exportUsage)
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("export "+sub, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	cfgPath := fs.String("config", "", "config file")
+	format := fs.String("format", "", "tickets: csv or xlsx (default from the file name, else csv)")
+	month := fs.String("month", "", "monthly: YYYY-MM (default last month)")
+	outPath := fs.String("o", "", "output file (- for stdout)")
+	rf := addReportFlags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, exportUsage)
+	}
+	if *outPath == "" {
+		return fmt.Errorf("%w: -o FILE is required\n%s", errUsage, exportUsage)
+	}
+	if *format == "" {
+		*format = "csv"
+		if len(*outPath) > 5 && (*outPath)[len(*outPath)-5:] == ".xlsx" {
+			*format = "xlsx"
+		}
+	}
+	if sub == "tickets" && *format != "csv" && *format != "xlsx" {
+		return fmt.Errorf("%w: --format %q: csv or xlsx", errUsage, *format)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("timezone: %w", err)
+	}
+	var f reports.Filter
+	if sub == "tickets" {
+		if f, err = rf.filter(loc, time.Now()); err != nil {
+			return err
+		}
+	} else {
+		if *month == "" {
+			*month = time.Now().In(loc).AddDate(0, -1, 0).Format("2006-01")
+		}
+		if f, err = export.MonthFilter(*month, loc); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	db, err := openDB(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var w io.Writer = stdout
+	var file *os.File
+	if *outPath != "-" {
+		if file, err = os.Create(*outPath); err != nil {
+			return err
+		}
+		w = file
+	}
+	switch {
+	case sub == "monthly":
+		var r reports.Report
+		if r, err = reports.Compute(ctx, db, f); err == nil {
+			err = export.MonthlyXLSX(r, *month, w)
+		}
+	case *format == "xlsx":
+		err = export.TicketsXLSX(ctx, db, f, loc, w)
+	default:
+		err = export.TicketsCSV(ctx, db, f, loc, w)
+	}
+	if file != nil {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(*outPath)
+		} else {
+			fmt.Fprintf(stdout, "wrote %s\n", *outPath)
+		}
+	}
+	return err
+}
