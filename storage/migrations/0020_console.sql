@@ -9,8 +9,8 @@ CREATE INDEX ticket_events_ticket_kind ON ticket_events (ticket_id, kind, actor)
 CREATE INDEX conversations_created_at ON conversations (created_at);
 
 -- Console accounts. role: agent | supervisor | admin. agent_id links an agent to the tickets they
--- hold (tickets.assignee, e.g. "cli:alice"); agents see only those numbers. password_hash is a PHC
--- string ($argon2id$v=19$m=…,t=…,p=…$salt$hash).
+-- hold (tickets.assignee, e.g. "cli:alice"); agents see only those numbers. password_hash is a
+-- bcrypt hash (golang.org/x/crypto/bcrypt, "$2a$12$…").
 CREATE TABLE console_users (
     id {{pk}},
     name TEXT NOT NULL,

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kefu-dev/kefu/console"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+func init() {
+	commands["user"] = command{
+		summary: "console accounts: add NAME --role agent|supervisor|admin, passwd NAME, list",
+		run: func(ctx context.Context, args []string) error {
+			return runUser(ctx, args, os.Stdin, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const userUsage = `kefu user add NAME --role agent|supervisor|admin [--agent ID] [--lang zh-CN|en] [--password-stdin]
+kefu user passwd NAME [--password-stdin]
+kefu user list
+Without --password-stdin a random password is generated and printed once.`
+
+func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w:\n%s", errUsage, userUsage)
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(out)
+	cfgPath := fs.String("config", "", "config file")
+	role := fs.String("role", "", "agent, supervisor or admin")
+	agentID := fs.String("agent", "", "agent id whose tickets an agent sees (e.g. cli:alice, slack:U123); default cli:NAME for agents")
+	lang := fs.String("lang", "", "console language (zh-CN or en)")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	// Flags may come after NAME: parse NAME out first.
+	rest := args[1:]
+	var name string
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		name, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, userUsage)
+	}
+	if name == "" && fs.NArg() > 0 {
+		name = fs.Arg(0)
+	}
+	password := func() (string, bool, error) {
+		if !*pwStdin {
+			return console.RandomPassword(), true, nil
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", false, fmt.Errorf("read password: %w", err)
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	db, err := openDB(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch sub {
+	case "add":
+		if name == "" || !console.ValidRole(*role) {
+			return fmt.Errorf("%w: NAME and --role agent|supervisor|admin are required\n%s", errUsage, userUsage)
+		}
+		if *role == console.RoleAgent && *agentID == "" {
+			*agentID = "cli:" + name
+		}
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		hash, err := console.HashPassword(pw, 0)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if _, err := db.CreateUser(ctx, storage.User{Name: name, Role: *role, AgentID: *agentID, Lang: *lang, PasswordHash: hash}); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "added %s (%s)\n", name, *role)
+		if generated {
+			fmt.Fprintf(out, "password: %s\n", pw)
+		}
+	case "passwd":
+		if name == "" {
+			return fmt.Errorf("%w: NAME is required\n%s", errUsage, userUsage)
+		}
+		pw, generated, err := password()
+		if err != nil {
+			return err
+		}
+		hash, err := console.HashPassword(pw, 0)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if err := db.SetUserPassword(ctx, name, hash); err != nil {
+			return fmt.Errorf("user %s: %w", name, err)
+		}
+		fmt.Fprintf(out, "password of %s changed; their sessions ended\n", name)
+		if generated {
+			fmt.Fprintf(out, "password: %s\n", pw)
+		}
+	case "list", "ls":
+		us, err := db.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tAGENT\tCREATED")
+		for _, u := range us {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.AgentID, u.CreatedAt.Format("2006-01-02"))
+		}
+		tw.Flush()
+	default:
+		return fmt.Errorf("%w: unknown subcommand %q\n%s", errUsage, sub, userUsage)
+	}
+	return nil
+}
