@@ -17,6 +17,7 @@ var sampleArgs = map[string]any{
 	"updated": "11-23 15:00", "filter": "mine", "count": 3, "assignee": "<@U1>", "actor": "<@U1>", "card": "<#C1>",
 	"score": 2, "at": "10:00", "user": "<@U2>", "usage": "/kefu list", "query": "退款", "id": "faq-1",
 	"question": "q", "answer": "a", "type": "photo", "name": "a.jpg", "size": 1024, "channel": "web", "comment": "慢",
+	"target": "首次响应", "level": 2, "level_name": "team_lead", "by": "<@U3>",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

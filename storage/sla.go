@@ -124,6 +124,14 @@ func saveClock(g *gorm.DB, p *sla.Policy, r slaRow, tc sla.TicketClock, now time
 		"sla_next_at":            nextMillis(next),
 	}
 	ds := p.Due(tc)
+	// The list columns follow the clock (pauses, reopenings, priority changes), so that lists and
+	// `--overdue` show the deadlines the scanner enforces. A paused deadline keeps its last value.
+	if !ds.FirstResponse.Due.IsZero() {
+		up["first_response_due"] = ds.FirstResponse.Due.UTC()
+	}
+	if !ds.Resolution.Due.IsZero() {
+		up["resolution_due"] = ds.Resolution.Due.UTC()
+	}
 	if r.SlaFirstResponseMet == nil && !ds.FirstResponse.DoneAt.IsZero() && !ds.FirstResponse.Due.IsZero() {
 		up["sla_first_response_met"] = ds.FirstResponse.Met()
 	}
@@ -135,7 +143,7 @@ func saveClock(g *gorm.DB, p *sla.Policy, r slaRow, tc sla.TicketClock, now time
 
 // advanceClock moves a ticket's SLA clock on after ev was recorded (the ticket row already holds the
 // new status and priority).
-func (t *txStore) advanceClock(g *gorm.DB, ev bot.TicketEvent) error {
+func (t *txStore) advanceClock(ctx context.Context, g *gorm.DB, ev bot.TicketEvent) error {
 	p := t.sla
 	if p == nil || ev.Kind == bot.EvSLA || ev.Kind == bot.EvNote {
 		return nil
@@ -146,6 +154,7 @@ func (t *txStore) advanceClock(g *gorm.DB, ev bot.TicketEvent) error {
 	}
 	at := utc(ev.At)
 	tc, started := r.clock()
+	old := tc
 	pr, st := tc.Priority, tc.Status
 	setString(&pr, r.Priority)
 	setString(&st, r.Status)
@@ -166,7 +175,30 @@ func (t *txStore) advanceClock(g *gorm.DB, ev bot.TicketEvent) error {
 	case bot.EvAgentReply:
 		tc = p.AgentReply(tc, at)
 	}
-	return saveClock(g, p, r, tc, at)
+	if err := saveClock(g, p, r, tc, at); err != nil {
+		return err
+	}
+	if started && (ev.Kind == bot.EvPriority || ev.Kind == bot.EvReopened) {
+		return t.auditRecomputed(ctx, r, old, tc, at)
+	}
+	return nil
+}
+
+// auditRecomputed records, as EvSLA events, each deadline a priority change or reopening moved.
+func (t *txStore) auditRecomputed(ctx context.Context, r slaRow, before, after sla.TicketClock, at time.Time) error {
+	was, now := t.sla.Due(before).All(), t.sla.Due(after).All()
+	for i, d := range now {
+		if d.Due.IsZero() || d.Due.Equal(was[i].Due) || d.Target == sla.NextResponse {
+			continue
+		}
+		n := sla.Notify{Key: sla.Key{TicketID: r.ID, Kind: sla.KindRecomputed, Target: d.Target, Due: d.Due},
+			TicketNo: r.No, Priority: after.Priority, Assignee: r.Assignee, At: at}
+		if _, err := t.AddEvent(ctx, bot.TicketEvent{TicketID: r.ID, TicketNo: r.No, At: at, Actor: "system",
+			Kind: bot.EvSLA, Text: n.Text(), Internal: true}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SLAOptions configure the sla.Store view of a DB.
@@ -317,6 +349,12 @@ func (s *SLAStore) Reschedule(ctx context.Context, ticketID, version int64, next
 // AckSLA records an acknowledgement of a ticket's breach at `at` (Slack button, /kefu ack): repeats
 // and further escalations of deadlines passed by then stop.
 func (s *SLAStore) AckSLA(ctx context.Context, ticketNo string, at time.Time) error {
+	return s.AckSLABy(ctx, ticketNo, "system", at)
+}
+
+// AckSLABy is AckSLA on behalf of actor (an actor id such as "slack:U…"); the acknowledgement lands
+// in the ticket's audit trail as an EvSLA event of kind sla.KindAck.
+func (s *SLAStore) AckSLABy(ctx context.Context, ticketNo, actor string, at time.Time) error {
 	return s.db.Tx(ctx, func(btx bot.Tx) error {
 		tx := btx.(*txStore)
 		g := tx.g.WithContext(ctx)
@@ -332,7 +370,14 @@ func (s *SLAStore) AckSLA(ctx context.Context, ticketNo string, at time.Time) er
 			return err
 		}
 		tc, _ := r.clock()
-		return saveClock(g, s.db.sla, r, tc, at.UTC())
+		if err := saveClock(g, s.db.sla, r, tc, at.UTC()); err != nil {
+			return err
+		}
+		n := sla.Notify{Key: sla.Key{TicketID: r.ID, Kind: sla.KindAck}, TicketNo: r.No, Priority: tc.Priority,
+			Assignee: r.Assignee, At: at.UTC(), By: actor}
+		_, err := tx.AddEvent(ctx, bot.TicketEvent{TicketID: r.ID, TicketNo: r.No, At: at.UTC(), Actor: actor,
+			Kind: bot.EvSLA, Text: n.Text(), Internal: true})
+		return err
 	})
 }
 

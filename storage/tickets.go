@@ -154,7 +154,7 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 	if err := g.Create(&m).Error; err != nil {
 		return 0, fmt.Errorf("storage: add %s event to %s: %w", ev.Kind, ev.TicketNo, err)
 	}
-	if err := t.advanceClock(g, ev); err != nil {
+	if err := t.advanceClock(ctx, g, ev); err != nil {
 		return 0, err
 	}
 	return m.ID, nil

@@ -41,6 +41,7 @@ type App struct {
 	seen    *seenSet       // Events API deliveries already handled (event_id, channel/ts)
 	feedMu  sync.Mutex     // one feed pass at a time
 	botUser atomic.Value   // string: our own user id (auth.test), to ignore our own messages
+	holder  string         // this process's name for the feed lease (see Leaser)
 }
 
 // New checks o and builds an App. It makes no network call; Run calls auth.test.
@@ -80,15 +81,16 @@ func New(o Options) (*App, error) {
 		opts = append(opts, slack.OptionAppLevelToken(o.AppToken))
 	}
 	a := &App{
-		o:     o,
-		api:   slack.New(o.BotToken, opts...),
-		http:  o.HTTPClient,
-		log:   o.Logger.With("adapter", "slack"),
-		now:   o.Now,
-		desk:  o.Desk,
-		store: o.Store,
-		kick:  make(chan struct{}, 1),
-		seen:  newSeenSet(4096),
+		o:      o,
+		api:    slack.New(o.BotToken, opts...),
+		http:   o.HTTPClient,
+		log:    o.Logger.With("adapter", "slack"),
+		now:    o.Now,
+		desk:   o.Desk,
+		store:  o.Store,
+		kick:   make(chan struct{}, 1),
+		seen:   newSeenSet(4096),
+		holder: newHolder(),
 	}
 	a.access = newAccess(a.api, o.Agents, o.Supervisors, o.GroupTTL, o.Now)
 	a.mux = http.NewServeMux()

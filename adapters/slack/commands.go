@@ -96,6 +96,11 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 		return ephemeral(text), false
 	case "faq":
 		return a.faq(ctx, actor, c), false
+	case "ack":
+		if err := a.ack(ctx, actor, no); err != nil {
+			return ephemeral(a.errText(ctx, err, no)), false
+		}
+		return ephemeral(a.tr("slack.done.acked", args)), true
 	case "claim":
 		t, err = a.desk.Claim(ctx, actor, no)
 		if errors.Is(err, bot.ErrConflict) {

@@ -87,6 +87,9 @@ func (a *App) follow(ctx context.Context) {
 func (a *App) Sync(ctx context.Context) (int, error) {
 	a.feedMu.Lock()
 	defer a.feedMu.Unlock()
+	if ok, err := a.holdsFeed(ctx); err != nil || !ok {
+		return 0, err // another process follows the feed
+	}
 	cur, err := a.cursor(ctx)
 	if err != nil {
 		return 0, err
@@ -208,6 +211,9 @@ func (a *App) handle(ctx context.Context, ev bot.TicketEvent) error {
 	}
 	if err := a.supervisorCard(ctx, t); err != nil {
 		return err
+	}
+	if ev.Kind == bot.EvSLA {
+		return a.handleSLA(ctx, ev, t, card)
 	}
 	if line := a.threadLine(ctx, ev, t); line != "" {
 		if _, _, err := a.api.PostMessageContext(ctx, card.channel, slack.MsgOptionTS(card.ts),
@@ -391,8 +397,6 @@ func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) str
 		return a.tr("slack.sup.escalated", args)
 	case bot.EvReopened:
 		return a.tr("slack.sup.reopened", args)
-	case bot.EvSLA:
-		return a.tr("slack.sup.sla", args)
 	case bot.EvRated:
 		score, comment := t.Rating, t.RatingComment
 		if s, c := parseRating(ev.Text); s > 0 {

@@ -81,6 +81,9 @@ func (a *App) button(ctx context.Context, ic slack.InteractionCallback, act slac
 	case actResolve:
 		t, err = a.desk.Resolve(ctx, actor, no, "")
 		key = "slack.done.status"
+	case actAck:
+		err = a.ack(ctx, actor, no)
+		key = "slack.done.acked"
 	case actPriority:
 		n, p, _ := strings.Cut(act.SelectedOption.Value, "|")
 		no = n

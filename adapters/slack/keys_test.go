@@ -67,7 +67,7 @@ func TestKeysDocumented(t *testing.T) {
 	for _, f := range listFilters {
 		used["slack.list.filter."+f] = true
 	}
-	for _, v := range []string{"list", "show", "claim", "reply", "note", "escalate", "status", "priority", "assign", "faq", "report"} {
+	for _, v := range []string{"list", "show", "claim", "ack", "reply", "note", "escalate", "status", "priority", "assign", "faq", "report"} {
 		used["slack.usage."+v] = true
 	}
 	for _, m := range []string{"reply", "escalate"} {
@@ -75,6 +75,10 @@ func TestKeysDocumented(t *testing.T) {
 			used["slack.modal."+m+"."+p] = true
 		}
 	}
+	for _, tg := range []string{"first_response", "next_response", "resolution"} {
+		used["slack.sla.target."+tg] = true
+	}
+	delete(used, "slack.sla.target.") // a prefix, completed above
 	delete(used, "slack.modal.reply") // prefixes, completed above
 	delete(used, "slack.modal.escalate")
 	for k := range used {

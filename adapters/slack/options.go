@@ -81,6 +81,7 @@ type Options struct {
 	Store   Store
 	FAQ     FAQ     // optional
 	Reports Reports // optional
+	SLA     SLA     // optional: Acknowledge button on SLA pings and /kefu ack
 
 	Routing     Routing
 	Agents      Members

@@ -21,6 +21,14 @@ const (
 	KindRepeat Kind = "repeat"
 	// KindCustomerUpdate: tell the customer the ticket is still being handled.
 	KindCustomerUpdate Kind = "customer_update"
+
+	// The two kinds below are never planned; they only record changes in the audit trail (EvSLA
+	// events with the same JSON Text).
+
+	// KindAck: a breach was acknowledged (By holds who acknowledged it).
+	KindAck Kind = "ack"
+	// KindRecomputed: a priority change or reopening moved Target's deadline to Due.
+	KindRecomputed Kind = "recomputed"
 )
 
 // Key identifies a notification. A notification is sent at most once per Key: a recomputed
@@ -46,6 +54,7 @@ type Notify struct {
 	LevelName string     // escalation level name ("team_lead")
 	Audience  []Audience // empty for customer updates (the customer)
 	At        time.Time  // when it was scheduled (warn time, deadline, …)
+	By        string     // KindAck: who acknowledged (an actor id)
 }
 
 type notifyJSON struct {
@@ -64,13 +73,14 @@ type notifyRest struct {
 	LevelName string     `json:"level_name,omitempty"`
 	Audience  []Audience `json:"audience,omitempty"`
 	At        time.Time  `json:"at"`
+	By        string     `json:"by,omitempty"`
 }
 
 // Text encodes n as one line of JSON: the Text of the EvSLA ticket event that records it, which
 // team-side workers (Slack) read back with ParseNotify.
 func (n Notify) Text() string {
 	b, _ := json.Marshal(notifyJSON{n.TicketID, n.Kind, n.Target, n.Level, n.Due.UTC(),
-		notifyRest{n.TicketNo, n.Priority, n.Assignee, n.LevelName, n.Audience, n.At.UTC()}})
+		notifyRest{n.TicketNo, n.Priority, n.Assignee, n.LevelName, n.Audience, n.At.UTC(), n.By}})
 	return string(b)
 }
 
@@ -84,7 +94,7 @@ func ParseNotify(s string) (Notify, error) {
 		return Notify{}, fmt.Errorf("sla: parse notify: missing kind or ticket id")
 	}
 	return Notify{Key: Key{j.TicketID, j.Kind, j.Target, j.Level, j.Due}, TicketNo: j.TicketNo,
-		Priority: j.Priority, Assignee: j.Assignee, LevelName: j.LevelName, Audience: j.Audience, At: j.At}, nil
+		Priority: j.Priority, Assignee: j.Assignee, LevelName: j.LevelName, Audience: j.Audience, At: j.At, By: j.By}, nil
 }
 
 // Item is what the scanner reads about a ticket that is due for a check.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/locales"
@@ -28,6 +29,7 @@ type app struct {
 	engine  *bot.Engine
 	loc     *time.Location
 	agents  []bot.AgentConfig
+	policy  *sla.Policy
 }
 
 func newLogger(format, level string) *slog.Logger {
@@ -49,7 +51,13 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: log})
+	policy, err := cfg.policy()
+	if err != nil {
+		return nil, err
+	}
+	// With the policy the store keeps each ticket's SLA clock from its audit trail (pauses,
+	// priority changes, reopenings) and writes the business-hours due times.
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: log, SLA: policy})
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +75,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 			lib = dbLib
 		}
 	}
-	a := &app{cfg: cfg, log: log, db: db, cat: locales.Default(), loc: loc}
+	a := &app{cfg: cfg, log: log, db: db, cat: locales.Default(), loc: loc, policy: policy}
 	a.matcher = newLiveMatcher(lib, a.matchOptions())
 
 	fc := cfg.Conversation
@@ -82,20 +90,13 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 		agents = append(agents, bot.AgentConfig{ID: ag.ID, Name: ag.Name, Supervisor: ag.Supervisor})
 	}
 	agents = append(agents, extraAgents...)
-	policy := bot.SLAPolicy{FirstResponse: map[bot.Priority]time.Duration{}, Resolution: map[bot.Priority]time.Duration{}}
-	for p, d := range cfg.SLA.FirstResponse {
-		policy.FirstResponse[bot.Priority(p)] = d
-	}
-	for p, d := range cfg.SLA.Resolution {
-		policy.Resolution[bot.Priority(p)] = d
-	}
 	a.agents = agents
 	a.engine, err = bot.New(bot.Options{
 		Store:     db,
 		Flows:     machine,
 		KB:        a.matcher,
 		Catalog:   a.cat,
-		Policy:    policy,
+		Due:       slaDue(policy),
 		Location:  loc,
 		Agents:    agents,
 		Logger:    log,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/reports/demo"
 )
 
@@ -57,12 +58,14 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	for _, a := range cfg.Agents {
 		agents = append(agents, a.ID)
 	}
-	fr, res := map[string]time.Duration{}, map[string]time.Duration{}
-	for p, d := range cfg.SLA.FirstResponse {
-		fr[p] = d
+	policy, err := cfg.policy()
+	if err != nil {
+		return err
 	}
-	for p, d := range cfg.SLA.Resolution {
-		res[p] = d
+	fr, res := map[string]time.Duration{}, map[string]time.Duration{}
+	for _, p := range sla.Priorities {
+		fr[string(p)], _ = policy.Within(p, "", sla.FirstResponse)
+		res[string(p)], _ = policy.Within(p, "", sla.Resolution)
 	}
 	start := time.Now()
 	st, err := demo.Generate(ctx, db, demo.Options{Days: *days, TicketsPerDay: *perDay, Loc: loc, Seed: *seed, Agents: agents,

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	commands["ticket"] = command{
-		summary: "list | show | claim | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
+		summary: "list | show | claim | ack | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
 		run: func(ctx context.Context, args []string) error {
 			return runTicket(ctx, args, os.Stdout, os.Getenv)
 		},
@@ -27,6 +27,7 @@ func init() {
 const ticketUsage = `kefu ticket list [--status S[,S]] [--mine] [--unassigned] [--overdue] [--limit N]
 kefu ticket show GD…
 kefu ticket claim GD…
+kefu ticket ack GD…                   (acknowledge an SLA breach: the repeated pings stop)
 kefu ticket reply GD… "text"          (reaches the customer through the outbox)
 kefu ticket note GD… "internal text"  (never reaches the customer)
 kefu ticket priority GD… P0|P1|P2
@@ -124,6 +125,15 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	var t bot.Ticket
 	switch sub {
+	case "ack":
+		if err := a.ackSLA(ctx, ac, no); err != nil {
+			return explain(err, no)
+		}
+		t, _, err = desk.Ticket(ctx, no)
+		if err == nil {
+			fmt.Fprintf(out, "%s  %s  %s  ack ok: SLA reminders stop\n", t.No, t.Priority, t.Status)
+			return nil
+		}
 	case "claim":
 		t, err = desk.Claim(ctx, ac, no)
 	case "reply":
@@ -212,7 +222,9 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 		return
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tPRI\tSTATUS\tCATEGORY\tCHANNEL\tASSIGNEE\tCREATED\tRESPONSE DUE\tSUMMARY")
+	fmt.Fprintln(tw, "NUMBER\tPRI\tSTATUS\tCATEGORY\tCHANNEL\tASSIGNEE\tCREATED\tRESPONSE DUE\tRESOLUTION DUE\tSUMMARY")
+	// The due times are the SLA policy's (business hours, pauses while pending, recomputed on
+	// priority changes and reopenings), kept by the store with every ticket change.
 	for _, t := range ts {
 		due := t.FirstResponseDue.In(loc).Format("01-02 15:04")
 		if t.FirstResponseAt != nil {
@@ -220,8 +232,12 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 		} else if t.Open() && now.After(t.FirstResponseDue) {
 			due += " OVERDUE"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, t.Category, t.Channel,
-			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, clip(t.Summary, 40))
+		res := t.ResolutionDue.In(loc).Format("01-02 15:04")
+		if t.Open() && now.After(t.ResolutionDue) {
+			res += " OVERDUE"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, t.Category, t.Channel,
+			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Summary, 40))
 	}
 	tw.Flush()
 }

@@ -127,6 +127,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		return err
 	}
 
+	scanner, err := a.newSLAScanner(cfg.SLA.now)
+	if err != nil {
+		return err
+	}
+
 	ready := func() error {
 		pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -167,6 +172,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		})
 	}
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	g.Go(func() error { return scanner.Run(gctx) })
 	if cfg.FAQ.File == "" {
 		g.Go(func() error { return watchDBLibrary(gctx, a) })
 	}

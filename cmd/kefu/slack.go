@@ -62,7 +62,15 @@ func slackAgents(ctx context.Context, cfg Config, log *slog.Logger) ([]bot.Agent
 func newSlack(a *app) (*slack.App, error) {
 	o := slackOptions(a.cfg, a.log)
 	o.Desk, o.Store = a.engine, a.db
+	o.SLA = slaAcker{a}
 	return slack.New(o)
+}
+
+// slaAcker acknowledges SLA breaches from Slack (button, /kefu ack).
+type slaAcker struct{ a *app }
+
+func (s slaAcker) AckSLA(ctx context.Context, actor bot.Actor, no string) error {
+	return s.a.ackSLA(ctx, actor, no)
 }
 
 // splitMembers separates Slack user ids (U…, W…) from user-group ids (S…).
