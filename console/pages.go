@@ -44,6 +44,7 @@ type page struct {
 	Loc     *time.Location
 	Filter  formValues
 	Query   string
+	Links   struct{ CSV, XLSX, Monthly template.URL }
 	R       reports.Report
 	JSON    string
 	Labels  string
@@ -117,6 +118,9 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s session) {
 	p := page{c: c, Lang: c.lang(r, s), User: s.user, CSRF: s.csrf, Filter: v, Query: v.query(), R: rep,
 		IsAgent: s.user.Role == RoleAgent, CanExp: rank(s.user.Role) >= rank(RoleSupervisor), IsAdmin: s.user.Role == RoleAdmin,
 		Now: c.o.Now(), Month: c.o.Now().In(c.o.Loc).AddDate(0, -1, 0).Format("2006-01")}
+	p.Links.CSV = template.URL("/console/export/tickets?" + p.Query + "&format=csv")
+	p.Links.XLSX = template.URL("/console/export/tickets?" + p.Query + "&format=xlsx")
+	p.Links.Monthly = template.URL("/console/export/monthly?month=" + p.Month)
 	b, _ := json.Marshal(rep)
 	p.JSON = string(b)
 	labels := map[string]string{}
