@@ -36,6 +36,7 @@ func (a *App) Run(ctx context.Context) error {
 		errc <- nil
 	}
 	a.follow(ctx)
+	a.releaseFeed()
 	if err := <-errc; err != nil && ctx.Err() == nil {
 		return err
 	}

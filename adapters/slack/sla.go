@@ -58,6 +58,19 @@ func (a *App) holdsFeed(ctx context.Context) (bool, error) {
 	return got, nil
 }
 
+// releaseFeed lets another process take the feed at once after this one stops (a lease of 1ns).
+func (a *App) releaseFeed() {
+	l, ok := a.store.(Leaser)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := l.Lease(ctx, feedLease, a.holder, time.Nanosecond); err != nil {
+		a.log.WarnContext(ctx, "feed lease not released", "err", err)
+	}
+}
+
 // slaLine renders an SLA audit event for a card's thread or a ping ("" when n is not understood).
 func (a *App) slaLine(n sla.Notify, t bot.Ticket, card cardRef) string {
 	assignee := a.tr("slack.card.unassigned", nil)
