@@ -75,7 +75,7 @@ func TestSLAConfigMapping(t *testing.T) {
 		{name: "a target in both shapes", yaml: "sla:\n  first_response: {P1: 1h}\n  priorities: {P1: {first_response: 3h}}\n",
 			wantErr: []string{"first_response.P1 and priorities.P1.first_response are both set"}},
 		{name: "every problem at once",
-			yaml: "sla:\n  repeat_every: 10s\n  priorities: {P9: {first_response: 1h}}\n  calendar: {holidays: [\"2026-13-01\"]}\n",
+			yaml:    "sla:\n  repeat_every: 10s\n  priorities: {P9: {first_response: 1h}}\n  calendar: {holidays: [\"2026-13-01\"]}\n",
 			wantErr: []string{"repeat_every", "P9", "2026-13-01"}},
 		{name: "scan interval", yaml: "sla:\n  scan_interval: 1ms\n", wantErr: []string{"sla.scan_interval"}},
 		{name: "unknown key", yaml: "sla:\n  first_respons: {P1: 1h}\n", wantErr: []string{"first_respons"}},
