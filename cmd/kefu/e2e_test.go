@@ -338,3 +338,26 @@ func testDatabases(t testing.TB) map[string]func(t testing.TB) string {
 	}
 	return m
 }
+
+// TestConsoleMounted checks that serve mounts the supervisors' console behind a sign-in and that the
+// first start created the admin account.
+func TestConsoleMounted(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "kefu.db"))
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(s.url + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "/console/login") {
+		t.Fatalf("GET /console/ without a session: %d %q, want a redirect to sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, err = c.Get(s.url + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in page: %d", resp.StatusCode)
+	}
+}

@@ -150,6 +150,16 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	url := cfg.PublicURL
+	if cfg.Addr != ":8080" || url == "" {
+		url = "http://" + displayAddr(ln.Addr())
+	}
+	cons, err := newConsole(ctx, a, banner, url)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/console/", cons)
+	mux.Handle("/console", cons)
 	mux.Handle("/", webAd)
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
@@ -197,10 +207,6 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		return srv.Shutdown(sctx)
 	})
 
-	url := cfg.PublicURL
-	if cfg.Addr != ":8080" || url == "" {
-		url = "http://" + displayAddr(ln.Addr())
-	}
 	log.Info("kefu is running", "web_chat", url+"/", "database", a.db.Dialect(), "channels", channelNames(adapters))
 	fmt.Fprintf(banner, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
 
