@@ -1,7 +1,7 @@
 package console_test
 
 import (
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
