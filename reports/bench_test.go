@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +20,8 @@ import (
 //
 //	KEFU_BENCH_TICKETS=1000000 go test ./reports -run '^$' -bench Dashboard -benchtime 5x -timeout 60m
 //
-// KEFU_BENCH_SQLITE=path keeps (and reuses) the SQLite database; PostgreSQL runs when
-// KEFU_TEST_POSTGRES_DSN is set (the database is filled once per schema).
+// KEFU_BENCH_SQLITE=path keeps (and reuses) the SQLite database, KEFU_BENCH_POSTGRES_DSN a PostgreSQL
+// database; otherwise PostgreSQL runs in a throwaway schema when KEFU_TEST_POSTGRES_DSN is set.
 func BenchmarkDashboard(b *testing.B) {
 	n, _ := strconv.Atoi(os.Getenv("KEFU_BENCH_TICKETS"))
 	if n <= 0 {
@@ -50,7 +51,16 @@ func BenchmarkDashboard(b *testing.B) {
 			return storetest.OpenSQLitePath(b, path)
 		},
 	}
-	if os.Getenv(storetest.EnvPostgres) != "" {
+	if dsn := os.Getenv("KEFU_BENCH_POSTGRES_DSN"); dsn != "" {
+		dbs["postgres"] = func(b *testing.B) *storage.DB { // kept between runs
+			db, err := storage.Open(context.Background(), dsn, storage.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			return db
+		}
+	} else if os.Getenv(storetest.EnvPostgres) != "" {
 		dbs["postgres"] = func(b *testing.B) *storage.DB { return storetest.OpenPostgres(b) }
 	}
 	for _, name := range []string{"postgres", "sqlite"} {
@@ -82,46 +92,81 @@ func BenchmarkDashboard(b *testing.B) {
 			pg := db.Dialect() == storage.Postgres
 			g := db.Gorm().WithContext(ctx)
 			from, to := f30.From, f30.To
-			hand := func(sql string, args ...any) func() error {
+			// Hand-written SQL for the same numbers, as one would write it for one panel alone.
+			where := "t.created_at >= ? AND t.created_at < ?"
+			frS, resS := q.frExpr(), q.resExpr()
+			handAgg := func(group string) []string {
+				gsel, gby := "''", ""
+				if group != "" {
+					gsel, gby = group, " GROUP BY 1"
+				}
+				agg := "SELECT " + gsel + ", COUNT(*), COUNT(t.resolved_at), SUM(CASE WHEN " + frDecided + " THEN 1 ELSE 0 END), SUM(CASE WHEN " + frDecided + " AND " + frMet + " THEN 1 ELSE 0 END), " +
+					"SUM(CASE WHEN " + resDecided + " THEN 1 ELSE 0 END), SUM(CASE WHEN " + resDecided + " AND " + resMet + " THEN 1 ELSE 0 END), " +
+					"SUM(CASE WHEN " + fcrCond + " THEN 1 ELSE 0 END), COUNT(NULLIF(t.rating, 0)), AVG(NULLIF(t.rating, 0)) FROM tickets t WHERE " + where + gby
+				if pg {
+					return []string{agg, "SELECT " + gsel + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY " + frS + "), percentile_cont(0.9) WITHIN GROUP (ORDER BY " + frS + "), " +
+						"percentile_cont(0.5) WITHIN GROUP (ORDER BY " + resS + "), percentile_cont(0.9) WITHIN GROUP (ORDER BY " + resS + ") FROM tickets t WHERE " + where + gby}
+				}
+				// SQLite: the row at each percentile's position (no interpolation), per group.
+				pq := func(x string) string {
+					return "SELECT g, MAX(CASE WHEN i = CAST(0.5 * (n - 1) AS INTEGER) THEN v END), MAX(CASE WHEN i = CAST(0.9 * (n - 1) AS INTEGER) THEN v END) FROM (SELECT " + gsel + " AS g, " + x +
+						" AS v, ROW_NUMBER() OVER (PARTITION BY " + gsel + " ORDER BY " + x + ") - 1 AS i, COUNT(*) OVER (PARTITION BY " + gsel + ") AS n FROM tickets t WHERE " + where + " AND " + x + " IS NOT NULL) GROUP BY g"
+				}
+				return []string{agg, pq(frS), pq(resS)}
+			}
+			hand := func(queries []string, args ...any) func() error {
 				return func() error {
-					rows, err := g.Raw(sql, args...).Rows()
-					if err != nil {
-						return err
+					for _, sql := range queries {
+						a := args
+						if strings.Count(sql, "?") > len(args) {
+							a = append([]any{end, end, end, end}, args...)
+						}
+						rows, err := g.Raw(sql, a...).Rows()
+						if err != nil {
+							return err
+						}
+						for rows.Next() {
+						}
+						err = rows.Err()
+						rows.Close()
+						if err != nil {
+							return err
+						}
 					}
-					defer rows.Close()
-					for rows.Next() {
-					}
-					return rows.Err()
+					return nil
 				}
 			}
-			fr := "(unixepoch(first_response_at,'subsec') - unixepoch(created_at,'subsec'))"
-			median := "SELECT " + fr + " FROM tickets WHERE created_at >= ? AND created_at < ? AND first_response_at IS NOT NULL ORDER BY 1 LIMIT 1 OFFSET (SELECT COUNT(*)/2 FROM tickets WHERE created_at >= ? AND created_at < ? AND first_response_at IS NOT NULL)"
-			if pg {
-				median = "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM first_response_at - created_at)) FROM tickets WHERE created_at >= ? AND created_at < ? AND created_at >= ? AND created_at < ?"
-			}
+			one := func(s string) []string { return []string{s} }
+			all4 := append(append(append(handAgg(""), handAgg("t.assignee")...), handAgg("t.channel")...), handAgg(q.bucketExpr())...)
 			panels := []struct {
 				name   string
 				ours   func() error
 				theirs func() error
 			}{
-				{"counts+sla+fcr+csat (overall row)", func() error { _, err := q.rows(ctx, ""); return err },
-					hand(`SELECT COUNT(*), SUM(CASE WHEN resolved_at IS NOT NULL THEN 1 ELSE 0 END), SUM(CASE WHEN first_response_at <= first_response_due THEN 1 ELSE 0 END),
- AVG(CASE WHEN rating > 0 THEN rating END) FROM tickets WHERE created_at >= ? AND created_at < ?`, from, to)},
-				{"first response median", func() error { return q.percentiles(ctx, "", map[string]*Row{}) }, hand(median, from, to, from, to)},
-				{"per agent", func() error { _, err := q.rows(ctx, "t.assignee"); return err },
-					hand("SELECT assignee, COUNT(*), AVG(CASE WHEN rating > 0 THEN rating END) FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY assignee", from, to)},
+				{"aggregates: overall row (counts, SLA, FCR, CSAT, percentiles)", func() error { _, err := q.rows(ctx, q.dimOverall()); return err }, hand(handAgg(""), from, to)},
+				{"aggregates: per agent", func() error { _, err := q.rows(ctx, q.dimAgent()); return err }, hand(handAgg("t.assignee"), from, to)},
+				{"aggregates: per channel", func() error { _, err := q.rows(ctx, q.dimChannel()); return err }, hand(handAgg("t.channel"), from, to)},
+				{"aggregates: trend", func() error { _, err := q.rows(ctx, q.dimTrend()); return err }, hand(handAgg(q.bucketExpr()), from, to)},
+				{"aggregates: all four groupings (as Compute runs them)", func() error {
+					_, err := q.aggregates(ctx, q.dimOverall(), q.dimAgent(), q.dimChannel(), q.dimTrend())
+					return err
+				}, hand(all4, from, to)},
 				{"backlog", func() error { _, err := q.backlog(ctx); return err },
-					hand("SELECT status, priority, COUNT(*) FROM tickets WHERE status IN ('open','in_progress','pending') AND created_at < ? GROUP BY 1, 2", to)},
-				{"csat", func() error { var c CSAT; return q.csat(ctx, &c) },
-					hand("SELECT rating, COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ? AND rating > 0 GROUP BY 1", from, to)},
+					hand(one("SELECT status, priority, CASE WHEN created_at >= ? THEN 0 WHEN created_at >= ? THEN 1 WHEN created_at >= ? THEN 2 WHEN created_at >= ? THEN 3 ELSE 4 END, COUNT(*) FROM tickets WHERE status IN ('open','in_progress','pending') AND created_at < ? GROUP BY 1, 2, 3"),
+						end.Add(-time.Hour), end.Add(-4*time.Hour), end.Add(-24*time.Hour), end.Add(-72*time.Hour), to)},
+				{"csat low ratings", func() error { var c CSAT; return q.csat(ctx, &c) },
+					hand(one("SELECT t.no, t.rating, s.at FROM tickets t JOIN surveys s ON s.ticket_id = t.id WHERE t.created_at >= ? AND t.created_at < ? AND t.rating BETWEEN 1 AND 3 ORDER BY t.created_at DESC LIMIT 100"), from, to)},
 				{"top5", func() error { _, err := q.topProblems(ctx); return err },
-					hand("SELECT category, COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY 1 ORDER BY 2 DESC LIMIT 5", from, to)},
+					hand(one("SELECT category, COUNT(*) FROM tickets WHERE created_at >= ? AND created_at < ? GROUP BY 1 ORDER BY 2 DESC LIMIT 5"), from, to)},
 				{"box plot", func() error { _, err := q.boxes(ctx); return err },
-					hand("SELECT category, resolved_at, created_at FROM tickets WHERE created_at >= ? AND created_at < ? AND resolved_at IS NOT NULL ORDER BY 1", from, to)},
-				{"response vs csat", func() error { _, err := q.responseVsCSAT(ctx); return err },
-					hand("SELECT first_response_at, created_at, rating FROM tickets WHERE created_at >= ? AND created_at < ? AND rating > 0 AND first_response_at IS NOT NULL", from, to)},
-				{"bot share", func() error { var r Report; return q.conversations(ctx, &r) },
-					hand("SELECT COUNT(*) FROM conversations c WHERE created_at >= ? AND created_at < ? AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id)", from, to)},
+					hand(one("SELECT category, resolved_at, created_at FROM tickets WHERE created_at >= ? AND created_at < ? AND resolved_at IS NOT NULL ORDER BY 1"), from, to)},
+				{"response vs csat (spearman ranks)", func() error { _, err := q.responseVsCSAT(ctx); return err },
+					hand(one("SELECT first_response_at, created_at, rating FROM tickets WHERE created_at >= ? AND created_at < ? AND rating > 0 AND first_response_at IS NOT NULL"), from, to)},
+				{"bot share and kb citation", func() error { var r Report; return q.conversations(ctx, &r) },
+					hand(one(`SELECT COUNT(*),
+ SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id) AND EXISTS (SELECT 1 FROM faq_citations f WHERE f.conversation_id = c.id AND (f.helped IS NULL OR f.helped = TRUE)) THEN 1 ELSE 0 END),
+ SUM(CASE WHEN EXISTS (SELECT 1 FROM faq_citations f WHERE f.conversation_id = c.id) THEN 1 ELSE 0 END)
+FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?`), from, to)},
 			}
 			for _, p := range panels {
 				b.Run("panel="+p.name+"/reports", func(b *testing.B) {

@@ -12,140 +12,177 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Conditions shared by the per-group aggregates. Each "?" is the report's Now.
+// Conditions on one ticket. Each "?" is the report's Now.
 const (
 	frDecided  = "(t.sla_first_response_met IS NOT NULL OR t.first_response_at IS NOT NULL OR t.first_response_due < ?)"
 	frMet      = "COALESCE(t.sla_first_response_met, t.first_response_at <= t.first_response_due)"
 	resDecided = "(t.sla_resolution_met IS NOT NULL OR t.resolved_at IS NOT NULL OR t.resolution_due < ?)"
 	resMet     = "COALESCE(t.sla_resolution_met, t.resolved_at <= t.resolution_due)"
-	// fcr: resolved, never reopened, never handed from one agent to another ("a->b" with a set;
-	// "->b" is the first assignment), and at most one agent replied.
+	// handoffEvent is a reopen or a hand-off from one agent to another ("a->b" with a set; "->b" is
+	// the first assignment). The same text is the predicate of the partial index
+	// ticket_events_handoff (migration 0030), so both databases answer the NOT EXISTS from that
+	// small index alone.
+	handoffEvent = "(e.kind = 'reopened' OR (e.kind = 'assigned' AND e.text NOT LIKE '->%'))"
+	// fcr: resolved, never reopened, never handed off, and at most one agent replied. Evaluated once
+	// per ticket in the cohort CTE (and only for resolved tickets with no reopen counted: the CASE
+	// stops at the first false term).
 	fcrCond = `t.resolved_at IS NOT NULL AND t.reopens = 0
- AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND (e.kind = 'reopened' OR (e.kind = 'assigned' AND e.text NOT LIKE '->%')))
+ AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND ` + handoffEvent + `)
  AND (SELECT COUNT(DISTINCT e.actor) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'agent_reply') <= 1`
 )
 
-// rows computes Row per value of group ("" = one row for the whole cohort): one aggregate query and
-// one percentile query.
-func (q *querier) rows(ctx context.Context, group string) ([]Row, error) {
+// dim is one grouping of the ticket aggregates: the whole cohort, per agent, per channel, per trend period.
+type dim struct{ name, expr string }
+
+func (q *querier) dimOverall() dim { return dim{"all", "''"} }
+func (q *querier) dimAgent() dim   { return dim{"agent", "t.assignee"} }
+func (q *querier) dimChannel() dim { return dim{"channel", "t.channel"} }
+func (q *querier) dimTrend() dim   { return dim{"trend", q.bucketExpr()} }
+
+// aggRow is a Row plus the numbers only the whole cohort's row is read for.
+type aggRow struct {
+	Row
+	dist      [5]int64 // ratings 1…5
+	bucketSum [5]int64 // sum of ratings per first-response class
+	bucketN   [5]int64
+}
+
+// aggregates computes every per-ticket number of the dashboard — counts, SLA, FCR, CSAT average and
+// distribution, first-response classes, and the median / p90 of first response and resolution —
+// for each grouping in dims, in ONE statement:
+//
+//	WITH c AS MATERIALIZED (one row of facts per cohort ticket; FCR's event lookups run here, once)
+//	     g AS (c's rows once per grouping: UNION ALL of (dim, key, facts))
+//	SELECT dim, key, aggregates… FROM g GROUP BY dim, key
+//
+// PostgreSQL takes the percentiles with percentile_cont in the same GROUP BY; SQLite numbers the
+// rows of each group with window functions (see pctSQLite). Before this, every grouping ran its own
+// aggregate query with two correlated event subqueries per ticket and its own percentile query:
+// eight queries and 8× the FCR lookups for one dashboard.
+func (q *querier) aggregates(ctx context.Context, dims ...dim) (map[string][]*aggRow, error) {
 	where, wargs := q.where()
-	gsel, gby := "''", ""
-	if group != "" {
-		gsel, gby = group, " GROUP BY 1"
+	var c strings.Builder
+	c.WriteString("SELECT ")
+	for i, d := range dims {
+		fmt.Fprintf(&c, "%s AS k%d, ", d.expr, i)
 	}
-	aggSQL := `SELECT ` + gsel + ` AS g, COUNT(*),
- SUM(CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END),
- SUM(CASE WHEN ` + frDecided + ` THEN 1 ELSE 0 END),
- SUM(CASE WHEN ` + frDecided + ` AND ` + frMet + ` THEN 1 ELSE 0 END),
- SUM(CASE WHEN ` + resDecided + ` THEN 1 ELSE 0 END),
- SUM(CASE WHEN ` + resDecided + ` AND ` + resMet + ` THEN 1 ELSE 0 END),
- SUM(CASE WHEN ` + fcrCond + ` THEN 1 ELSE 0 END),
- SUM(CASE WHEN t.rating BETWEEN 1 AND 5 THEN 1 ELSE 0 END),
- AVG(CASE WHEN t.rating BETWEEN 1 AND 5 THEN CAST(t.rating AS DOUBLE PRECISION) END)
-FROM tickets t WHERE ` + where + gby
+	fr := q.frExpr()
+	c.WriteString(fr + " AS a, " + q.resExpr() + ` AS b,
+ CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END AS res,
+ CASE WHEN ` + frDecided + ` THEN 1 ELSE 0 END AS frd,
+ CASE WHEN ` + frDecided + ` AND ` + frMet + ` THEN 1 ELSE 0 END AS frm,
+ CASE WHEN ` + resDecided + ` THEN 1 ELSE 0 END AS resd,
+ CASE WHEN ` + resDecided + ` AND ` + resMet + ` THEN 1 ELSE 0 END AS resm,
+ CASE WHEN ` + fcrCond + ` THEN 1 ELSE 0 END AS fcr,
+ CASE WHEN t.rating BETWEEN 1 AND 5 THEN t.rating END AS r,
+ CASE WHEN t.rating BETWEEN 1 AND 5 AND t.first_response_at IS NOT NULL THEN
+   CASE WHEN ` + fr + ` < 900 THEN 0 WHEN ` + fr + ` < 3600 THEN 1 WHEN ` + fr + ` < 14400 THEN 2 WHEN ` + fr + ` < 86400 THEN 3 ELSE 4 END END AS fb
+FROM tickets t WHERE ` + where)
 	args := append([]any{q.now, q.now, q.now, q.now}, wargs...)
-	rs, err := q.g.WithContext(ctx).Raw(aggSQL, args...).Rows()
+
+	var g strings.Builder
+	for i := range dims {
+		if i > 0 {
+			g.WriteString("\n UNION ALL ")
+		}
+		fmt.Fprintf(&g, "SELECT %d AS dim, CAST(k%d AS TEXT) AS k, a, b, res, frd, frm, resd, resm, fcr, r, fb FROM c", i, i)
+	}
+	var sums strings.Builder
+	for s := 1; s <= 5; s++ {
+		fmt.Fprintf(&sums, ",\n SUM(CASE WHEN r = %d THEN 1 ELSE 0 END)", s)
+	}
+	for b := 0; b < 5; b++ {
+		fmt.Fprintf(&sums, ",\n SUM(CASE WHEN fb = %d THEN r ELSE 0 END), SUM(CASE WHEN fb = %d THEN 1 ELSE 0 END)", b, b)
+	}
+	common := `dim, k, COUNT(*), SUM(res), SUM(frd), SUM(frm), SUM(resd), SUM(resm), SUM(fcr), COUNT(r), AVG(CAST(r AS DOUBLE PRECISION))`
+	var query string
+	if q.pg {
+		query = `WITH c AS MATERIALIZED (` + c.String() + `),
+g AS (` + g.String() + `)
+SELECT ` + common + `,
+ percentile_cont(0.5) WITHIN GROUP (ORDER BY a), percentile_cont(0.9) WITHIN GROUP (ORDER BY a), COUNT(a),
+ percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_cont(0.9) WITHIN GROUP (ORDER BY b), COUNT(b)` + sums.String() + `
+FROM g GROUP BY dim, k`
+	} else {
+		query = `WITH c AS MATERIALIZED (` + c.String() + `),
+g AS (` + g.String() + `),
+w AS (SELECT g.*,
+ ROW_NUMBER() OVER (PARTITION BY dim, k ORDER BY a NULLS LAST) - 1 AS ia, COUNT(a) OVER (PARTITION BY dim, k) AS na,
+ ROW_NUMBER() OVER (PARTITION BY dim, k ORDER BY b NULLS LAST) - 1 AS ib, COUNT(b) OVER (PARTITION BY dim, k) AS nb
+ FROM g)
+SELECT ` + common + `,
+ ` + pctSQLite("a", "ia", "na", 0.5) + `, ` + pctSQLite("a", "ia", "na", 0.9) + `, MAX(na),
+ ` + pctSQLite("b", "ib", "nb", 0.5) + `, ` + pctSQLite("b", "ib", "nb", 0.9) + `, MAX(nb)` + sums.String() + `
+FROM w GROUP BY dim, k`
+	}
+	rs, err := q.g.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("reports: aggregates by %q: %w", group, err)
+		return nil, fmt.Errorf("reports: aggregates: %w", err)
 	}
 	defer rs.Close()
-	byKey := map[string]*Row{}
-	var out []*Row
+	out := map[string][]*aggRow{}
 	for rs.Next() {
 		var (
+			di                                       int
 			key                                      sql.NullString
 			n, res, frD, frM, resD, resM, fcr, rated sql.NullInt64
-			avg                                      sql.NullFloat64
+			avg, a50, a90, b50, b90                  sql.NullFloat64
+			na, nb                                   sql.NullInt64
+			extra                                    [15]sql.NullInt64
 		)
-		if err := rs.Scan(&key, &n, &res, &frD, &frM, &resD, &resM, &fcr, &rated, &avg); err != nil {
-			return nil, fmt.Errorf("reports: aggregates by %q: %w", group, err)
+		dst := []any{&di, &key, &n, &res, &frD, &frM, &resD, &resM, &fcr, &rated, &avg, &a50, &a90, &na, &b50, &b90, &nb}
+		for i := range extra {
+			dst = append(dst, &extra[i])
 		}
-		r := &Row{Key: key.String, Tickets: n.Int64, Resolved: res.Int64, CSATCount: rated.Int64,
+		if err := rs.Scan(dst...); err != nil {
+			return nil, fmt.Errorf("reports: aggregates: %w", err)
+		}
+		if di < 0 || di >= len(dims) {
+			continue
+		}
+		r := &aggRow{Row: Row{Key: key.String, Tickets: n.Int64, Resolved: res.Int64, CSATCount: rated.Int64,
 			SLAResponseMetPct: pct(frM.Int64, frD.Int64), SLAResolutionMetPct: pct(resM.Int64, resD.Int64),
-			FCRPct: pct(fcr.Int64, res.Int64)}
+			FCRPct: pct(fcr.Int64, res.Int64), FirstResponse: durations(a50, a90, na.Int64), Resolution: durations(b50, b90, nb.Int64)}}
 		if avg.Valid {
 			r.CSATAvg = ptr(round2(avg.Float64))
 		}
-		byKey[r.Key] = r
-		out = append(out, r)
+		for i := 0; i < 5; i++ {
+			r.dist[i] = extra[i].Int64
+			r.bucketSum[i], r.bucketN[i] = extra[5+2*i].Int64, extra[6+2*i].Int64
+		}
+		out[dims[di].name] = append(out[dims[di].name], r)
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("reports: aggregates by %q: %w", group, err)
+		return nil, fmt.Errorf("reports: aggregates: %w", err)
 	}
-	rs.Close()
-	if err := q.percentiles(ctx, group, byKey); err != nil {
-		return nil, err
-	}
-	rows := make([]Row, 0, len(out))
-	for _, r := range out {
-		if group == "" && r.Tickets == 0 {
-			r.Key = ""
-		}
-		rows = append(rows, *r)
-	}
-	if group != "" {
+	for _, d := range dims {
+		rows := out[d.name]
+		trend := d.name == "trend"
 		sort.Slice(rows, func(i, j int) bool {
-			if group == q.bucketExpr() || rows[i].Tickets == rows[j].Tickets {
+			if trend || rows[i].Tickets == rows[j].Tickets {
 				return rows[i].Key < rows[j].Key
 			}
 			return rows[i].Tickets > rows[j].Tickets
 		})
 	}
-	return rows, nil
+	return out, nil
 }
 
-// percentiles fills the median and p90 of first response and resolution per group.
-func (q *querier) percentiles(ctx context.Context, group string, byKey map[string]*Row) error {
-	where, args := q.where()
-	gsel := "''"
-	if group != "" {
-		gsel = group
-	}
-	var query string
-	if q.pg {
-		gcol, gby := "''", ""
-		if group != "" {
-			gcol, gby = "g", " GROUP BY 1"
-		}
-		query = `SELECT ` + gcol + `,
- percentile_cont(0.5) WITHIN GROUP (ORDER BY a), percentile_cont(0.9) WITHIN GROUP (ORDER BY a), COUNT(a),
- percentile_cont(0.5) WITHIN GROUP (ORDER BY b), percentile_cont(0.9) WITHIN GROUP (ORDER BY b), COUNT(b)
-FROM (SELECT ` + gsel + ` AS g, ` + q.frExpr() + ` AS a, ` + q.resExpr() + ` AS b FROM tickets t WHERE ` + where + `) s` + gby
-	} else {
-		query = `WITH s AS (SELECT ` + gsel + ` AS g, ` + q.frExpr() + ` AS a, ` + q.resExpr() + ` AS b FROM tickets t WHERE ` + where + `),
-r AS (SELECT g, a, b,
- ROW_NUMBER() OVER (PARTITION BY g ORDER BY a NULLS LAST) - 1 AS ia, COUNT(a) OVER (PARTITION BY g) AS na,
- ROW_NUMBER() OVER (PARTITION BY g ORDER BY b NULLS LAST) - 1 AS ib, COUNT(b) OVER (PARTITION BY g) AS nb
- FROM s)
-SELECT g, ` + pctSQLite("a", "ia", "na", 0.5) + `, ` + pctSQLite("a", "ia", "na", 0.9) + `, MAX(na),
- ` + pctSQLite("b", "ib", "nb", 0.5) + `, ` + pctSQLite("b", "ib", "nb", 0.9) + `, MAX(nb)
-FROM r GROUP BY g`
-	}
-	rs, err := q.g.WithContext(ctx).Raw(query, args...).Rows()
+// rows computes Row per value of one grouping (the bench measures each grouping on its own).
+func (q *querier) rows(ctx context.Context, d dim) ([]Row, error) {
+	m, err := q.aggregates(ctx, d)
 	if err != nil {
-		return fmt.Errorf("reports: percentiles by %q: %w", group, err)
+		return nil, err
 	}
-	defer rs.Close()
-	for rs.Next() {
-		var (
-			key                sql.NullString
-			a50, a90, b50, b90 sql.NullFloat64
-			na, nb             sql.NullInt64
-		)
-		if err := rs.Scan(&key, &a50, &a90, &na, &b50, &b90, &nb); err != nil {
-			return fmt.Errorf("reports: percentiles by %q: %w", group, err)
-		}
-		r := byKey[key.String]
-		if r == nil {
-			continue
-		}
-		r.FirstResponse = durations(a50, a90, na.Int64)
-		r.Resolution = durations(b50, b90, nb.Int64)
+	return plain(m[d.name]), nil
+}
+
+func plain(rs []*aggRow) []Row {
+	out := make([]Row, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.Row)
 	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("reports: percentiles by %q: %w", group, err)
-	}
-	return nil
+	return out
 }
 
 // pctSQLite is the continuous percentile p of column v in SQL for SQLite: over rows numbered
@@ -231,33 +268,15 @@ func sortedCounts(m map[string]int64) []Count {
 	return out
 }
 
-// csat fills the rating distribution and the low ratings with their follow-up.
+// csat lists the low ratings with their follow-up (the distribution comes from aggregates).
 func (q *querier) csat(ctx context.Context, c *CSAT) error {
 	where, args := q.where()
-	rs, err := q.g.WithContext(ctx).Raw("SELECT t.rating, COUNT(*) FROM tickets t WHERE "+where+" AND t.rating BETWEEN 1 AND 5 GROUP BY 1", args...).Rows()
-	if err != nil {
-		return fmt.Errorf("reports: csat: %w", err)
-	}
-	for rs.Next() {
-		var s int
-		var n int64
-		if err := rs.Scan(&s, &n); err != nil {
-			rs.Close()
-			return fmt.Errorf("reports: csat: %w", err)
-		}
-		c.Dist[s-1] = n
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("reports: csat: %w", err)
-	}
-
 	rated := "(SELECT MAX(s.at) FROM surveys s WHERE s.ticket_id = t.id)"
 	query := `SELECT t.no, t.rating, t.rating_comment, t.assignee, t.channel, t.category, ` + rated + `,
  (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ('agent_reply', 'note')
    AND e.actor NOT IN ('customer', 'bot', 'system') AND e.at > ` + rated + `)
 FROM tickets t WHERE ` + where + ` AND t.rating BETWEEN 1 AND 3 ORDER BY t.created_at DESC, t.id DESC LIMIT 100`
-	rs, err = q.g.WithContext(ctx).Raw(query, args...).Rows()
+	rs, err := q.g.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return fmt.Errorf("reports: low ratings: %w", err)
 	}
@@ -377,44 +396,25 @@ func (q *querier) boxes(ctx context.Context) ([]Box, error) {
 	return out, nil
 }
 
-// responseVsCSAT: mean rating per first-response class (SQL), and Spearman's rho — the ranks (ties
-// get their average rank) come from SQL window functions, their Pearson correlation from gonum.
+// responseVsCSAT computes Spearman's rho between first-response time and rating: the ranks (ties get
+// their average rank) come from SQL — a window over the pairs ordered by response time (RANK plus half
+// the peers) and a five-row cumulative count per score — and their Pearson correlation from gonum.
+// The mean rating per first-response class comes from aggregates (fillBuckets).
 func (q *querier) responseVsCSAT(ctx context.Context) (ResponseVsCSAT, error) {
 	where, args := q.where()
-	pairs := "SELECT " + q.frExpr() + " AS fr, t.rating AS score FROM tickets t WHERE " + where +
-		" AND t.rating BETWEEN 1 AND 5 AND t.first_response_at IS NOT NULL"
 	out := ResponseVsCSAT{Buckets: make([]Bucket, len(ResponseBuckets))}
 	for i, b := range ResponseBuckets {
 		out.Buckets[i].Bucket = b
 	}
-	bq := `SELECT CASE WHEN fr < 900 THEN 0 WHEN fr < 3600 THEN 1 WHEN fr < 14400 THEN 2 WHEN fr < 86400 THEN 3 ELSE 4 END,
- AVG(CAST(score AS DOUBLE PRECISION)), COUNT(*) FROM (` + pairs + `) p GROUP BY 1`
-	rs, err := q.g.WithContext(ctx).Raw(bq, args...).Rows()
-	if err != nil {
-		return out, fmt.Errorf("reports: response vs csat: %w", err)
-	}
-	for rs.Next() {
-		var i int
-		var m float64
-		var n int64
-		if err := rs.Scan(&i, &m, &n); err != nil {
-			rs.Close()
-			return out, fmt.Errorf("reports: response vs csat: %w", err)
-		}
-		if i >= 0 && i < len(out.Buckets) {
-			out.Buckets[i].MeanCSAT, out.Buckets[i].Count = ptr(round2(m)), n
-		}
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return out, fmt.Errorf("reports: response vs csat: %w", err)
-	}
-
-	rq := `SELECT fr, score,
- CAST(RANK() OVER (ORDER BY fr) + (COUNT(*) OVER (PARTITION BY fr) - 1) / 2.0 AS DOUBLE PRECISION),
- CAST(RANK() OVER (ORDER BY score) + (COUNT(*) OVER (PARTITION BY score) - 1) / 2.0 AS DOUBLE PRECISION)
-FROM (` + pairs + `) p ORDER BY 1, 2`
-	rs, err = q.g.WithContext(ctx).Raw(rq, args...).Rows()
+	rq := `WITH p AS MATERIALIZED (SELECT ` + q.frExpr() + ` AS fr, t.rating AS score FROM tickets t WHERE ` + where +
+		` AND t.rating BETWEEN 1 AND 5 AND t.first_response_at IS NOT NULL),
+y AS (SELECT score, COUNT(*) AS n FROM p GROUP BY score),
+yr AS (SELECT score, CAST(SUM(n) OVER (ORDER BY score) - n AS DOUBLE PRECISION) + (n + 1) / 2.0 AS rk FROM y)
+SELECT p.fr, p.score,
+ CAST(RANK() OVER (ORDER BY p.fr) AS DOUBLE PRECISION) + (COUNT(*) OVER (ORDER BY p.fr RANGE BETWEEN CURRENT ROW AND CURRENT ROW) - 1) / 2.0,
+ yr.rk
+FROM p JOIN yr ON yr.score = p.score ORDER BY p.fr, p.score`
+	rs, err := q.g.WithContext(ctx).Raw(rq, args...).Rows()
 	if err != nil {
 		return out, fmt.Errorf("reports: spearman: %w", err)
 	}
@@ -449,6 +449,16 @@ FROM (` + pairs + `) p ORDER BY 1, 2`
 		out.Points = append(out.Points, pts[i])
 	}
 	return out, nil
+}
+
+// fillBuckets sets the mean rating per first-response class from the cohort's aggregate row.
+func fillBuckets(o *ResponseVsCSAT, all *aggRow) {
+	for i := range o.Buckets {
+		if i < len(all.bucketN) && all.bucketN[i] > 0 {
+			o.Buckets[i].Count = all.bucketN[i]
+			o.Buckets[i].MeanCSAT = ptr(round2(float64(all.bucketSum[i]) / float64(all.bucketN[i])))
+		}
+	}
 }
 
 // conversations computes the bot's share and the knowledge-base citation rate.

@@ -190,7 +190,8 @@ type Report struct {
 // ErrBadFilter is returned for a filter that cannot select anything sensible.
 var ErrBadFilter = errors.New("reports: bad filter")
 
-// Compute builds the report for f. The queries run concurrently (at most 4 at a time).
+// Compute builds the report for f: one statement for every per-ticket aggregate of every grouping
+// (see aggregates) and one per remaining panel, run concurrently (at most 4 at a time).
 func Compute(ctx context.Context, db *storage.DB, f Filter) (Report, error) {
 	return ComputeGorm(ctx, db.Gorm(), db.Dialect(), f)
 }
@@ -202,13 +203,11 @@ func ComputeGorm(ctx context.Context, g *gorm.DB, d storage.Dialect, f Filter) (
 		return Report{}, err
 	}
 	r := Report{From: q.f.From, To: q.f.To, Granularity: q.gran}
-	var overall, agents, channels, trend []Row
+	var agg map[string][]*aggRow
+	dAll, dAgent, dChan, dTrend := q.dimOverall(), q.dimAgent(), q.dimChannel(), q.dimTrend()
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.SetLimit(4)
-	eg.Go(func() (err error) { overall, err = q.rows(ctx, ""); return })
-	eg.Go(func() (err error) { agents, err = q.rows(ctx, "t.assignee"); return })
-	eg.Go(func() (err error) { channels, err = q.rows(ctx, "t.channel"); return })
-	eg.Go(func() (err error) { trend, err = q.rows(ctx, q.bucketExpr()); return })
+	eg.Go(func() (err error) { agg, err = q.aggregates(ctx, dAll, dAgent, dChan, dTrend); return })
 	eg.Go(func() (err error) { r.Backlog, err = q.backlog(ctx); return })
 	eg.Go(func() error { return q.csat(ctx, &r.CSAT) })
 	eg.Go(func() (err error) { r.TopProblems, err = q.topProblems(ctx); return })
@@ -218,14 +217,16 @@ func ComputeGorm(ctx context.Context, g *gorm.DB, d storage.Dialect, f Filter) (
 	if err := eg.Wait(); err != nil {
 		return Report{}, err
 	}
-	if len(overall) == 1 {
-		o := overall[0]
+	if all := agg[dAll.name]; len(all) == 1 {
+		o := all[0]
 		r.TicketsCreated, r.TicketsResolved = o.Tickets, o.Resolved
 		r.FirstResponse, r.Resolution = o.FirstResponse, o.Resolution
 		r.SLAResponseMetPct, r.SLAResolutionMetPct, r.FCRPct = o.SLAResponseMetPct, o.SLAResolutionMetPct, o.FCRPct
-		r.CSAT.Avg, r.CSAT.Count = o.CSATAvg, o.CSATCount
+		r.CSAT.Avg, r.CSAT.Count, r.CSAT.Dist = o.CSATAvg, o.CSATCount, o.dist
 		r.CSAT.ResponseRate = pct(o.CSATCount, o.Resolved)
+		fillBuckets(&r.ResponseVsCSAT, o)
 	}
+	agents, channels, trend := plain(agg[dAgent.name]), plain(agg[dChan.name]), plain(agg[dTrend.name])
 	for i := range agents {
 		if agents[i].Key == "" {
 			agents[i].Key = Unassigned
