@@ -109,7 +109,7 @@ func (c *tgCustomer) pushCallback(messageID int, data string) string {
 
 // button finds the inline button labelled label (exactly, else as a prefix) on the newest message
 // of msgs that has one.
-func button(t testing.TB, msgs []telegramtest.Message, label string) (telegramtest.Message, string) {
+func tgButtonOf(t testing.TB, msgs []telegramtest.Message, label string) (telegramtest.Message, string) {
 	t.Helper()
 	for _, exact := range []bool{true, false} {
 		for i := len(msgs) - 1; i >= 0; i-- {
@@ -120,7 +120,7 @@ func button(t testing.TB, msgs []telegramtest.Message, label string) (telegramte
 			}
 		}
 	}
-	t.Fatalf("no button %q in %s", label, texts(msgs))
+	t.Fatalf("no button %q in %s", label, tgTexts(msgs))
 	return telegramtest.Message{}, ""
 }
 
@@ -150,7 +150,7 @@ func keyboardOf(t testing.TB, m telegramtest.Message) []tgButton {
 // done (callback answered, keyboard removed) and returns the bot's replies.
 func (c *tgCustomer) press(label string) []telegramtest.Message {
 	c.t.Helper()
-	msg, data := button(c.t, c.last, label)
+	msg, data := tgButtonOf(c.t, c.last, label)
 	id := c.pushCallback(msg.ID, data)
 	r := c.settle()
 	answered := 0
@@ -179,7 +179,7 @@ func (c *tgCustomer) press(label string) []telegramtest.Message {
 	return r
 }
 
-func texts(msgs []telegramtest.Message) string {
+func tgTexts(msgs []telegramtest.Message) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "  [%d] %q %s\n", m.ID, m.Text, m.Markup)
@@ -187,9 +187,9 @@ func texts(msgs []telegramtest.Message) string {
 	return b.String()
 }
 
-func has(t testing.TB, msgs []telegramtest.Message, wants ...string) {
+func tgHas(t testing.TB, msgs []telegramtest.Message, wants ...string) {
 	t.Helper()
-	all := texts(msgs)
+	all := tgTexts(msgs)
 	for _, w := range wants {
 		if !strings.Contains(all, w) {
 			t.Fatalf("no message containing %q in\n%s", w, all)
@@ -232,10 +232,10 @@ func runTelegramJourney(t *testing.T, s *journeyServer, f *telegramtest.Server, 
 	c := newTGCustomer(t, f, s, chat, sc.lang)
 	start := time.Now()
 
-	has(t, c.say("/start"), sc.greeting)
+	tgHas(t, c.say("/start"), sc.greeting)
 	r := c.say(sc.question)
-	has(t, r, sc.answer)
-	button(t, r, sc.notHelped) // the helped? buttons
+	tgHas(t, r, sc.answer)
+	tgButtonOf(t, r, sc.notHelped) // the helped? buttons
 	r = c.press(sc.notHelped)
 	r = c.press(sc.category)
 	// Answer clarifying questions until the bot restates the request.
@@ -252,7 +252,7 @@ func runTelegramJourney(t *testing.T, s *journeyServer, f *telegramtest.Server, 
 	r = c.press(sc.submit)
 	no := ticketNo.FindString(r[len(r)-1].Text)
 	if no == "" {
-		t.Fatalf("no ticket number in\n%s", texts(r))
+		t.Fatalf("no ticket number in\n%s", tgTexts(r))
 	}
 
 	// A photo on the open ticket is stored as an attachment (file id, type, size).
@@ -261,7 +261,7 @@ func runTelegramJourney(t *testing.T, s *journeyServer, f *telegramtest.Server, 
 		map[string]any{"file_id": "small-" + sc.lang, "file_unique_id": "s1", "width": 90, "height": 90, "file_size": 1200},
 		map[string]any{"file_id": fileID, "file_unique_id": "b1", "width": 1280, "height": 960, "file_size": 123456},
 	}})
-	has(t, c.settle(), sc.added)
+	tgHas(t, c.settle(), sc.added)
 	_, evs := s.ticketEvents(t, no)
 	var att *bot.Attachment
 	for _, e := range evs {
@@ -279,11 +279,11 @@ func runTelegramJourney(t *testing.T, s *journeyServer, f *telegramtest.Server, 
 	// A command-line agent answers; the reply reaches the Telegram chat.
 	s.cli("claim", no)
 	s.cli("reply", no, sc.agentReply)
-	has(t, c.settle(), sc.agentReply)
+	tgHas(t, c.settle(), sc.agentReply)
 
 	s.cli("resolve", no)
 	r = c.settle()
-	has(t, r, no)
+	tgHas(t, r, no)
 	r = c.press(sc.solved)
 	r = c.press(sc.rate)
 	c.say(sc.comment)
@@ -334,10 +334,10 @@ func TestJourneyTelegram(t *testing.T) {
 				c := newTGCustomer(t, f, s, chat, sc.lang)
 				c.seen = len(c.sent())
 				r := c.say("/status")
-				has(t, r, sc.statusHead, tickets[chat])
+				tgHas(t, r, sc.statusHead, tickets[chat])
 				for other, no := range tickets {
-					if other != chat && strings.Contains(texts(r), no) {
-						t.Errorf("chat %d's /status shows another customer's ticket %s:\n%s", chat, no, texts(r))
+					if other != chat && strings.Contains(tgTexts(r), no) {
+						t.Errorf("chat %d's /status shows another customer's ticket %s:\n%s", chat, no, tgTexts(r))
 					}
 				}
 			}
@@ -360,13 +360,13 @@ func TestJourneyTelegramRestart(t *testing.T) {
 			// A question this test sends with its own message id, so it can be handed out again.
 			qid := c.pushMessage(map[string]any{"text": sc.question})
 			faq := c.settle()
-			has(t, faq, sc.answer)
+			tgHas(t, faq, sc.answer)
 			before := len(c.sent())
 			s1.stop()
 
 			// While kefu is down the customer presses "not helped" and Telegram holds the update; it
 			// also hands out the question again, as after a crash between storing and confirming.
-			msg, data := button(t, faq, sc.notHelped)
+			msg, data := tgButtonOf(t, faq, sc.notHelped)
 			f.PushCallback(c.chat, msg.ID, c.lang, data)
 			c.nextMsg = qid - 1
 			c.pushMessage(map[string]any{"text": sc.question})
@@ -377,17 +377,17 @@ func TestJourneyTelegramRestart(t *testing.T) {
 			s2 := startTelegramServer(t, db, f)
 			c.s = s2
 			r := c.settle()
-			has(t, r, "抱歉没能帮到您", sc.category) // faq.not_helped, then the type question
+			tgHas(t, r, "抱歉没能帮到您", sc.category) // faq.not_helped, then the type question
 			for _, m := range r {
 				if strings.Contains(m.Text, sc.greeting) || strings.Contains(m.Text, "请问以上回答") {
-					t.Fatalf("a message was handled twice or the conversation restarted:\n%s", texts(r))
+					t.Fatalf("a message was handled twice or the conversation restarted:\n%s", tgTexts(r))
 				}
 			}
 			if len(r) != 2 {
-				t.Errorf("replies after the restart: %d, want 2 (not_helped + ask_type):\n%s", len(r), texts(r))
+				t.Errorf("replies after the restart: %d, want 2 (not_helped + ask_type):\n%s", len(r), tgTexts(r))
 			}
 			r = c.press(sc.category)
-			has(t, r, "订单号")
+			tgHas(t, r, "订单号")
 			all := c.sent()
 			if len(all) != before+len(r)+2 {
 				t.Errorf("sendMessage to the chat: %d, want %d", len(all), before+len(r)+2)

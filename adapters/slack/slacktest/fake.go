@@ -1,0 +1,231 @@
+// Package slacktest is a fake Slack Web API for tests, plus helpers that sign requests to kefu's
+// Slack endpoints the way Slack does (v0 HMAC-SHA256 signatures). Point slack-go at Server.APIURL();
+// every call is recorded (Called) with its form or JSON body.
+//
+// Methods: auth.test, chat.postMessage (channel "CGONE" answers channel_not_found), chat.update,
+// chat.postEphemeral, views.open, users.info, usergroups.users.list (SetGroup), apps.connections.open,
+// conversations.replies, and response_url posts under /response/. FailNext queues HTTP errors (429 …)
+// for a method.
+package slacktest
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Call is one request the fake Slack Web API received.
+type Call struct {
+	Method string
+	Form   url.Values     // form-encoded calls (chat.*, users.info …)
+	JSON   map[string]any // JSON calls (views.open) and response_url posts
+	TS     string         // chat.postMessage: the ts the fake answered (the message's id)
+}
+
+// Server is an httptest server speaking the parts of Slack's Web API kefu uses. It records calls.
+type Server struct {
+	*httptest.Server
+	mu     sync.Mutex
+	calls  []Call
+	ts     int
+	groups map[string][]string // usergroup id -> members
+	fail   map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
+	wsURL  string              // answered by apps.connections.open (Socket Mode)
+	notify chan Call           // when set, every recorded call is also sent here
+}
+
+func NewServer(t testing.TB) *Server {
+	f := &Server{groups: map[string][]string{}, fail: map[string][]int{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Server.Close)
+	return f
+}
+
+// APIURL is the Web API base URL to configure (KEFU_SLACK_API_URL).
+func (f *Server) APIURL() string { return f.URL + "/api/" }
+
+// ResponseURL is a response_url the fake accepts (recorded as method "response_url").
+func (f *Server) ResponseURL(name string) string { return f.URL + "/response/" + name }
+
+func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	c := Call{}
+	if strings.HasPrefix(r.URL.Path, "/response/") {
+		c.Method = "response_url"
+		_ = json.Unmarshal(body, &c.JSON)
+	} else {
+		c.Method = strings.TrimPrefix(r.URL.Path, "/api/")
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			_ = json.Unmarshal(body, &c.JSON)
+		} else {
+			c.Form, _ = url.ParseQuery(string(body))
+		}
+	}
+	f.mu.Lock()
+	if q := f.fail[c.Method]; len(q) > 0 {
+		status := q[0]
+		f.fail[c.Method] = q[1:]
+		f.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(status)
+		return
+	}
+	f.ts++
+	ts := fmt.Sprintf("1763888400.%06d", f.ts)
+	if c.Method == "chat.postMessage" {
+		c.TS = ts
+	}
+	f.calls = append(f.calls, c)
+	if f.notify != nil {
+		select {
+		case f.notify <- c:
+		default:
+		}
+	}
+	members := f.groups[c.Form.Get("usergroup")]
+	f.mu.Unlock()
+
+	var resp any
+	switch c.Method {
+	case "response_url":
+		_, _ = w.Write([]byte("ok"))
+		return
+	case "auth.test":
+		resp = map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+	case "chat.postMessage":
+		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": ts}
+		if c.Form.Get("channel") == "CGONE" {
+			resp = map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+	case "chat.update":
+		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts")}
+	case "chat.postEphemeral":
+		resp = map[string]any{"ok": true, "message_ts": ts}
+	case "views.open":
+		resp = map[string]any{"ok": true, "view": map[string]any{"id": "V" + strconv.Itoa(f.ts)}}
+	case "users.info":
+		u := c.Form.Get("user")
+		resp = map[string]any{"ok": true, "user": map[string]any{"id": u, "name": strings.ToLower(u),
+			"real_name": "Agent " + u, "profile": map[string]any{"display_name": "agent-" + strings.ToLower(u)}}}
+	case "usergroups.users.list":
+		if members == nil {
+			resp = map[string]any{"ok": false, "error": "no_such_subteam"}
+		} else {
+			resp = map[string]any{"ok": true, "users": members}
+		}
+	case "apps.connections.open":
+		resp = map[string]any{"ok": true, "url": f.wsURL}
+	case "conversations.replies":
+		resp = map[string]any{"ok": true, "messages": []any{}, "has_more": false}
+	default:
+		resp = map[string]any{"ok": false, "error": "unknown_method"}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// Called returns the recorded calls of the given methods (all when none given).
+func (f *Server) Called(methods ...string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.calls {
+		if len(methods) == 0 || slices.Contains(methods, c.Method) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (f *Server) Reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = nil
+}
+
+// SetGroup sets the members of a user group (usergroups.users.list).
+func (f *Server) SetGroup(id string, members ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups[id] = members
+}
+
+// FailNext makes the next calls to method answer the given HTTP statuses (with Retry-After: 1)
+// before succeeding.
+func (f *Server) FailNext(method string, statuses ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[method] = append(f.fail[method], statuses...)
+}
+
+// Sign sets the X-Slack-Request-Timestamp and X-Slack-Signature headers of r for body, as Slack
+// signs a request sent at at with the app's signing secret.
+func Sign(r *http.Request, body string, at time.Time, secret string) {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "v0:%s:%s", ts, body)
+	r.Header.Set("X-Slack-Request-Timestamp", ts)
+	r.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+}
+
+// NewSignedRequest builds a POST to url with body, signed at at with secret.
+func NewSignedRequest(url, contentType, body string, at time.Time, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if strings.HasPrefix(url, "http") {
+		r, _ = http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	}
+	r.Header.Set("Content-Type", contentType)
+	Sign(r, body, at, secret)
+	return r
+}
+
+// CommandBody is the form body of a /kefu slash command typed by user in channel.
+func CommandBody(user, channel, text, responseURL string) string {
+	return url.Values{"command": {"/kefu"}, "text": {text}, "user_id": {user}, "user_name": {strings.ToLower(user)},
+		"channel_id": {channel}, "team_id": {"T1"}, "response_url": {responseURL}, "trigger_id": {"trig"}}.Encode()
+}
+
+// InteractionBody is the form body of an interaction with the given payload.
+func InteractionBody(payload any) string {
+	b, _ := json.Marshal(payload)
+	return url.Values{"payload": {string(b)}}.Encode()
+}
+
+// ButtonPayload is a block_actions payload: user pressed the button actionID with value in channel.
+func ButtonPayload(user, channel, actionID, value string) map[string]any {
+	act := map[string]any{"action_id": actionID, "block_id": "kefu_actions", "type": "button", "value": value}
+	return map[string]any{
+		"type": "block_actions", "trigger_id": "trig-1", "user": map[string]any{"id": user, "name": strings.ToLower(user)},
+		"channel": map[string]any{"id": channel}, "container": map[string]any{"channel_id": channel},
+		"actions": []any{act},
+	}
+}
+
+// MessageEventBody is an Events API event_callback carrying a message by user in channel (a thread
+// reply when threadTS is set; from the bot itself when bot is true).
+func MessageEventBody(eventID, user, channel, ts, threadTS, text string, bot bool) string {
+	ev := map[string]any{"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
+		"channel_type": "channel", "event_ts": ts}
+	if threadTS != "" {
+		ev["thread_ts"] = threadTS
+	}
+	if bot {
+		ev["bot_id"] = "BBOT"
+		ev["subtype"] = "bot_message"
+	}
+	b, _ := json.Marshal(map[string]any{"token": "x", "team_id": "T1", "api_app_id": "A1", "type": "event_callback",
+		"event_id": eventID, "event_time": time.Now().Unix(), "event": ev})
+	return string(b)
+}
