@@ -332,9 +332,10 @@ func parseSQLiteTime(s string) *time.Time {
 // topProblems returns the five categories with the most tickets and their share of the cohort.
 func (q *querier) topProblems(ctx context.Context) ([]Problem, error) {
 	where, args := q.where()
-	query := `SELECT t.category, COUNT(*), (SELECT COUNT(*) FROM tickets t WHERE ` + where + `)
+	// The cohort's total is a window over the groups: one pass over the tickets, not two.
+	query := `SELECT t.category, COUNT(*), CAST(SUM(COUNT(*)) OVER () AS BIGINT)
 FROM tickets t WHERE ` + where + ` GROUP BY t.category ORDER BY 2 DESC, 1 LIMIT 5`
-	rs, err := q.g.WithContext(ctx).Raw(query, append(append([]any{}, args...), args...)...).Rows()
+	rs, err := q.g.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("reports: top problems: %w", err)
 	}
