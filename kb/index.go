@@ -2,7 +2,6 @@ package kb
 
 import (
 	"math"
-	"sort"
 	"sync"
 )
 
@@ -236,7 +235,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			ix.ctPost[id] = append(ix.ctPost[id], posting{int32(d), w * inv})
 		}
 	}
-	if tn.lin > 0 {
+	if tn.lin > 0 && trainCost(xs, ix.ctPost, tn.epochs) <= maxTrainCost {
 		ix.lin = trainLinear(nt, n, ix.ctPost, xs, ys, tn.epochs, float32(tn.margin), float32(tn.rate))
 	}
 	ne := len(examples)
@@ -359,7 +358,16 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			}
 		}
 	}
-	if ix.lin != nil {
+	if ix.lin == nil {
+		// No trained model (library too large to train within the load budget): the centroids
+		// stand in for it.
+		for id, w := range q {
+			for _, p := range ix.ctPost[id] {
+				touch(p.doc)
+				sc.lin[p.doc] += w * p.w
+			}
+		}
+	} else {
 		for id, w := range q {
 			for _, p := range ix.lin.post[id] {
 				touch(p.doc)
@@ -386,8 +394,11 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			}
 		}
 	}
-	out := make([]scored, 0, len(sc.touched))
+	// Keep the k best in a small sorted slice: sorting every touched entry costs more than the
+	// scoring itself in a 10,000-entry library.
+	out := make([]scored, 0, k+1)
 	tn := ix.tn
+	norm := tn.bm25 + tn.cent + tn.knn*(1+tn.knn2) + tn.lin
 	for _, d := range sc.touched {
 		if !langOK(ix.lib.entries[d].Lang, lang) {
 			continue
@@ -397,19 +408,30 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			bm = float64(sc.bm[d] / self)
 		}
 		s := tn.bm25*bm + tn.cent*float64(sc.cent[d]) + tn.knn*(float64(sc.best[d])+tn.knn2*float64(sc.second[d])) + tn.lin*float64(sc.lin[d])
-		s /= tn.bm25 + tn.cent + tn.knn*(1+tn.knn2) + tn.lin
-		out = append(out, scored{d, s})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].score != out[j].score {
-			return out[i].score > out[j].score
+		s /= norm
+		if len(out) == k && !better(scored{d, s}, out[k-1]) {
+			continue
 		}
-		return out[i].doc < out[j].doc
-	})
-	if len(out) > k {
-		out = out[:k]
+		i := len(out)
+		if i < k {
+			out = append(out, scored{})
+		} else {
+			i = k - 1
+		}
+		for i > 0 && better(scored{d, s}, out[i-1]) {
+			out[i] = out[i-1]
+			i--
+		}
+		out[i] = scored{d, s}
 	}
 	return out
+}
+
+func better(a, b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return a.doc < b.doc
 }
 
 // Match ranks the entries for query in lang and returns at most k hits, best first. Hit.Score is the

@@ -12,7 +12,26 @@ import (
 // Hand-written: the candidate libraries (golearn, goml) train dense models over all classes, which
 // at 10,000 entries would need gigabytes; this keeps weights only where a term meets an entry.
 type linear struct {
-	post [][]linW // term -> entries
+	post [][]linW         // term -> entries
+	pos  map[uint64]int32 // (term, entry) -> index in post[term], while training
+}
+
+// maxTrainCost bounds the posting visits of training (about 1 s on one core); larger libraries
+// use the untrained centroids, so that loading stays under a second.
+const maxTrainCost = 400_000_000
+
+// trainCost estimates the posting visits of training: each epoch scores every example.
+func trainCost(xs []sparseVec, cent [][]posting, epochs int) int {
+	var c int
+	for _, x := range xs {
+		for _, t := range x.ids {
+			c += len(cent[t])
+		}
+		if c > maxTrainCost {
+			break
+		}
+	}
+	return c * epochs
 }
 
 type linW struct {
@@ -27,7 +46,7 @@ type sparseVec struct {
 
 func (l *linear) add(term, doc int32, v, c float32) {
 	ps := l.post[term]
-	for i := range ps {
+	for i := range ps { // postings are short for the terms that matter; a map was 3x slower
 		if ps[i].doc == doc {
 			ps[i].w += v
 			ps[i].u += c * v
