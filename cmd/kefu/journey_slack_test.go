@@ -272,3 +272,19 @@ func journeyWebMessages(t testing.TB, s *journeyServer, sess string) string {
 	}
 	return b.String()
 }
+
+// TestJourneySlackMasksPhoneInCard: a phone number the customer types into the description must not
+// reach the team channel unmasked ("names/phones masked in team channels").
+func TestJourneySlackMasksPhoneInCard(t *testing.T) {
+	f := slacktest.NewServer(t)
+	s := startSlackServer(t, dsnSQLite(t), f)
+	_, _, no := journeyWebTicket(t, s, "洗衣机滚筒不转了，没法洗衣服，请打我电话13812345678安排上门维修")
+	c := slackCard(t, f, slackTeamCh, no)
+	for _, field := range []string{"blocks", "text"} {
+		if strings.Contains(c.Form.Get(field), "13812345678") {
+			t.Errorf("the card's %s shows the customer's phone unmasked:\n%s", field, c.Form.Get(field))
+		}
+	}
+}
+
+func dsnSQLite(t testing.TB) string { return testDatabases(t)["sqlite"](t) }
