@@ -8,8 +8,9 @@ import (
 	"text/template"
 )
 
-// builtin holds the console's UI strings until the lead merges them into locales/ (KEYS.md lists
-// the same keys). Options.T wins when it knows a key.
+// builtin is the console's fallback copy of its UI strings, for a Console built without Options.T.
+// The same keys live in locales/zh-CN.yaml and en.yaml (the catalog kefu serve passes as Options.T,
+// which wins); TestBuiltinKeysInCatalog keeps the two in step.
 var builtin = map[string]map[string]string{
 	"zh-CN": {
 		"console.title":              "客服数据看板",

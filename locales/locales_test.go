@@ -18,6 +18,10 @@ var sampleArgs = map[string]any{
 	"score": 2, "at": "10:00", "user": "<@U2>", "usage": "/kefu list", "query": "退款", "id": "faq-1",
 	"question": "q", "answer": "a", "type": "photo", "name": "a.jpg", "size": 1024, "channel": "web", "comment": "慢",
 	"target": "首次响应", "level": 2, "level_name": "team_lead", "by": "<@U3>",
+	// reports/digest
+	"from": "2026-11-16", "to": "2026-11-22", "created": 120, "resolved": 110, "backlog": 14, "median": "12 分钟", "p90": "2.5 小时",
+	"response": "92.5%", "resolution": "88.0%", "avg": "4.62", "rate": "71.0%", "fcr": "83.1%", "bot_pct": "41.2%", "kb": "55.0%",
+	"list": "订单问题 30.1%", "share": "30.1%", "seconds": 30,
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {
