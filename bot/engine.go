@@ -518,6 +518,7 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 		CustomerID:       t.conv.CustomerID,
 		Channel:          t.conv.Channel,
 		CustomerName:     t.conv.UserName,
+		CustomerPhone:    FirstPhone(in.Description + " " + in.FirstText), // a number the customer gave
 		Lang:             t.sess.Lang,
 		Category:         in.Category,
 		Priority:         pr,

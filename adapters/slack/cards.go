@@ -56,7 +56,7 @@ func (a *App) channelLabel(c bot.Channel) string {
 func (a *App) cardText(t bot.Ticket) string {
 	return a.tr("slack.card.text", map[string]any{
 		"no": t.No, "priority": string(t.Priority), "category": a.categoryLabel(t.Category),
-		"status": a.statusLabel(t.Status), "summary": truncate(escape(t.Summary), 150),
+		"status": a.statusLabel(t.Status), "summary": truncate(escape(MaskText(t.Summary)), 150),
 	})
 }
 
@@ -98,6 +98,7 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 	if summary == "" {
 		summary = t.Description
 	}
+	summary = MaskText(summary)
 	if summary != "" {
 		blocks = append(blocks, slack.NewSectionBlock(
 			mrkdwn("*"+a.tr("slack.field.summary", nil)+"*\n"+truncate(escape(summary), 2800)),

@@ -366,7 +366,7 @@ func (a *App) actorLabel(actor string) string {
 
 // eventLine describes one audit event in Slack mrkdwn; customer text is escaped.
 func (a *App) eventLine(ev bot.TicketEvent) string {
-	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(ev.Text), 2800), "channel": a.channelLabel(ev.Channel)}
+	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(MaskText(ev.Text)), 2800), "channel": a.channelLabel(ev.Channel)}
 	if ev.Kind == bot.EvAssigned { // Text: "old->new" (or just the new assignee)
 		to := ev.Text
 		if _, after, ok := strings.Cut(to, "->"); ok {
@@ -392,7 +392,7 @@ func (a *App) eventLine(ev bot.TicketEvent) string {
 // supervisorLine is what the supervisors' channel gets for an event ("" for nothing).
 func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) string {
 	args := map[string]any{"no": t.No, "priority": string(t.Priority), "card": "<#" + card.channel + ">",
-		"actor": a.actorLabel(ev.Actor), "text": truncate(escape(ev.Text), 1000)}
+		"actor": a.actorLabel(ev.Actor), "text": truncate(escape(MaskText(ev.Text)), 1000)}
 	switch ev.Kind {
 	case bot.EvEscalated:
 		return a.tr("slack.sup.escalated", args)

@@ -2,6 +2,8 @@ package slack
 
 import (
 	"strings"
+
+	"github.com/kefu-dev/kefu/bot"
 	"unicode"
 	"unicode/utf8"
 )
@@ -77,3 +79,7 @@ func countryCodeLen(d []byte) int {
 	}
 	return cc
 }
+
+// MaskText masks every phone number a customer typed into free text (summaries, thread messages)
+// before it reaches a team channel: "请打我电话13812345678" -> "请打我电话138****5678".
+func MaskText(s string) string { return bot.MaskPhonesIn(s, MaskPhone) }
