@@ -62,6 +62,10 @@ type Config struct {
 		APIURL        string `yaml:"api_url"`
 		WebhookURL    string `yaml:"webhook_url"`
 		WebhookSecret string `yaml:"-"` // env KEFU_TELEGRAM_WEBHOOK_SECRET; generated when empty
+		// Pacing of outgoing messages (Telegram's limits: about 1/s per chat, 30/s overall). A
+		// self-hosted Bot API server or a test fake may allow more.
+		PerChatInterval time.Duration `yaml:"per_chat_interval"`
+		GlobalRate      float64       `yaml:"global_rate"`
 	} `yaml:"telegram"`
 
 	Discord struct {
@@ -193,6 +197,8 @@ func defaultConfig() Config {
 	c.Outbox.MaxAttempts = 20
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
+	c.Telegram.PerChatInterval = time.Second
+	c.Telegram.GlobalRate = 30
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	return c

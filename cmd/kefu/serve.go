@@ -244,6 +244,8 @@ func newTelegram(ctx context.Context, a *app) (*telegram.Adapter, error) {
 		APIURL:              c.APIURL,
 		WebhookURL:          c.WebhookURL,
 		WebhookSecret:       secret,
+		PerChatInterval:     c.PerChatInterval,
+		GlobalRate:          c.GlobalRate,
 		Logger:              a.log,
 		GroupNotice:         func(lang string) string { return a.localizedT()(lang, "telegram.group_notice", nil) },
 		CommandDescriptions: commandDescriptions(a),
