@@ -6,10 +6,13 @@
 CREATE INDEX ticket_events_handoff ON ticket_events (ticket_id)
     WHERE kind = 'reopened' OR (kind = 'assigned' AND text NOT LIKE '->%');
 
--- Bot share: "an FAQ answer not marked unhelpful" per conversation, without reading citation rows.
-CREATE INDEX faq_citations_helpful ON faq_citations (conversation_id)
-    WHERE helped IS NULL OR helped = TRUE;
+-- Bot share and KB citation rate: each conversation's answers and whether one helped, read from the
+-- index alone (faq_citations_conversation lacks helped, so every citation row was fetched).
+CREATE INDEX faq_citations_conversation_helped ON faq_citations (conversation_id, helped);
 
 -- Backlog: the open tickets only (a small slice of a year's tickets), covering status, priority and age.
 CREATE INDEX tickets_open ON tickets (created_at, status, priority)
     WHERE status IN ('open', 'in_progress', 'pending');
+
+-- FCR: "at most one agent replied" per ticket (MIN(actor) = MAX(actor)) from the replies alone.
+CREATE INDEX ticket_events_replies ON ticket_events (ticket_id, actor) WHERE kind = 'agent_reply';
