@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,59 +24,11 @@ type e2eServer struct {
 	stop  func()
 }
 
-// startServer runs serve on dbURL until the test ends (or stop is called).
+// startServer runs serve on dbURL with the default configuration until the test ends (or stop is
+// called). Journeys that need channels configured use startJourneyServer.
 func startServer(t testing.TB, dbURL string) *e2eServer {
 	t.Helper()
-	cfg, err := loadConfig("", func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Outbox.PollInterval = 20 * time.Millisecond
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, slog.New(slog.DiscardHandler), io.Discard) }()
-	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: dbURL}
-	var stopped bool
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop within 15s of cancel")
-		}
-	}
-	t.Cleanup(s.stop)
-	// Wait until it answers.
-	for i := 0; ; i++ {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if i > 200 {
-			t.Fatalf("server not ready: %v", err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return s
+	return startJourneyServer(t, dbURL, nil, nil).e2eServer
 }
 
 type reply struct {

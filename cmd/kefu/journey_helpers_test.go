@@ -36,6 +36,9 @@ func startJourneyServer(t testing.TB, dbURL string, env map[string]string, mod f
 		t.Fatal(err)
 	}
 	cfg.Outbox.PollInterval = 20 * time.Millisecond
+	// The fakes enforce no pacing of their own unless a test asks for it (SetFloodLimits): keep
+	// Telegram's per-chat gap short so journeys run at the server's speed.
+	cfg.Telegram.PerChatInterval = 50 * time.Millisecond
 	if mod != nil {
 		mod(&cfg)
 	}
