@@ -149,6 +149,10 @@ func tuningFromEnv() tuning {
 			*p = float32(v)
 		} else if k == "epochs" {
 			tn.epochs = int(v)
+		} else if k == "soft" {
+			tn.soft = int(v)
+		} else if k == "temp" {
+			tn.temp = v
 		} else if k == "cmin" {
 			tn.fw.charMin = int(v)
 		} else if k == "cmax" {

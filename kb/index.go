@@ -47,6 +47,8 @@ type tuning struct {
 	unknownW         float64 // how much query terms unknown to the library count against a match
 	epochs           int
 	margin, rate     float64
+	soft             int     // >0: softmax training against this many competitors
+	temp             float64 // softmax temperature (scores are cosine-like, in [0,1])
 }
 
 var defaultTuning = tuning{
@@ -136,38 +138,41 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 
 	n := len(lib.entries)
 	// Analyze every text once.
-	type text struct {
-		entry int32
-		tf    map[int32]float32
-	}
-	var examples []text
-	bmDocs := make([]map[int32]float32, n)
+	an := newAnalyzer(ix)
+	var examples []sparseVec
+	var exEntry []int32
+	bmDocs := make([]sparseVec, n)
 	ix.docLen = make([]float32, n)
 	var total float32
+	var pairs []idW
 	for d, e := range lib.entries {
-		bm := map[int32]float32{}
-		addBM := func(tf map[int32]float32, w float32) {
-			for id, f := range tf {
-				bm[id] += f * w
-				ix.docLen[d] += f * w
+		pairs = pairs[:0]
+		addBM := func(tf sparseVec, w float32) {
+			for i, id := range tf.ids {
+				pairs = append(pairs, idW{id, tf.ws[i] * w})
+				ix.docLen[d] += tf.ws[i] * w
 			}
 		}
-		texts := append([]string{e.Question}, e.Examples...)
-		for _, x := range texts {
-			tf := ix.analyze(x, e.Lang, true)
-			if len(tf) == 0 {
+		for i := -1; i < len(e.Examples); i++ {
+			x := e.Question
+			if i >= 0 {
+				x = e.Examples[i]
+			}
+			tf := an.analyze(x, e.Lang)
+			if len(tf.ids) == 0 {
 				continue
 			}
 			addBM(tf, 1)
-			examples = append(examples, text{int32(d), tf})
+			examples = append(examples, tf)
+			exEntry = append(exEntry, int32(d))
 		}
 		for _, k := range e.Keywords {
-			addBM(ix.analyze(k, e.Lang, true), 2)
+			addBM(an.analyze(k, e.Lang), 2)
 		}
 		if tn.answerW > 0 {
-			addBM(ix.analyze(e.Answer, e.Lang, true), float32(tn.answerW))
+			addBM(an.analyze(e.Answer, e.Lang), float32(tn.answerW))
 		}
-		bmDocs[d] = bm
+		bmDocs[d] = an.m.merge(pairs)
 		total += ix.docLen[d]
 	}
 	nt := len(ix.vocab)
@@ -175,13 +180,21 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.avgLen = total / float32(n)
 	}
 	// BM25 postings, with the length normalization folded into the stored weight.
+	bmDF := make([]int32, nt)
+	for _, bm := range bmDocs {
+		for _, id := range bm.ids {
+			bmDF[id]++
+		}
+	}
 	ix.bmPost = make([][]posting, nt)
-	bmDF := make([]int, nt)
+	for id, df := range bmDF {
+		ix.bmPost[id] = make([]posting, 0, df)
+	}
 	for d, bm := range bmDocs {
 		norm := bm25K1 * (1 - bm25B + bm25B*ix.docLen[d]/max(ix.avgLen, 1e-6))
-		for id, f := range bm {
+		for i, id := range bm.ids {
+			f := bm.ws[i]
 			ix.bmPost[id] = append(ix.bmPost[id], posting{int32(d), f * (bm25K1 + 1) / (f + norm)})
-			bmDF[id]++
 		}
 	}
 	ix.bmIDF = make([]float32, nt)
@@ -190,9 +203,9 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	}
 	ix.maxBMIDF = float32(math.Log(1 + (float64(n)+0.5)/0.5))
 	// Example TF-IDF vectors.
-	exDF := make([]int, nt)
+	exDF := make([]int32, nt)
 	for _, x := range examples {
-		for id := range x.tf {
+		for _, id := range x.ids {
 			exDF[id]++
 		}
 	}
@@ -201,42 +214,41 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.exIDF[id] = float32(math.Log(float64(len(examples)+1) / float64(df+1)))
 	}
 	ix.maxExIDF = float32(math.Log(float64(len(examples) + 1)))
-	ix.exPost = make([][]posting, nt)
-	ix.exEntry = make([]int32, len(examples))
+	ix.exEntry = exEntry
 	xs := make([]sparseVec, len(examples))
-	ys := make([]int32, len(examples))
-	cent := make([]map[int32]float32, n)
 	for i, x := range examples {
-		ix.exEntry[i] = x.entry
-		vec := ix.weigh(x.tf, 0)
-		ys[i] = x.entry
-		for id, w := range vec {
-			xs[i].ids = append(xs[i].ids, id)
-			xs[i].ws = append(xs[i].ws, w)
-		}
-		for id, w := range vec {
-			ix.exPost[id] = append(ix.exPost[id], posting{int32(i), w})
-		}
-		if cent[x.entry] == nil {
-			cent[x.entry] = map[int32]float32{}
-		}
-		for id, w := range vec {
-			cent[x.entry][id] += w
+		xs[i] = ix.weighVec(x)
+	}
+	if tn.useKNN {
+		ix.exPost = make([][]posting, nt)
+		for i, x := range xs {
+			for k, id := range x.ids {
+				ix.exPost[id] = append(ix.exPost[id], posting{int32(i), x.ws[k]})
+			}
 		}
 	}
+	// Entry centroids: the normalized sum of their example vectors.
 	ix.ctPost = make([][]posting, nt)
-	for d, c := range cent {
-		var s float64
-		for _, w := range c {
-			s += float64(w * w)
+	for i := 0; i < len(xs); {
+		d := exEntry[i]
+		pairs = pairs[:0]
+		for ; i < len(xs) && exEntry[i] == d; i++ {
+			for k, id := range xs[i].ids {
+				pairs = append(pairs, idW{id, xs[i].ws[k]})
+			}
 		}
-		inv := float32(1 / math.Sqrt(max(s, 1e-12)))
-		for id, w := range c {
-			ix.ctPost[id] = append(ix.ctPost[id], posting{int32(d), w * inv})
+		c := an.m.merge(pairs)
+		var sq float64
+		for _, w := range c.ws {
+			sq += float64(w * w)
+		}
+		inv := float32(1 / math.Sqrt(max(sq, 1e-12)))
+		for k, id := range c.ids {
+			ix.ctPost[id] = append(ix.ctPost[id], posting{d, c.ws[k] * inv})
 		}
 	}
 	if tn.lin > 0 && trainCost(xs, ix.ctPost, tn.epochs) <= maxTrainCost {
-		ix.lin = trainLinear(nt, n, ix.ctPost, xs, ys, tn.epochs, float32(tn.margin), float32(tn.rate))
+		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, tn.epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp))
 	}
 	ne := len(examples)
 	ix.scratch.New = func() any {
@@ -292,6 +304,28 @@ func (ix *Index) weigh(tf map[int32]float32, unknown float32) map[int32]float32 
 		inv := float32(1 / math.Sqrt(s))
 		for id := range out {
 			out[id] *= inv
+		}
+	}
+	return out
+}
+
+// weighVec is weigh for a sorted sparse vector of term frequencies (building).
+func (ix *Index) weighVec(tf sparseVec) sparseVec {
+	out := sparseVec{ids: tf.ids, ws: make([]float32, len(tf.ws))}
+	var s float64
+	for i, id := range tf.ids {
+		f := tf.ws[i]
+		w := float32(1+math.Log(float64(max(f, 1)))) * ix.exIDF[id]
+		if f < 1 {
+			w = f * ix.exIDF[id]
+		}
+		out.ws[i] = w
+		s += float64(w * w)
+	}
+	if s > 0 {
+		inv := float32(1 / math.Sqrt(s))
+		for i := range out.ws {
+			out.ws[i] *= inv
 		}
 	}
 	return out

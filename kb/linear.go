@@ -1,8 +1,16 @@
 package kb
 
 import (
+	"cmp"
+	"math"
 	"math/rand/v2"
+	"slices"
 )
+
+type scoredF struct {
+	d int32
+	s float32
+}
 
 // linear is a sparse multiclass linear model over the TF-IDF example vectors, trained at load time
 // on the library's own examples: it starts from the entry centroids and runs a few epochs of
@@ -57,7 +65,8 @@ func (l *linear) add(term, doc int32, v, c float32) {
 }
 
 // trainLinear trains on examples (vector, entry) for epochs passes.
-func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32, epochs int, margin, rate float32) *linear {
+func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32, epochs int, margin, rate float32, soft int, temp float32) *linear {
+	var comp []scoredF
 	l := &linear{post: make([][]linW, nTerms)}
 	for t, ps := range cent {
 		for _, p := range ps {
@@ -91,6 +100,41 @@ func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32
 				}
 			}
 			sy := score[y]
+			if soft > 0 {
+				// Softmax over the entry and its strongest competitors (a sampled multinomial
+				// logistic regression): every competitor is pushed down by its probability.
+				comp = comp[:0]
+				for _, d := range touched {
+					if d != y {
+						comp = append(comp, scoredF{d, score[d]})
+					}
+				}
+				slices.SortFunc(comp, func(a, b scoredF) int { return cmp.Compare(b.s, a.s) })
+				if len(comp) > soft {
+					comp = comp[:soft]
+				}
+				z := math.Exp(float64(temp * sy))
+				for _, cd := range comp {
+					z += math.Exp(float64(temp * cd.s))
+				}
+				py := float32(math.Exp(float64(temp*sy)) / z)
+				for _, d := range touched {
+					score[d] = 0
+				}
+				touched = touched[:0]
+				for k, t := range x.ids {
+					v := rate * x.ws[k]
+					l.add(t, y, v*(1-py), c)
+					for _, cd := range comp {
+						pd := float32(math.Exp(float64(temp*cd.s)) / z)
+						if pd > 1e-3 {
+							l.add(t, cd.d, -v*pd, c)
+						}
+					}
+				}
+				c++
+				continue
+			}
 			for _, d := range touched {
 				score[d] = 0
 			}
