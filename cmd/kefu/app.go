@@ -139,22 +139,37 @@ func loadLibrary(path string) (*kb.Library, error) {
 	return lib, nil
 }
 
-// liveMatcher is a kb.Matcher whose index can be swapped while the server runs (FAQ reload). Every
+// liveMatcher is a kb.Matcher whose library can be swapped while the server runs (FAQ reload). Every
 // call sees one immutable index.
-type liveMatcher struct{ cur atomic.Pointer[kb.Index] }
+type liveMatcher struct {
+	cur atomic.Pointer[matcherSnapshot]
+}
+
+type matcherSnapshot struct {
+	idx *kb.Index
+	lib *kb.Library
+}
 
 var _ kb.Matcher = (*liveMatcher)(nil)
 
 func newLiveMatcher(lib *kb.Library, o kb.MatchOptions) *liveMatcher {
 	m := &liveMatcher{}
-	m.cur.Store(kb.NewMatcher(lib, o))
+	m.Swap(lib, o)
 	return m
 }
 
-func (m *liveMatcher) Swap(lib *kb.Library, o kb.MatchOptions) { m.cur.Store(kb.NewMatcher(lib, o)) }
-func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit    { return m.cur.Load().Match(q, lang, k) }
-func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision           { return m.cur.Load().Decide(h) }
-func (m *liveMatcher) Entry(id, lang string) *kb.Entry         { return m.cur.Load().Entry(id, lang) }
+// Swap builds an index for lib and makes it current.
+func (m *liveMatcher) Swap(lib *kb.Library, o kb.MatchOptions) {
+	m.cur.Store(&matcherSnapshot{idx: kb.NewMatcher(lib, o), lib: lib})
+}
+
+// Library is the library behind the current index.
+func (m *liveMatcher) Library() *kb.Library { return m.cur.Load().lib }
+func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit {
+	return m.cur.Load().idx.Match(q, lang, k)
+}
+func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision   { return m.cur.Load().idx.Decide(h) }
+func (m *liveMatcher) Entry(id, lang string) *kb.Entry { return m.cur.Load().idx.Entry(id, lang) }
 
 // agentFrom resolves the acting agent for CLI commands: --as, then $KEFU_AGENT, then the OS user.
 func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {

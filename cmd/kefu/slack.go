@@ -63,6 +63,7 @@ func newSlack(a *app) (*slack.App, error) {
 	o := slackOptions(a.cfg, a.log)
 	o.Desk, o.Store = a.engine, a.db
 	o.SLA = slaAcker{a}
+	o.FAQ = faqAdmin{a}
 	return slack.New(o)
 }
 
