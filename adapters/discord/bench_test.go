@@ -6,13 +6,15 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/kefu-dev/kefu/adapters/discord/discordtest"
+
 	"github.com/kefu-dev/kefu/bot"
 )
 
 // BenchmarkGatewayInbound measures MESSAGE_CREATE dispatches handled end to end: fake gateway ->
 // discordgo -> normalize -> queue -> Sink, with 50 customers.
 func BenchmarkGatewayInbound(b *testing.B) {
-	f := newFakeDiscord(b)
+	f := discordtest.NewServer(b)
 	var got atomic.Int64
 	done := make(chan struct{}, 1)
 	var want atomic.Int64
@@ -22,7 +24,7 @@ func BenchmarkGatewayInbound(b *testing.B) {
 		}
 		return nil
 	})
-	a, err := New(Options{Token: "x", APIURL: f.srv.URL})
+	a, err := New(Options{Token: "x", APIURL: f.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,20 +32,11 @@ func BenchmarkGatewayInbound(b *testing.B) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- a.Run(ctx, sink) }()
 	defer func() { cancel(); <-stopped }()
-	for {
-		f.mu.Lock()
-		ok := f.identifies >= 1 && f.conn != nil
-		ch := f.changed
-		f.mu.Unlock()
-		if ok {
-			break
-		}
-		<-ch
-	}
+	f.WaitUntil("identify", func() bool { g := f.Gateway(); return g.Identifies >= 1 && g.Connected })
 	want.Store(int64(b.N))
 	b.ResetTimer()
 	for i := range b.N {
-		f.dispatch("MESSAGE_CREATE", messageCreate(fmt.Sprint("m", i), "dm", "", fmt.Sprint(i%50), "我的订单还没发货", nil))
+		f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate(fmt.Sprint("m", i), "dm", "", fmt.Sprint(i%50), "我的订单还没发货", nil))
 	}
 	<-done
 	b.StopTimer()
@@ -52,8 +45,8 @@ func BenchmarkGatewayInbound(b *testing.B) {
 
 // BenchmarkSend measures Send (one message with two buttons) against the fake REST API.
 func BenchmarkSend(b *testing.B) {
-	f := newFakeDiscord(b)
-	a, err := New(Options{Token: "x", APIURL: f.srv.URL})
+	f := discordtest.NewServer(b)
+	a, err := New(Options{Token: "x", APIURL: f.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

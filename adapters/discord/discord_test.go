@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-dev/kefu/adapters/discord/discordtest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/kefu-dev/kefu/bot"
@@ -86,13 +89,13 @@ func hasMsg(id string) func([]bot.Event) bool {
 
 // startAdapter runs a real discordgo session against f until the test ends; stop cancels Run and
 // returns how long Run took to return.
-func startAdapter(t *testing.T, f *fakeDiscord, o Options, sink bot.Sink) (*Adapter, func() time.Duration) {
+func startAdapter(t *testing.T, f *discordtest.Server, o Options, sink bot.Sink) (*Adapter, func() time.Duration) {
 	t.Helper()
 	if o.Token == "" {
 		o.Token = "test-token"
 	}
 	if o.APIURL == "" {
-		o.APIURL = f.srv.URL
+		o.APIURL = f.URL
 	}
 	if o.RetryMin == 0 {
 		o.RetryMin = 5 * time.Millisecond
@@ -123,27 +126,27 @@ func startAdapter(t *testing.T, f *fakeDiscord, o Options, sink bot.Sink) (*Adap
 		return took
 	}
 	t.Cleanup(func() { stop() })
-	f.waitUntil("identify", func() bool { return f.identifies >= 1 && f.conn != nil })
+	f.WaitUntil("identify", func() bool { g := f.Gateway(); return g.Identifies >= 1 && g.Connected })
 	return a, stop
 }
 
 func TestGatewayMessages(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	startAdapter(t, f, Options{}, sink)
 
-	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "  你好，我的空调不制冷  ", nil))
-	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "dm1", "", f.botID, "echo of our own reply", nil))
-	bm := messageCreate("m3", "dm1", "", "77", "another bot", nil)
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m1", "dm1", "", "42", "  你好，我的空调不制冷  ", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m2", "dm1", "", discordtest.BotID, "echo of our own reply", nil))
+	bm := discordtest.MessageCreate("m3", "dm1", "", "77", "another bot", nil)
 	bm["author"].(map[string]any)["bot"] = true
-	f.dispatch("MESSAGE_CREATE", bm)
-	f.dispatch("MESSAGE_CREATE", messageCreate("m4", "dm1", "", "42", "/lang en", nil))
-	f.dispatch("MESSAGE_UPDATE", messageCreate("m1", "dm1", "", "42", "edited text", map[string]any{"edited_timestamp": "2026-11-23T10:01:00Z"}))
-	f.dispatch("MESSAGE_CREATE", messageCreate("m5", "dm1", "", "42", "see photo", map[string]any{
+	f.Dispatch("MESSAGE_CREATE", bm)
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m4", "dm1", "", "42", "/lang en", nil))
+	f.Dispatch("MESSAGE_UPDATE", discordtest.MessageCreate("m1", "dm1", "", "42", "edited text", map[string]any{"edited_timestamp": "2026-11-23T10:01:00Z"}))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m5", "dm1", "", "42", "see photo", map[string]any{
 		"attachments": []any{map[string]any{"id": "a1", "url": "https://cdn.example/a1.png", "filename": "a1.png", "size": 2048, "content_type": "image/png"}},
 	}))
-	f.dispatch("MESSAGE_CREATE", messageCreate("m6", "g-chan", "g1", "42", "guild chatter without support channel", nil))
-	f.dispatch("MESSAGE_CREATE", messageCreate("m7", "dm1", "", "42", "last", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m6", "g-chan", "g1", "42", "guild chatter without support channel", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m7", "dm1", "", "42", "last", nil))
 
 	evs := sink.waitFor(t, "m7", hasMsg("m7"))
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -160,9 +163,8 @@ func TestGatewayMessages(t *testing.T) {
 	if d := cmp.Diff(want, evs); d != "" {
 		t.Errorf("delivered events (-want +got):\n%s", d)
 	}
-	f.mu.Lock()
-	intents, token := f.lastIdentify, f.lastToken
-	f.mu.Unlock()
+	g := f.Gateway()
+	intents, token := g.Intents, g.Token
 	if intents != int(Intents) || token != "Bot test-token" {
 		t.Errorf("identify intents=%d token=%q, want %d and the Bot-prefixed token", intents, token, Intents)
 	}
@@ -174,21 +176,21 @@ func with(e bot.Event, f func(*bot.Event)) bot.Event {
 }
 
 func TestResumeAfterDropDeliversEachMessageOnce(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	startAdapter(t, f, Options{}, sink)
 
 	const n = 30
 	for i := 1; i <= n/3; i++ {
-		f.dispatch("MESSAGE_CREATE", messageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
+		f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
 	}
-	f.dropConn() // mid-stream: some of the above may still be in flight
+	f.DropConnection() // mid-stream: some of the above may still be in flight
 	for i := n/3 + 1; i <= 2*n/3; i++ {
-		f.dispatch("MESSAGE_CREATE", messageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
+		f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
 	}
-	f.waitUntil("resume", func() bool { return len(f.resumes) >= 1 && f.conn != nil })
+	f.WaitUntil("resume", func() bool { g := f.Gateway(); return len(g.Resumes) >= 1 && g.Connected })
 	for i := 2*n/3 + 1; i <= n; i++ {
-		f.dispatch("MESSAGE_CREATE", messageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
+		f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate(fmt.Sprintf("m%02d", i), "dm1", "", "42", fmt.Sprint("msg ", i), nil))
 	}
 	evs := sink.waitFor(t, "all messages", func(evs []bot.Event) bool { return len(evs) >= n })
 
@@ -208,10 +210,8 @@ func TestResumeAfterDropDeliversEachMessageOnce(t *testing.T) {
 			t.Errorf("out of order: %s after %s", order[i], order[i-1])
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.identifies != 1 {
-		t.Errorf("identifies = %d, want 1 (the session must be resumed, not restarted)", f.identifies)
+	if n := f.Gateway().Identifies; n != 1 {
+		t.Errorf("identifies = %d, want 1 (the session must be resumed, not restarted)", n)
 	}
 }
 
@@ -224,33 +224,29 @@ func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 }
 
 func TestInvalidSessionReidentifies(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	startAdapter(t, f, Options{}, sink)
-	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "before", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m1", "dm1", "", "42", "before", nil))
 	sink.waitFor(t, "m1", hasMsg("m1"))
 
-	f.mu.Lock()
-	f.invalidNext = true
-	f.mu.Unlock()
-	f.dropConn()
-	f.waitUntil("a new session", func() bool { return f.identifies == 2 && f.conn != nil })
-	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "dm1", "", "42", "after", nil))
+	f.RefuseNextResume()
+	f.DropConnection()
+	f.WaitUntil("a new session", func() bool { g := f.Gateway(); return g.Identifies == 2 && g.Connected })
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m2", "dm1", "", "42", "after", nil))
 	sink.waitFor(t, "m2", hasMsg("m2"))
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.resumes) != 1 {
-		t.Errorf("resume attempts = %d, want 1 (refused with op 9)", len(f.resumes))
+	if n := len(f.Gateway().Resumes); n != 1 {
+		t.Errorf("resume attempts = %d, want 1 (refused with op 9)", n)
 	}
 }
 
 func TestDeliverFailuresAreRetriedInOrder(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	sink.fail = 3
 	startAdapter(t, f, Options{}, sink)
-	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "one", nil))
-	f.dispatch("MESSAGE_CREATE", messageCreate("m2", "dm1", "", "42", "two", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m1", "dm1", "", "42", "one", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m2", "dm1", "", "42", "two", nil))
 	evs := sink.waitFor(t, "m2", hasMsg("m2"))
 	var ids []string
 	for _, e := range evs {
@@ -267,27 +263,29 @@ func TestDeliverFailuresAreRetriedInOrder(t *testing.T) {
 }
 
 func TestRunReturnsSoonAfterCancel(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
-	_, stop := startAdapter(t, f, Options{GatewayURL: f.wsURL()}, sink)
-	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "hi", nil))
+	_, stop := startAdapter(t, f, Options{GatewayURL: f.GatewayURL()}, sink)
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m1", "dm1", "", "42", "hi", nil))
 	sink.waitFor(t, "m1", hasMsg("m1"))
 	// discordgo's Close waits 1 s after the close frame; anything far above that is a hang.
 	if took := stop(); took > 5*time.Second {
 		t.Errorf("Run took %v to return after cancel", took)
 	}
-	if n := len(f.callsTo("GET", "/api/v9/gateway")); n != 0 {
+	if n := len(f.CallsTo("GET", "/api/v9/gateway")); n != 0 {
 		t.Errorf("GET /gateway called %d times although GatewayURL was set", n)
 	}
-	f.waitUntil("gateway connection closed", func() bool { return f.conn == nil })
+	f.WaitUntil("gateway connection closed", func() bool { return !f.Gateway().Connected })
 }
 
 func TestRunFailsOnBadToken(t *testing.T) {
-	f := newFakeDiscord(t)
-	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
+	f := discordtest.NewServer(t)
+	f.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		json.NewEncoder(w).Encode(map[string]any{"message": "401: Unauthorized", "code": 0})
 	})
-	a, err := New(Options{Token: "bad", APIURL: f.srv.URL})
+	a, err := New(Options{Token: "bad", APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,9 +295,9 @@ func TestRunFailsOnBadToken(t *testing.T) {
 }
 
 func TestRunFailsWhenMessageContentIntentIsDisallowed(t *testing.T) {
-	f := newFakeDiscord(t)
-	f.closeCode = 4014
-	a, err := New(Options{Token: "x", APIURL: f.srv.URL})
+	f := discordtest.NewServer(t)
+	f.CloseOnIdentify(4014)
+	a, err := New(Options{Token: "x", APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

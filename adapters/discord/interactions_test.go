@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/discord/discordtest"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -67,17 +69,17 @@ type callback struct {
 }
 
 func TestButtonAcknowledgedBeforeDeliverAndKeyboardClosed(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	sink.block = make(chan struct{}) // Deliver hangs until released: the ack must not wait for it
 	startAdapter(t, f, Options{}, sink)
 
 	sent := time.Now()
-	f.dispatch("INTERACTION_CREATE", buttonInteraction("i1", "s1:yes"))
-	f.waitUntil("interaction callback", func() bool {
-		return len(f.callsLocked("POST", "/api/v9/interactions/i1/tok-i1/callback")) == 1
+	f.Dispatch("INTERACTION_CREATE", buttonInteraction("i1", "s1:yes"))
+	f.WaitUntil("interaction callback", func() bool {
+		return len(f.CallsTo("POST", "/api/v9/interactions/i1/tok-i1/callback")) == 1
 	})
-	c := f.callsTo("POST", "/api/v9/interactions/i1/tok-i1/callback")[0]
+	c := f.CallsTo("POST", "/api/v9/interactions/i1/tok-i1/callback")[0]
 	if d := c.At.Sub(sent); d > 3*time.Second {
 		t.Errorf("acknowledged after %v, Discord allows 3 s", d)
 	}
@@ -105,11 +107,11 @@ func TestButtonAcknowledgedBeforeDeliverAndKeyboardClosed(t *testing.T) {
 }
 
 func TestSlashCommandDeferredThenAnsweredBySend(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	sink := newRecSink()
 	a, _ := startAdapter(t, f, Options{}, sink)
 
-	f.dispatch("INTERACTION_CREATE", commandInteraction("i2", "dm1", "", "lang", map[string]any{"name": "language", "type": 3, "value": "en"}))
+	f.Dispatch("INTERACTION_CREATE", commandInteraction("i2", "dm1", "", "lang", map[string]any{"name": "language", "type": 3, "value": "en"}))
 	evs := sink.waitFor(t, "command event", hasMsg("i2"))
 	want := bot.Event{Channel: bot.ChannelDiscord, MsgID: "i2", ChatID: "dm1", UserID: "42", UserName: "user42",
 		Kind: bot.KindCommand, Payload: "lang", Text: "en", LangHint: "en-US"}
@@ -117,7 +119,7 @@ func TestSlashCommandDeferredThenAnsweredBySend(t *testing.T) {
 		t.Errorf("command event (-want +got):\n%s", d)
 	}
 	var cb callback
-	json.Unmarshal(f.callsTo("POST", "/api/v9/interactions/i2/tok-i2/callback")[0].Body, &cb)
+	json.Unmarshal(f.CallsTo("POST", "/api/v9/interactions/i2/tok-i2/callback")[0].Body, &cb)
 	if cb.Type != 5 {
 		t.Errorf("slash command ack type = %d, want 5 (deferred)", cb.Type)
 	}
@@ -126,21 +128,21 @@ func TestSlashCommandDeferredThenAnsweredBySend(t *testing.T) {
 	if err != nil || id == "" {
 		t.Fatalf("Send = %q, %v", id, err)
 	}
-	if n := len(f.callsTo("PATCH", "/api/v9/webhooks/901/tok-i2/messages/@original")); n != 1 {
+	if n := len(f.CallsTo("PATCH", "/api/v9/webhooks/901/tok-i2/messages/@original")); n != 1 {
 		t.Errorf("edits of the deferred answer = %d, want 1", n)
 	}
-	if n := len(f.callsTo("POST", "/api/v9/channels/dm1/messages")); n != 0 {
+	if n := len(f.CallsTo("POST", "/api/v9/channels/dm1/messages")); n != 0 {
 		t.Errorf("channel messages = %d, want 0", n)
 	}
 	// A later message in the same chat is an ordinary message.
 	if _, err := a.Send(t.Context(), bot.Reply{OutboxID: 2, ChatID: "dm1", Text: "more"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.callsTo("POST", "/api/v9/channels/dm1/messages")); n != 1 {
+	if n := len(f.CallsTo("POST", "/api/v9/channels/dm1/messages")); n != 1 {
 		t.Errorf("channel messages = %d, want 1", n)
 	}
 	// The interaction locale becomes the hint for that user's typed messages.
-	f.dispatch("MESSAGE_CREATE", messageCreate("m1", "dm1", "", "42", "hello", nil))
+	f.Dispatch("MESSAGE_CREATE", discordtest.MessageCreate("m1", "dm1", "", "42", "hello", nil))
 	evs = sink.waitFor(t, "m1", hasMsg("m1"))
 	if got := evs[len(evs)-1].LangHint; got != "en-US" {
 		t.Errorf("LangHint of a typed message after a slash command = %q, want en-US", got)
@@ -148,7 +150,7 @@ func TestSlashCommandDeferredThenAnsweredBySend(t *testing.T) {
 }
 
 func TestCommandsRegisteredWithLocalizations(t *testing.T) {
-	f := newFakeDiscord(t)
+	f := discordtest.NewServer(t)
 	startAdapter(t, f, Options{
 		CommandDescriptions: map[string]map[string]string{
 			"zh-CN": {"status": "查看我的工单", "lang": "切换语言", "lang.language": "语言"},
@@ -156,7 +158,7 @@ func TestCommandsRegisteredWithLocalizations(t *testing.T) {
 		},
 		CommandNames: map[string]map[string]string{"zh-CN": {"status": "状态"}},
 	}, newRecSink())
-	f.waitUntil("command registration", func() bool { return len(f.callsLocked("PUT", "/api/v9/applications/901/commands")) == 1 })
+	f.WaitUntil("command registration", func() bool { return len(f.CallsTo("PUT", "/api/v9/applications/901/commands")) == 1 })
 	var cmds []struct {
 		Name                     string            `json:"name"`
 		Description              string            `json:"description"`
@@ -168,7 +170,7 @@ func TestCommandsRegisteredWithLocalizations(t *testing.T) {
 			Choices                  []struct{ Value string }
 		} `json:"options"`
 	}
-	if err := json.Unmarshal(f.callsTo("PUT", "/api/v9/applications/901/commands")[0].Body, &cmds); err != nil {
+	if err := json.Unmarshal(f.CallsTo("PUT", "/api/v9/applications/901/commands")[0].Body, &cmds); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -206,8 +208,8 @@ func TestHTTPInteractions(t *testing.T) {
 	}
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	f := newFakeDiscord(t)
-	a, err := New(Options{Token: "x", APIURL: f.srv.URL, PublicKey: hex.EncodeToString(pub), Now: func() time.Time { return now }})
+	f := discordtest.NewServer(t)
+	a, err := New(Options{Token: "x", APIURL: f.URL, PublicKey: hex.EncodeToString(pub), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/discord/discordtest"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -40,20 +42,20 @@ func (m sentMessage) layout() [][]string {
 	return rows
 }
 
-func newSendAdapter(t *testing.T) (*Adapter, *fakeDiscord) {
+func newSendAdapter(t *testing.T) (*Adapter, *discordtest.Server) {
 	t.Helper()
-	f := newFakeDiscord(t)
-	a, err := New(Options{Token: "x", APIURL: f.srv.URL})
+	f := discordtest.NewServer(t)
+	a, err := New(Options{Token: "x", APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a, f
 }
 
-func posted(t *testing.T, f *fakeDiscord, chat string) []sentMessage {
+func posted(t *testing.T, f *discordtest.Server, chat string) []sentMessage {
 	t.Helper()
 	var out []sentMessage
-	for _, c := range f.callsTo("POST", "/api/v9/channels/"+chat+"/messages") {
+	for _, c := range f.CallsTo("POST", "/api/v9/channels/"+chat+"/messages") {
 		var m sentMessage
 		if err := json.Unmarshal(c.Body, &m); err != nil {
 			t.Fatal(err)
@@ -133,14 +135,12 @@ func TestSendLayout(t *testing.T) {
 			if len(msgs) == 3 && strings.Join([]string{msgs[0].Content, msgs[1].Content, msgs[2].Content}, "") != tt.reply.Text {
 				t.Error("split text does not add up to the reply")
 			}
-			f.mu.Lock()
 			var wantID string
-			for mid, ch := range f.messages {
-				if ch == "dm1" && mid == id {
-					wantID = mid
+			for _, m := range f.SentTo("dm1") {
+				if m.ID == id {
+					wantID = m.ID
 				}
 			}
-			f.mu.Unlock()
 			if wantID == "" {
 				t.Errorf("Send returned %q, not a message the fake created", id)
 			}
@@ -150,14 +150,7 @@ func TestSendLayout(t *testing.T) {
 			if err != nil || id2 != id {
 				t.Errorf("resend = %q, %v; want the same message %q", id2, err, id)
 			}
-			f.mu.Lock()
-			created := 0
-			for _, ch := range f.messages {
-				if ch == "dm1" {
-					created++
-				}
-			}
-			f.mu.Unlock()
+			created := len(f.SentTo("dm1"))
 			if created != len(tt.wantTexts) {
 				t.Errorf("messages created = %d after a resend, want %d", created, len(tt.wantTexts))
 			}
@@ -168,16 +161,16 @@ func TestSendLayout(t *testing.T) {
 func TestSendErrors(t *testing.T) {
 	tests := []struct {
 		name      string
-		setup     func(f *fakeDiscord)
+		setup     func(f *discordtest.Server)
 		reply     bot.Reply
 		permanent bool
 		rateLimit time.Duration
 	}{
-		{"429 becomes RateLimitedError", func(f *fakeDiscord) { f.rateLimit, f.retryAfter = 1, 1.5 },
+		{"429 becomes RateLimitedError", func(f *discordtest.Server) { f.SetRateLimit(1, 1.5) },
 			bot.Reply{ChatID: "dm1", Text: "hi"}, false, 1500 * time.Millisecond},
-		{"unknown channel is permanent", func(f *fakeDiscord) { f.status["gone"] = 404 },
+		{"unknown channel is permanent", func(f *discordtest.Server) { f.SetChannelStatus("gone", 404) },
 			bot.Reply{ChatID: "gone", Text: "hi"}, true, 0},
-		{"DMs closed is permanent", func(f *fakeDiscord) { f.status["closed"] = 403 },
+		{"DMs closed is permanent", func(f *discordtest.Server) { f.SetChannelStatus("closed", 403) },
 			bot.Reply{ChatID: "closed", Text: "hi"}, true, 0},
 		{"empty reply is permanent", nil, bot.Reply{ChatID: "dm1", Text: "  "}, true, 0},
 		{"custom_id over 100 bytes is permanent", nil,
@@ -187,9 +180,7 @@ func TestSendErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, f := newSendAdapter(t)
 			if tt.setup != nil {
-				f.mu.Lock()
 				tt.setup(f)
-				f.mu.Unlock()
 			}
 			_, err := a.Send(t.Context(), tt.reply)
 			var pe *bot.PermanentError
@@ -215,8 +206,8 @@ func TestSendToUserOpensDM(t *testing.T) {
 	if _, err := a.Send(t.Context(), bot.Reply{ChatID: "user:42", Text: "您的工单已更新"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.callsTo("POST", "/api/v9/users/@me/channels")) != 1 || len(posted(t, f, "dm-42")) != 1 {
-		t.Errorf("calls = %+v", f.calls)
+	if len(f.CallsTo("POST", "/api/v9/users/@me/channels")) != 1 || len(posted(t, f, "dm-42")) != 1 {
+		t.Errorf("calls = %+v", f.Calls())
 	}
 }
 
@@ -225,7 +216,7 @@ func TestEditRemovesButtons(t *testing.T) {
 	if err := a.Edit(t.Context(), "dm1", "555", bot.Reply{}); err != nil {
 		t.Fatal(err)
 	}
-	calls := f.callsTo("PATCH", "/api/v9/channels/dm1/messages/555")
+	calls := f.CallsTo("PATCH", "/api/v9/channels/dm1/messages/555")
 	if len(calls) != 1 {
 		t.Fatalf("PATCH calls = %d", len(calls))
 	}

@@ -31,7 +31,7 @@ const (
 
 // Server is an httptest server speaking enough of Discord's REST API (v9) and gateway for the
 // real discordgo session to run against it. It records every call and gateway frame; tests wait
-// for its state with waitUntil, never with sleeps.
+// for its state with WaitUntil, never with sleeps.
 type Server struct {
 	*httptest.Server
 	t     testing.TB
@@ -63,9 +63,8 @@ type Server struct {
 	retryAfter  float64        // seconds
 	status      map[string]int // channel id -> status for POST messages (403, 404)
 	nonces      map[string]string
-	threads     map[string]fakeThread
-	messages    map[string]string // message id -> channel id
-	archivedFor map[string]bool   // thread ids listed as archived
+	threads     map[string]Thread
+	archivedFor map[string]bool // thread ids listed as archived
 
 	lastIdentify int
 	lastToken    string
@@ -114,6 +113,7 @@ func (m Message) Buttons() []Button {
 	return out
 }
 
+// Call is one REST request the fake received.
 type Call struct {
 	Method, Path string
 	Body         []byte
@@ -126,22 +126,23 @@ type dispatch struct {
 	Data json.RawMessage
 }
 
-type fakeThread struct {
+// Thread is a thread the fake knows: created by the bot (POST .../threads) or added with AddThread.
+type Thread struct {
 	ID, Name, ParentID, GuildID string
 	Members                     []string
 }
 
+// NewServer starts a fake Discord; it stops when the test ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
 	f := &Server{
 		t:           t,
-		botID:       "900",
-		appID:       "901",
+		botID:       BotID,
+		appID:       AppID,
 		changed:     make(chan struct{}),
 		status:      map[string]int{},
 		nonces:      map[string]string{},
-		threads:     map[string]fakeThread{},
-		messages:    map[string]string{},
+		threads:     map[string]Thread{},
 		archivedFor: map[string]bool{},
 		tokens:      map[string]string{},
 		retryAfter:  0.05,
@@ -174,6 +175,7 @@ func NewServer(t testing.TB) *Server {
 	return f
 }
 
+// GatewayURL is the fake gateway's websocket URL (also answered by GET /gateway).
 func (f *Server) GatewayURL() string { return "ws" + strings.TrimPrefix(f.URL, "http") + "/gw" }
 
 // notify wakes waiters; call with f.mu held.
@@ -182,16 +184,17 @@ func (f *Server) notify() {
 	f.changed = make(chan struct{})
 }
 
-// waitUntil blocks until cond (evaluated with f.mu held) is true, failing the test after 10 s.
+// WaitUntil blocks until cond is true, failing the test after 10 s. cond runs without the fake's
+// lock, so it may call the Server's methods (Gateway, CallsTo, Sent …); it is evaluated again after
+// every change.
 func (f *Server) WaitUntil(what string, cond func() bool) {
 	f.t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		f.mu.Lock()
-		ok := cond()
-		ch := f.changed
+		ch := f.changed // taken before cond runs, so a change while it runs is not missed
 		f.mu.Unlock()
-		if ok {
+		if cond() {
 			return
 		}
 		select {
@@ -209,7 +212,7 @@ func (f *Server) log(r *http.Request, body []byte) {
 	f.notify()
 }
 
-// callsTo returns the recorded calls whose method and path match (path may end in '*').
+// CallsTo returns the recorded calls whose method and path match (path may end in '*').
 func (f *Server) CallsTo(method, path string) []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -306,7 +309,6 @@ func (f *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	if n, _ := m["nonce"].(string); n != "" {
 		f.nonces[ch+"/"+n] = id
 	}
-	f.messages[id] = ch
 	f.recordSent(id, ch, "channel", m)
 	writeJSON(w, http.StatusOK, f.message(id, ch, m))
 }
@@ -377,7 +379,7 @@ func (f *Server) createDM(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": "dm-" + m.RecipientID, "type": 1})
 }
 
-func (f *Server) threadJSON(t fakeThread, archived bool) map[string]any {
+func (f *Server) threadJSON(t Thread, archived bool) map[string]any {
 	return map[string]any{
 		"id": t.ID, "type": 12, "name": t.Name, "parent_id": t.ParentID, "guild_id": t.GuildID,
 		"thread_metadata": map[string]any{"archived": archived, "auto_archive_duration": 10080},
@@ -395,7 +397,7 @@ func (f *Server) createThread(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(body, &m)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	th := fakeThread{ID: "t" + f.id(), Name: m.Name, ParentID: r.PathValue("id"), GuildID: "g1"}
+	th := Thread{ID: "t" + f.id(), Name: m.Name, ParentID: r.PathValue("id"), GuildID: "g1"}
 	f.threads[th.ID] = th
 	writeJSON(w, http.StatusCreated, f.threadJSON(th, false))
 }
@@ -573,7 +575,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// dispatch sends an op 0 event; with no live connection it is kept for the next resume.
+// Dispatch sends an op 0 event; with no live connection it is kept for the next resume.
 func (f *Server) Dispatch(typ string, data any) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -594,7 +596,7 @@ func (f *Server) dispatchLocked(typ string, data any) int64 {
 	return s
 }
 
-// dropConn cuts the gateway connection without a close frame, like a network failure.
+// DropConnection cuts the gateway connection without a close frame, like a network failure.
 func (f *Server) DropConnection() {
 	f.mu.Lock()
 	c := f.conn
@@ -606,7 +608,7 @@ func (f *Server) DropConnection() {
 	}
 }
 
-// messageCreate builds a MESSAGE_CREATE payload.
+// MessageCreate builds a MESSAGE_CREATE payload.
 func MessageCreate(id, channel, guild, userID, content string, extra map[string]any) map[string]any {
 	m := map[string]any{
 		"id": id, "channel_id": channel, "type": 0, "content": content,
@@ -731,4 +733,71 @@ func (f *Server) SlashCommand(channel, guild, userID, locale, name string, opts 
 	f.mu.Unlock()
 	f.Dispatch("INTERACTION_CREATE", i)
 	return id
+}
+
+// Calls returns every recorded REST call, in order.
+func (f *Server) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
+// Gateway is a snapshot of the fake gateway's state.
+type Gateway struct {
+	Connections int     // websocket connections accepted
+	Identifies  int     // identify (op 2) frames answered with READY
+	Heartbeats  int     // heartbeats (op 1) received
+	Resumes     []int64 // the seq each resume (op 6) asked for, in order
+	Connected   bool    // a session is identified or resumed and its connection is live
+	Intents     int     // of the last identify
+	Token       string  // of the last identify
+}
+
+// Gateway returns a snapshot of the gateway's state, taken at one instant.
+func (f *Server) Gateway() Gateway {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Gateway{
+		Connections: f.connections, Identifies: f.identifies, Heartbeats: f.heartbeats,
+		Resumes: append([]int64(nil), f.resumes...), Connected: f.conn != nil,
+		Intents: f.lastIdentify, Token: f.lastToken,
+	}
+}
+
+// RefuseNextResume answers the next resume with op 9 (invalid session), so the client identifies anew.
+func (f *Server) RefuseNextResume() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.invalidNext = true
+}
+
+// CloseOnIdentify makes the gateway close the connection with code (4014: disallowed intents …)
+// instead of answering identify; 0 restores the normal answer.
+func (f *Server) CloseOnIdentify(code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closeCode = code
+}
+
+// AddThread makes the fake know a thread, listed as archived (under its parent's archived private
+// threads) or active.
+func (f *Server) AddThread(th Thread, archived bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.threads[th.ID] = th
+	if archived {
+		f.archivedFor[th.ID] = true
+	} else {
+		delete(f.archivedFor, th.ID)
+	}
+	f.notify()
+}
+
+// Thread returns the thread with id and whether the fake knows it.
+func (f *Server) Thread(id string) (Thread, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	th, ok := f.threads[id]
+	th.Members = append([]string(nil), th.Members...)
+	return th, ok
 }
