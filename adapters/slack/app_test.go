@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kefu-dev/kefu/bot"
@@ -23,21 +25,23 @@ const (
 	stranger   = "USTRANGER"
 )
 
+const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
+
 type env struct {
 	app   *App
 	desk  *fakeDesk
-	slack *fakeSlack
+	slack *slacktest.Server
 	store *memStore
 }
 
 func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	t.Helper()
-	fs := newFakeSlack(t)
-	fs.groups["SAGENTS"] = []string{grpAgent}
+	fs := slacktest.NewServer(t)
+	fs.SetGroup("SAGENTS", grpAgent)
 	d := newFakeDesk("slack:"+agent1, "slack:"+agent2, "slack:"+supervisor, "slack:"+grpAgent)
 	st := newMemStore()
 	o := Options{
-		BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: fs.URL(), Desk: d, Store: st,
+		BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: fs.APIURL(), Desk: d, Store: st,
 		Routing: Routing{
 			Categories:    map[string]string{"tech": "tech", "complaint": "complaints", "custom": "product"},
 			Channels:      map[string]string{"tech": "CTECH", "complaints": "CSENIOR", "product": "CPRODUCT", "general": "CGENERAL"},
@@ -71,8 +75,8 @@ func (e *env) do(t testing.TB, r *http.Request) *httptest.ResponseRecorder {
 
 func (e *env) command(t testing.TB, user, text string) string {
 	t.Helper()
-	w := e.do(t, signed("/slack/commands", "application/x-www-form-urlencoded",
-		commandBody(user, text, e.slack.srv.URL+"/response/1"), time.Now(), testSecret))
+	w := e.do(t, slacktest.NewSignedRequest("/slack/commands", "application/x-www-form-urlencoded",
+		slacktest.CommandBody(user, "CTECH", text, e.slack.ResponseURL("1")), time.Now(), testSecret))
 	if w.Code != http.StatusOK {
 		t.Fatalf("command %q: status %d: %s", text, w.Code, w.Body)
 	}
@@ -112,29 +116,29 @@ func TestSignatures(t *testing.T) {
 	e := newEnv(t)
 	now := time.Now()
 	form := "application/x-www-form-urlencoded"
-	cmd := commandBody(agent1, "help", "")
+	cmd := slacktest.CommandBody(agent1, "CTECH", "help", "")
 	challenge := `{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`
 	tests := []struct {
 		name string
 		req  *http.Request
 		want int
 	}{
-		{"valid command", signed("/slack/commands", form, cmd, now, testSecret), 200},
-		{"wrong secret", signed("/slack/commands", form, cmd, now, "other-secret"), 401},
-		{"replay older than 5 minutes", signed("/slack/commands", form, cmd, now.Add(-5*time.Minute-10*time.Second), testSecret), 401},
-		{"timestamp in the future", signed("/slack/commands", form, cmd, now.Add(6*time.Minute), testSecret), 401},
+		{"valid command", slacktest.NewSignedRequest("/slack/commands", form, cmd, now, testSecret), 200},
+		{"wrong secret", slacktest.NewSignedRequest("/slack/commands", form, cmd, now, "other-secret"), 401},
+		{"replay older than 5 minutes", slacktest.NewSignedRequest("/slack/commands", form, cmd, now.Add(-5*time.Minute-10*time.Second), testSecret), 401},
+		{"timestamp in the future", slacktest.NewSignedRequest("/slack/commands", form, cmd, now.Add(6*time.Minute), testSecret), 401},
 		{"no signature", httptest.NewRequest("POST", "/slack/commands", strings.NewReader(cmd)), 401},
 		{"tampered body", func() *http.Request {
-			r := signed("/slack/commands", form, cmd, now, testSecret)
+			r := slacktest.NewSignedRequest("/slack/commands", form, cmd, now, testSecret)
 			r.Body = http.NoBody
 			return r
 		}(), 401},
-		{"interaction wrong secret", signed("/slack/interactions", form, interactionBody(buttonPayload(agent1, "CTECH", actClaim, "GD1001")), now, "nope"), 401},
-		{"event wrong secret", signed("/slack/events", "application/json", challenge, now, "nope"), 401},
-		{"event replay", signed("/slack/events", "application/json", challenge, now.Add(-10*time.Minute), testSecret), 401},
-		{"url_verification", signed("/slack/events", "application/json", challenge, now, testSecret), 200},
+		{"interaction wrong secret", slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(slacktest.ButtonPayload(agent1, "CTECH", actClaim, "GD1001")), now, "nope"), 401},
+		{"event wrong secret", slacktest.NewSignedRequest("/slack/events", "application/json", challenge, now, "nope"), 401},
+		{"event replay", slacktest.NewSignedRequest("/slack/events", "application/json", challenge, now.Add(-10*time.Minute), testSecret), 401},
+		{"url_verification", slacktest.NewSignedRequest("/slack/events", "application/json", challenge, now, testSecret), 200},
 		{"GET refused", httptest.NewRequest("GET", "/slack/commands", nil), 405},
-		{"unknown path", signed("/slack/other", form, cmd, now, testSecret), 404},
+		{"unknown path", slacktest.NewSignedRequest("/slack/other", form, cmd, now, testSecret), 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,7 +148,7 @@ func TestSignatures(t *testing.T) {
 			}
 		})
 	}
-	w := e.do(t, signed("/slack/events", "application/json", challenge, now, testSecret))
+	w := e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json", challenge, now, testSecret))
 	if got := w.Body.String(); got != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
 		t.Errorf("challenge answer %q", got)
 	}
@@ -166,7 +170,7 @@ func TestAgentJourney(t *testing.T) {
 	no := "GD20261123001"
 	e.sync(t)
 
-	posts := e.slack.called("chat.postMessage")
+	posts := e.slack.Called("chat.postMessage")
 	if len(posts) != 1 {
 		t.Fatalf("want 1 card, got %d posts", len(posts))
 	}
@@ -192,21 +196,21 @@ func TestAgentJourney(t *testing.T) {
 	}
 
 	// Claim button.
-	e.slack.reset()
-	w := e.do(t, signed("/slack/interactions", "application/x-www-form-urlencoded",
-		interactionBody(buttonPayload(agent1, "CTECH", actClaim, no)), time.Now(), testSecret))
+	e.slack.Reset()
+	w := e.do(t, slacktest.NewSignedRequest("/slack/interactions", "application/x-www-form-urlencoded",
+		slacktest.InteractionBody(slacktest.ButtonPayload(agent1, "CTECH", actClaim, no)), time.Now(), testSecret))
 	if w.Code != 200 || w.Body.Len() != 0 {
 		t.Fatalf("claim ack: %d %q", w.Code, w.Body)
 	}
 	if got := e.desk.ticket(no).Assignee; got != "slack:"+agent1 {
 		t.Fatalf("assignee %q", got)
 	}
-	eph := e.slack.called("chat.postEphemeral")
+	eph := e.slack.Called("chat.postEphemeral")
 	if len(eph) != 1 || !strings.Contains(eph[0].Form.Get("text"), "slack.done.claimed") || eph[0].Form.Get("user") != agent1 {
 		t.Fatalf("claim feedback: %+v", eph)
 	}
 	e.sync(t)
-	upd := e.slack.called("chat.update")
+	upd := e.slack.Called("chat.update")
 	if len(upd) != 1 || upd[0].Form.Get("ts") != cardTS || upd[0].Form.Get("channel") != "CTECH" {
 		t.Fatalf("card not updated in place: %+v", upd)
 	}
@@ -215,27 +219,27 @@ func TestAgentJourney(t *testing.T) {
 	}
 
 	// The customer writes again: it appears in the card's thread.
-	e.slack.reset()
+	e.slack.Reset()
 	e.desk.customerSays(no, "还是闪退", bot.Attachment{Type: "photo", FileID: "f1", Name: "crash.png"})
 	e.sync(t)
-	thread := e.slack.called("chat.postMessage")
+	thread := e.slack.Called("chat.postMessage")
 	if len(thread) != 1 || thread[0].Form.Get("thread_ts") != cardTS || !strings.Contains(thread[0].Form.Get("text"), "还是闪退") ||
 		!strings.Contains(thread[0].Form.Get("text"), "crash.png") {
 		t.Fatalf("customer message not in thread: %+v", thread)
 	}
 
 	// The agent answers in the thread; "//" stays internal.
-	e.slack.reset()
-	e.do(t, signed("/slack/events", "application/json",
-		messageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "请更新到 5.2 版本 &lt;谢谢&gt;", false), time.Now(), testSecret))
-	e.do(t, signed("/slack/events", "application/json",
-		messageEventBody("Ev2", agent1, "CTECH", "1763888500.000200", cardTS, "// 客户是 VIP", false), time.Now(), testSecret))
+	e.slack.Reset()
+	e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json",
+		slacktest.MessageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "请更新到 5.2 版本 &lt;谢谢&gt;", false), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json",
+		slacktest.MessageEventBody("Ev2", agent1, "CTECH", "1763888500.000200", cardTS, "// 客户是 VIP", false), time.Now(), testSecret))
 	// Slack retries Ev1: handled once.
-	e.do(t, signed("/slack/events", "application/json",
-		messageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "请更新到 5.2 版本 &lt;谢谢&gt;", false), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json",
+		slacktest.MessageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "请更新到 5.2 版本 &lt;谢谢&gt;", false), time.Now(), testSecret))
 	// Our own bot's post in the thread is ignored.
-	e.do(t, signed("/slack/events", "application/json",
-		messageEventBody("Ev3", "UBOT", "CTECH", "1763888500.000300", cardTS, "bot echo", true), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json",
+		slacktest.MessageEventBody("Ev3", "UBOT", "CTECH", "1763888500.000300", cardTS, "bot echo", true), time.Now(), testSecret))
 	_, toCust := e.desk.snapshot()
 	if diff := cmp.Diff([]string{no + ": 请更新到 5.2 版本 <谢谢>"}, toCust); diff != "" {
 		t.Fatalf("customer got (-want +got):\n%s", diff)
@@ -244,23 +248,23 @@ func TestAgentJourney(t *testing.T) {
 		t.Error("first response not stamped")
 	}
 	e.sync(t)
-	for _, c := range e.slack.called("chat.postMessage") {
+	for _, c := range e.slack.Called("chat.postMessage") {
 		if strings.Contains(c.Form.Get("text"), "5.2") || strings.Contains(c.Form.Get("text"), "VIP") {
 			t.Errorf("thread message echoed back into the thread: %q", c.Form.Get("text"))
 		}
 	}
 
 	// Resolve button, then the customer rates 2/5.
-	e.slack.reset()
-	e.do(t, signed("/slack/interactions", "application/x-www-form-urlencoded",
-		interactionBody(buttonPayload(agent1, "CTECH", actResolve, no)), time.Now(), testSecret))
+	e.slack.Reset()
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", "application/x-www-form-urlencoded",
+		slacktest.InteractionBody(slacktest.ButtonPayload(agent1, "CTECH", actResolve, no)), time.Now(), testSecret))
 	if st := e.desk.ticket(no).Status; st != bot.StatusResolved {
 		t.Fatalf("status %q after Resolve", st)
 	}
 	e.desk.rate(no, 2, "太慢了")
 	e.sync(t)
 	var sup []string
-	for _, c := range e.slack.called("chat.postMessage") {
+	for _, c := range e.slack.Called("chat.postMessage") {
 		if c.Form.Get("channel") == "CSUP" {
 			sup = append(sup, c.Form.Get("text"))
 		}
@@ -269,7 +273,7 @@ func TestAgentJourney(t *testing.T) {
 		!strings.Contains(sup[0], "太慢了") || !strings.Contains(sup[0], "<!date^1795510800^") { // At + 24h
 		t.Fatalf("supervisors got %q", sup)
 	}
-	if upd := e.slack.called("chat.update"); len(upd) == 0 || strings.Contains(upd[len(upd)-1].Form.Get("blocks"), "kefu_resolve") {
+	if upd := e.slack.Called("chat.update"); len(upd) == 0 || strings.Contains(upd[len(upd)-1].Form.Get("blocks"), "kefu_resolve") {
 		t.Errorf("resolved card should have no action buttons")
 	}
 }
@@ -279,7 +283,7 @@ func TestHighRatingNotEscalated(t *testing.T) {
 	e.desk.create(ticketGD1())
 	e.desk.rate("GD20261123001", 4, "")
 	e.sync(t)
-	for _, c := range e.slack.called("chat.postMessage") {
+	for _, c := range e.slack.Called("chat.postMessage") {
 		if c.Form.Get("channel") == "CSUP" {
 			t.Errorf("4/5 reached supervisors: %q", c.Form.Get("text"))
 		}
@@ -305,7 +309,7 @@ func TestRoutingAndSupervisors(t *testing.T) {
 			e.desk.create(tt.t)
 			e.sync(t)
 			var got []string
-			for _, c := range e.slack.called("chat.postMessage") {
+			for _, c := range e.slack.Called("chat.postMessage") {
 				got = append(got, c.Form.Get("channel"))
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -320,7 +324,7 @@ func TestEscalateAndReopenReachSupervisors(t *testing.T) {
 	e.desk.create(ticketGD1())
 	no := "GD20261123001"
 	e.sync(t)
-	e.slack.reset()
+	e.slack.Reset()
 	if got := e.command(t, agent1, "escalate "+no+" 客户要求赔偿"); !strings.Contains(got, "slack.done.escalated") {
 		t.Fatalf("escalate: %q", got)
 	}
@@ -329,7 +333,7 @@ func TestEscalateAndReopenReachSupervisors(t *testing.T) {
 	e.desk.mu.Unlock()
 	e.sync(t)
 	var sup []string
-	for _, c := range e.slack.called("chat.postMessage") {
+	for _, c := range e.slack.Called("chat.postMessage") {
 		if c.Form.Get("channel") == "CSUP" {
 			sup = append(sup, c.Form.Get("text")+c.Form.Get("blocks"))
 		}
@@ -347,25 +351,25 @@ func TestNonAgentRefused(t *testing.T) {
 	e.desk.create(ticketGD1())
 	no := "GD20261123001"
 	e.sync(t)
-	e.slack.reset()
+	e.slack.Reset()
 	for _, text := range []string{"claim " + no, "reply " + no + " hi", "list", "help", "status " + no + " closed"} {
 		if got := e.command(t, stranger, text); got != "slack.refused" {
 			t.Errorf("%q by a stranger: %q", text, got)
 		}
 	}
-	e.do(t, signed("/slack/interactions", "application/x-www-form-urlencoded",
-		interactionBody(buttonPayload(stranger, "CTECH", actClaim, no)), time.Now(), testSecret))
-	e.do(t, signed("/slack/interactions", "application/x-www-form-urlencoded",
-		interactionBody(buttonPayload(stranger, "CTECH", actReply, no)), time.Now(), testSecret))
-	e.do(t, signed("/slack/events", "application/json",
-		messageEventBody("Ev9", stranger, "CTECH", "1763888600.000100", "1763888400.000001", "I am not an agent", false), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", "application/x-www-form-urlencoded",
+		slacktest.InteractionBody(slacktest.ButtonPayload(stranger, "CTECH", actClaim, no)), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", "application/x-www-form-urlencoded",
+		slacktest.InteractionBody(slacktest.ButtonPayload(stranger, "CTECH", actReply, no)), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json",
+		slacktest.MessageEventBody("Ev9", stranger, "CTECH", "1763888600.000100", "1763888400.000001", "I am not an agent", false), time.Now(), testSecret))
 	if calls, toCust := e.desk.snapshot(); len(calls) != 0 || len(toCust) != 0 {
 		t.Errorf("a stranger reached the desk: %v %v", calls, toCust)
 	}
-	if got := len(e.slack.called("views.open")); got != 0 {
+	if got := len(e.slack.Called("views.open")); got != 0 {
 		t.Errorf("stranger got a modal")
 	}
-	eph := e.slack.called("chat.postEphemeral")
+	eph := e.slack.Called("chat.postEphemeral")
 	if len(eph) != 3 {
 		t.Fatalf("want 3 polite refusals, got %d", len(eph))
 	}
@@ -385,9 +389,9 @@ func TestGroupMembersAreAgents(t *testing.T) {
 	if got := e.command(t, grpAgent, "claim GD20261123001"); !strings.Contains(got, "slack.done.claimed") {
 		t.Fatalf("group agent: %q", got)
 	}
-	n := len(e.slack.called("usergroups.users.list"))
+	n := len(e.slack.Called("usergroups.users.list"))
 	e.command(t, grpAgent, "list")
-	if got := len(e.slack.called("usergroups.users.list")); got != n {
+	if got := len(e.slack.Called("usergroups.users.list")); got != n {
 		t.Errorf("group membership not cached: %d lookups after %d", got, n)
 	}
 }
@@ -400,7 +404,7 @@ func TestDoubleClaimRace(t *testing.T) {
 	answers := make([]string, 2)
 	for i, u := range []string{agent1, agent2} {
 		wg.Go(func() {
-			r := signed("/slack/commands", "application/x-www-form-urlencoded", commandBody(u, "claim "+no, ""), time.Now(), testSecret)
+			r := slacktest.NewSignedRequest("/slack/commands", "application/x-www-form-urlencoded", slacktest.CommandBody(u, "CTECH", "claim "+no, ""), time.Now(), testSecret)
 			w := httptest.NewRecorder()
 			e.app.ServeHTTP(w, r)
 			var m struct{ Text string }
@@ -437,8 +441,8 @@ func TestDoubleClaimRace(t *testing.T) {
 	for _, u := range []string{agent1, agent2} {
 		wg.Go(func() {
 			w := httptest.NewRecorder()
-			e2.app.ServeHTTP(w, signed("/slack/interactions", "application/x-www-form-urlencoded",
-				interactionBody(buttonPayload(u, "CTECH", actClaim, no)), time.Now(), testSecret))
+			e2.app.ServeHTTP(w, slacktest.NewSignedRequest("/slack/interactions", "application/x-www-form-urlencoded",
+				slacktest.InteractionBody(slacktest.ButtonPayload(u, "CTECH", actClaim, no)), time.Now(), testSecret))
 		})
 	}
 	wg.Wait()
@@ -446,7 +450,7 @@ func TestDoubleClaimRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var texts []string
-	for _, c := range e2.slack.called("chat.postEphemeral") {
+	for _, c := range e2.slack.Called("chat.postEphemeral") {
 		texts = append(texts, c.Form.Get("text"))
 	}
 	joined := strings.Join(texts, "\n")
@@ -469,10 +473,10 @@ func raw(js string) string {
 }
 
 func TestResolveAgents(t *testing.T) {
-	fs := newFakeSlack(t)
-	fs.groups["SAGENTS"] = []string{"UG1", agent1}
-	fs.groups["SSUP"] = []string{"UBOSS"}
-	got, err := ResolveAgents(t.Context(), Options{BotToken: "xoxb", APIURL: strings.TrimSuffix(fs.URL(), "/"),
+	fs := slacktest.NewServer(t)
+	fs.SetGroup("SAGENTS", "UG1", agent1)
+	fs.SetGroup("SSUP", "UBOSS")
+	got, err := ResolveAgents(t.Context(), Options{BotToken: "xoxb", APIURL: strings.TrimSuffix(fs.APIURL(), "/"),
 		Agents:      Members{Users: []string{agent1}, Groups: []string{"SAGENTS"}},
 		Supervisors: Members{Users: []string{supervisor}, Groups: []string{"SSUP"}}})
 	if err != nil {
@@ -487,7 +491,7 @@ func TestResolveAgents(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := ResolveAgents(t.Context(), Options{BotToken: "x", APIURL: fs.URL(), Agents: Members{Groups: []string{"SNONE"}}}); err == nil {
+	if _, err := ResolveAgents(t.Context(), Options{BotToken: "x", APIURL: fs.APIURL(), Agents: Members{Groups: []string{"SNONE"}}}); err == nil {
 		t.Error("unknown group: no error")
 	}
 }

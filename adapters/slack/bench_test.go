@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
+
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -24,12 +26,12 @@ func BenchmarkCommands(b *testing.B) {
 			tk.Priority = []bot.Priority{bot.P0, bot.P1, bot.P2}[i%3]
 			e.desk.create(tk)
 		}
-		body := commandBody(agent1, text, "")
+		body := slacktest.CommandBody(agent1, "CTECH", text, "")
 		verb, _, _ := strings.Cut(text, " ")
 		b.Run("handler/"+verb, func(b *testing.B) {
 			for b.Loop() {
 				w := httptest.NewRecorder()
-				e.app.ServeHTTP(w, signed("/slack/commands", "application/x-www-form-urlencoded", body, time.Now(), testSecret))
+				e.app.ServeHTTP(w, slacktest.NewSignedRequest("/slack/commands", "application/x-www-form-urlencoded", body, time.Now(), testSecret))
 				if w.Code != 200 {
 					b.Fatalf("status %d", w.Code)
 				}
@@ -41,7 +43,7 @@ func BenchmarkCommands(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				c := srv.Client()
 				for pb.Next() {
-					r := signed(srv.URL+"/slack/commands", "application/x-www-form-urlencoded", body, time.Now(), testSecret)
+					r := slacktest.NewSignedRequest(srv.URL+"/slack/commands", "application/x-www-form-urlencoded", body, time.Now(), testSecret)
 					r.RequestURI = ""
 					resp, err := c.Do(r)
 					if err != nil {

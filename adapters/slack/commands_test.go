@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -167,20 +170,20 @@ func TestSlowCommandAnswersThroughResponseURL(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.AckTimeout = time.Millisecond })
 	e.desk.create(ticketGD1())
 	e.desk.gate = make(chan struct{})
-	w := newRecorder()
-	e.app.ServeHTTP(w, signed("/slack/commands", "application/x-www-form-urlencoded",
-		commandBody(agent1, "claim GD20261123001", e.slack.srv.URL+"/response/abc"), time.Now(), testSecret))
+	w := httptest.NewRecorder()
+	e.app.ServeHTTP(w, slacktest.NewSignedRequest("/slack/commands", "application/x-www-form-urlencoded",
+		slacktest.CommandBody(agent1, "CTECH", "claim GD20261123001", e.slack.ResponseURL("abc")), time.Now(), testSecret))
 	if w.Code != http.StatusOK || w.Body.Len() != 0 {
 		t.Fatalf("ack: %d %q", w.Code, w.Body)
 	}
-	if got := e.slack.called("response_url"); len(got) != 0 {
+	if got := e.slack.Called("response_url"); len(got) != 0 {
 		t.Fatalf("answered before the work was done: %v", got)
 	}
 	close(e.desk.gate)
 	if err := e.app.Wait(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	got := e.slack.called("response_url")
+	got := e.slack.Called("response_url")
 	if len(got) != 1 {
 		t.Fatalf("response_url posts: %v", got)
 	}

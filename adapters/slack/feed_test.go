@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 )
 
 // The cursor only moves past an event once Slack accepted the call: a 429 leaves it in place and the
@@ -14,7 +16,7 @@ import (
 func TestFeedCursorWaitsForSlack(t *testing.T) {
 	e := newEnv(t)
 	e.desk.create(ticketGD1())
-	e.slack.fail["chat.postMessage"] = []int{429}
+	e.slack.FailNext("chat.postMessage", 429)
 	n, err := e.app.Sync(t.Context())
 	if err == nil || n != 0 {
 		t.Fatalf("Sync = %d, %v; want a rate-limit error", n, err)
@@ -26,7 +28,7 @@ func TestFeedCursorWaitsForSlack(t *testing.T) {
 		t.Fatalf("cursor moved to %s", v)
 	}
 	e.sync(t)
-	if got := len(e.slack.called("chat.postMessage")); got != 1 {
+	if got := len(e.slack.Called("chat.postMessage")); got != 1 {
 		t.Fatalf("cards posted: %d", got)
 	}
 	if v, _, _ := e.store.GetKV(t.Context(), cursorKey); v != "1" {
@@ -40,7 +42,7 @@ func TestFeedCursorWaitsForSlack(t *testing.T) {
 	if n, err := app2.Sync(t.Context()); err != nil || n != 0 {
 		t.Fatalf("second Sync = %d, %v", n, err)
 	}
-	if got := len(e.slack.called("chat.postMessage")); got != 1 {
+	if got := len(e.slack.Called("chat.postMessage")); got != 1 {
 		t.Fatalf("cards after restart: %d", got)
 	}
 }
@@ -64,7 +66,7 @@ func TestFeedSkipsPermanentErrors(t *testing.T) {
 			if err != nil || n != 1 {
 				t.Fatalf("Sync = %d, %v; want the event skipped", n, err)
 			}
-			if got := len(e.slack.called("chat.postMessage")); got != tt.calls {
+			if got := len(e.slack.Called("chat.postMessage")); got != tt.calls {
 				t.Errorf("chat.postMessage calls: %d, want %d", got, tt.calls)
 			}
 			if v, _, _ := e.store.GetKV(t.Context(), cursorKey); v != "1" {
@@ -88,7 +90,7 @@ func TestAutoAssign(t *testing.T) {
 		t.Fatalf("auto-assigned to %q, want the least busy %s", a, agent2)
 	}
 	var card string
-	for _, c := range e.slack.called("chat.postMessage", "chat.update") {
+	for _, c := range e.slack.Called("chat.postMessage", "chat.update") {
 		if strings.Contains(c.Form.Get("blocks"), "GD20261123001") {
 			card = raw(c.Form.Get("blocks"))
 		}
@@ -118,17 +120,17 @@ func TestParseRating(t *testing.T) {
 // on cancel.
 func TestRunFollowsFeed(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.PollInterval = time.Hour })
-	e.slack.notify = make(chan call, 64)
+	notify := e.slack.Notify(64)
 	e.desk.create(ticketGD1())
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- e.app.Run(ctx) }()
-	waitFor := func(method string) call {
+	waitFor := func(method string) slacktest.Call {
 		t.Helper()
 		timeout := time.After(10 * time.Second)
 		for {
 			select {
-			case c := <-e.slack.notify:
+			case c := <-notify:
 				if c.Method == method {
 					return c
 				}
@@ -183,15 +185,15 @@ func TestThreadReplyRedeliveredAfterTransientFailure(t *testing.T) {
 	e.desk.create(ticketGD1())
 	e.sync(t)
 	cardTS := "1763888400.000001"
-	body := messageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "您好", false)
+	body := slacktest.MessageEventBody("Ev1", agent1, "CTECH", "1763888500.000100", cardTS, "您好", false)
 	st.mu.Lock()
 	st.fails = 1
 	st.mu.Unlock()
-	if w := e.do(t, signed("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusServiceUnavailable {
+	if w := e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", w.Code)
 	}
 	for range 2 { // Slack's retry, and one more
-		if w := e.do(t, signed("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusOK {
+		if w := e.do(t, slacktest.NewSignedRequest("/slack/events", "application/json", body, time.Now(), testSecret)); w.Code != http.StatusOK {
 			t.Fatalf("redelivery status %d", w.Code)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
+
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -23,11 +25,11 @@ func TestReplyModal(t *testing.T) {
 	e.desk.create(ticketGD1())
 	no := "GD20261123001"
 	form := "application/x-www-form-urlencoded"
-	w := e.do(t, signed("/slack/interactions", form, interactionBody(buttonPayload(agent1, "CTECH", actReply, no)), time.Now(), testSecret))
+	w := e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(slacktest.ButtonPayload(agent1, "CTECH", actReply, no)), time.Now(), testSecret))
 	if w.Code != 200 {
 		t.Fatalf("ack %d", w.Code)
 	}
-	views := e.slack.called("views.open")
+	views := e.slack.Called("views.open")
 	if len(views) != 1 {
 		t.Fatalf("views.open calls: %d", len(views))
 	}
@@ -37,7 +39,7 @@ func TestReplyModal(t *testing.T) {
 	}
 
 	// An empty submission is refused on the input.
-	w = e.do(t, signed("/slack/interactions", form, interactionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "  ")), time.Now(), testSecret))
+	w = e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "  ")), time.Now(), testSecret))
 	var resp struct {
 		ResponseAction string            `json:"response_action"`
 		Errors         map[string]string `json:"errors"`
@@ -47,7 +49,7 @@ func TestReplyModal(t *testing.T) {
 	}
 
 	// A real reply reaches the customer and closes the modal.
-	w = e.do(t, signed("/slack/interactions", form, interactionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "已为您退款")), time.Now(), testSecret))
+	w = e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "已为您退款")), time.Now(), testSecret))
 	if w.Body.Len() != 0 {
 		t.Fatalf("successful submission should close the modal, got %q", w.Body)
 	}
@@ -59,7 +61,7 @@ func TestReplyModal(t *testing.T) {
 	e.desk.mu.Lock()
 	e.desk.tickets[no].Status = bot.StatusClosed
 	e.desk.mu.Unlock()
-	w = e.do(t, signed("/slack/interactions", form, interactionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "再补充一句")), time.Now(), testSecret))
+	w = e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(viewSubmission(agent1, viewReply, no+"|CTECH", "再补充一句")), time.Now(), testSecret))
 	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || !strings.Contains(resp.Errors[inputBlock], "slack.error.closed") {
 		t.Fatalf("closed ticket answer %q", w.Body)
 	}
@@ -70,28 +72,28 @@ func TestEscalateModalAndPrioritySelect(t *testing.T) {
 	e.desk.create(ticketGD1())
 	no := "GD20261123001"
 	form := "application/x-www-form-urlencoded"
-	e.do(t, signed("/slack/interactions", form, interactionBody(buttonPayload(agent1, "CTECH", actEscalate, no)), time.Now(), testSecret))
-	views := e.slack.called("views.open")
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(slacktest.ButtonPayload(agent1, "CTECH", actEscalate, no)), time.Now(), testSecret))
+	views := e.slack.Called("views.open")
 	if len(views) != 1 || views[0].JSON["view"].(map[string]any)["callback_id"] != viewEscalate {
 		t.Fatalf("escalate modal: %v", views)
 	}
-	e.do(t, signed("/slack/interactions", form, interactionBody(viewSubmission(agent1, viewEscalate, no+"|CTECH", "客户情绪激动")), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(viewSubmission(agent1, viewEscalate, no+"|CTECH", "客户情绪激动")), time.Now(), testSecret))
 	if tk := e.desk.ticket(no); !tk.Escalated {
 		t.Fatal("not escalated")
 	}
-	e.do(t, signed("/slack/interactions", form, interactionBody(buttonPayload(agent1, "CTECH", actPriority, no+"|P0")), time.Now(), testSecret))
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(slacktest.SelectPayload(agent1, "CTECH", actPriority, no+"|P0")), time.Now(), testSecret))
 	if p := e.desk.ticket(no).Priority; p != bot.P0 {
 		t.Fatalf("priority %s", p)
 	}
-	e.do(t, signed("/slack/interactions", form, interactionBody(buttonPayload(agent1, "CTECH", actPriority, no+"|P9")), time.Now(), testSecret))
-	eph := e.slack.called("chat.postEphemeral")
+	e.do(t, slacktest.NewSignedRequest("/slack/interactions", form, slacktest.InteractionBody(slacktest.SelectPayload(agent1, "CTECH", actPriority, no+"|P9")), time.Now(), testSecret))
+	eph := e.slack.Called("chat.postEphemeral")
 	if last := eph[len(eph)-1].Form.Get("text"); !strings.Contains(last, "slack.error.bad_input") {
 		t.Errorf("bad priority answer %q", last)
 	}
 	// P0 after the fact: the supervisors get the card.
 	e.sync(t)
 	sup := 0
-	for _, c := range e.slack.called("chat.postMessage") {
+	for _, c := range e.slack.Called("chat.postMessage") {
 		if c.Form.Get("channel") == "CSUP" && strings.Contains(c.Form.Get("blocks"), no) {
 			sup++
 		}

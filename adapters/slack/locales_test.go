@@ -26,7 +26,7 @@ func TestRealCatalog(t *testing.T) {
 				e.command(t, agent1, "status "+no+" resolved"))
 			e.desk.rate(no, 1, "差")
 			e.sync(t)
-			for _, c := range e.slack.called("chat.postMessage", "chat.update", "chat.postEphemeral") {
+			for _, c := range e.slack.Called("chat.postMessage", "chat.update", "chat.postEphemeral") {
 				texts = append(texts, c.Form.Get("text"), raw(c.Form.Get("blocks")))
 			}
 			all := strings.Join(texts, "\n")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -43,7 +45,7 @@ func TestSocketMode(t *testing.T) {
 		o.AppToken = "xapp-test"
 		o.SigningSecret = ""
 	})
-	e.slack.wsURL = "ws" + strings.TrimPrefix(ws.URL, "http") + "/link"
+	e.slack.SetSocketURL("ws" + strings.TrimPrefix(ws.URL, "http") + "/link")
 	e.desk.create(ticketGD1())
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -54,7 +56,7 @@ func TestSocketMode(t *testing.T) {
 	select {
 	case ack = <-acks:
 	case <-time.After(10 * time.Second):
-		t.Fatalf("no ack over the socket; slack calls %v", e.slack.called())
+		t.Fatalf("no ack over the socket; slack calls %v", e.slack.Called())
 	}
 	if ack["envelope_id"] != "env-1" {
 		t.Fatalf("ack %v", ack)
@@ -77,7 +79,7 @@ func TestSocketMode(t *testing.T) {
 	}
 	// HTTP endpoints stay closed without a signing secret.
 	w := httptest.NewRecorder()
-	e.app.ServeHTTP(w, signed("/slack/commands", "application/x-www-form-urlencoded", commandBody(agent1, "help", ""), time.Now(), testSecret))
+	e.app.ServeHTTP(w, slacktest.NewSignedRequest("/slack/commands", "application/x-www-form-urlencoded", slacktest.CommandBody(agent1, "CTECH", "help", ""), time.Now(), testSecret))
 	if w.Code == http.StatusOK {
 		t.Errorf("HTTP endpoint open in Socket Mode only: %d", w.Code)
 	}

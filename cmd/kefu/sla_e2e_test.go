@@ -3,97 +3,43 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
-
-// fakeSlack is a small httptest fake of the Slack Web API calls kefu makes (auth.test,
-// chat.postMessage, chat.update, chat.postEphemeral, users.info); it records every post.
-type fakeSlack struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	posts []slackPost
-	seq   int
-}
-
-type slackPost struct {
-	Channel, Text, ThreadTS, Blocks string
-}
-
-func newFakeSlack(t *testing.T) *fakeSlack {
-	f := &fakeSlack{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		method := strings.TrimPrefix(r.URL.Path, "/api/")
-		w.Header().Set("Content-Type", "application/json")
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.seq++
-		ts := fmt.Sprintf("1700000000.%06d", f.seq)
-		switch method {
-		case "auth.test":
-			fmt.Fprint(w, `{"ok":true,"user_id":"UBOT","user":"kefu","team_id":"T1"}`)
-		case "chat.postMessage":
-			f.posts = append(f.posts, slackPost{Channel: r.Form.Get("channel"), Text: r.Form.Get("text"),
-				ThreadTS: r.Form.Get("thread_ts"), Blocks: r.Form.Get("blocks")})
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": ts})
-		case "chat.update":
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": r.Form.Get("channel"), "ts": r.Form.Get("ts")})
-		case "chat.postEphemeral":
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "message_ts": ts})
-		case "users.info":
-			json.NewEncoder(w).Encode(map[string]any{"ok": true, "user": map[string]any{"id": r.Form.Get("user"), "name": "someone"}})
-		default:
-			fmt.Fprint(w, `{"ok":true}`)
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
 
 // slaPosts counts the SLA posts about ticket no by "kind level channel" (thread lines as
 // "thread <marker>"): the pings carry a block id "kefu_sla:NO:KIND:TARGET:LEVEL", warnings and audit
 // lines are told apart by their leading emoji.
-func (f *fakeSlack) slaPosts(no string) map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func slaPosts(f *slacktest.Server, no string) map[string]int {
 	out := map[string]int{}
-	for _, p := range f.posts {
-		if !strings.Contains(p.Text, no) {
+	for _, c := range f.Called("chat.postMessage") {
+		text, blocks := c.Form.Get("text"), c.Form.Get("blocks")
+		if !strings.Contains(text, no) {
 			continue
 		}
 		key := ""
-		if i := strings.Index(p.Blocks, "kefu_sla:"+no+":"); i >= 0 {
-			id := p.Blocks[i:]
+		if i := strings.Index(blocks, "kefu_sla:"+no+":"); i >= 0 {
+			id := blocks[i:]
 			id = id[:strings.IndexByte(id, '"')]
 			parts := strings.Split(id, ":") // kefu_sla NO kind target level
 			key = parts[2] + " " + parts[4]
 		} else {
 			for marker, kind := range map[string]string{":hourglass_flowing_sand:": "warn 0", ":white_check_mark:": "ack",
 				":rotating_light:": "ping", ":sos:": "ping"} {
-				if strings.HasPrefix(p.Text, marker) {
+				if strings.HasPrefix(text, marker) {
 					key = kind
 				}
 			}
@@ -101,10 +47,10 @@ func (f *fakeSlack) slaPosts(no string) map[string]int {
 		if key == "" {
 			continue
 		}
-		if p.ThreadTS != "" {
+		if c.Form.Get("thread_ts") != "" {
 			out["thread "+key]++
 		} else {
-			out[key+" "+p.Channel]++
+			out[key+" "+c.Form.Get("channel")]++
 		}
 	}
 	return out
@@ -256,19 +202,12 @@ func ticketCLI(t *testing.T, cfgPath string, env func(string) string, args ...st
 // pressAck presses the Acknowledge button as user through a signed Slack interaction.
 func pressAck(t *testing.T, s *e2eServer, user, channel, no string) {
 	t.Helper()
-	payload, _ := json.Marshal(map[string]any{
+	body := slacktest.InteractionBody(map[string]any{
 		"type": "block_actions", "trigger_id": "1.2.3", "user": map[string]any{"id": user, "name": "sup"},
 		"channel": map[string]any{"id": channel}, "team": map[string]any{"id": "T1"},
 		"actions": []map[string]any{{"action_id": "kefu_sla_ack", "block_id": "kefu_sla_actions:" + no, "value": no, "type": "button"}},
 	})
-	body := "payload=" + url.QueryEscape(string(payload))
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(slaSigningSecret))
-	fmt.Fprintf(mac, "v0:%s:%s", ts, body)
-	req, _ := http.NewRequest("POST", s.url+"/slack/interactions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", "v0="+hex.EncodeToString(mac.Sum(nil)))
+	req := slacktest.NewSignedRequest(s.url+"/slack/interactions", "application/x-www-form-urlencoded", body, time.Now(), slaSigningSecret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -296,9 +235,9 @@ func TestSLAExactlyOnce(t *testing.T) {
 }
 
 func slaScenario(t *testing.T, dbURL string, procs int) {
-	fs := newFakeSlack(t)
+	fs := slacktest.NewServer(t)
 	var skew atomic.Int64
-	cfg, cfgPath := slaTestConfig(t, dbURL, fs.srv.URL, &skew)
+	cfg, cfgPath := slaTestConfig(t, dbURL, fs.URL, &skew)
 	env := func(k string) string {
 		if k == "KEFU_DATABASE_URL" {
 			return dbURL
@@ -329,7 +268,7 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 	settle := func(what string, want map[string]int) {
 		t.Helper()
 		slaWait(t, 15*time.Second, what, func() bool {
-			got := fs.slaPosts(no)
+			got := slaPosts(fs, no)
 			for k, n := range want {
 				if got[k] < n {
 					return false
@@ -339,7 +278,7 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 		})
 		// Let every process scan and follow the feed a few more times: nothing may come twice.
 		time.Sleep(time.Second + 5*cfg.SLA.ScanInterval)
-		if diff := diffCounts(want, fs.slaPosts(no)); diff != "" {
+		if diff := diffCounts(want, slaPosts(fs, no)); diff != "" {
 			t.Fatalf("%s: SLA posts for %s (want → got):\n%s", what, no, diff)
 		}
 	}
@@ -360,13 +299,13 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 	// A supervisor acknowledges on another process; later repeats never come.
 	pressAck(t, ss[len(ss)-1].e2eServer, "USUP", "CSUP", no)
 	want["thread ack"] = 1
-	slaWait(t, 10*time.Second, "the acknowledgement in the thread", func() bool { return fs.slaPosts(no)["thread ack"] == 1 })
+	slaWait(t, 10*time.Second, "the acknowledgement in the thread", func() bool { return slaPosts(fs, no)["thread ack"] == 1 })
 	skew.Store(int64(4*time.Minute + time.Second))
 	settle("after the acknowledgement", want)
 	if out := ticketCLI(t, cfgPath, env, "show", no); !strings.Contains(out, `"kind":"ack"`) || !strings.Contains(out, "slack:USUP") {
 		t.Fatalf("the acknowledgement is not in the audit trail:\n%s", out)
 	}
-	t.Logf("SLA posts for %s with %d process(es): %v", no, procs, fs.slaPosts(no))
+	t.Logf("SLA posts for %s with %d process(es): %v", no, procs, slaPosts(fs, no))
 }
 
 func diffCounts(want, got map[string]int) string {

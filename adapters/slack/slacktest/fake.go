@@ -46,6 +46,7 @@ type Server struct {
 	notify chan Call           // when set, every recorded call is also sent here
 }
 
+// NewServer starts a fake Slack; it stops when the test ends.
 func NewServer(t testing.TB) *Server {
 	f := &Server{groups: map[string][]string{}, fail: map[string][]int{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -95,6 +96,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	members := f.groups[c.Form.Get("usergroup")]
+	wsURL, seq := f.wsURL, f.ts
 	f.mu.Unlock()
 
 	var resp any
@@ -114,7 +116,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "chat.postEphemeral":
 		resp = map[string]any{"ok": true, "message_ts": ts}
 	case "views.open":
-		resp = map[string]any{"ok": true, "view": map[string]any{"id": "V" + strconv.Itoa(f.ts)}}
+		resp = map[string]any{"ok": true, "view": map[string]any{"id": "V" + strconv.Itoa(seq)}}
 	case "users.info":
 		u := c.Form.Get("user")
 		resp = map[string]any{"ok": true, "user": map[string]any{"id": u, "name": strings.ToLower(u),
@@ -126,7 +128,7 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 			resp = map[string]any{"ok": true, "users": members}
 		}
 	case "apps.connections.open":
-		resp = map[string]any{"ok": true, "url": f.wsURL}
+		resp = map[string]any{"ok": true, "url": wsURL}
 	case "conversations.replies":
 		resp = map[string]any{"ok": true, "messages": []any{}, "has_more": false}
 	default:
@@ -149,10 +151,28 @@ func (f *Server) Called(methods ...string) []Call {
 	return out
 }
 
+// Reset forgets the recorded calls.
 func (f *Server) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = nil
+}
+
+// SetSocketURL sets the websocket URL apps.connections.open answers (Socket Mode).
+func (f *Server) SetSocketURL(u string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.wsURL = u
+}
+
+// Notify returns a channel (buffered for n calls) that receives every call recorded from now on; a
+// call that finds it full is not sent there (it is still recorded).
+func (f *Server) Notify(n int) <-chan Call {
+	ch := make(chan Call, n)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notify = ch
+	return ch
 }
 
 // SetGroup sets the members of a user group (usergroups.users.list).
@@ -211,6 +231,14 @@ func ButtonPayload(user, channel, actionID, value string) map[string]any {
 		"channel": map[string]any{"id": channel}, "container": map[string]any{"channel_id": channel},
 		"actions": []any{act},
 	}
+}
+
+// SelectPayload is a block_actions payload: user picked value in the static select actionID in channel.
+func SelectPayload(user, channel, actionID, value string) map[string]any {
+	p := ButtonPayload(user, channel, actionID, value)
+	p["actions"] = []any{map[string]any{"action_id": actionID, "block_id": "kefu_actions", "type": "static_select",
+		"selected_option": map[string]any{"value": value}}}
+	return p
 }
 
 // MessageEventBody is an Events API event_callback carrying a message by user in channel (a thread
