@@ -8,6 +8,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/reports/digest"
 )
 
 // slackOptions maps the slack section of the config to the package's options; Desk and Store are set
@@ -64,6 +65,7 @@ func newSlack(a *app) (*slack.App, error) {
 	o.Desk, o.Store = a.engine, a.db
 	o.SLA = slaAcker{a}
 	o.FAQ = faqAdmin{a}
+	o.Reports = digest.NewReporter(digestOptions(a)) // /kefu report today|week|month
 	return slack.New(o)
 }
 
