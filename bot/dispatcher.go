@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -220,13 +219,5 @@ func (d *Dispatcher) send(ctx context.Context, a Adapter, r Reply) (id string, e
 // Backoff is the delay before retry number attempt (1-based): BaseBackoff·2^(attempt-1), capped at
 // MaxBackoff, with ±20% jitter.
 func (d *Dispatcher) Backoff(attempt int) time.Duration {
-	b := d.o.BaseBackoff
-	for i := 1; i < attempt && b < d.o.MaxBackoff; i++ {
-		b *= 2
-	}
-	if b > d.o.MaxBackoff {
-		b = d.o.MaxBackoff
-	}
-	j := time.Duration(float64(b) * (0.8 + 0.4*rand.Float64()))
-	return j
+	return Backoff{Min: d.o.BaseBackoff, Max: d.o.MaxBackoff, Jitter: 0.2}.Delay(attempt)
 }

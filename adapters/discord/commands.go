@@ -111,7 +111,7 @@ func (a *Adapter) registerCommands(ctx context.Context) {
 		}
 		err = mapErr("register commands", err)
 		var rl *bot.RateLimitedError
-		if !errors.As(err, &rl) || !sleep(ctx, rl.Wait) {
+		if !errors.As(err, &rl) || !bot.Sleep(ctx, rl.Wait) {
 			a.log.Warn("slash commands not registered", "err", err)
 			return
 		}

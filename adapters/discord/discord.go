@@ -285,8 +285,8 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 
 // open connects to the gateway, retrying transient failures with backoff.
 func (a *Adapter) open(ctx context.Context) error {
-	wait := time.Second
-	for {
+	backoff := bot.Backoff{Min: time.Second, Max: 2 * time.Minute}
+	for attempt := 1; ; attempt++ {
 		err := a.s.Open()
 		if err == nil {
 			return nil
@@ -298,11 +298,11 @@ func (a *Adapter) open(ctx context.Context) error {
 			}
 			return fmt.Errorf("discord: connect: %w", err)
 		}
+		wait := backoff.Delay(attempt)
 		a.log.Warn("gateway connect failed; retrying", "err", err, "wait", wait)
-		if !sleep(ctx, wait) {
+		if !bot.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
-		wait = min(wait*2, 2*time.Minute)
 	}
 }
 
@@ -354,30 +354,20 @@ func (a *Adapter) work(ctx context.Context, sink bot.Sink, ch <-chan inbound) {
 // process resolves where the event belongs and delivers it, retrying with backoff until Deliver
 // succeeds or ctx ends. Nothing is dropped silently: every give-up is logged at error level.
 func (a *Adapter) process(ctx context.Context, sink bot.Sink, it inbound) {
-	wait := a.retryMin
-	for attempt := 1; ; attempt++ {
-		err := a.deliver(ctx, sink, &it)
-		if err == nil || errors.Is(err, errSkip) {
-			return
+	// deliver resolves the thread once and keeps it in it, so a retry does not resolve it again.
+	once := bot.SinkFunc(func(ctx context.Context, _ bot.Event) error {
+		if err := a.deliver(ctx, sink, &it); !errors.Is(err, errSkip) {
+			return err
 		}
-		if errors.Is(err, bot.ErrBadInput) {
-			a.log.Error("event rejected by the engine", "msg_id", it.ev.MsgID, "err", err)
-			return
-		}
-		if ctx.Err() != nil {
-			a.log.Error("event not delivered before shutdown", "msg_id", it.ev.MsgID, "chat_id", it.ev.ChatID, "err", err)
-			return
-		}
-		d := wait
-		if rl := (*bot.RateLimitedError)(nil); errors.As(err, &rl) && rl.Wait > d {
-			d = rl.Wait
-		}
-		a.log.Warn("deliver failed; retrying", "msg_id", it.ev.MsgID, "attempt", attempt, "wait", d, "err", err)
-		if !sleep(ctx, d) {
-			a.log.Error("event not delivered before shutdown", "msg_id", it.ev.MsgID, "chat_id", it.ev.ChatID, "err", err)
-			return
-		}
-		wait = min(wait*2, a.retryMax)
+		return nil
+	})
+	err := bot.DeliverRetry(ctx, once, it.ev, bot.Backoff{Min: a.retryMin, Max: a.retryMax}, a.log)
+	switch {
+	case err == nil:
+	case errors.Is(err, bot.ErrBadInput):
+		a.log.Error("event rejected by the engine", "msg_id", it.ev.MsgID, "err", err)
+	default:
+		a.log.Error("event not delivered before shutdown", "msg_id", it.ev.MsgID, "chat_id", it.ev.ChatID, "err", err)
 	}
 }
 
@@ -407,17 +397,6 @@ func (a *Adapter) deliver(ctx context.Context, sink bot.Sink, it *inbound) error
 		return fmt.Errorf("discord: deliver %s: %w", it.ev.MsgID, err)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // --- gateway handlers (run on discordgo's reader goroutine; SyncEvents) ---

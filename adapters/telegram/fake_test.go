@@ -41,7 +41,7 @@ func newTestAdapter(t *testing.T, f *fakeAPI, mod func(*Options)) *Adapter {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	a.backoff = backoffPolicy{min: time.Millisecond, max: 10 * time.Millisecond}
+	a.backoff = bot.Backoff{Min: time.Millisecond, Max: 10 * time.Millisecond, Jitter: 0.2}
 	return a
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -23,7 +22,8 @@ const pollLimit = 100
 //
 // The offset sent to getUpdates confirms every update below it. It only moves past an update after
 // handle returned nil for it, i.e. after Sink.Deliver stored it (or the update was deliberately
-// ignored); a Deliver error is retried with backoff and never skipped.
+// ignored); a Deliver error is retried with backoff (bot.DeliverRetry) and never skipped, except
+// ErrBadInput, which retrying cannot fix: that update is logged at error level and confirmed.
 func (a *Adapter) poll(ctx context.Context, sink bot.Sink) error {
 	if _, err := a.call(ctx).Request(tgbotapi.DeleteWebhookConfig{}); err != nil {
 		if ctx.Err() != nil {
@@ -46,13 +46,13 @@ func (a *Adapter) poll(ctx context.Context, sink bot.Sink) error {
 				return nil
 			}
 			failures++
-			wait := a.backoff.delay(failures)
+			wait := a.backoff.Delay(failures)
 			var tgErr *tgbotapi.Error
 			if errors.As(err, &tgErr) && tgErr.RetryAfter > 0 {
 				wait = time.Duration(tgErr.RetryAfter) * time.Second
 			}
 			a.log.ErrorContext(ctx, "getUpdates failed", "err", redact(err, a.opt.Token), "retry_in", wait)
-			if !sleep(ctx, wait) {
+			if !bot.Sleep(ctx, wait) {
 				return nil
 			}
 			continue
@@ -71,7 +71,8 @@ func (a *Adapter) poll(ctx context.Context, sink bot.Sink) error {
 	return nil
 }
 
-// handleRetrying handles u, retrying a failed Deliver with backoff until it succeeds or ctx is done.
+// handleRetrying handles u, retrying a failed Deliver with backoff until it succeeds or ctx is done
+// (an ErrBadInput is logged and not retried).
 func (a *Adapter) handleRetrying(ctx context.Context, sink bot.Sink, u tgbotapi.Update) error {
 	return a.handle(ctx, sink, u, true)
 }
@@ -90,25 +91,24 @@ func (a *Adapter) handle(ctx context.Context, sink bot.Sink, u tgbotapi.Update, 
 		}
 	}
 	if act.Event != nil {
-		for attempt := 1; ; attempt++ {
-			err := sink.Deliver(ctx, *act.Event)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if !retry {
-				return fmt.Errorf("telegram: deliver update %d: %w", u.UpdateID, err)
-			}
-			wait := a.backoff.delay(attempt)
-			a.log.ErrorContext(ctx, "deliver failed; will retry", "update_id", u.UpdateID, "msg_id", act.Event.MsgID,
-				"attempt", attempt, "retry_in", wait, "err", err)
-			if !sleep(ctx, wait) {
-				return ctx.Err()
-			}
+		var err error
+		if retry {
+			err = bot.DeliverRetry(ctx, sink, *act.Event, a.backoff, a.log.With("update_id", u.UpdateID))
+		} else {
+			err = sink.Deliver(ctx, *act.Event)
 		}
-		a.log.DebugContext(ctx, "delivered", "update_id", u.UpdateID, "msg_id", act.Event.MsgID, "kind", act.Event.Kind)
+		switch {
+		case err == nil:
+			a.log.DebugContext(ctx, "delivered", "update_id", u.UpdateID, "msg_id", act.Event.MsgID, "kind", act.Event.Kind)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case retry && errors.Is(err, bot.ErrBadInput):
+			// Retrying cannot fix it: confirm the update (the offset moves on) rather than stall the loop.
+			a.log.ErrorContext(ctx, "update rejected by the engine", "update_id", u.UpdateID, "msg_id", act.Event.MsgID, "err", err)
+			return nil
+		default:
+			return fmt.Errorf("telegram: deliver update %d: %w", u.UpdateID, err)
+		}
 	}
 	if act.Keyboard != nil {
 		a.removeKeyboard(ctx, *act.Keyboard)
@@ -167,30 +167,5 @@ func (a *Adapter) groupNotice(ctx context.Context, chatID int64, lang string) {
 	release()
 	if err != nil {
 		a.log.WarnContext(ctx, "group notice failed", "chat_id", chatID, "err", redact(err, a.opt.Token))
-	}
-}
-
-// backoffPolicy doubles from min to max with ±20% jitter.
-type backoffPolicy struct{ min, max time.Duration }
-
-func (b backoffPolicy) delay(attempt int) time.Duration {
-	d := b.min
-	for i := 1; i < attempt && d < b.max; i++ {
-		d *= 2
-	}
-	d = min(d, b.max)
-	j := time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	return j
-}
-
-// sleep waits d or until ctx is done; it reports whether the full wait elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

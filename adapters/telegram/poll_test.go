@@ -133,6 +133,37 @@ func TestPollOffsetAdvancesOnlyAfterDeliver(t *testing.T) {
 	}
 }
 
+// An update the engine rejects as bad input is tried once, not retried forever: the loop moves on and
+// the update is confirmed.
+func TestPollBadInputIsNotRetried(t *testing.T) {
+	f := newFakeAPI(t)
+	a := newTestAdapter(t, f, nil)
+	s := newStore()
+	ids := f.Push(textUpdate(1, "bad"), textUpdate(2, "good"))
+	s.fail = func(ev bot.Event, try int) error {
+		if ev.MsgID == "m:42:1" {
+			return fmt.Errorf("engine: score 9: %w", bot.ErrBadInput)
+		}
+		return nil
+	}
+	runAdapter(t, a, s)
+	s.waitStored(t, 1)
+	f.Push(textUpdate(3, "third"))
+	s.waitStored(t, 1)
+	if got := f.ConfirmedOffset(); got < ids[1]+1 {
+		t.Errorf("confirmed offset %d, want >= %d", got, ids[1]+1)
+	}
+	s.mu.Lock()
+	tries := s.tries["m:42:1"]
+	s.mu.Unlock()
+	if tries != 1 {
+		t.Errorf("bad input delivered %d times, want 1", tries)
+	}
+	if diff := cmp.Diff([]string{"m:42:2", "m:42:3"}, s.msgIDs()); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+}
+
 // TestPollKillAndRestart stops the adapter at different moments (in the middle of a Deliver, right
 // after a store, while long polling) and starts a fresh one on the same fake: every update ends up
 // stored exactly once.

@@ -294,7 +294,7 @@ func (l *limiter) acquire(ctx context.Context, chat int64) (release func(), err 
 		return nil, fmt.Errorf("rate limit wait: %w", err)
 	}
 	if !c.last.IsZero() {
-		if !sleep(ctx, time.Until(c.last.Add(l.interval))) {
+		if !bot.Sleep(ctx, time.Until(c.last.Add(l.interval))) {
 			return fail(ctx.Err())
 		}
 	}

@@ -86,7 +86,7 @@ type Adapter struct {
 	apiBase  string
 	limits   *limiter
 	progress *progress
-	backoff  backoffPolicy
+	backoff  bot.Backoff
 
 	noticeMu   sync.Mutex
 	lastNotice map[int64]time.Time
@@ -152,7 +152,7 @@ func New(ctx context.Context, o Options) (*Adapter, error) {
 		apiBase:    strings.TrimRight(o.APIURL, "/"),
 		limits:     newLimiter(o.PerChatInterval, o.GlobalRate),
 		progress:   newProgress(),
-		backoff:    backoffPolicy{min: 200 * time.Millisecond, max: 30 * time.Second},
+		backoff:    bot.Backoff{Min: 200 * time.Millisecond, Max: 30 * time.Second, Jitter: 0.2},
 		lastNotice: make(map[int64]time.Time),
 	}
 	// NewBotAPIWithClient calls getMe at once; run it with ctx bound.
