@@ -53,6 +53,10 @@ func loadDevQueries(t testing.TB, path string) []devQuery {
 }
 
 func runDevset(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow) {
+	if os.Getenv("KB_PRUNE") != "" { // measure the large-library pruning on the small dev sets
+		defer func(v int) { pruneMinEntries = v }(pruneMinEntries)
+		pruneMinEntries = 0
+	}
 	lib, err := LoadFile(filepath.Join(dir, "faq.jsonl"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,9 @@
 package kb
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -95,6 +97,8 @@ type Index struct {
 	exEntry []int32     // example -> entry
 	ctPost  [][]posting // term -> entries (centroid weights)
 	lin     *linear
+	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
+	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
 	scratch sync.Pool // *scratch
 }
@@ -103,6 +107,68 @@ type scratch struct {
 	bm, cent, best, second []float32
 	ex, lin                []float32
 	touched, exTouched     []int32
+	terms                  []queryTerm
+	part                   []scored
+}
+
+type queryTerm struct {
+	id      int32
+	bm, lin float32 // query-side weights of the term in the BM25 and linear scores
+	n       int     // length of its longest posting list
+}
+
+// Pruning for large libraries (see rank).
+var pruneMinEntries = 1000 // libraries with fewer entries are scored exhaustively (a var for tests)
+
+const (
+	pruneLen        = 256  // postings longer than this are not walked once …
+	pruneCands      = 64   // … this many entries have been found
+	pruneKeep       = 256  // candidates kept when the long postings start
+)
+
+// fwdTerm is one term of an entry's forward list: its BM25 and linear weights.
+type fwdTerm struct {
+	term    int32
+	bm, lin float32
+}
+
+// scoreRest adds the common query terms rest to the best candidates found so far: it keeps the
+// pruneKeep best by their partial score (the others cannot catch up on common terms) and merges
+// each one's forward list with rest.
+func (ix *Index) scoreRest(sc *scratch, rest []queryTerm, self float32) {
+	if len(sc.touched) > pruneKeep {
+		part := sc.part[:0]
+		for _, d := range sc.touched {
+			part = append(part, scored{d, ix.tn.bm25*float64(sc.bm[d]/max(self, 1e-9)) + ix.tn.lin*float64(sc.lin[d])})
+		}
+		slices.SortFunc(part, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
+		for _, p := range part[pruneKeep:] {
+			sc.bm[p.doc], sc.lin[p.doc] = 0, 0
+		}
+		sc.touched = sc.touched[:0]
+		for _, p := range part[:pruneKeep] {
+			sc.touched = append(sc.touched, p.doc)
+		}
+		sc.part = part
+	}
+	slices.SortFunc(rest, func(a, b queryTerm) int { return int(a.id - b.id) })
+	for _, d := range sc.touched {
+		f := ix.fwd[d]
+		i, j := 0, 0
+		for i < len(f) && j < len(rest) {
+			switch {
+			case f[i].term < rest[j].id:
+				i++
+			case f[i].term > rest[j].id:
+				j++
+			default:
+				sc.bm[d] += rest[j].bm * f[i].bm
+				sc.lin[d] += rest[j].lin * f[i].lin
+				i++
+				j++
+			}
+		}
+	}
 }
 
 var _ Matcher = (*Index)(nil)
@@ -250,6 +316,20 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	if tn.lin > 0 && trainCost(xs, ix.ctPost, tn.epochs) <= maxTrainCost {
 		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, tn.epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp))
 	}
+	ix.linPost = ix.ctPost
+	if ix.lin != nil {
+		ix.linPost = make([][]posting, nt)
+		for t, ps := range ix.lin.post {
+			ix.linPost[t] = make([]posting, len(ps))
+			for i, p := range ps {
+				ix.linPost[t][i] = posting{p.doc, p.w}
+			}
+		}
+		ix.lin = nil
+	}
+	if n >= pruneMinEntries && pruneMinEntries >= 0 {
+		ix.buildForward(nt)
+	}
 	ne := len(examples)
 	ix.scratch.New = func() any {
 		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), ex: make([]float32, ne)}
@@ -307,6 +387,24 @@ func (ix *Index) weigh(tf map[int32]float32, unknown float32) map[int32]float32 
 		}
 	}
 	return out
+}
+
+// buildForward transposes the BM25 and linear postings into per-entry term lists.
+func (ix *Index) buildForward(nt int) {
+	ix.fwd = make([][]fwdTerm, len(ix.lib.entries))
+	for t := 0; t < nt; t++ {
+		for _, p := range ix.bmPost[t] {
+			ix.fwd[p.doc] = append(ix.fwd[p.doc], fwdTerm{term: int32(t), bm: p.w})
+		}
+		for _, p := range ix.linPost[t] {
+			f := ix.fwd[p.doc]
+			if n := len(f); n > 0 && f[n-1].term == int32(t) {
+				f[n-1].lin = p.w
+				continue
+			}
+			ix.fwd[p.doc] = append(f, fwdTerm{term: int32(t), lin: p.w})
+		}
+	}
 }
 
 // weighVec is weigh for a sorted sparse vector of term frequencies (building).
@@ -375,37 +473,39 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	}
 	// BM25, normalized by the query's own best possible score so that it lies in [0,1].
 	self := unknown * ix.maxBMIDF * (bm25K1 + 1) * float32(ix.tn.unknownW)
+	q := ix.weigh(tf, unknown*float32(ix.tn.unknownW))
+	qt := sc.terms[:0]
 	for id, f := range tf {
 		w := ix.bmIDF[id] * f
 		self += w * (bm25K1 + 1)
-		for _, p := range ix.bmPost[id] {
+		qt = append(qt, queryTerm{id: id, bm: w, lin: q[id], n: max(len(ix.bmPost[id]), len(ix.linPost[id]))})
+	}
+	sc.terms = qt
+	if ix.fwd != nil {
+		// Large library: rare terms first; a term whose postings are long only adds to the
+		// entries already found (looked up in their forward lists), so a query costs about the
+		// same at 10,000 entries as at 1,000 (term-at-a-time with "continue" pruning).
+		slices.SortFunc(qt, func(a, b queryTerm) int { return a.n - b.n })
+	}
+	for j, t := range qt {
+		if ix.fwd != nil && t.n > pruneLen && len(sc.touched) >= pruneCands {
+			ix.scoreRest(sc, qt[j:], self)
+			break
+		}
+		for _, p := range ix.bmPost[t.id] {
 			touch(p.doc)
-			sc.bm[p.doc] += w * p.w
+			sc.bm[p.doc] += t.bm * p.w
+		}
+		for _, p := range ix.linPost[t.id] {
+			touch(p.doc)
+			sc.lin[p.doc] += t.lin * p.w
 		}
 	}
-	q := ix.weigh(tf, unknown*float32(ix.tn.unknownW))
 	if ix.tn.useCentr {
 		for id, w := range q {
 			for _, p := range ix.ctPost[id] {
 				touch(p.doc)
 				sc.cent[p.doc] += w * p.w
-			}
-		}
-	}
-	if ix.lin == nil {
-		// No trained model (library too large to train within the load budget): the centroids
-		// stand in for it.
-		for id, w := range q {
-			for _, p := range ix.ctPost[id] {
-				touch(p.doc)
-				sc.lin[p.doc] += w * p.w
-			}
-		}
-	} else {
-		for id, w := range q {
-			for _, p := range ix.lin.post[id] {
-				touch(p.doc)
-				sc.lin[p.doc] += w * p.w
 			}
 		}
 	}
