@@ -121,9 +121,9 @@ type queryTerm struct {
 var pruneMinEntries = 1000 // libraries with fewer entries are scored exhaustively (a var for tests)
 
 const (
-	pruneLen        = 256  // postings longer than this are not walked once …
-	pruneCands      = 64   // … this many entries have been found
-	pruneKeep       = 256  // candidates kept when the long postings start
+	pruneLen   = 256 // postings longer than this are not walked once …
+	pruneCands = 64  // … this many entries have been found
+	pruneKeep  = 256 // candidates kept when the long postings start
 )
 
 // fwdTerm is one term of an entry's forward list: its BM25 and linear weights.
