@@ -162,7 +162,7 @@ func (db *DB) FAQEntries(ctx context.Context) ([]kb.Entry, error) {
 	out := make([]kb.Entry, len(rows))
 	for i, r := range rows {
 		out[i] = kb.Entry{ID: r.EntryID, Lang: r.Lang, Category: r.Category, Question: r.Question, Answer: r.Answer,
-			Examples: stringsFrom(r.Examples), Keywords: stringsFrom(r.Keywords)}
+			Examples: fromJSON[string](r.Examples), Keywords: fromJSON[string](r.Keywords)}
 	}
 	return out, nil
 }

@@ -220,20 +220,10 @@ type agent struct {
 
 func (agent) TableName() string { return "agents" }
 
-func toJSON(v any) string {
-	switch x := v.(type) {
-	case []bot.Attachment:
-		if len(x) == 0 {
-			return ""
-		}
-	case []bot.Button:
-		if len(x) == 0 {
-			return ""
-		}
-	case []string:
-		if len(x) == 0 {
-			return ""
-		}
+// toJSON stores a list as JSON text; an empty list is stored as "".
+func toJSON[T any](v []T) string {
+	if len(v) == 0 {
+		return ""
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -242,37 +232,16 @@ func toJSON(v any) string {
 	return string(b)
 }
 
-func attachmentsFrom(s string) []bot.Attachment {
+// fromJSON reads a list stored by toJSON; "" and unreadable text give nil.
+func fromJSON[T any](s string) []T {
 	if s == "" {
 		return nil
 	}
-	var a []bot.Attachment
-	if json.Unmarshal([]byte(s), &a) != nil {
+	var v []T
+	if json.Unmarshal([]byte(s), &v) != nil {
 		return nil
 	}
-	return a
-}
-
-func buttonsFrom(s string) []bot.Button {
-	if s == "" {
-		return nil
-	}
-	var b []bot.Button
-	if json.Unmarshal([]byte(s), &b) != nil {
-		return nil
-	}
-	return b
-}
-
-func stringsFrom(s string) []string {
-	if s == "" {
-		return nil
-	}
-	var b []string
-	if json.Unmarshal([]byte(s), &b) != nil {
-		return nil
-	}
-	return b
+	return v
 }
 
 func (t ticket) toBot() bot.Ticket {
@@ -304,7 +273,7 @@ func (t ticket) toBot() bot.Ticket {
 		ClosedAt:         utcPtr(t.ClosedAt),
 		Rating:           t.Rating,
 		RatingComment:    t.RatingComment,
-		Attachments:      attachmentsFrom(t.Attachments),
+		Attachments:      fromJSON[bot.Attachment](t.Attachments),
 	}
 }
 
@@ -353,7 +322,7 @@ func (e ticketEvent) toBot() bot.TicketEvent {
 		Text:        e.Text,
 		Channel:     bot.Channel(e.Channel),
 		Internal:    e.Internal,
-		Attachments: attachmentsFrom(e.Attachments),
+		Attachments: fromJSON[bot.Attachment](e.Attachments),
 	}
 }
 
@@ -364,7 +333,7 @@ func (o outboxRow) toReply() bot.Reply {
 		Channel:        bot.Channel(o.Channel),
 		ChatID:         o.ChatID,
 		Text:           o.Text,
-		Buttons:        buttonsFrom(o.Buttons),
+		Buttons:        fromJSON[bot.Button](o.Buttons),
 		Attempts:       o.Attempts,
 	}
 }
