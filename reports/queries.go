@@ -354,11 +354,15 @@ func sortedCounts(m map[string]int64) []Count {
 // csat lists the low ratings with their follow-up (the distribution comes from aggregates).
 func (q *querier) csat(ctx context.Context, c *CSAT) error {
 	where, args := q.where()
+	// The newest 100 low ratings first (a top-N sort of the cohort's low ratings), then the survey
+	// time and follow-up lookups for those 100 only: ordering the outer query instead made
+	// PostgreSQL run both subqueries for every low rating of the month.
 	rated := "(SELECT MAX(s.at) FROM surveys s WHERE s.ticket_id = t.id)"
 	query := `SELECT t.no, t.rating, t.rating_comment, t.assignee, t.channel, t.category, ` + rated + `,
  (SELECT MIN(e.at) FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind IN ('agent_reply', 'note')
    AND e.actor NOT IN ('customer', 'bot', 'system') AND e.at > ` + rated + `)
-FROM tickets t WHERE ` + where + ` AND t.rating BETWEEN 1 AND 3 ORDER BY t.created_at DESC, t.id DESC LIMIT 100`
+FROM (SELECT t.* FROM tickets t WHERE ` + where + ` AND t.rating BETWEEN 1 AND 3 ORDER BY t.created_at DESC, t.id DESC LIMIT 100) t
+ORDER BY t.created_at DESC, t.id DESC`
 	rs, err := q.query(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("reports: low ratings: %w", err)
@@ -438,52 +442,52 @@ FROM tickets t WHERE ` + where + ` GROUP BY t.category ORDER BY 2 DESC, 1 LIMIT 
 	return out, rs.Err()
 }
 
-// boxes reads the resolution times per category, sorted by the database, and takes the quartiles
-// with gonum's stat.Quantile (LinInterp).
+// boxes reads the resolution times per category and takes the quartiles with gonum's stat.Quantile
+// (LinInterp). The rows come unsorted: sorting 80k floats per month in Go takes milliseconds, while
+// ORDER BY category, seconds doubled the query's time on PostgreSQL.
 func (q *querier) boxes(ctx context.Context) ([]Box, error) {
 	where, args := q.where()
-	query := "SELECT t.category, " + q.resExpr() + " AS r FROM tickets t WHERE " + where + " AND t.resolved_at IS NOT NULL ORDER BY 1, 2"
+	query := "SELECT t.category, " + q.resExpr() + " AS r FROM tickets t WHERE " + where + " AND t.resolved_at IS NOT NULL"
 	rs, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reports: box plot: %w", err)
 	}
 	defer rs.Close()
-	out := []Box{}
-	var cat string
-	var xs []float64
-	flush := func() {
-		if len(xs) == 0 {
-			return
-		}
-		out = append(out, Box{Category: cat, N: len(xs), Min: round2(xs[0]), Max: round2(xs[len(xs)-1]),
-			Q1:     round2(stat.Quantile(0.25, stat.LinInterp, xs, nil)),
-			Median: round2(stat.Quantile(0.5, stat.LinInterp, xs, nil)),
-			Q3:     round2(stat.Quantile(0.75, stat.LinInterp, xs, nil))})
-		xs = xs[:0]
-	}
+	byCat := map[string][]float64{}
 	for rs.Next() {
 		var c string
 		var v float64
 		if err := rs.Scan(&c, &v); err != nil {
 			return nil, fmt.Errorf("reports: box plot: %w", err)
 		}
-		if c != cat {
-			flush()
-			cat = c
-		}
-		xs = append(xs, v)
+		byCat[c] = append(byCat[c], v)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("reports: box plot: %w", err)
 	}
-	flush()
+	cats := make([]string, 0, len(byCat))
+	for c := range byCat {
+		cats = append(cats, c)
+	}
+	sort.Strings(cats)
+	out := []Box{}
+	for _, c := range cats {
+		xs := byCat[c]
+		sort.Float64s(xs)
+		out = append(out, Box{Category: c, N: len(xs), Min: round2(xs[0]), Max: round2(xs[len(xs)-1]),
+			Q1:     round2(stat.Quantile(0.25, stat.LinInterp, xs, nil)),
+			Median: round2(stat.Quantile(0.5, stat.LinInterp, xs, nil)),
+			Q3:     round2(stat.Quantile(0.75, stat.LinInterp, xs, nil))})
+	}
 	return out, nil
 }
 
-// responseVsCSAT computes Spearman's rho between first-response time and rating: the ranks (ties get
-// their average rank) come from SQL — one window over the pairs ordered by response time, where RANK()
-// is a tie group's first rank and COUNT(*) (the default frame runs to the last peer) its last, and a
-// five-row cumulative count per score — and their Pearson correlation from gonum.
+// responseVsCSAT computes Spearman's rho between first-response time and rating. The database
+// returns the pairs sorted by response time (then score); the tie-averaged ranks are read off that
+// order — a run of equal response times shares the mean of its positions, and each score's rank
+// follows from the five scores' counts — and gonum's stat.Correlation (Pearson) of the ranks is rho.
+// Ranking with SQL window functions (RANK() and COUNT(*) over the same order, joined to the score
+// counts) gave the same numbers at 2.7× the time of reading the pairs; the sort alone is 1.3×.
 // The mean rating per first-response class comes from aggregates (fillBuckets).
 func (q *querier) responseVsCSAT(ctx context.Context) (ResponseVsCSAT, error) {
 	where, args := q.where()
@@ -491,49 +495,75 @@ func (q *querier) responseVsCSAT(ctx context.Context) (ResponseVsCSAT, error) {
 	for i, b := range ResponseBuckets {
 		out.Buckets[i].Bucket = b
 	}
-	rq := `WITH p AS MATERIALIZED (SELECT ` + q.frExpr() + ` AS fr, t.rating AS score FROM tickets t WHERE ` + where +
-		` AND t.rating BETWEEN 1 AND 5 AND t.first_response_at IS NOT NULL),
-y AS (SELECT score, COUNT(*) AS n FROM p GROUP BY score),
-yr AS (SELECT score, CAST(SUM(n) OVER (ORDER BY score) - n AS DOUBLE PRECISION) + (n + 1) / 2.0 AS rk FROM y)
-SELECT p.fr, p.score,
- CAST(RANK() OVER (ORDER BY p.fr) + COUNT(*) OVER (ORDER BY p.fr) AS DOUBLE PRECISION) / 2,
- yr.rk
-FROM p JOIN yr ON yr.score = p.score ORDER BY p.fr, p.score`
+	rq := `SELECT ` + q.frExpr() + ` AS fr, t.rating FROM tickets t WHERE ` + where +
+		` AND t.rating BETWEEN 1 AND 5 AND t.first_response_at IS NOT NULL ORDER BY 1, 2`
 	rs, err := q.query(ctx, rq, args...)
 	if err != nil {
 		return out, fmt.Errorf("reports: spearman: %w", err)
 	}
 	defer rs.Close()
-	var rx, ry []float64
-	var pts [][2]float64
+	var frs []float64
+	var scores []int
+	var perScore [6]int
 	for rs.Next() {
-		var fr, rkx, rky float64
+		var fr float64
 		var score int
-		if err := rs.Scan(&fr, &score, &rkx, &rky); err != nil {
+		if err := rs.Scan(&fr, &score); err != nil {
 			return out, fmt.Errorf("reports: spearman: %w", err)
 		}
-		rx, ry = append(rx, rkx), append(ry, rky)
-		pts = append(pts, [2]float64{round2(fr), float64(score)})
+		if score < 1 || score > 5 {
+			continue
+		}
+		frs, scores = append(frs, fr), append(scores, score)
+		perScore[score]++
 	}
 	if err := rs.Err(); err != nil {
 		return out, fmt.Errorf("reports: spearman: %w", err)
 	}
-	out.N = len(rx)
-	if len(rx) >= 3 {
+	n := len(frs)
+	rx, ry := sortedRanks(frs), make([]float64, n)
+	var scoreRank [6]float64
+	below := 0
+	for s := 1; s <= 5; s++ {
+		scoreRank[s] = float64(below) + float64(perScore[s]+1)/2
+		below += perScore[s]
+	}
+	for i, s := range scores {
+		ry[i] = scoreRank[s]
+	}
+	out.N = n
+	if n >= 3 {
 		if rho := stat.Correlation(rx, ry, nil); rho == rho { // NaN when either side is constant
 			out.Spearman = ptr(math.Round(rho*10000) / 10000)
 		}
 	}
 	// An even sample of the pairs for the scatter.
 	step := 1
-	if len(pts) > MaxPoints {
-		step = (len(pts) + MaxPoints - 1) / MaxPoints
+	if n > MaxPoints {
+		step = (n + MaxPoints - 1) / MaxPoints
 	}
 	out.Points = [][2]float64{}
-	for i := 0; i < len(pts); i += step {
-		out.Points = append(out.Points, pts[i])
+	for i := 0; i < n; i += step {
+		out.Points = append(out.Points, [2]float64{round2(frs[i]), float64(scores[i])})
 	}
 	return out, nil
+}
+
+// sortedRanks gives the values of an ascending slice their ranks, 1…n, ties sharing the mean of
+// their positions (positions i…j−1 equal: ranks i+1…j, mean (i+1+j)/2).
+func sortedRanks(xs []float64) []float64 {
+	r := make([]float64, len(xs))
+	for i := 0; i < len(xs); {
+		j := i + 1
+		for j < len(xs) && xs[j] == xs[i] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			r[k] = float64(i+1+j) / 2
+		}
+		i = j
+	}
+	return r
 }
 
 // fillBuckets sets the mean rating per first-response class from the cohort's aggregate row.

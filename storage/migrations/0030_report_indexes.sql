@@ -16,3 +16,7 @@ CREATE INDEX tickets_open ON tickets (created_at, status, priority)
 
 -- FCR: "at most one agent replied" per ticket (MIN(actor) = MAX(actor)) from the replies alone.
 CREATE INDEX ticket_events_replies ON ticket_events (ticket_id, actor) WHERE kind = 'agent_reply';
+
+-- Bot share: the conversations started in the range and their ids from the index alone (the range of
+-- ids bounds the ticket and citation lookups).
+CREATE INDEX conversations_created_id ON conversations (created_at, id);
