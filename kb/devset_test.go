@@ -221,3 +221,39 @@ func TestDevsetCalibrate(t *testing.T) {
 	t.Logf("calA %.3f calB %.4f calC %.3f", a, -b0/a, c)
 	fmt.Fprintf(os.Stderr, "calA: %.3f, calB: %.4f, calC: %.3f\n", a, -b0/a, c)
 }
+
+// TestDevsetThresholds prints in-scope accuracy (right and above the suggest threshold) and
+// out-of-scope recall for a range of thresholds: KB_SWEEP=1.
+func TestDevsetThresholds(t *testing.T) {
+	dir := devDir(t)
+	if os.Getenv("KB_SWEEP") == "" {
+		t.Skip("KB_SWEEP not set")
+	}
+	sets := devSets[:2]
+	if s := os.Getenv("KB_SETS"); s != "" {
+		sets = filepath.SplitList(s)
+	}
+	tn := tuningFromEnv()
+	ix := &Index{tn: tn}
+	for _, s := range sets {
+		_, rows := runDevset(t, filepath.Join(dir, s), tn)
+		for thr := 0.30; thr < 0.751; thr += 0.025 {
+			var ins, right, oos, none int
+			for _, r := range rows {
+				c := ix.confidence(r.top, r.next)
+				if r.oos {
+					oos++
+					if c < thr {
+						none++
+					}
+				} else {
+					ins++
+					if r.right && c >= thr {
+						right++
+					}
+				}
+			}
+			fmt.Fprintf(os.Stderr, "%s thr %.3f in-scope %.4f oos-recall %.4f\n", s, thr, float64(right)/float64(ins), float64(none)/float64(max(oos, 1)))
+		}
+	}
+}

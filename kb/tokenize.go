@@ -116,6 +116,10 @@ func wordToken(w string, run int, syn map[string]string) Token {
 	if isASCIILetters(raw) && len(raw) > 2 {
 		stem = stemWord(raw)
 	}
+	if numberWords[raw] || isDigits(raw) {
+		// Amounts, dates and counts differ in every question; what they share is being a number.
+		stem = numTerm
+	}
 	if c, ok := syn[stem]; ok {
 		stem = c
 	}
@@ -231,3 +235,28 @@ func stemWord(w string) string {
 	stemCache.Unlock()
 	return s
 }
+
+// numTerm stands for any number, in digits or English words.
+const numTerm = "#num"
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var numberWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`zero two three four five six seven eight nine ten eleven twelve thirteen
+		fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+		ninety hundred thousand million billion`) {
+		m[w] = true
+	}
+	return m
+}()
