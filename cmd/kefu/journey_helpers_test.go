@@ -42,6 +42,13 @@ func startJourneyServer(t testing.TB, dbURL string, env map[string]string, mod f
 	if mod != nil {
 		mod(&cfg)
 	}
+	return &journeyServer{e2eServer: runServer(t, cfg), db: openTestDB(t, dbURL)}
+}
+
+// runServer runs serve with cfg on its own port until the test ends or stop is called, and waits
+// until it is ready. KEFU_TEST_LOG=1 shows its log.
+func runServer(t testing.TB, cfg Config) *e2eServer {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("KEFU_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -53,7 +60,7 @@ func startJourneyServer(t testing.TB, dbURL string, env map[string]string, mod f
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, ln, logger, io.Discard) }()
-	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: dbURL}
+	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: cfg.DatabaseURL}
 	var stopped bool
 	s.stop = func() {
 		if stopped {
@@ -84,7 +91,7 @@ func startJourneyServer(t testing.TB, dbURL string, env map[string]string, mod f
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return &journeyServer{e2eServer: s, db: openTestDB(t, dbURL)}
+	return s
 }
 
 // openTestDB opens a second handle on the server's database (migrations are idempotent).
@@ -102,10 +109,16 @@ func openTestDB(t testing.TB, dbURL string) *storage.DB {
 // sleep) keeps the journeys as fast as the server is.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitWithin(t, 30*time.Second, what, cond)
+}
+
+// waitWithin polls cond until it holds, failing the test after d.
+func waitWithin(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(15 * time.Millisecond)
 	}

@@ -82,7 +82,7 @@ func journeyKefuCommand(t testing.TB, s *journeyServer, f *slacktest.Server, use
 
 // webTicket takes a web chat customer from "你好" to a submitted after-sales ticket and returns
 // the session, the replies so far and the ticket number.
-func journeyWebTicket(t *testing.T, s *journeyServer, description string) (string, []reply, string) {
+func journeyWebTicket(t *testing.T, s *e2eServer, description string) (string, []reply, string) {
 	sess := s.session()
 	r := s.say(sess, nil, "你好")
 	r = s.say(sess, r, "保修期是多久？")
@@ -131,7 +131,7 @@ func TestJourneySlack(t *testing.T) {
 			f := slacktest.NewServer(t)
 			s := startSlackServer(t, dsn(t), f)
 			start := time.Now()
-			sess, r, no := journeyWebTicket(t, s, "洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修")
+			sess, r, no := journeyWebTicket(t, s.e2eServer, "洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修")
 
 			// The card reaches the after-sales channel with Block Kit buttons.
 			c := slackCard(t, f, slackTeamCh, no)
@@ -278,7 +278,7 @@ func journeyWebMessages(t testing.TB, s *journeyServer, sess string) string {
 func TestJourneySlackMasksPhoneInCard(t *testing.T) {
 	f := slacktest.NewServer(t)
 	s := startSlackServer(t, dsnSQLite(t), f)
-	_, _, no := journeyWebTicket(t, s, "洗衣机滚筒不转了，没法洗衣服，请打我电话13812345678安排上门维修")
+	_, _, no := journeyWebTicket(t, s.e2eServer, "洗衣机滚筒不转了，没法洗衣服，请打我电话13812345678安排上门维修")
 	c := slackCard(t, f, slackTeamCh, no)
 	for _, field := range []string{"blocks", "text"} {
 		if strings.Contains(c.Form.Get(field), "13812345678") {

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,12 +50,6 @@ func slaPosts(f *slacktest.Server, no string) map[string]int {
 		}
 	}
 	return out
-}
-
-// slaServer is one kefu process: serve on its own port, with the given config.
-type slaServer struct {
-	*e2eServer
-	cfg Config
 }
 
 const slaSigningSecret = "test-signing-secret"
@@ -113,79 +103,6 @@ slack:
 	cfg.Outbox.PollInterval = 20 * time.Millisecond
 	cfg.SLA.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	return cfg, path
-}
-
-func startSLAServer(t *testing.T, cfg Config) *slaServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, slog.New(slog.DiscardHandler), io.Discard) }()
-	s := &slaServer{e2eServer: &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: cfg.DatabaseURL}, cfg: cfg}
-	var once sync.Once
-	s.stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("serve returned %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Error("serve did not stop within 15s of cancel")
-			}
-		})
-	}
-	t.Cleanup(s.stop)
-	slaWait(t, 5*time.Second, "server ready", func() bool {
-		resp, err := http.Get(s.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	return s
-}
-
-// slaWait polls cond until it holds or the deadline passes.
-func slaWait(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// openTicket walks a web-chat customer to a ticket and returns its number.
-func openTicket(t *testing.T, s *e2eServer) string {
-	t.Helper()
-	sess := s.session()
-	r := s.say(sess, nil, "你好")
-	r = s.say(sess, r, "保修期是多久？")
-	r = s.say(sess, r, "!没解决")
-	r = s.say(sess, r, "!售后退换")
-	for _, a := range []string{"洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修", "202611200012345", "!一般"} {
-		if strings.Contains(r[len(r)-1].Text, "对吗") {
-			break
-		}
-		if strings.HasPrefix(a, "!") && !hasButton(r, a[1:]) {
-			continue
-		}
-		r = s.say(sess, r, a)
-	}
-	r = s.say(sess, r, "!提交")
-	no := ticketNo.FindString(r[len(r)-1].Text)
-	if no == "" {
-		t.Fatalf("no ticket number in %+v", r)
-	}
-	return no
 }
 
 // ticketCLI runs `kefu ticket ARGS…` with the test's config file.
@@ -244,20 +161,20 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 		}
 		return ""
 	}
-	start := func() []*slaServer {
-		var ss []*slaServer
+	start := func() []*e2eServer {
+		var ss []*e2eServer
 		for range procs {
-			ss = append(ss, startSLAServer(t, cfg))
+			ss = append(ss, runServer(t, cfg))
 		}
 		return ss
 	}
-	stop := func(ss []*slaServer) {
+	stop := func(ss []*e2eServer) {
 		for _, s := range ss {
 			s.stop()
 		}
 	}
 	ss := start()
-	no := openTicket(t, ss[0].e2eServer)
+	_, _, no := journeyWebTicket(t, ss[0], "洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修")
 	ticketCLI(t, cfgPath, env, "assign", "--as", "alice", no, "slack:UAGENT")
 
 	want := map[string]int{
@@ -267,7 +184,7 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 	}
 	settle := func(what string, want map[string]int) {
 		t.Helper()
-		slaWait(t, 15*time.Second, what, func() bool {
+		waitWithin(t, 15*time.Second, what, func() bool {
 			got := slaPosts(fs, no)
 			for k, n := range want {
 				if got[k] < n {
@@ -297,9 +214,9 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 	settle("the repeat after a restart", want)
 
 	// A supervisor acknowledges on another process; later repeats never come.
-	pressAck(t, ss[len(ss)-1].e2eServer, "USUP", "CSUP", no)
+	pressAck(t, ss[len(ss)-1], "USUP", "CSUP", no)
 	want["thread ack"] = 1
-	slaWait(t, 10*time.Second, "the acknowledgement in the thread", func() bool { return slaPosts(fs, no)["thread ack"] == 1 })
+	waitWithin(t, 10*time.Second, "the acknowledgement in the thread", func() bool { return slaPosts(fs, no)["thread ack"] == 1 })
 	skew.Store(int64(4*time.Minute + time.Second))
 	settle("after the acknowledgement", want)
 	if out := ticketCLI(t, cfgPath, env, "show", no); !strings.Contains(out, `"kind":"ack"`) || !strings.Contains(out, "slack:USUP") {
