@@ -3,13 +3,14 @@
 // bot resolved alone — so that a newcomer sees a living dashboard (`kefu demo --days 90`), and so that
 // reports can be benchmarked on a year of traffic.
 //
-// Rows are written with plain multi-row INSERT statements against the schema (storage's gorm models
-// stay private to storage), in one transaction per generated day, a few hundred rows per statement:
-// 90 days of demo traffic take about a second, a million tickets a few minutes.
+// Rows are written against the schema (storage's gorm models stay private to storage) in one
+// transaction per generated day: with COPY on PostgreSQL, with multi-row INSERTs of a few hundred
+// rows each on SQLite. 90 days of demo traffic take about a second, a million tickets a few minutes.
 package demo
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"github.com/kefu-dev/kefu/flows"
@@ -84,15 +87,32 @@ func Generate(ctx context.Context, db *storage.DB, o Options) (Stats, error) {
 	}
 	end := o.End.In(o.Loc)
 	first := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, o.Loc).AddDate(0, 0, -(o.Days - 1))
+	var pgConn *sql.Conn // PostgreSQL: COPY needs pgx's own connection
+	if g.pg && useCopy {
+		sqlDB, err := db.Gorm().DB()
+		if err != nil {
+			return Stats{}, fmt.Errorf("demo: %w", err)
+		}
+		if pgConn, err = sqlDB.Conn(ctx); err != nil {
+			return Stats{}, fmt.Errorf("demo: connect: %w", err)
+		}
+		defer pgConn.Close()
+	}
 	for i := 0; i < o.Days; i++ {
 		dayStart := first.AddDate(0, 0, i)
 		if err := ctx.Err(); err != nil {
 			return g.stats, err
 		}
-		err := gdb.Transaction(func(tx *gorm.DB) error {
+		var err error
+		if pgConn != nil {
 			g.day(dayStart)
-			return g.flush(tx)
-		})
+			err = g.copyDay(ctx, pgConn)
+		} else {
+			err = gdb.Transaction(func(tx *gorm.DB) error {
+				g.day(dayStart)
+				return g.flush(tx)
+			})
+		}
 		if err != nil {
 			return g.stats, fmt.Errorf("demo: day %s: %w", dayStart.Format("2006-01-02"), err)
 		}
@@ -403,7 +423,49 @@ func (g *gen) ticket(at time.Time, cat string) {
 		assignee, reopens, at, at, frDue, resDue, frPtr, resPtr, closedPtr, rating, comment})
 }
 
-// flush writes the buffered rows in foreign-key order.
+// useCopy is switched off by BenchmarkGenerate to measure the INSERT path on PostgreSQL.
+var useCopy = true
+
+// copyDay writes the buffered rows with PostgreSQL's COPY (pgx CopyFrom), in one transaction, in
+// foreign-key order: about twice as fast as the multi-row INSERTs on a year of traffic.
+func (g *gen) copyDay(ctx context.Context, conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("demo: copy: driver connection is %T, not pgx", dc)
+		}
+		tx, err := sc.Conn().Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: copy: %w", err)
+		}
+		defer tx.Rollback(ctx)
+		for _, b := range []struct {
+			table string
+			cols  []string
+			rows  *[][]any
+		}{
+			{"customers", customerCols, &g.customers}, {"conversations", convCols, &g.convs}, {"tickets", ticketCols, &g.tickets},
+			{"ticket_events", eventCols, &g.events}, {"surveys", surveyCols, &g.surveys}, {"faq_citations", citationCols, &g.citations},
+		} {
+			if len(*b.rows) > 0 {
+				if _, err := tx.CopyFrom(ctx, pgx.Identifier{b.table}, b.cols, pgx.CopyFromRows(*b.rows)); err != nil {
+					return fmt.Errorf("demo: copy into %s: %w", b.table, err)
+				}
+			}
+			*b.rows = (*b.rows)[:0]
+		}
+		for day := range g.dirty {
+			if _, err := tx.Exec(ctx, "INSERT INTO ticket_counters (day, seq) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET seq = GREATEST(ticket_counters.seq, excluded.seq)",
+				day, g.counters[day]); err != nil {
+				return fmt.Errorf("demo: ticket counters: %w", err)
+			}
+			delete(g.dirty, day)
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+// flush writes the buffered rows in foreign-key order (SQLite).
 func (g *gen) flush(tx *gorm.DB) error {
 	for day := range g.dirty {
 		g.counterRows = append(g.counterRows, []any{day, g.counters[day]})
