@@ -16,6 +16,8 @@ type MatchOptions struct {
 	SuggestThreshold float64
 	// Synonyms add groups per locale to the library's own (see Library.Synonyms).
 	Synonyms map[string][][]string
+	// NoDefaultSynonyms leaves out the synonyms shipped with kefu (synonyms.yaml in this package).
+	NoDefaultSynonyms bool
 }
 
 // Default thresholds on the calibrated confidence (see calibrate.go).
@@ -187,7 +189,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	o = o.withDefaults()
 	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
 	for _, lang := range append(lib.Langs(), "") {
-		groups := lib.Synonyms(lang)
+		var groups [][]string
+		if !o.NoDefaultSynonyms {
+			groups = defaultSynonyms(lang)
+		}
+		groups = append(groups, lib.Synonyms(lang)...)
 		if lang == "" {
 			for l := range lib.synonyms {
 				if l != "" {

@@ -125,3 +125,35 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing file: err = %v, want a not-found error", err)
 	}
 }
+
+// TestShippedSynonyms: the embedded default groups parse, and no Chinese variant is part of its
+// canonical word (phrase replacement would then rewrite the canonical word itself).
+func TestShippedSynonyms(t *testing.T) {
+	if len(shippedSynonyms["zh-CN"]) == 0 {
+		t.Fatal("no zh-CN groups in synonyms.yaml")
+	}
+	for lang, groups := range shippedSynonyms {
+		for _, g := range groups {
+			if len(g) < 2 {
+				t.Errorf("%s: group %v has no variant", lang, g)
+			}
+			for _, v := range g[1:] {
+				if strings.Contains(g[0], v) {
+					t.Errorf("%s: variant %q is part of its canonical %q", lang, v, g[0])
+				}
+			}
+		}
+	}
+	lib, err := New([]Entry{{ID: "a", Lang: "zh-CN", Question: "退款多久到账", Answer: "A"}, {ID: "b", Lang: "zh-CN", Question: "怎么修改登录密码", Answer: "B"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMatcher(lib, MatchOptions{})
+	plain := NewMatcher(lib, MatchOptions{NoDefaultSynonyms: true})
+	if h := m.Match("退款几天到帐", "zh-CN", 1); len(h) == 0 || h[0].Entry.ID != "a" {
+		t.Fatalf("到帐: %v", h)
+	}
+	if a, b := m.Match("退款几天到帐", "zh-CN", 1), plain.Match("退款几天到帐", "zh-CN", 1); len(b) > 0 && b[0].Score >= a[0].Score {
+		t.Errorf("default synonym did not raise the confidence: %.3f without, %.3f with", b[0].Score, a[0].Score)
+	}
+}
