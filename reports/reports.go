@@ -320,7 +320,7 @@ func (q *querier) bucketExpr() string {
 			_, off := q.f.From.In(q.f.Loc).Zone()
 			local = fmt.Sprintf("(t.created_at AT TIME ZONE 'UTC' + interval '%d seconds')", off)
 		}
-		return "to_char(date_trunc('" + q.gran + "', " + local + "), 'YYYY-MM-DD')"
+		return "to_char(" + q.pgTrunc(local) + ", 'YYYY-MM-DD')"
 	}
 	_, off := q.f.From.In(q.f.Loc).Zone()
 	shift := fmt.Sprintf("'%+d seconds'", off)
@@ -331,6 +331,16 @@ func (q *querier) bucketExpr() string {
 		return "strftime('%Y-%m-01', t.created_at, " + shift + ")"
 	}
 	return "date(t.created_at, " + shift + ")"
+}
+
+// pgTrunc is the PostgreSQL period start (a timestamp) of the local time expression.
+func (q *querier) pgTrunc(local string) string { return "date_trunc('" + q.gran + "', " + local + ")" }
+
+// pgBucketTrunc is bucketExpr without the formatting: aggregates groups by the timestamp and formats
+// the 30–60 groups, not the 1M rows (to_char per row cost 2 s of a year's 13 s on PostgreSQL).
+func (q *querier) pgBucketTrunc() string {
+	e := q.bucketExpr()
+	return strings.TrimSuffix(strings.TrimPrefix(e, "to_char("), ", 'YYYY-MM-DD')")
 }
 
 // fillTrend adds the empty periods between From and To so charts have a continuous axis.
