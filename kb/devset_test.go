@@ -137,7 +137,7 @@ func tuningFromEnv() tuning {
 		return tn
 	}
 	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC}
-	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char}
+	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
 		var v float64
@@ -153,6 +153,8 @@ func tuningFromEnv() tuning {
 			*p = float32(v)
 		} else if k == "epochs" {
 			tn.epochs = int(v)
+		} else if k == "budget" {
+			maxTrainCost = int(v)
 		} else if k == "soft" {
 			tn.soft = int(v)
 		} else if k == "temp" {

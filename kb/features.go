@@ -20,10 +20,11 @@ type termW struct {
 // featureWeights say how much each kind of term counts.
 type featureWeights struct {
 	word, bigram, han1, han2, char float32
+	stop                           float32 // English stop words as unigrams
 	charMin, charMax               int
 }
 
-var defaultFeatures = featureWeights{word: 1, bigram: 1, han1: 1, han2: 1, char: 0.3, charMin: 3, charMax: 5}
+var defaultFeatures = featureWeights{word: 1, stop: 1.5, bigram: 1, han1: 1, han2: 1, char: 0.3, charMin: 3, charMax: 5}
 
 // features turns tokens into weighted terms (a term may occur several times).
 func (fw featureWeights) features(toks []Token, dst []termW) []termW {
@@ -39,6 +40,8 @@ func (fw featureWeights) features(toks []Token, dst []termW) []termW {
 		}
 		if !t.Stop && fw.word > 0 {
 			dst = append(dst, termW{kWord + t.Text, fw.word})
+		} else if t.Stop && fw.stop > 0 {
+			dst = append(dst, termW{kWord + t.Text, fw.stop})
 		}
 		if fw.bigram > 0 && i+1 < len(toks) && !toks[i+1].Han && toks[i+1].Run == t.Run {
 			dst = append(dst, termW{kBigram + t.Text + " " + toks[i+1].Text, fw.bigram})

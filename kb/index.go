@@ -60,7 +60,7 @@ var defaultTuning = tuning{
 	bm25: 1, knn: 0, cent: 0, knn2: 0.3, answerW: 0.2,
 	calA: 10, calB: 0.22, calC: 5,
 	useKNN: false, useCentr: false,
-	unknownW: 1, lin: 1, epochs: 10, margin: 0.3, rate: 0.5,
+	unknownW: 1, lin: 1, epochs: 5, margin: 0.3, rate: 0.5,
 }
 
 type posting struct {

@@ -26,7 +26,7 @@ type linear struct {
 
 // maxTrainCost bounds the posting visits of training (about 1 s on one core); larger libraries
 // use the untrained centroids, so that loading stays under a second.
-const maxTrainCost = 400_000_000
+var maxTrainCost = 4_000_000_000
 
 // trainCost estimates the posting visits of training: each epoch scores every example.
 func trainCost(xs []sparseVec, cent [][]posting, epochs int) int {
