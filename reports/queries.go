@@ -30,10 +30,11 @@ const (
 	// grouping and condition; a year of tickets took 22 s). Both sets read only the cohort's ticket
 	// id range [lo, hi] of the partial indexes ticket_events_handoff and ticket_events_replies
 	// (migration 0030): ids grow with created_at, so a 30-day cohort reads 30 days of events; the range
-	// is only a superset filter, so the numbers never depend on it.
+	// is only a superset filter, so the numbers never depend on it. The bounds are scalar subqueries,
+	// not a join with rg: joined, SQLite built a transient index over every reply event instead.
 	fcrSets = `rg AS (SELECT MIN(id) AS lo, MAX(id) AS hi FROM c1),
-h AS (SELECT DISTINCT e.ticket_id FROM rg JOIN ticket_events e ON e.ticket_id BETWEEN rg.lo AND rg.hi WHERE ` + handoffEvent + `),
-m AS (SELECT e.ticket_id FROM rg JOIN ticket_events e ON e.ticket_id BETWEEN rg.lo AND rg.hi WHERE e.kind = 'agent_reply'
+h AS (SELECT DISTINCT e.ticket_id FROM ticket_events e WHERE e.ticket_id BETWEEN (SELECT lo FROM rg) AND (SELECT hi FROM rg) AND ` + handoffEvent + `),
+m AS (SELECT e.ticket_id FROM ticket_events e WHERE e.ticket_id BETWEEN (SELECT lo FROM rg) AND (SELECT hi FROM rg) AND e.kind = 'agent_reply'
  GROUP BY e.ticket_id HAVING MIN(e.actor) <> MAX(e.actor)),
 c AS MATERIALIZED (SELECT c1.*, CASE WHEN c1.fcr0 = 1 AND h.ticket_id IS NULL AND m.ticket_id IS NULL THEN 1 ELSE 0 END AS fcr,
  CASE WHEN c1.r IS NOT NULL AND c1.a IS NOT NULL THEN
@@ -604,9 +605,9 @@ func (q *querier) conversations(ctx context.Context, r *Report) error {
 	// (three correlated EXISTS per conversation took 11 s over a year).
 	query := `WITH cv AS MATERIALIZED (SELECT c.id FROM conversations c WHERE ` + where + `),
 rg AS (SELECT MIN(id) AS lo, MAX(id) AS hi FROM cv),
-tk AS (SELECT DISTINCT t.conversation_id AS id FROM rg JOIN tickets t ON t.conversation_id BETWEEN rg.lo AND rg.hi),
+tk AS (SELECT DISTINCT t.conversation_id AS id FROM tickets t WHERE t.conversation_id BETWEEN (SELECT lo FROM rg) AND (SELECT hi FROM rg)),
 fa AS (SELECT f.conversation_id AS id, MAX(CASE WHEN f.helped IS NULL OR f.helped = TRUE THEN 1 ELSE 0 END) AS ok
- FROM rg JOIN faq_citations f ON f.conversation_id BETWEEN rg.lo AND rg.hi GROUP BY f.conversation_id)
+ FROM faq_citations f WHERE f.conversation_id BETWEEN (SELECT lo FROM rg) AND (SELECT hi FROM rg) GROUP BY f.conversation_id)
 SELECT COUNT(*), SUM(CASE WHEN tk.id IS NULL AND fa.ok = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN fa.id IS NOT NULL THEN 1 ELSE 0 END)
 FROM cv LEFT JOIN tk ON tk.id = cv.id LEFT JOIN fa ON fa.id = cv.id`
 	var n, bot, cited sql.NullInt64
