@@ -319,8 +319,14 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			ix.ctPost[id] = append(ix.ctPost[id], posting{d, c.ws[k] * inv})
 		}
 	}
-	if tn.lin > 0 && trainCost(xs, ix.ctPost, tn.epochs) <= maxTrainCost {
-		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, tn.epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp))
+	// Train within the load budget: fewer epochs for larger libraries, none (centroids) when even
+	// one epoch costs too much.
+	epochs := tn.epochs
+	if per := trainCost(xs, ix.ctPost, 1); per > 0 {
+		epochs = min(epochs, maxTrainCost/per)
+	}
+	if tn.lin > 0 && epochs >= 1 {
+		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp))
 	}
 	ix.linPost = ix.ctPost
 	if ix.lin != nil {
