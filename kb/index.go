@@ -22,8 +22,8 @@ type MatchOptions struct {
 
 // Default thresholds on the calibrated confidence (see calibrate.go).
 const (
-	DefaultAnswerThreshold  = 0.7
-	DefaultSuggestThreshold = 0.48
+	DefaultAnswerThreshold  = 0.8
+	DefaultSuggestThreshold = 0.625
 )
 
 func (o MatchOptions) withDefaults() MatchOptions {
