@@ -53,6 +53,11 @@ func loadDevQueries(t testing.TB, path string) []devQuery {
 }
 
 func runDevset(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow) {
+	acc, rows, _ = runDevsetIx(t, dir, tn)
+	return acc, rows
+}
+
+func runDevsetIx(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow, ix *Index) {
 	if os.Getenv("KB_PRUNE") != "" { // measure the large-library pruning on the small dev sets
 		defer func(v int) { pruneMinEntries = v }(pruneMinEntries)
 		pruneMinEntries = 0
@@ -61,7 +66,7 @@ func runDevset(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := newIndex(lib, MatchOptions{}, tn)
+	ix = newIndex(lib, MatchOptions{}, tn)
 	qs := loadDevQueries(t, filepath.Join(dir, "queries.jsonl"))
 	var ins, right int
 	for _, q := range qs {
@@ -82,7 +87,8 @@ func runDevset(t testing.TB, dir string, tn tuning) (acc float64, rows []devRow)
 		}
 		rows = append(rows, row)
 	}
-	return float64(right) / float64(ins), rows
+	fmt.Fprintf(os.Stderr, "%s calB %.4f\n", filepath.Base(dir), ix.calB)
+	return float64(right) / float64(ins), rows, ix
 }
 
 // oosAt finds the confidence threshold reaching an out-of-scope recall of at least 0.7 and returns
@@ -121,8 +127,7 @@ func TestDevsetAccuracy(t *testing.T) {
 	}
 	for _, s := range sets {
 		tn := tuningFromEnv()
-		acc, rows := runDevset(t, filepath.Join(dir, s), tn)
-		ix := &Index{tn: tn}
+		acc, rows, ix := runDevsetIx(t, filepath.Join(dir, s), tn)
 		thr, ins := oosAt(ix, rows, 0.7)
 		t.Logf("%-22s in-scope top-1 %.4f  | oos recall 0.70 at conf %.3f: in-scope %.4f", s, acc, thr, ins)
 		fmt.Fprintf(os.Stderr, "%s %.4f %.4f\n", s, acc, ins)
@@ -136,7 +141,7 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss}
 	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
@@ -236,9 +241,8 @@ func TestDevsetThresholds(t *testing.T) {
 		sets = filepath.SplitList(s)
 	}
 	tn := tuningFromEnv()
-	ix := &Index{tn: tn}
 	for _, s := range sets {
-		_, rows := runDevset(t, filepath.Join(dir, s), tn)
+		_, rows, ix := runDevsetIx(t, filepath.Join(dir, s), tn)
 		for thr := 0.30; thr < 0.751; thr += 0.025 {
 			var ins, right, oos, none int
 			for _, r := range rows {

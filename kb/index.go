@@ -23,7 +23,7 @@ type MatchOptions struct {
 // Default thresholds on the calibrated confidence (see calibrate.go).
 const (
 	DefaultAnswerThreshold  = 0.8
-	DefaultSuggestThreshold = 0.625
+	DefaultSuggestThreshold = 0.55
 )
 
 func (o MatchOptions) withDefaults() MatchOptions {
@@ -51,6 +51,7 @@ type tuning struct {
 	unknownW         float64 // how much query terms unknown to the library count against a match
 	epochs           int
 	margin, rate     float64
+	selfCalLoss      float64 // share of held-out right answers put below the suggest threshold (0: off)
 	soft             int     // >0: softmax training against this many competitors
 	temp             float64 // softmax temperature (scores are cosine-like, in [0,1])
 }
@@ -58,7 +59,7 @@ type tuning struct {
 var defaultTuning = tuning{
 	fw:   defaultFeatures,
 	bm25: 1, knn: 0, cent: 0, knn2: 0.3, answerW: 0.2,
-	calA: 10, calB: 0.22, calC: 5,
+	calA: 10, calB: 0.22, calC: 5, selfCalLoss: 0.01,
 	useKNN: false, useCentr: false,
 	unknownW: 1, lin: 1, epochs: 5, margin: 0.3, rate: 0.5,
 }
@@ -102,6 +103,7 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
+	calB    float64   // confidence offset, calibrated on the library itself (see calibrate.go)
 	scratch sync.Pool // *scratch
 }
 
@@ -208,6 +210,9 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.syn[lang] = compileSynonyms(groups)
 	}
 
+	// The self-calibration builds a second index; it runs on another core meanwhile.
+	calB := make(chan float64, 1)
+	go func() { calB <- ix.selfCalibrate() }()
 	n := len(lib.entries)
 	// Analyze every text once.
 	an := newAnalyzer(ix)
@@ -342,6 +347,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	if n >= pruneMinEntries && pruneMinEntries >= 0 {
 		ix.buildForward(nt)
 	}
+	ix.calB = <-calB
 	ne := len(examples)
 	ix.scratch.New = func() any {
 		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), ex: make([]float32, ne)}
@@ -609,7 +615,7 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 // confidence maps a raw score and the runner-up's raw score to [0,1] with the logistic calibration
 // fitted on the dev sets (correct top-1 versus wrong or out-of-scope).
 func (ix *Index) confidence(top, next float64) float64 {
-	z := ix.tn.calA*(top-ix.tn.calB) + ix.tn.calC*(top-next)
+	z := ix.tn.calA*(top-ix.calB) + ix.tn.calC*(top-next)
 	return 1 / (1 + math.Exp(-z))
 }
 
