@@ -65,6 +65,10 @@ func (a *analyzer) analyze(text, lang string) sparseVec {
 				a.buf = append(append(append(a.buf[:0], kHan2...), t.Text...), toks[i+1].Text...)
 				a.pairs = append(a.pairs, idW{a.id(), fw.han2})
 			}
+			if fw.han3 > 0 && i+2 < len(toks) && toks[i+1].Han && toks[i+2].Han && toks[i+2].Run == t.Run {
+				a.buf = append(append(append(append(a.buf[:0], kHan3...), t.Text...), toks[i+1].Text...), toks[i+2].Text...)
+				a.pairs = append(a.pairs, idW{a.id(), fw.han3})
+			}
 			continue
 		}
 		a.pairs = append(a.pairs, a.word(t)...)

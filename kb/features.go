@@ -8,6 +8,7 @@ const (
 	kBigram = "b" // two adjacent English words (stop words included)
 	kHan1   = "h" // one Chinese character
 	kHan2   = "H" // two adjacent Chinese characters
+	kHan3   = "T" // three adjacent Chinese characters
 	kChar   = "c" // character n-gram inside an English word, for typos and inflections
 )
 
@@ -21,6 +22,7 @@ type termW struct {
 type featureWeights struct {
 	word, bigram, han1, han2, char float32
 	stop                           float32 // English stop words as unigrams
+	han3                           float32 // Chinese character trigrams
 	charMin, charMax               int
 }
 
@@ -35,6 +37,9 @@ func (fw featureWeights) features(toks []Token, dst []termW) []termW {
 			}
 			if fw.han2 > 0 && i+1 < len(toks) && toks[i+1].Han && toks[i+1].Run == t.Run {
 				dst = append(dst, termW{kHan2 + t.Text + toks[i+1].Text, fw.han2})
+			}
+			if fw.han3 > 0 && i+2 < len(toks) && toks[i+1].Han && toks[i+2].Han && toks[i+2].Run == t.Run {
+				dst = append(dst, termW{kHan3 + t.Text + toks[i+1].Text + toks[i+2].Text, fw.han3})
 			}
 			continue
 		}

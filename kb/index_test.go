@@ -2,8 +2,11 @@ package kb
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -207,14 +210,34 @@ var benchQueries = []struct{ q, lang string }{
 	{"what is the weather tomorrow", "en"},
 }
 
+// benchMatch reports the mean and the p50/p90/p99 latency of Match+Decide, and the heap the
+// matcher holds (heap-MiB: live heap after the build minus before).
 func benchMatch(b *testing.B, n int) {
-	m := NewMatcher(synthLibrary(n), MatchOptions{})
+	lib := synthLibrary(n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m := NewMatcher(lib, MatchOptions{})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	lat := make([]time.Duration, 0, 1024)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		q := benchQueries[i%len(benchQueries)]
+		start := time.Now()
 		m.Decide(m.Match(q.q, q.lang, 3))
+		lat = append(lat, time.Since(start))
 	}
+	b.StopTimer()
+	slices.Sort(lat)
+	for _, p := range []struct {
+		name string
+		q    float64
+	}{{"p50-ns", 0.5}, {"p90-ns", 0.9}, {"p99-ns", 0.99}} {
+		b.ReportMetric(float64(lat[min(len(lat)-1, int(p.q*float64(len(lat))))]), p.name)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-min(before.HeapAlloc, after.HeapAlloc))/(1<<20), "heap-MiB")
 }
 
 func BenchmarkMatch100(b *testing.B) { benchMatch(b, 100) }
