@@ -610,6 +610,16 @@ fa AS (SELECT f.conversation_id AS id, MAX(CASE WHEN f.helped IS NULL OR f.helpe
  FROM faq_citations f WHERE f.conversation_id BETWEEN (SELECT lo FROM rg) AND (SELECT hi FROM rg) GROUP BY f.conversation_id)
 SELECT COUNT(*), SUM(CASE WHEN tk.id IS NULL AND fa.ok = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN fa.id IS NOT NULL THEN 1 ELSE 0 END)
 FROM cv LEFT JOIN tk ON tk.id = cv.id LEFT JOIN fa ON fa.id = cv.id`
+	if !q.pg {
+		// SQLite answers correlated EXISTS from the covering indexes faster than it builds and joins
+		// the sets (0.35 s against 0.72 s for 30 days of 1M tickets); PostgreSQL is the other way
+		// round (0.23 s against 0.31 s, and 11 s against 2 s for a year).
+		query = `SELECT COUNT(*),
+ SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id)
+   AND EXISTS (SELECT 1 FROM faq_citations f WHERE f.conversation_id = c.id AND (f.helped IS NULL OR f.helped = TRUE)) THEN 1 ELSE 0 END),
+ SUM(CASE WHEN EXISTS (SELECT 1 FROM faq_citations f WHERE f.conversation_id = c.id) THEN 1 ELSE 0 END)
+FROM conversations c WHERE ` + where
+	}
 	var n, bot, cited sql.NullInt64
 	rs, err := q.query(ctx, query, args...)
 	if err != nil {
