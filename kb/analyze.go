@@ -75,6 +75,9 @@ func (a *analyzer) analyze(text, lang string) sparseVec {
 		if fw.bigram > 0 && i+1 < len(toks) && !toks[i+1].Han && toks[i+1].Run == t.Run {
 			a.pairs = append(a.pairs, idW{a.term(kBigram, t.Text, toks[i+1].Text), fw.bigram})
 		}
+		if fw.skip > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
+			a.pairs = append(a.pairs, idW{a.term(kSkip, t.Text, toks[i+2].Text), fw.skip})
+		}
 	}
 	return a.m.merge(a.pairs)
 }

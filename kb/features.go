@@ -9,6 +9,7 @@ const (
 	kHan1   = "h" // one Chinese character
 	kHan2   = "H" // two adjacent Chinese characters
 	kHan3   = "T" // three adjacent Chinese characters
+	kSkip   = "s" // two English words with one word between them
 	kChar   = "c" // character n-gram inside an English word, for typos and inflections
 )
 
@@ -23,6 +24,7 @@ type featureWeights struct {
 	word, bigram, han1, han2, char float32
 	stop                           float32 // English stop words as unigrams
 	han3                           float32 // Chinese character trigrams
+	skip                           float32 // English skip-bigrams
 	charMin, charMax               int
 }
 
@@ -50,6 +52,9 @@ func (fw featureWeights) features(toks []Token, dst []termW) []termW {
 		}
 		if fw.bigram > 0 && i+1 < len(toks) && !toks[i+1].Han && toks[i+1].Run == t.Run {
 			dst = append(dst, termW{kBigram + t.Text + " " + toks[i+1].Text, fw.bigram})
+		}
+		if fw.skip > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
+			dst = append(dst, termW{kSkip + t.Text + " " + toks[i+2].Text, fw.skip})
 		}
 		if fw.char > 0 && !t.Stop && len(t.Raw) >= 4 {
 			dst = charGrams(dst, t.Raw, fw)

@@ -52,6 +52,7 @@ type tuning struct {
 	epochs           int
 	margin, rate     float64
 	selfCalLoss      float64 // share of held-out right answers put below the suggest threshold (0: off)
+	drop             float64 // share of an example's terms dropped in each training pass
 	soft             int     // >0: softmax training against this many competitors
 	temp             float64 // softmax temperature (scores are cosine-like, in [0,1])
 }
@@ -177,9 +178,10 @@ func (ix *Index) scoreRest(sc *scratch, rest []queryTerm, self float32) {
 
 var _ Matcher = (*Index)(nil)
 
-const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
+// BM25 parameters (vars so that the dev-set sweeps can change them).
+var (
+	bm25K1 float32 = 1.2
+	bm25B  float32 = 0.75
 )
 
 // NewMatcher builds the matcher over lib.
@@ -331,7 +333,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		epochs = min(epochs, maxTrainCost/per)
 	}
 	if tn.lin > 0 && epochs >= 1 {
-		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp))
+		ix.lin = trainLinear(nt, n, ix.ctPost, xs, exEntry, epochs, float32(tn.margin), float32(tn.rate), tn.soft, float32(tn.temp), float32(tn.drop))
 	}
 	ix.linPost = ix.ctPost
 	if ix.lin != nil {

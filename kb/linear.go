@@ -66,8 +66,9 @@ func (l *linear) add(term, doc int32, v, c float32) {
 }
 
 // trainLinear trains on examples (vector, entry) for epochs passes.
-func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32, epochs int, margin, rate float32, soft int, temp float32) *linear {
+func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32, epochs int, margin, rate float32, soft int, temp float32, drop float32) *linear {
 	var comp []scoredF
+	var dx sparseVec
 	l := &linear{post: make([][]linW, nTerms)}
 	for t, ps := range cent {
 		for _, p := range ps {
@@ -86,6 +87,20 @@ func trainLinear(nTerms, nDocs int, cent [][]posting, xs []sparseVec, ys []int32
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			x, y := xs[i], ys[i]
+			if drop > 0 {
+				// Dropout: train on the example with a random share of its terms left out, as a
+				// paraphrase that shares only part of the wording would be.
+				dx.ids, dx.ws = dx.ids[:0], dx.ws[:0]
+				for k, t := range x.ids {
+					if rng.Float32() >= drop {
+						dx.ids = append(dx.ids, t)
+						dx.ws = append(dx.ws, x.ws[k])
+					}
+				}
+				if len(dx.ids) > 0 {
+					x = dx
+				}
+			}
 			for k, t := range x.ids {
 				for _, p := range l.post[t] {
 					if score[p.doc] == 0 {
