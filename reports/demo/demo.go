@@ -427,7 +427,8 @@ func (g *gen) ticket(at time.Time, cat string) {
 var useCopy = true
 
 // copyDay writes the buffered rows with PostgreSQL's COPY (pgx CopyFrom), in one transaction, in
-// foreign-key order: about twice as fast as the multi-row INSERTs on a year of traffic.
+// foreign-key order. BenchmarkGenerate: 4,850 tickets/s against 3,900 with the multi-row INSERTs (with
+// their conversations, ~6 events each, surveys, FAQ answers); the generator itself is the rest.
 func (g *gen) copyDay(ctx context.Context, conn *sql.Conn) error {
 	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
