@@ -2,6 +2,8 @@ package kb
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strings"
@@ -250,4 +252,88 @@ func BenchmarkBuild10k(b *testing.B) {
 	for b.Loop() {
 		NewMatcher(lib, MatchOptions{})
 	}
+}
+
+// TestPrunedMatchesExhaustive: the pruned scoring of large libraries ranks like the exhaustive walk.
+func TestPrunedMatchesExhaustive(t *testing.T) {
+	lib := synthLibrary(1500)
+	pruned := NewMatcher(lib, MatchOptions{})
+	if pruned.fwd == nil {
+		t.Fatal("a 1,500-entry library is not pruned")
+	}
+	defer func(v int) { pruneMinEntries = v }(pruneMinEntries)
+	pruneMinEntries = 1 << 30
+	full := NewMatcher(lib, MatchOptions{})
+	queries := append([]struct{ q, lang string }{
+		{"please reset my account password 17", "en"},
+		{"cancel the invoice for the heater", "en"},
+		{"我想预约一下空调和滤网的维修", "zh-CN"},
+		{"怎么更换遥控器的屏幕", "zh-CN"},
+	}, benchQueries...)
+	for _, q := range queries {
+		a, b := pruned.Match(q.q, q.lang, 3), full.Match(q.q, q.lang, 3)
+		if len(a) == 0 || len(b) == 0 {
+			t.Errorf("%q: %d pruned hits, %d exhaustive", q.q, len(a), len(b))
+			continue
+		}
+		if a[0].Entry.ID != b[0].Entry.ID || math.Abs(a[0].Score-b[0].Score) > 1e-6 {
+			t.Errorf("%q: pruned top %s %.4f, exhaustive %s %.4f", q.q, a[0].Entry.ID, a[0].Score, b[0].Entry.ID, b[0].Score)
+		}
+	}
+}
+
+// TestSelfCalibration: a library large enough gets its own confidence offset, near the default and
+// the same on every build; a small one keeps the default.
+func TestSelfCalibration(t *testing.T) {
+	if got := NewMatcher(Sample(), MatchOptions{}).calB; got != defaultTuning.calB {
+		t.Errorf("sample library calB = %.4f, want the default %.4f (too few entries to calibrate)", got, defaultTuning.calB)
+	}
+	lib := topicLibrary(150)
+	a, b := NewMatcher(lib, MatchOptions{}), NewMatcher(lib, MatchOptions{})
+	if math.Abs(a.calB-b.calB) > 1e-6 { // float sums in map order differ in the last bits
+		t.Errorf("calB differs between builds: %.4f, %.4f", a.calB, b.calB)
+	}
+	if a.calB == defaultTuning.calB || math.Abs(a.calB-defaultTuning.calB) > selfCalRange+1e-9 {
+		t.Errorf("calB = %.4f, want calibrated within %.2f of %.2f", a.calB, selfCalRange, defaultTuning.calB)
+	}
+	// The held-out examples, asked of the full library, are answered or suggested, not refused.
+	var refused, asked int
+	for _, e := range lib.Entries()[:100] {
+		asked++
+		if a.Decide(a.Match(e.Examples[0], e.Lang, 3)) == NoMatch {
+			refused++
+		}
+	}
+	if refused > asked/20 {
+		t.Errorf("%d of %d library examples refused", refused, asked)
+	}
+}
+
+// topicLibrary makes n English entries, each about its own three made-up words, with four
+// paraphrases that use two of them among common words: held-out paraphrases are answerable.
+func topicLibrary(n int) *Library {
+	rng := rand.New(rand.NewPCG(3, 5))
+	syll := strings.Fields("ka lo mi te su ra vo ne pi do ga fu")
+	word := func() string {
+		var b strings.Builder
+		for range 3 {
+			b.WriteString(syll[rng.IntN(len(syll))])
+		}
+		return b.String()
+	}
+	filler := []string{"how do i", "can you help with", "i have a question about", "what about the", "tell me about my"}
+	entries := make([]Entry, n)
+	for i := range entries {
+		w := []string{word(), word(), word()}
+		e := Entry{ID: fmt.Sprintf("t%d", i), Lang: "en", Question: strings.Join(w, " "), Answer: "a"}
+		for j := range 4 {
+			e.Examples = append(e.Examples, fmt.Sprintf("%s %s %s", filler[(i+j)%len(filler)], w[j%3], w[(j+1)%3]))
+		}
+		entries[i] = e
+	}
+	lib, err := New(entries, nil)
+	if err != nil {
+		panic(err)
+	}
+	return lib
 }
