@@ -179,6 +179,7 @@ type SlackConfig struct {
 	Supervisors        []string            `yaml:"supervisors"`
 	AutoAssign         bool                `yaml:"auto_assign"`
 	OnDuty             map[string][]string `yaml:"on_duty"` // team channel -> user ids
+	Digests            DigestConfig        `yaml:"digests"` // report digests to the supervisors' channel
 }
 
 func defaultConfig() Config {
@@ -201,6 +202,7 @@ func defaultConfig() Config {
 	c.Telegram.GlobalRate = 30
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
+	c.Slack.Digests = defaultDigestConfig()
 	return c
 }
 
@@ -291,6 +293,9 @@ func (c Config) Validate() error {
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
 		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if err := c.Slack.Digests.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
 		errs = append(errs, errors.New("slack: KEFU_SLACK_SIGNING_SECRET is required in HTTP mode (or set KEFU_SLACK_APP_TOKEN for Socket Mode)"))

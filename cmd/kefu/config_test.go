@@ -31,6 +31,9 @@ func TestExampleConfigIsTheDefaults(t *testing.T) {
 		t.Errorf("telegram pacing: example %v/%v, default %v/%v", got.Telegram.PerChatInterval, got.Telegram.GlobalRate,
 			def.Telegram.PerChatInterval, def.Telegram.GlobalRate)
 	}
+	if got.Slack.Digests != def.Slack.Digests {
+		t.Errorf("slack digests: example %+v, default %+v", got.Slack.Digests, def.Slack.Digests)
+	}
 	if got.Timezone != "Asia/Shanghai" || got.DatabaseURL != "./data/kefu.db" || got.Addr != ":8080" {
 		t.Errorf("basics: %q %q %q", got.Timezone, got.DatabaseURL, got.Addr)
 	}

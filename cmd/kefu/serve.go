@@ -114,6 +114,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 		mux.Handle("/slack/", sl)
 		workers = append(workers, runnable{"slack", sl.Run})
+		if cfg.Slack.SupervisorsChannel != "" {
+			ds, err := newDigestScheduler(a, cfg.Slack.Digests, sl)
+			if err != nil {
+				return err
+			}
+			workers = append(workers, runnable{"digests", ds.Run})
+		}
 	}
 
 	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
