@@ -337,3 +337,26 @@ func topicLibrary(n int) *Library {
 	}
 	return lib
 }
+
+// TestAnalyzerMatchesQueryAnalysis: the build-time analyzer (cached word features, no per-term
+// strings) produces exactly the terms a query gets for the same text.
+func TestAnalyzerMatchesQueryAnalysis(t *testing.T) {
+	m := NewMatcher(Sample(), MatchOptions{})
+	an := newAnalyzer(m)
+	for _, e := range Sample().Entries() {
+		for _, text := range append([]string{e.Question, e.Answer, "Order #42 hasn't arrived, 订单3天没到 iPhone 15"}, e.Examples...) {
+			built := an.analyze(text, e.Lang) // may add terms: m is no longer used for matching
+			query, unknown := m.analyzeQuery(text, e.Lang, false)
+			if unknown != 0 {
+				t.Fatalf("%q: %v unknown after the analyzer added its terms", text, unknown)
+			}
+			got := map[int32]float32{}
+			for i, id := range built.ids {
+				got[id] = built.ws[i]
+			}
+			if diff := cmp.Diff(query, got); diff != "" {
+				t.Errorf("%q (-query +built):\n%s", text, diff)
+			}
+		}
+	}
+}
