@@ -55,6 +55,8 @@ type tuning struct {
 	drop             float64 // share of an example's terms dropped in each training pass
 	soft             int     // >0: softmax training against this many competitors
 	temp             float64 // softmax temperature (scores are cosine-like, in [0,1])
+	char2            float64 // weight of the character n-gram model (chargram.go; 0: off)
+	c2min, c2max     int     // its gram lengths
 }
 
 var defaultTuning = tuning{
@@ -63,6 +65,7 @@ var defaultTuning = tuning{
 	calA: 10, calB: 0.22, calC: 5, selfCalLoss: 0.01,
 	useKNN: false, useCentr: false,
 	unknownW: 1, lin: 1, epochs: 5, margin: 0.3, rate: 0.5,
+	char2: 0.3, c2min: 1, c2max: 3,
 }
 
 type posting struct {
@@ -104,13 +107,17 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	calB    float64   // confidence offset, calibrated on the library itself (see calibrate.go)
-	scratch sync.Pool // *scratch
+	cm      *charModel // second scorer over character n-grams (nil: off)
+	calB    float64    // confidence offset, calibrated on the library itself (see calibrate.go)
+	scratch sync.Pool  // *scratch
 }
 
 type scratch struct {
 	bm, cent, best, second []float32
-	ex, lin                []float32
+	ex, lin, lin2          []float32
+	runes                  []rune
+	pairs                  []idW
+	m                      merger
 	touched, exTouched     []int32
 	terms                  []queryTerm
 	part                   []scored
@@ -220,6 +227,8 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	an := newAnalyzer(ix)
 	var examples []sparseVec
 	var exEntry []int32
+	var exTexts []string
+	useChar := tn.char2 > 0 && n < charMaxEntries
 	bmDocs := make([]sparseVec, n)
 	ix.docLen = make([]float32, n)
 	var total float32
@@ -242,6 +251,9 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 				continue
 			}
 			addBM(tf, 1)
+			if useChar {
+				exTexts = append(exTexts, ix.normText(x, e.Lang))
+			}
 			examples = append(examples, tf)
 			exEntry = append(exEntry, int32(d))
 		}
@@ -346,13 +358,16 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		}
 		ix.lin = nil
 	}
+	if useChar {
+		ix.cm = buildCharModel(exTexts, exEntry, n, tn)
+	}
 	if n >= pruneMinEntries && pruneMinEntries >= 0 {
 		ix.buildForward(nt)
 	}
 	ix.calB = <-calB
 	ne := len(examples)
 	ix.scratch.New = func() any {
-		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), ex: make([]float32, ne)}
+		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), lin2: make([]float32, n), ex: make([]float32, ne)}
 	}
 	return ix
 }
@@ -449,6 +464,15 @@ func (ix *Index) weighVec(tf sparseVec) sparseVec {
 	return out
 }
 
+// normText is text normalized with the synonyms of lang (the character model's input).
+func (ix *Index) normText(text, lang string) string {
+	sm, ok := ix.syn[lang]
+	if !ok {
+		sm = ix.syn[""]
+	}
+	return sm.apply(text)
+}
+
 // terms analyzes text in lang with the synonyms of that locale.
 func (ix *Index) terms(text, lang string) []termW {
 	sm, ok := ix.syn[lang]
@@ -478,7 +502,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	sc := ix.scratch.Get().(*scratch)
 	defer func() {
 		for _, d := range sc.touched {
-			sc.bm[d], sc.cent[d], sc.best[d], sc.second[d], sc.lin[d] = 0, 0, 0, 0, 0
+			sc.bm[d], sc.cent[d], sc.best[d], sc.second[d], sc.lin[d], sc.lin2[d] = 0, 0, 0, 0, 0, 0
 		}
 		for _, e := range sc.exTouched {
 			sc.ex[e] = 0
@@ -487,7 +511,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		ix.scratch.Put(sc)
 	}()
 	touch := func(d int32) {
-		if sc.bm[d] == 0 && sc.cent[d] == 0 && sc.best[d] == 0 && sc.lin[d] == 0 {
+		if sc.bm[d] == 0 && sc.cent[d] == 0 && sc.best[d] == 0 && sc.lin[d] == 0 && sc.lin2[d] == 0 {
 			sc.touched = append(sc.touched, d)
 		}
 	}
@@ -529,6 +553,9 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			}
 		}
 	}
+	if ix.cm != nil {
+		ix.cm.score(ix.normText(query, lang), ix.tn, sc, sc.lin2, touch)
+	}
 	if ix.tn.useKNN {
 		for id, w := range q {
 			for _, p := range ix.exPost[id] {
@@ -553,6 +580,9 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	out := make([]scored, 0, k+1)
 	tn := ix.tn
 	norm := tn.bm25 + tn.cent + tn.knn*(1+tn.knn2) + tn.lin
+	if ix.cm != nil {
+		norm += tn.char2
+	}
 	for _, d := range sc.touched {
 		if !langOK(ix.lib.entries[d].Lang, lang) {
 			continue
@@ -561,7 +591,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		if self > 0 {
 			bm = float64(sc.bm[d] / self)
 		}
-		s := tn.bm25*bm + tn.cent*float64(sc.cent[d]) + tn.knn*(float64(sc.best[d])+tn.knn2*float64(sc.second[d])) + tn.lin*float64(sc.lin[d])
+		s := tn.bm25*bm + tn.cent*float64(sc.cent[d]) + tn.knn*(float64(sc.best[d])+tn.knn2*float64(sc.second[d])) + tn.lin*float64(sc.lin[d]) + tn.char2*float64(sc.lin2[d])
 		s /= norm
 		if len(out) == k && !better(scored{d, s}, out[k-1]) {
 			continue
