@@ -141,7 +141,7 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf}
 	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
@@ -174,6 +174,14 @@ func tuningFromEnv() tuning {
 			tn.c2min = int(v)
 		} else if k == "c2max" {
 			tn.c2max = int(v)
+		} else if k == "prfmax" {
+			tn.prfMax = int(v)
+		} else if k == "prfpool" {
+			prfPool = int(v)
+		} else if k == "prfdocs" {
+			prfDocs = int(v)
+		} else if k == "prfterms" {
+			prfTerms = int(v)
 		} else if k == "cmax" {
 			tn.fw.charMax = int(v)
 		}

@@ -57,6 +57,8 @@ type tuning struct {
 	temp             float64 // softmax temperature (scores are cosine-like, in [0,1])
 	char2            float64 // weight of the character n-gram model (chargram.go; 0: off)
 	c2min, c2max     int     // its gram lengths
+	prf              float64 // weight of the feedback terms of the top entries (0: off)
+	prfMax           int     // queries with at most this many distinct terms get feedback
 }
 
 var defaultTuning = tuning{
@@ -66,6 +68,7 @@ var defaultTuning = tuning{
 	useKNN: false, useCentr: false,
 	unknownW: 1, lin: 1, epochs: 5, margin: 0.3, rate: 0.5,
 	char2: 0.3, c2min: 1, c2max: 3,
+	prf: 0.1, prfMax: 1 << 30,
 }
 
 type posting struct {
@@ -108,6 +111,7 @@ type Index struct {
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
 	cm      *charModel // second scorer over character n-grams (nil: off)
+	prf     [][]int32  // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
 	calB    float64    // confidence offset, calibrated on the library itself (see calibrate.go)
 	scratch sync.Pool  // *scratch
 }
@@ -364,6 +368,9 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	if n >= pruneMinEntries && pruneMinEntries >= 0 {
 		ix.buildForward(nt)
 	}
+	if tn.prf > 0 && n < charMaxEntries {
+		ix.buildPRF(nt)
+	}
 	ix.calB = <-calB
 	ne := len(examples)
 	ix.scratch.New = func() any {
@@ -499,6 +506,64 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	if len(tf) == 0 {
 		return nil
 	}
+	if ix.prf == nil || len(tf) > ix.tn.prfMax {
+		return ix.rankTF(tf, unknown, query, lang, k, nil)
+	}
+	// Pseudo-relevance feedback for short queries: add the most discriminative terms of the
+	// best prfDocs entries, weighted by their score, and rank again.
+	// The feedback only re-ranks the entries the query itself reaches (the best prfPool): an
+	// entry must never be found through another entry's words alone.
+	pool := ix.rankTF(tf, unknown, query, lang, max(k, prfPool), nil)
+	if len(pool) == 0 {
+		return pool
+	}
+	top := pool[:min(len(pool), prfDocs)]
+	tf2 := make(map[int32]float32, len(tf)+prfDocs*prfTerms)
+	for id, f := range tf {
+		tf2[id] = f
+	}
+	for _, r := range top {
+		w := float32(ix.tn.prf * r.score / max(top[0].score, 1e-9))
+		for _, t := range ix.prf[r.doc] {
+			tf2[t] += w
+		}
+	}
+	return ix.rankTF(tf2, unknown, query, lang, min(k, len(pool)), pool)
+}
+
+// Pseudo-relevance feedback sizes: entries fed back and terms taken from each.
+var (
+	prfDocs  = 3
+	prfPool  = 20
+	prfTerms = 10
+)
+
+// buildPRF keeps, per entry, the prfTerms terms with the highest weight in its trained linear
+// model (the terms that tell it apart from the other entries).
+func (ix *Index) buildPRF(nt int) {
+	type tw struct {
+		t int32
+		w float32
+	}
+	per := make([][]tw, len(ix.lib.entries))
+	for t := 0; t < nt; t++ {
+		for _, p := range ix.linPost[t] {
+			if p.w > 0 {
+				per[p.doc] = append(per[p.doc], tw{int32(t), p.w})
+			}
+		}
+	}
+	ix.prf = make([][]int32, len(per))
+	for d, ts := range per {
+		slices.SortFunc(ts, func(a, b tw) int { return cmp.Compare(b.w, a.w) })
+		for _, x := range ts[:min(len(ts), prfTerms)] {
+			ix.prf[d] = append(ix.prf[d], x.t)
+		}
+	}
+}
+
+// rankTF is rank for analyzed query terms; with only, just those entries are ranked.
+func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang string, k int, only []scored) []scored {
 	sc := ix.scratch.Get().(*scratch)
 	defer func() {
 		for _, d := range sc.touched {
@@ -584,7 +649,7 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		norm += tn.char2
 	}
 	for _, d := range sc.touched {
-		if !langOK(ix.lib.entries[d].Lang, lang) {
+		if !langOK(ix.lib.entries[d].Lang, lang) || only != nil && !slices.ContainsFunc(only, func(o scored) bool { return o.doc == d }) {
 			continue
 		}
 		bm := 0.0
