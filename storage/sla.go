@@ -296,6 +296,22 @@ func (s *SLAStore) MarkFired(ctx context.Context, n sla.Notify) (bool, error) {
 		if err := g.Where("id = ?", n.TicketID).Take(&r).Error; err != nil {
 			return err
 		}
+		// Lock as the engine does (conversation, then ticket) before writing: the customer's outbox
+		// row must take its id after the conversation's open transaction commits (outbox order and
+		// the web page's ?after= cursor follow ids), and the clock must be read current.
+		if r.ConversationID != 0 {
+			if err := tx.LockConversation(ctx, r.ConversationID); err != nil && !errors.Is(err, bot.ErrNotFound) {
+				return err
+			}
+		}
+		lg := g
+		if tx.dialect == Postgres {
+			lg = g.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		r = slaRow{}
+		if err := lg.Where("id = ?", n.TicketID).Take(&r).Error; err != nil {
+			return err
+		}
 		if _, err := tx.AddEvent(ctx, bot.TicketEvent{TicketID: r.ID, TicketNo: r.No, At: now, Actor: "system",
 			Kind: bot.EvSLA, Text: n.Text(), Internal: n.Kind != sla.KindCustomerUpdate}); err != nil {
 			return err
