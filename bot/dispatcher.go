@@ -74,6 +74,9 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Lease <= o.SendTimeout {
+		return nil, fmt.Errorf("bot: new dispatcher: lease %s must exceed the send timeout %s", o.Lease, o.SendTimeout)
+	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -141,7 +144,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // Flush claims the rows due now and sends them (one row per conversation per pass, concurrently across
 // conversations). It returns how many rows it handled (sent, rescheduled or failed).
 func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
-	rows, err := d.o.Store.ClaimOutbox(ctx, d.o.Now(), d.channels, d.o.Lease, d.o.Batch)
+	claimed := d.o.Now()
+	rows, err := d.o.Store.ClaimOutbox(ctx, claimed, d.channels, d.o.Lease, d.o.Batch)
 	if err != nil {
 		return 0, err
 	}
@@ -158,6 +162,18 @@ func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
 		go func(r Reply) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			// A row may wait here behind slow sends. Once its lease cannot cover a whole send, another
+			// dispatcher may claim it when the lease runs out: give it back unsent instead.
+			if now, until := d.o.Now(), claimed.Add(d.o.Lease); !now.Add(d.o.SendTimeout).Before(until) {
+				if now.Before(until) {
+					if err := d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, now, "lease ran out before sending", false); err != nil {
+						mu.Lock()
+						errs = append(errs, err)
+						mu.Unlock()
+					}
+				}
+				return
+			}
 			if err := d.deliver(ctx, r); err != nil {
 				mu.Lock()
 				errs = append(errs, err)

@@ -313,3 +313,49 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatcherLeaseCoversQueuedRows: a pass claims up to Batch rows but sends only Workers at a
+// time, so a row can wait in the pass while slow sends run. Once its lease can no longer cover a
+// whole send, another dispatcher (another process) may claim it: the waiting pass must not send it
+// as well. Every row is still sent exactly once.
+func TestDispatcherLeaseCoversQueuedRows(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	c := &clock{t: time.Now().UTC()}
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "c1", "m1")
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "c2", "m2")
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "c3", "m3")
+	other := newFake(bot.ChannelTelegram)
+	d2, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: other},
+		Now: c.Now, Lease: time.Minute, SendTimeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := newFake(bot.ChannelTelegram)
+	slow.fail = func(text string, _ int) error {
+		// Each send takes its whole timeout; meanwhile the other dispatcher polls.
+		c.Add(30 * time.Second)
+		if _, err := d2.Flush(context.Background()); err != nil {
+			t.Errorf("other dispatcher: %v", err)
+		}
+		return nil
+	}
+	d1, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: slow},
+		Now: c.Now, Lease: time.Minute, SendTimeout: 30 * time.Second, Workers: 1, Batch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d1.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, d1)
+	drain(t, d2)
+	count := map[string]int{}
+	for _, chat := range []string{"c1", "c2", "c3"} {
+		for _, s := range append(slow.sentTo(chat), other.sentTo(chat)...) {
+			count[s]++
+		}
+	}
+	if want := map[string]int{"m1": 1, "m2": 1, "m3": 1}; !cmp.Equal(count, want) {
+		t.Errorf("sends per row: %v, want each once", count)
+	}
+}
