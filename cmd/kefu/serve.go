@@ -296,7 +296,11 @@ func commandDescriptions(a *app) map[string]map[string]string {
 // watchDBLibrary swaps in the library imported with `kefu kb import` when its version changes.
 func watchDBLibrary(ctx context.Context, a *app) error {
 	_, seen, _ := dbLibrary(ctx, a.db)
-	t := time.NewTicker(a.cfg.FAQ.Reload)
+	every := a.cfg.FAQ.Reload
+	if every <= 0 { // as kb.Watch does for faq.file: the default rather than a NewTicker panic
+		every = defaultConfig().FAQ.Reload
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
