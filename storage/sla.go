@@ -374,8 +374,14 @@ func (s *SLAStore) AckSLABy(ctx context.Context, ticketNo, actor string, at time
 	return s.db.Tx(ctx, func(btx bot.Tx) error {
 		tx := btx.(*txStore)
 		g := tx.g.WithContext(ctx)
+		q := g
+		if tx.dialect == Postgres {
+			// Read the clock under the row lock: a copy read before a concurrent change commits
+			// would be saved over it below.
+			q = g.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
 		var r slaRow
-		if err := g.Where("no = ?", ticketNo).Take(&r).Error; err != nil {
+		if err := q.Where("no = ?", ticketNo).Take(&r).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				return bot.ErrUnknownTkt
 			}
