@@ -451,9 +451,9 @@ func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
 		if err := t.tx.SaveLinkCode(ctx, code, t.conv.CustomerID, t.at.Add(e.linkTTL)); err != nil {
 			return err
 		}
-		return e.say(ctx, t, "link.code", map[string]any{"code": code, "minutes": int(e.linkTTL / time.Minute)}, nil)
+		return e.say(ctx, t, "link.code", map[string]any{"code": displayLinkCode(code), "minutes": int(e.linkTTL / time.Minute)}, nil)
 	case flows.UseLinkCode:
-		target, err := t.tx.UseLinkCode(ctx, strings.TrimSpace(x.Code), t.conv.CustomerID, t.at)
+		target, err := t.tx.UseLinkCode(ctx, normalizeLinkCode(x.Code), t.conv.CustomerID, t.at)
 		if errors.Is(err, ErrNotFound) {
 			return e.say(ctx, t, "link.bad_code", nil, nil)
 		}
@@ -468,12 +468,41 @@ func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
 	}
 }
 
+// linkAlphabet has no look-alike characters (0/O, 1/I/L), so codes survive being read out or retyped.
+const linkAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// linkCode returns a one-time code of 12 characters from linkAlphabet (about 59 bits), stored without
+// separators: guessing one within its lifetime is infeasible even without an attempt limit.
 func linkCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
-	if err != nil {
-		return "", fmt.Errorf("link code: %w", err)
+	b := make([]byte, 12)
+	max := big.NewInt(int64(len(linkAlphabet)))
+	for i := range b {
+		n, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", fmt.Errorf("link code: %w", err)
+		}
+		b[i] = linkAlphabet[n.Int64()]
 	}
-	return fmt.Sprintf("%08d", n.Int64()), nil
+	return string(b), nil
+}
+
+// displayLinkCode groups a code for reading: "ABCD-EFGH-JKMN".
+func displayLinkCode(code string) string {
+	if len(code) != 12 {
+		return code
+	}
+	return code[:4] + "-" + code[4:8] + "-" + code[8:]
+}
+
+// normalizeLinkCode undoes what people do to a code when they retype it: case, spaces, dashes.
+func normalizeLinkCode(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		if r != '-' && r != ' ' && r != '\t' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func truncateRunes(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -187,9 +188,14 @@ func TestLinkCodeMergesCustomers(t *testing.T) {
 	if len(got) != 1 || !strings.HasPrefix(got[0], "en:link.code|code=") {
 		t.Fatalf("link code: %q", got)
 	}
-	code := strings.TrimPrefix(got[0], "en:link.code|code=")
+	code, _, _ := strings.Cut(strings.TrimPrefix(got[0], "en:link.code|code="), "|")
+	if !regexp.MustCompile(`^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$`).MatchString(code) {
+		t.Fatalf("link code %q: want 12 unambiguous characters in groups of four", code)
+	}
 	ctx := context.Background()
-	tg := bot.Event{Channel: bot.ChannelTelegram, MsgID: "1", ChatID: "tg", UserID: "tgu", Kind: bot.KindText, Text: "/link " + code, At: e.clock.Now()}
+	// Retyped in lower case with spaces instead of dashes, it still works.
+	typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+	tg := bot.Event{Channel: bot.ChannelTelegram, MsgID: "1", ChatID: "tg", UserID: "tgu", Kind: bot.KindText, Text: "/link " + typed, At: e.clock.Now()}
 	if err := e.eng.Deliver(ctx, tg); err != nil {
 		t.Fatal(err)
 	}
