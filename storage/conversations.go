@@ -126,7 +126,10 @@ func (t *txStore) conversation(g *gorm.DB, channel, chatID string, customerID in
 	if res.RowsAffected == 1 {
 		return c, nil
 	}
-	err = g.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
+	// Another transaction created it first: read it under the same row lock as above, so this step
+	// still waits for any step of that chat in flight.
+	c = conversation{}
+	err = q.Where("channel = ? AND chat_id = ?", channel, chatID).Take(&c).Error
 	return c, err
 }
 
