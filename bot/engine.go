@@ -193,17 +193,32 @@ func (e *Engine) Deliver(ctx context.Context, ev Event) error {
 		if err != nil {
 			return err
 		}
-		s, err := tx.Session(ctx, conv.ID)
-		if errors.Is(err, ErrNotFound) {
+		fresh := func() flows.Session {
 			lang := conv.Lang
 			if lang == "" {
 				lang = flows.DetectLang(ev.Text, ev.LangHint)
 			}
-			s = flows.NewSession(lang)
-		} else if err != nil {
+			return flows.NewSession(lang)
+		}
+		s, err := tx.Session(ctx, conv.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			s = fresh()
+		case errors.Is(err, ErrBadSession):
+			// A session no version of kefu can read again would otherwise answer every later message
+			// with an apology: start the conversation over (tickets and history are kept).
+			e.log.ErrorContext(ctx, "unreadable session reset", "conversation_id", conv.ID, "err", err)
+			s = fresh()
+		case err != nil:
 			return fmt.Errorf("bot: load session %d: %w", conv.ID, err)
 		}
 		next, effects, err := e.flows.Step(s, e.input(ev))
+		if errors.Is(err, flows.ErrUnknownState) {
+			// A state this version does not know (written by a newer or older kefu): start over.
+			e.log.ErrorContext(ctx, "session in an unknown state reset", "conversation_id", conv.ID, "state", s.State)
+			s = fresh()
+			next, effects, err = e.flows.Step(s, e.input(ev))
+		}
 		if err != nil {
 			return fmt.Errorf("bot: step in state %q: %w", s.State, err)
 		}

@@ -549,3 +549,20 @@ func TestDueHookOverridesPolicy(t *testing.T) {
 		t.Errorf("due hook not used: %+v (category %q)", tk, gotCategory)
 	}
 }
+
+// TestUnreadableSessionStartsOver: a stored session that cannot be decoded, or is in a state this
+// version does not know, starts the conversation over instead of apologizing for ever.
+func TestUnreadableSessionStartsOver(t *testing.T) {
+	for name, session := range map[string]string{"bad json": `{"state":`, "unknown state": `{"state":"from_the_future","lang":"en","seq":3}`} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.say(t, "s", "hi")
+			if err := e.db.Gorm().Exec("UPDATE conversations SET session = ?", session).Error; err != nil {
+				t.Fatal(err)
+			}
+			if got := e.say(t, "s", "faq refund"); !cmp.Equal(got, []string{"answer:refund:en", "en:faq.helped?"}) {
+				t.Fatalf("after a broken session: %q", got)
+			}
+		})
+	}
+}

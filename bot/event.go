@@ -115,9 +115,10 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 var (
 	ErrDuplicate  = errors.New("duplicate event") // (Channel, MsgID) already stored
 	ErrNotFound   = errors.New("not found")
-	ErrForbidden  = errors.New("forbidden")      // the actor may not do this (not an agent, not the customer's ticket)
-	ErrConflict   = errors.New("conflict")       // e.g. ticket already claimed by someone else
-	ErrBadInput   = errors.New("bad input")      // malformed command, bad priority …
-	ErrClosed     = errors.New("ticket closed")  // action on a closed ticket
-	ErrUnknownTkt = errors.New("unknown ticket") // no such ticket number
+	ErrForbidden  = errors.New("forbidden")          // the actor may not do this (not an agent, not the customer's ticket)
+	ErrConflict   = errors.New("conflict")           // e.g. ticket already claimed by someone else
+	ErrBadInput   = errors.New("bad input")          // malformed command, bad priority …
+	ErrClosed     = errors.New("ticket closed")      // action on a closed ticket
+	ErrUnknownTkt = errors.New("unknown ticket")     // no such ticket number
+	ErrBadSession = errors.New("unreadable session") // a stored session that cannot be decoded
 )

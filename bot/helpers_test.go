@@ -25,6 +25,9 @@ import (
 type scripted struct{}
 
 func (scripted) Step(s flows.Session, in flows.Input) (flows.Session, []flows.Effect, error) {
+	if s.State == "from_the_future" { // like flows.Machine for a state it has no step for
+		return s, nil, fmt.Errorf("scripted: %w %q", flows.ErrUnknownState, s.State)
+	}
 	s.Seq++
 	switch {
 	case in.Signal == flows.SignalResolved:

@@ -189,7 +189,7 @@ func (t *txStore) Session(ctx context.Context, conversationID int64) (flows.Sess
 	}
 	var s flows.Session
 	if err := json.Unmarshal([]byte(c.Session), &s); err != nil {
-		return flows.Session{}, fmt.Errorf("storage: session %d: decode: %w", conversationID, err)
+		return flows.Session{}, fmt.Errorf("storage: session %d: decode: %w: %w", conversationID, bot.ErrBadSession, err)
 	}
 	return s, nil
 }
