@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
-	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -21,34 +20,9 @@ func TestSLAAckKeepsConcurrentClockChange(t *testing.T) {
 		if open(t).Dialect() != storage.Postgres {
 			t.Skip("SQLite has one writer at a time")
 		}
-		policy, err := sla.New(sla.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		db := openSLA(t, "postgres", policy)
+		db, store, _, tk := newSLATicket(t, storage.SLAOptions{CustomerText: func(string, bot.Ticket) string { return "x" }})
 		ctx := context.Background()
-		t0 := time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)
-		store, err := db.SLA(storage.SLAOptions{CustomerText: func(string, bot.Ticket) string { return "x" }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tk bot.Ticket
-		err = db.Tx(ctx, func(tx bot.Tx) error {
-			conv, err := tx.SaveInbound(ctx, bot.Event{Channel: bot.ChannelWeb, MsgID: "1", ChatID: "s", UserID: "s", Text: "help", At: t0})
-			if err != nil {
-				return err
-			}
-			tk, err = tx.CreateTicket(ctx, bot.Ticket{ConversationID: conv.ID, CustomerID: conv.CustomerID, Channel: bot.ChannelWeb,
-				Lang: "en", Priority: bot.P0, Status: bot.StatusOpen, CreatedAt: t0}, "20261123")
-			if err != nil {
-				return err
-			}
-			_, err = tx.AddEvent(ctx, bot.TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t0, Actor: "customer", Kind: bot.EvCreated})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		t0 := slaT0
 		// The agent's reply at +40m, held open after it moved the clock.
 		replyAt := t0.Add(40 * time.Minute)
 		moved, release, replied := make(chan struct{}), make(chan struct{}), make(chan error, 1)

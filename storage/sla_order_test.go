@@ -22,36 +22,10 @@ func TestSLACustomerUpdateWaitsForConversation(t *testing.T) {
 		if open(t).Dialect() != storage.Postgres {
 			t.Skip("SQLite has one writer at a time: nothing can commit while the conversation's transaction is open")
 		}
-		policy, err := sla.New(sla.DefaultConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		db := openSLA(t, "postgres", policy)
+		db, store, conv, tk := newSLATicket(t, storage.SLAOptions{CustomerText: func(lang string, tk bot.Ticket) string { return "still working on " + tk.No },
+			Now: func() time.Time { return slaT0.Add(5 * time.Hour) }})
 		ctx := context.Background()
-		t0 := time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)
-		store, err := db.SLA(storage.SLAOptions{CustomerText: func(lang string, tk bot.Ticket) string { return "still working on " + tk.No },
-			Now: func() time.Time { return t0.Add(5 * time.Hour) }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var conv bot.Conversation
-		var tk bot.Ticket
-		err = db.Tx(ctx, func(tx bot.Tx) error {
-			conv, err = tx.SaveInbound(ctx, bot.Event{Channel: bot.ChannelWeb, MsgID: "1", ChatID: "s", UserID: "s", Text: "help", At: t0})
-			if err != nil {
-				return err
-			}
-			tk, err = tx.CreateTicket(ctx, bot.Ticket{ConversationID: conv.ID, CustomerID: conv.CustomerID, Channel: bot.ChannelWeb,
-				Lang: "en", Priority: bot.P0, Status: bot.StatusOpen, CreatedAt: t0}, "20261123")
-			if err != nil {
-				return err
-			}
-			_, err = tx.AddEvent(ctx, bot.TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t0, Actor: "customer", Kind: bot.EvCreated})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		t0 := slaT0
 
 		// A transaction of the conversation, as Deliver and the desk run it: conversation row locked
 		// first, its outbox row written later.

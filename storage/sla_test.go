@@ -176,3 +176,41 @@ func TestSLAClockAndScanner(t *testing.T) {
 		})
 	}
 }
+
+// slaT0 is when the fixtures of the SLA race tests open their ticket.
+var slaT0 = time.Date(2026, 11, 23, 1, 30, 0, 0, time.UTC)
+
+// newSLATicket opens a PostgreSQL database with the default SLA policy, its sla.Store with o, and one
+// open P0 web ticket created at slaT0 (its conversation is returned too).
+func newSLATicket(t *testing.T, o storage.SLAOptions) (*storage.DB, *storage.SLAStore, bot.Conversation, bot.Ticket) {
+	t.Helper()
+	policy, err := sla.New(sla.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openSLA(t, "postgres", policy)
+	ctx := context.Background()
+	store, err := db.SLA(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conv bot.Conversation
+	var tk bot.Ticket
+	err = db.Tx(ctx, func(tx bot.Tx) error {
+		conv, err = tx.SaveInbound(ctx, bot.Event{Channel: bot.ChannelWeb, MsgID: "1", ChatID: "s", UserID: "s", Text: "help", At: slaT0})
+		if err != nil {
+			return err
+		}
+		tk, err = tx.CreateTicket(ctx, bot.Ticket{ConversationID: conv.ID, CustomerID: conv.CustomerID, Channel: bot.ChannelWeb,
+			Lang: "en", Priority: bot.P0, Status: bot.StatusOpen, CreatedAt: slaT0}, "20261123")
+		if err != nil {
+			return err
+		}
+		_, err = tx.AddEvent(ctx, bot.TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: slaT0, Actor: "customer", Kind: bot.EvCreated})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, store, conv, tk
+}
