@@ -110,17 +110,7 @@ func buildCharModel(texts []string, ys []int32, nDocs int, tn tuning) *charModel
 		xs[i], _, pairs = cm.charTF(t, tn.c2min, tn.c2max, true, rs, &m, pairs)
 	}
 	nt := len(cm.vocab)
-	df := make([]int32, nt)
-	for _, x := range xs {
-		for _, id := range x.ids {
-			df[id]++
-		}
-	}
-	cm.idf = make([]float32, nt)
-	for id, f := range df {
-		cm.idf[id] = float32(math.Log(float64(len(xs)+1) / float64(f+1)))
-	}
-	cm.maxIDF = float32(math.Log(float64(len(xs) + 1)))
+	cm.idf, cm.maxIDF = smoothIDF(xs, nt)
 	for i := range xs {
 		xs[i] = cm.weigh(xs[i], 0)
 	}

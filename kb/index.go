@@ -298,17 +298,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	}
 	ix.maxBMIDF = float32(math.Log(1 + (float64(n)+0.5)/0.5))
 	// Example TF-IDF vectors.
-	exDF := make([]int32, nt)
-	for _, x := range examples {
-		for _, id := range x.ids {
-			exDF[id]++
-		}
-	}
-	ix.exIDF = make([]float32, nt)
-	for id, df := range exDF {
-		ix.exIDF[id] = float32(math.Log(float64(len(examples)+1) / float64(df+1)))
-	}
-	ix.maxExIDF = float32(math.Log(float64(len(examples) + 1)))
+	ix.exIDF, ix.maxExIDF = smoothIDF(examples, nt)
 	ix.exEntry = exEntry
 	xs := make([]sparseVec, len(examples))
 	for i, x := range examples {
@@ -739,3 +729,19 @@ func (ix *Index) Library() *Library { return ix.lib }
 
 // Options returns the effective options (defaults filled in).
 func (ix *Index) Options() MatchOptions { return ix.opts }
+
+// smoothIDF is the smoothed inverse document frequency log((N+1)/(df+1)) of each of nt terms over the
+// vectors xs, and the largest possible value (a term in no vector).
+func smoothIDF(xs []sparseVec, nt int) (idf []float32, maxIDF float32) {
+	df := make([]int32, nt)
+	for _, x := range xs {
+		for _, id := range x.ids {
+			df[id]++
+		}
+	}
+	idf = make([]float32, nt)
+	for id, f := range df {
+		idf[id] = float32(math.Log(float64(len(xs)+1) / float64(f+1)))
+	}
+	return idf, float32(math.Log(float64(len(xs) + 1)))
+}
