@@ -83,12 +83,24 @@ func TestBrowserDashboard(t *testing.T) {
 		}
 		return n
 	}
+	// waitFor polls a JavaScript condition until it holds. Errors while the page is being replaced
+	// (a form submit navigates: "Cannot find context with specified id") are retried, not fatal.
+	waitFor := func(what, expr string) {
+		t.Helper()
+		var err error
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+			var ok bool
+			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+				return
+			}
+			chromedp.Do(ctx, chromedp.Sleep(50*time.Millisecond))
+		}
+		t.Fatalf("%s: timed out (last error: %v)", what, err)
+	}
 	waitCharts := func() {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('[data-chart]').length > 0 &&
-			document.querySelectorAll('[data-chart]').length === document.querySelectorAll('[data-chart][data-rendered="1"]').length`)); err != nil {
-			t.Fatalf("charts not drawn: %v", err)
-		}
+		waitFor("charts drawn", `document.readyState === 'complete' && document.querySelectorAll('[data-chart]').length > 0 &&
+			document.querySelectorAll('[data-chart]').length === document.querySelectorAll('[data-chart][data-rendered="1"]').length`)
 	}
 	text := func(sel string) int {
 		t.Helper()
@@ -110,12 +122,10 @@ func TestBrowserDashboard(t *testing.T) {
 	shot("console-dashboard.jpg")
 	before := text("#kpi-created")
 
-	if err := chromedp.Do(ctx, chromedp.SetValue("#f-channel", "web"), chromedp.Click("#apply"), chromedp.WaitVisible("#kpis")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SetValue("#f-channel", "web"), chromedp.Click("#apply")); err != nil {
 		t.Fatalf("filter: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.search.includes('channel=web')`)); err != nil {
-		t.Fatalf("filter not applied: %v", err)
-	}
+	waitFor("filter applied", `location.search.includes('channel=web') && document.readyState === 'complete' && !!document.querySelector('#kpis')`)
 	waitCharts()
 	after := text("#kpi-created")
 	shot("console-filter-web.jpg")
