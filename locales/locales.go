@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ const (
 	En   = "en"
 )
 
-//go:embed zh-CN.yaml en.yaml
+//go:embed *.yaml
 var files embed.FS
 
 // Catalog is a set of flat message catalogs, one per language. It is immutable once built and safe for
@@ -47,12 +48,51 @@ var (
 // so a failure to load them is a build defect and panics.
 func Default() *Catalog {
 	defaultOnce.Do(func() {
-		defaultCat, defaultErr = Load(map[string][]byte{ZhCN: mustRead("zh-CN.yaml"), En: mustRead("en.yaml")})
+		docs := map[string][]byte{}
+		for _, lang := range []string{ZhCN, En} {
+			docs[lang], defaultErr = mergeFiles(lang)
+			if defaultErr != nil {
+				break
+			}
+		}
+		if defaultErr == nil {
+			defaultCat, defaultErr = Load(docs)
+		}
 	})
 	if defaultErr != nil {
 		panic(defaultErr)
 	}
 	return defaultCat
+}
+
+// mergeFiles joins a language's main catalog (zh-CN.yaml) with its topic files (zh-CN.<topic>.yaml),
+// so each feature keeps its strings in a file of its own. A key defined twice is an error.
+func mergeFiles(lang string) ([]byte, error) {
+	topics, err := fs.Glob(files, lang+".*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("locales: list %s: %w", lang, err)
+	}
+	sort.Strings(topics)
+	merged := map[string]string{}
+	from := map[string]string{}
+	for _, n := range append([]string{lang + ".yaml"}, topics...) {
+		var m map[string]string
+		if err := yaml.Unmarshal(mustRead(n), &m); err != nil {
+			return nil, fmt.Errorf("locales: parse %s: %w", n, err)
+		}
+		for k, v := range m {
+			if prev, dup := from[k]; dup {
+				return nil, fmt.Errorf("locales: key %q is in both %s and %s", k, prev, n)
+			}
+			from[k] = n
+			merged[k] = v
+		}
+	}
+	b, err := yaml.Marshal(merged)
+	if err != nil {
+		return nil, fmt.Errorf("locales: merge %s: %w", lang, err)
+	}
+	return b, nil
 }
 
 func mustRead(name string) []byte {
