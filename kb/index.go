@@ -120,7 +120,7 @@ type Index struct {
 	calB    float64    // confidence offset, calibrated on the library itself (see calibrate.go)
 	scratch sync.Pool  // *scratch
 
-	vague      *vagueLexicon // nil: the vague-statement check is off (vague.go)
+	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
 	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
 }
 
