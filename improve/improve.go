@@ -173,9 +173,9 @@ type Options struct {
 	// Agents are the configured agents and supervisors: owners must be one of them, only they may
 	// write records, only supervisors set targets and thresholds.
 	Agents []bot.AgentConfig
-	Loc    *time.Location       // record months and due dates (default UTC)
-	Now    func() time.Time     // default time.Now
-	Metric *Registry            // default Metrics
+	Loc    *time.Location   // record months and due dates (default UTC)
+	Now    func() time.Time // default time.Now
+	Metric *Registry        // default Metrics
 }
 
 // Service is the improvement loop on one database. It is safe for concurrent use; several processes
