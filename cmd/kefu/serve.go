@@ -109,6 +109,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
 		if err != nil {
@@ -122,8 +123,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 				return err
 			}
 			workers = append(workers, runnable{"digests", ds.Run})
+			improvePost = sl.PostDigest
 		}
 	}
+	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
 
 	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
 		Store:        a.db,
