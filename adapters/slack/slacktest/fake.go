@@ -54,11 +54,11 @@ type Server struct {
 	mu      sync.Mutex
 	calls   []Call
 	refused []Call
-	ts     int
-	groups map[string][]string // usergroup id -> members
-	fail   map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
-	wsURL  string              // answered by apps.connections.open (Socket Mode)
-	notify chan Call           // when set, every recorded call is also sent here
+	ts      int
+	groups  map[string][]string // usergroup id -> members
+	fail    map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
+	wsURL   string              // answered by apps.connections.open (Socket Mode)
+	notify  chan Call           // when set, every recorded call is also sent here
 }
 
 // NewServer starts a fake Slack; it stops when the test ends.
