@@ -223,4 +223,3 @@ func watchLearned(ctx context.Context, a *app) error {
 		}
 	}
 }
-
