@@ -57,6 +57,14 @@ type Config struct {
 		MaxAttempts  int           `yaml:"max_attempts"`
 	} `yaml:"outbox"`
 
+	// Web is the built-in web chat.
+	Web struct {
+		// SessionsPerSecond and SessionBurst limit how fast one client (IP address) may open chat
+		// sessions (default 5/s, bursts of 50); negative: no limit (load tests).
+		SessionsPerSecond float64 `yaml:"sessions_per_second"`
+		SessionBurst      int     `yaml:"session_burst"`
+	} `yaml:"web"`
+
 	Telegram struct {
 		Token         string `yaml:"-"` // env KEFU_TELEGRAM_TOKEN
 		APIURL        string `yaml:"api_url"`
@@ -78,6 +86,8 @@ type Config struct {
 	} `yaml:"discord"`
 
 	Slack SlackConfig `yaml:"slack"`
+
+	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 }
 
 // Localized is a name given once for every language ("ACME") or per language ({zh-CN: …, en: …}).
@@ -196,6 +206,8 @@ func defaultConfig() Config {
 	c.FAQ.Reload = 5 * time.Second
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
+	c.Web.SessionsPerSecond = 5
+	c.Web.SessionBurst = 50
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
@@ -203,6 +215,7 @@ func defaultConfig() Config {
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
+	c.Security = defaultSecurityConfig()
 	return c
 }
 
@@ -293,6 +306,9 @@ func (c Config) Validate() error {
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
 		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if err := c.Security.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Slack.Digests.validate(); err != nil {
 		errs = append(errs, err)
