@@ -88,11 +88,11 @@ type Options struct {
 
 // Adapter is the Official Account channel: bot.Adapter and http.Handler.
 type Adapter struct {
-	opt     Options
-	log     *slog.Logger
-	api     string
-	crypt   *wxcrypt.Cipher // nil in plain mode
-	holder  string
+	opt    Options
+	log    *slog.Logger
+	api    string
+	crypt  *wxcrypt.Cipher // nil in plain mode
+	holder string
 
 	tokMu  sync.Mutex
 	tok    string
