@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-dev/kefu/adapters/discord"
@@ -171,7 +172,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	mux.Handle("/console", cons)
 	mux.Handle("/", webAd)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := newHTTPServer(cfg.Security, mux, log)
+	ln = netutil.LimitListener(ln, cfg.Security.HTTP.MaxConnections)
 
 	g, gctx := errgroup.WithContext(ctx)
 	for ch, ad := range adapters {
