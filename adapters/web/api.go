@@ -293,7 +293,8 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if err := a.checkSession(ctx, req.Session); err != nil {
+	stored, err := a.sessionLang(ctx, req.Session)
+	if err != nil {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
@@ -320,10 +321,9 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		// scoped to the session, so one session cannot block another's message ids
 		msgID = "web:" + req.Session + ":" + req.ClientID
 	}
-	langHint := req.Lang
-	if langHint == "" {
-		langHint = bestAcceptLanguage(r.Header.Get("Accept-Language"))
-	}
+	// The language the session was created with wins over the browser's: a session opened with
+	// "lang":"zh-CN" is answered in Chinese even when a message is plain ASCII.
+	langHint := firstLang(req.Lang, stored, bestAcceptLanguage(r.Header.Get("Accept-Language")))
 	last, err := a.store.LastWebMessageID(ctx, req.Session)
 	if err != nil {
 		a.log.ErrorContext(ctx, "last web message id", "err", err)
@@ -386,6 +386,31 @@ func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
 		msgs = msgs[:pageLimit]
 	}
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"messages": toMessages(msgs), "more": more})
+}
+
+// sessionLang is checkSession that also returns the session's stored language.
+func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
+	if !validToken(id, maxSessionLen) {
+		return "", errUnknownSession
+	}
+	lang, ok, err := a.store.WebSessionLang(ctx, id)
+	if err != nil {
+		a.log.ErrorContext(ctx, "web session lang", "err", err)
+		return "", errInternal
+	}
+	if !ok {
+		return "", errUnknownSession
+	}
+	return cleanLang(lang), nil
+}
+
+func firstLang(ls ...string) string {
+	for _, l := range ls {
+		if l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // checkSession returns errUnknownSession for a malformed or unknown session id.

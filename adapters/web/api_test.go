@@ -284,6 +284,36 @@ func TestPostText(t *testing.T) {
 	}
 }
 
+// The language a session was created with wins over the browser's Accept-Language and over the text
+// (a plain ASCII message in a zh-CN session is still a zh-CN hint); an explicit lang in the body wins.
+func TestStoredSessionLangWins(t *testing.T) {
+	f := newFixture(t, Options{})
+	tests := []struct {
+		stored, body, accept, want string
+	}{
+		{"zh-CN", "", "en-US,en;q=0.9", "zh-CN"},
+		{"en", "", "zh-CN", "en"},
+		{"zh-CN", "en", "", "en"},
+		{"", "", "en-US", "en-US"},
+	}
+	for _, tc := range tests {
+		sess := f.sessionLang(t, tc.stored)
+		n := len(f.sink.got())
+		req := map[string]string{"session": sess, "text": "ok then, where is my order"}
+		if tc.body != "" {
+			req["lang"] = tc.body
+		}
+		w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, req), map[string]string{"Accept-Language": tc.accept}, nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		evs := f.sink.got()[n:]
+		if len(evs) != 1 || evs[0].LangHint != tc.want {
+			t.Errorf("stored %q body %q accept %q: events %+v, want hint %q", tc.stored, tc.body, tc.accept, evs, tc.want)
+		}
+	}
+}
+
 func TestPostRepliesOnlyNewOnes(t *testing.T) {
 	f := newFixture(t, Options{})
 	sess, other := f.session(t), f.session(t)

@@ -34,6 +34,9 @@ import (
 type Store interface {
 	CreateWebSession(ctx context.Context, id, lang string) error
 	WebSessionExists(ctx context.Context, id string) (bool, error)
+	// WebSessionLang returns the language a session was created with ("" when none was given) and
+	// whether the session exists.
+	WebSessionLang(ctx context.Context, id string) (lang string, ok bool, err error)
 	// WebMessagesAfter returns up to limit messages of session with an id greater than afterID, oldest first.
 	WebMessagesAfter(ctx context.Context, session string, afterID int64, limit int) ([]bot.Reply, error)
 	// LastWebMessageID returns the id of the session's newest message, or 0 when there is none.
