@@ -18,6 +18,11 @@ type MatchOptions struct {
 	Synonyms map[string][][]string
 	// NoDefaultSynonyms leaves out the synonyms shipped with kefu (synonyms.yaml in this package).
 	NoDefaultSynonyms bool
+	// NoVagueCheck answers vague problem statements (「我的洗衣机坏了」) like any other query instead of
+	// capping their confidence below the answer threshold (vague.yaml in this package).
+	NoVagueCheck bool
+	// VagueSymptoms and VagueFiller extend the shipped lists of vague.yaml.
+	VagueSymptoms, VagueFiller []string
 }
 
 // Default thresholds on the calibrated confidence (see calibrate.go).
@@ -114,6 +119,9 @@ type Index struct {
 	prf     [][]int32  // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
 	calB    float64    // confidence offset, calibrated on the library itself (see calibrate.go)
 	scratch sync.Pool  // *scratch
+
+	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
+	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
 }
 
 type scratch struct {
@@ -221,6 +229,26 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			groups = append(groups, o.Synonyms[lang]...)
 		}
 		ix.syn[lang] = compileSynonyms(groups)
+	}
+
+	if !o.NoVagueCheck {
+		v := defaultVagueLexicon()
+		if len(o.VagueSymptoms)+len(o.VagueFiller) > 0 {
+			v = newVagueLexicon(append(append([]string(nil), v.symptoms...), o.VagueSymptoms...),
+				append(append([]string(nil), v.filler...), o.VagueFiller...))
+		}
+		ix.vague = v
+		ix.vagueEntry = make([]map[string]bool, len(lib.entries))
+		for i, e := range lib.entries {
+			for _, t := range append([]string{e.Question}, e.Examples...) {
+				if rest, ok := v.residue(t); ok {
+					if ix.vagueEntry[i] == nil {
+						ix.vagueEntry[i] = map[string]bool{}
+					}
+					ix.vagueEntry[i][rest] = true
+				}
+			}
+		}
 	}
 
 	// The self-calibration builds a second index; it runs on another core meanwhile.
@@ -696,7 +724,25 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 		}
 		hits = append(hits, Hit{Entry: ix.lib.entries[r[i].doc], Score: ix.confidence(r[i].score, other)})
 	}
+	if rest, vague := ix.vagueQuery(query, hits[0].Score); vague && !ix.vagueEntry[r[0].doc][rest] {
+		// A vague statement is not answered directly unless the entry was written for exactly that
+		// statement: the bot offers its candidates instead (the order is kept; confidences still
+		// never increase down the list).
+		limit := max(ix.opts.SuggestThreshold, ix.opts.AnswerThreshold-0.05)
+		for i := range hits {
+			hits[i].Score = min(hits[i].Score, limit)
+		}
+	}
 	return hits
+}
+
+// vagueQuery reports whether a query whose best confidence is top would be answered although it is a
+// vague statement, and its residue (vague.go).
+func (ix *Index) vagueQuery(query string, top float64) (string, bool) {
+	if ix.vague == nil || top < ix.opts.AnswerThreshold {
+		return "", false
+	}
+	return ix.vague.residue(query)
 }
 
 // confidence maps a raw score and the runner-up's raw score to [0,1] with the logistic calibration

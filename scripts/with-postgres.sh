@@ -2,6 +2,8 @@
 # with-postgres.sh CMD…: start a throwaway PostgreSQL server on a Unix socket in a temp dir (as a
 # non-root user, since postgres refuses to run as root), export KEFU_TEST_POSTGRES_DSN, run CMD, then
 # stop the server and remove the data dir. Installs PostgreSQL from Debian when it is missing.
+# The server runs with fsync and synchronous_commit off (tests need no durability); PG_DURABLE=1 keeps
+# PostgreSQL's durable defaults, for benchmarks that compare with real commits.
 set -euo pipefail
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -27,8 +29,12 @@ cleanup() {
 trap cleanup EXIT
 
 "${runas[@]}" "$PGBIN/initdb" -D "$dir/data" -U app -A trust -E UTF8 --locale=C --no-sync >/dev/null
+nosync="-c fsync=off -c synchronous_commit=off"
+if [ "${PG_DURABLE:-}" = 1 ]; then
+  nosync=""
+fi
 "${runas[@]}" "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
-  -o "-c listen_addresses='' -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+  -o "-c listen_addresses='' -k $dir $nosync -c max_connections=200" start >/dev/null
 "$PGBIN/createdb" -h "$dir" -U app app
 
 export KEFU_TEST_POSTGRES_DSN="host=$dir user=app dbname=app sslmode=disable"

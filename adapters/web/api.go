@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -231,7 +232,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	if ok, wait := a.sessLim.allow("", a.now()); !ok {
+	if ok, wait := a.sessLim.allow(clientIP(r), a.now()); !ok {
 		a.log.WarnContext(r.Context(), "web session creation rate limited")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, lang, errRateLimited)
@@ -245,6 +246,16 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	a.log.DebugContext(r.Context(), "web session created", "lang", lang)
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
+}
+
+// clientIP is the address the request came from (without port). Behind a reverse proxy every request
+// has the proxy's address: the limit is then server-wide again, which errs on the safe side.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // handleMessages serves GET and POST /api/webchat/messages.

@@ -652,6 +652,14 @@ func TestRateLimits(t *testing.T) {
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "2" {
 		t.Errorf("third session: %d, Retry-After %q; want 429 after 2s", w.Code, w.Header().Get("Retry-After"))
 	}
+	// The limit is per client: another address still gets its session.
+	req := httptest.NewRequestWithContext(t.Context(), "POST", "/api/webchat/sessions", nil)
+	req.RemoteAddr = "198.51.100.7:4242"
+	rec := httptest.NewRecorder()
+	f.a.ServeHTTP(rec, req)
+	if rec.Code != http.StatusCreated {
+		t.Errorf("session from another client: %d, want 201", rec.Code)
+	}
 }
 
 func TestLimiterForgetsIdleSessions(t *testing.T) {

@@ -66,8 +66,9 @@ type Options struct {
 	// because load tests drive one session flat out. Over the limit the API answers 429.
 	MessagesPerSecond float64
 	MessageBurst      int
-	// SessionsPerSecond and SessionBurst limit how fast new sessions are made, server-wide (default
-	// 5 per second with bursts of 50), so a script cannot fill the database; negative: no limit.
+	// SessionsPerSecond and SessionBurst limit how fast one client (remote IP address) may make new
+	// sessions (default 5 per second with bursts of 50), so a script cannot fill the database while
+	// other visitors still get theirs; negative: no limit.
 	SessionsPerSecond float64
 	SessionBurst      int
 }
@@ -91,7 +92,7 @@ type Adapter struct {
 	csp     string
 	sink    atomic.Pointer[bot.Sink] // set while Run runs; the API answers 503 otherwise
 	msgLim  *limiter                 // per session
-	sessLim *limiter                 // server-wide
+	sessLim *limiter                 // per client IP
 	now     func() time.Time
 	mux     *http.ServeMux
 	page    *page

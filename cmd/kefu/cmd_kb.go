@@ -209,7 +209,7 @@ func kbEval(ctx context.Context, w io.Writer, m *kb.Index, path, lang string, lo
 	if err != nil {
 		return err
 	}
-	var ins, insRight, insTop, oos, oosNone, none, right, answered, wrongAnswered int
+	var ins, insRight, insTop, oos, oosNone, none, right, answered, wrongAnswered, confidentWrong int
 	lat := make([]time.Duration, 0, len(qs))
 	for _, q := range qs {
 		if err := ctx.Err(); err != nil {
@@ -220,7 +220,7 @@ func kbEval(ctx context.Context, w io.Writer, m *kb.Index, path, lang string, lo
 			l = q.Lang
 		}
 		start := time.Now()
-		id, top, _ := predictTop(m, q.Text, l)
+		id, top, score := predictTop(m, q.Text, l)
 		lat = append(lat, time.Since(start))
 		want := ""
 		if q.Expect != nil {
@@ -235,6 +235,9 @@ func kbEval(ctx context.Context, w io.Writer, m *kb.Index, path, lang string, lo
 			answered++
 			if id != want {
 				wrongAnswered++
+				if score >= m.Options().AnswerThreshold {
+					confidentWrong++
+				}
 			}
 		}
 		if want == "" {
@@ -275,6 +278,7 @@ func kbEval(ctx context.Context, w io.Writer, m *kb.Index, path, lang string, lo
 	fmt.Fprintf(w, "out-of-scope recall: %s\n", ratio(oosNone, oos))
 	fmt.Fprintf(w, "out-of-scope precision: %s\n", ratio(oosNone, none))
 	fmt.Fprintf(w, "wrong-answer rate: %s\n", ratio(wrongAnswered, answered))
+	fmt.Fprintf(w, "confident wrong answers (score >= answer threshold, wrong entry): %s\n", ratio(confidentWrong, len(qs)))
 	fmt.Fprintf(w, "latency p50 %v p90 %v p99 %v; load %v; heap %.1f MiB\n",
 		pct(0.50), pct(0.90), pct(0.99), load.Round(time.Millisecond), float64(ms.HeapAlloc)/(1<<20))
 	return nil

@@ -59,6 +59,14 @@ type Config struct {
 		MaxAttempts  int           `yaml:"max_attempts"`
 	} `yaml:"outbox"`
 
+	// Web is the built-in web chat.
+	Web struct {
+		// SessionsPerSecond and SessionBurst limit how fast one client (IP address) may open chat
+		// sessions (default 5/s, bursts of 50); negative: no limit (load tests).
+		SessionsPerSecond float64 `yaml:"sessions_per_second"`
+		SessionBurst      int     `yaml:"session_burst"`
+	} `yaml:"web"`
+
 	Telegram struct {
 		Token         string `yaml:"-"` // env KEFU_TELEGRAM_TOKEN
 		APIURL        string `yaml:"api_url"`
@@ -217,6 +225,8 @@ func defaultConfig() Config {
 	c.FAQ.Reload = 5 * time.Second
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
+	c.Web.SessionsPerSecond = 5
+	c.Web.SessionBurst = 50
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second

@@ -90,9 +90,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	var workers []runnable
 
 	webAd, err := web.New(web.Options{
-		Store:  a.db,
-		T:      a.localizedT(),
-		Logger: log,
+		Store:             a.db,
+		T:                 a.localizedT(),
+		Logger:            log,
+		SessionsPerSecond: cfg.Web.SessionsPerSecond,
+		SessionBurst:      cfg.Web.SessionBurst,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// BenchmarkLoad drives the web chat HTTP API of a real server (serve) with 1 and 16 customers and
+// counts a message done only when every reply it produced is delivered (its outbox rows are marked
+// sent), not when the POST returns. Workloads:
+//
+//   - faq: each customer asks FAQ questions in its session's language (half the customers Chinese,
+//     half English);
+//   - ticket: each message opens a ticket ("转人工 …" in a new session; the session is made first and
+//     not counted in the latency).
+//
+// Right after each run, the same number of clients runs a raw single-row commit loop on the same
+// database for as long (pgx on PostgreSQL; database/sql with kefu's driver and pragmas on SQLite), and
+// the benchmark reports msgs/s, p50/p99 latency, the raw commits/s and their ratio (x-raw): the
+// machine is shared and noisy, the ratio much less so.
+//
+//	go test ./cmd/kefu -run '^$' -bench Load -benchtime 1500x
+//	./scripts/with-postgres.sh go test ./cmd/kefu -run '^$' -bench Load/postgres -benchtime 1500x
+func BenchmarkLoad(b *testing.B) {
+	for name, dsn := range testDatabases(b) {
+		for _, w := range []struct {
+			kind      string
+			customers int
+		}{{"faq", 1}, {"faq", 16}, {"ticket", 16}} {
+			b.Run(fmt.Sprintf("%s/%s/%d", name, w.kind, w.customers), func(b *testing.B) {
+				runLoad(b, dsn(b), w.kind, w.customers)
+			})
+		}
+	}
+}
+
+// loadQuestions are FAQ questions of the bundled sample library, per session language.
+var loadQuestions = map[string][]string{
+	"zh-CN": {"保修期多久", "怎么退货", "多久能发货", "支持哪些付款方式"},
+	"en":    {"How long is the warranty?", "How do I return an item?", "How long does shipping take?", "Which payment methods do you accept?"},
+}
+
+func runLoad(b *testing.B, dbURL, kind string, customers int) {
+	s := startJourneyServer(b, dbURL, nil, func(c *Config) {
+		c.Outbox.PollInterval = 100 * time.Millisecond // the default: delivery must not rely on a fast poll
+		c.Web.SessionsPerSecond = -1                   // ticket runs make a session per message
+	})
+	w := newDeliveryWatcher(b, dbURL)
+	defer w.stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	per := (b.N + customers - 1) / customers
+	lat := make([][]time.Duration, customers)
+	var peak atomic.Uint64
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	runtime.GC()
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for c := 0; c < customers; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			lang := []string{"zh-CN", "en"}[c%2]
+			sess := ""
+			for i := 0; i < per; i++ {
+				text := loadQuestions[lang][i%len(loadQuestions[lang])]
+				if kind == "ticket" || sess == "" {
+					sess = postSession(b, client, s.url, lang)
+				}
+				if kind == "ticket" {
+					text = fmt.Sprintf("转人工 订单%d-%d 退款一直没到账", c, i)
+				}
+				t0 := time.Now()
+				ids := postMessage(b, client, s.url, sess, text)
+				if len(ids) == 0 {
+					return
+				}
+				w.wait(ids)
+				lat[c] = append(lat[c], time.Since(t0))
+				if i%64 == 0 {
+					metrics.Read(sample)
+					if v := sample[0].Value.Uint64(); v > peak.Load() {
+						peak.Store(v)
+					}
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		b.Fatal("no message completed")
+	}
+	slices.Sort(all)
+	rate := float64(len(all)) / elapsed.Seconds()
+	s.stop()
+	raw := rawCommits(b, dbURL, customers, min(max(elapsed, time.Second), 5*time.Second))
+	b.ReportMetric(rate, "msgs/s")
+	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
+	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
+	b.ReportMetric(raw, "raw-commits/s")
+	b.ReportMetric(rate/raw, "x-raw")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// peakRSS is the process's peak resident set (VmHWM), 0 where /proc is missing. The benchmark's
+// clients run in the same process, so it is an upper bound for the server's.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func postSession(b *testing.B, client *http.Client, url, lang string) string {
+	resp, err := client.Post(url+"/api/webchat/sessions", "application/json", strings.NewReader(`{"lang":"`+lang+`"}`))
+	if err != nil {
+		b.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	var r struct{ Session string }
+	json.NewDecoder(resp.Body).Decode(&r)
+	if resp.StatusCode != http.StatusCreated {
+		b.Errorf("create session: %d", resp.StatusCode)
+	}
+	return r.Session
+}
+
+// postMessage posts text and returns the ids of the replies (nil after reporting an error).
+func postMessage(b *testing.B, client *http.Client, url, sess, text string) []int64 {
+	body, _ := json.Marshal(map[string]string{"session": sess, "text": text})
+	resp, err := client.Post(url+"/api/webchat/messages", "application/json", bytes.NewReader(body))
+	if err != nil {
+		b.Error(err)
+		return nil
+	}
+	var out struct{ Replies []struct{ ID int64 } }
+	json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || len(out.Replies) == 0 {
+		b.Errorf("post message: status %d, %d replies", resp.StatusCode, len(out.Replies))
+		return nil
+	}
+	ids := make([]int64, len(out.Replies))
+	for i, r := range out.Replies {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// deliveryWatcher tells when outbox rows are sent. A waiter first checks its own rows once (replies
+// recorded as delivered with the message need no more); otherwise one goroutine polls for all
+// waiters, so that waiting does not multiply the load.
+type deliveryWatcher struct {
+	b       *testing.B
+	db      *sql.DB
+	sdb     *storage.DB
+	mu      sync.Mutex
+	waiting map[int64]chan struct{}
+	wake    chan struct{}
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newDeliveryWatcher(b *testing.B, dbURL string) *deliveryWatcher {
+	sdb, err := storage.Open(context.Background(), dbURL, storage.Options{SkipMigrations: true, MaxOpenConns: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := sdb.Gorm().DB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &deliveryWatcher{b: b, db: db, sdb: sdb, waiting: map[int64]chan struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w.wg.Add(1)
+	go w.poll()
+	return w
+}
+
+func (w *deliveryWatcher) stop() {
+	close(w.done)
+	w.wg.Wait()
+	w.sdb.Close()
+}
+
+// sent returns which of ids are marked sent.
+func (w *deliveryWatcher) sent(ids []int64) (map[int64]bool, error) {
+	var q strings.Builder
+	q.WriteString("SELECT id FROM outbox WHERE status = 'sent' AND id IN (")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			q.WriteString(",")
+		}
+		if w.sdb.Dialect() == storage.Postgres {
+			fmt.Fprintf(&q, "$%d", i+1)
+		} else {
+			q.WriteString("?")
+		}
+		args[i] = id
+	}
+	q.WriteString(")")
+	rows, err := w.db.Query(q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// wait blocks until every row of ids is sent.
+func (w *deliveryWatcher) wait(ids []int64) {
+	got, err := w.sent(ids)
+	if err != nil {
+		w.b.Error(err)
+		return
+	}
+	var chans []chan struct{}
+	w.mu.Lock()
+	for _, id := range ids {
+		if !got[id] {
+			ch := make(chan struct{})
+			w.waiting[id] = ch
+			chans = append(chans, ch)
+		}
+	}
+	w.mu.Unlock()
+	if len(chans) == 0 {
+		return
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	for _, ch := range chans {
+		select {
+		case <-ch:
+		case <-time.After(30 * time.Second):
+			w.b.Error("reply not delivered within 30s")
+			return
+		}
+	}
+}
+
+func (w *deliveryWatcher) poll() {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		ids := make([]int64, 0, len(w.waiting))
+		for id := range w.waiting {
+			ids = append(ids, id)
+		}
+		w.mu.Unlock()
+		if len(ids) == 0 {
+			select {
+			case <-w.done:
+				return
+			case <-w.wake:
+				continue
+			}
+		}
+		got, err := w.sent(ids)
+		if err != nil {
+			w.b.Error(err)
+			return
+		}
+		w.mu.Lock()
+		for id := range got {
+			close(w.waiting[id])
+			delete(w.waiting, id)
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.done:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// rawCommits runs clients loops of single-row INSERT commits on dbURL for d and returns commits/s:
+// pgx on PostgreSQL, database/sql through kefu's SQLite driver and pragmas (storage.Open) on SQLite.
+func rawCommits(b *testing.B, dbURL string, clients int, d time.Duration) float64 {
+	ctx := context.Background()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(d)
+	if storage.IsPostgresDSN(dbURL) {
+		conns := make([]*pgx.Conn, clients)
+		for i := range conns {
+			c, err := pgx.Connect(ctx, dbURL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(ctx)
+			conns[i] = c
+		}
+		if _, err := conns[0].Exec(ctx, "CREATE TABLE IF NOT EXISTS bench_raw (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)"); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(deadline) {
+					if _, err := c.Exec(ctx, "INSERT INTO bench_raw (v, at) VALUES ($1, $2)", "hello", time.Now()); err != nil {
+						b.Error(err)
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n.Load()) / time.Since(start).Seconds()
+	}
+	sdb, err := storage.Open(ctx, dbURL, storage.Options{SkipMigrations: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sdb.Close()
+	db, err := sdb.Gorm().DB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT NOT NULL, at DATETIME NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < clients; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if _, err := db.ExecContext(ctx, "INSERT INTO bench_raw (v, at) VALUES (?, ?)", "hello", time.Now().UTC()); err != nil {
+					b.Error(err)
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
