@@ -225,10 +225,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	if cfg.FAQ.File == "" {
 		g.Go(func() error { return watchDBLibrary(gctx, a) })
 	}
+	g.Go(func() error { return watchLearned(gctx, a) })
 	if cfg.FAQ.File != "" {
 		g.Go(func() error {
 			return kb.Watch(gctx, cfg.FAQ.File, cfg.FAQ.Reload, func(lib *kb.Library) {
-				a.matcher.Swap(lib, a.matchOptions())
+				a.swapLibrary(gctx, lib)
 				log.Info("faq library reloaded", "file", cfg.FAQ.File)
 			})
 		})
@@ -367,7 +368,7 @@ func watchDBLibrary(ctx context.Context, a *app) error {
 		}
 		seen = v
 		if lib != nil {
-			a.matcher.Swap(lib, a.matchOptions())
+			a.swapLibrary(ctx, lib)
 			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
 		}
 	}
