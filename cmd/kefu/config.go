@@ -89,6 +89,7 @@ type Config struct {
 
 	Slack SlackConfig `yaml:"slack"`
 
+	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
 }
@@ -234,6 +235,7 @@ func defaultConfig() Config {
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
+	c.Security = defaultSecurityConfig()
 	c.Metrics.Addr = "127.0.0.1:9464"
 	return c
 }
@@ -310,6 +312,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			errs = append(errs, fmt.Errorf("metrics.addr %q: want host:port (or off): %w", a, err))
 		}
+	}
+	if err := c.Security.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Slack.Digests.validate(); err != nil {
 		errs = append(errs, err)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-dev/kefu/adapters/discord"
@@ -197,7 +198,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	mux.Handle("/console", cons)
 	mux.Handle("/", webAd)
 
-	srv := &http.Server{Handler: accessLog(mux, log, m), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := newHTTPServer(cfg.Security, accessLog(mux, log, m), log)
+	ln = netutil.LimitListener(ln, cfg.Security.HTTP.MaxConnections)
 	metricsLn, err := listenMetrics(cfg.Metrics)
 	if err != nil {
 		return err

@@ -143,14 +143,14 @@ func TicketsCSV(ctx context.Context, db *storage.DB, f reports.Filter, loc *time
 	cw.Write(append(append([]string{}, TicketColumns...), "events"))
 	err = tickets(ctx, db, f, loc, func(r ticketRow) error {
 		rec := make([]string, 0, len(r.vals)+1)
-		for _, v := range r.vals {
+		for _, v := range safeVals(r.vals) {
 			rec = append(rec, fmt.Sprint(v))
 		}
 		ev := ""
 		if b := trail[r.id]; b != nil {
 			ev = b.String()
 		}
-		return cw.Write(append(rec, ev))
+		return cw.Write(append(rec, SafeCell(ev)))
 	})
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func TicketsXLSX(ctx context.Context, db *storage.DB, f reports.Filter, loc *tim
 	if err := put(sw, anys(TicketColumns)); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
-	if err := tickets(ctx, db, f, loc, func(r ticketRow) error { return put(sw, r.vals) }); err != nil {
+	if err := tickets(ctx, db, f, loc, func(r ticketRow) error { return put(sw, safeVals(r.vals)) }); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {
@@ -199,7 +199,7 @@ func TicketsXLSX(ctx context.Context, db *storage.DB, f reports.Filter, loc *tim
 	if err := put(sw, anys(EventColumns)); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
-	if err := events(ctx, db, f, loc, func(_ int64, v []any) error { return put(sw, v) }); err != nil {
+	if err := events(ctx, db, f, loc, func(_ int64, v []any) error { return put(sw, safeVals(v)) }); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {
