@@ -101,6 +101,8 @@ type DatabaseConfig struct {
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"` // 0: connections are kept
 }
 
+const defaultMetricsAddr = "127.0.0.1:9464"
+
 // MetricsConfig is the monitoring listener: Prometheus /metrics and, when enabled, Go's pprof. It is
 // separate from the public address so that neither is exposed by the reverse proxy in front of kefu.
 type MetricsConfig struct {
@@ -236,7 +238,7 @@ func defaultConfig() Config {
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
 	c.Security = defaultSecurityConfig()
-	c.Metrics.Addr = "127.0.0.1:9464"
+	c.Metrics.Addr = defaultMetricsAddr
 	return c
 }
 

@@ -200,7 +200,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 
 	srv := newHTTPServer(cfg.Security, accessLog(mux, log, m), log)
 	ln = netutil.LimitListener(ln, cfg.Security.HTTP.MaxConnections)
-	metricsLn, err := listenMetrics(cfg.Metrics)
+	metricsLn, err := listenMetrics(cfg.Metrics, log)
 	if err != nil {
 		return err
 	}
@@ -376,8 +376,10 @@ func watchDBLibrary(ctx context.Context, a *app) error {
 	}
 }
 
-// listenMetrics opens the metrics listener, unless it is off.
-func listenMetrics(c MetricsConfig) (net.Listener, error) {
+// listenMetrics opens the metrics listener, unless it is off. When the default address is taken
+// (a second kefu on one machine) the server runs without metrics and says so; an address the operator
+// chose must work.
+func listenMetrics(c MetricsConfig, log *slog.Logger) (net.Listener, error) {
 	if c.ln != nil {
 		return c.ln, nil
 	}
@@ -386,6 +388,10 @@ func listenMetrics(c MetricsConfig) (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
+		if c.Addr == defaultMetricsAddr {
+			log.Warn("metrics: default address in use; running without metrics (set metrics.addr or KEFU_METRICS_ADDR)", "addr", c.Addr, "err", err)
+			return nil, nil
+		}
 		return nil, fmt.Errorf("metrics: listen %s: %w (set metrics.addr or KEFU_METRICS_ADDR, or off)", c.Addr, err)
 	}
 	return ln, nil
