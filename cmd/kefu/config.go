@@ -65,6 +65,13 @@ type Config struct {
 		// sessions (default 5/s, bursts of 50); negative: no limit (load tests).
 		SessionsPerSecond float64 `yaml:"sessions_per_second"`
 		SessionBurst      int     `yaml:"session_burst"`
+		// Longer messages are refused (413) before anything is stored (issue 15).
+		MaxMessageBytes int `yaml:"max_message_bytes"`
+		// Messages per chat session and per client IP (all its sessions together); negative: no limit.
+		MessagesPerSecond       float64 `yaml:"messages_per_second"`
+		MessageBurst            int     `yaml:"message_burst"`
+		ClientMessagesPerSecond float64 `yaml:"client_messages_per_second"`
+		ClientMessageBurst      int     `yaml:"client_message_burst"`
 	} `yaml:"web"`
 
 	Telegram struct {
@@ -230,6 +237,9 @@ func defaultConfig() Config {
 	c.Outbox.MaxAttempts = 20
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
+	c.Web.MaxMessageBytes = 4096
+	c.Web.MessagesPerSecond, c.Web.MessageBurst = 1, 20
+	c.Web.ClientMessagesPerSecond, c.Web.ClientMessageBurst = 10, 100
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
@@ -314,6 +324,9 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			errs = append(errs, fmt.Errorf("metrics.addr %q: want host:port (or off): %w", a, err))
 		}
+	}
+	if c.Web.MaxMessageBytes < 1 {
+		errs = append(errs, fmt.Errorf("web.max_message_bytes %d: want at least 1", c.Web.MaxMessageBytes))
 	}
 	if err := c.Security.validate(); err != nil {
 		errs = append(errs, err)

@@ -96,6 +96,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:            log,
 		SessionsPerSecond: cfg.Web.SessionsPerSecond,
 		SessionBurst:      cfg.Web.SessionBurst,
+		// issue 15: refuse over-long text before storing it; per-session and per-client message limits
+		MaxTextBytes:            cfg.Web.MaxMessageBytes,
+		MessagesPerSecond:       cfg.Web.MessagesPerSecond,
+		MessageBurst:            cfg.Web.MessageBurst,
+		ClientMessagesPerSecond: cfg.Web.ClientMessagesPerSecond,
+		ClientMessageBurst:      cfg.Web.ClientMessageBurst,
+		ClientIP:                cfg.Security.clientIPs().IP,
 	})
 	if err != nil {
 		return err
