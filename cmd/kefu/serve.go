@@ -127,6 +127,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
 		if err != nil {
@@ -140,8 +141,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 				return err
 			}
 			workers = append(workers, runnable{"digests", ds.Run})
+			improvePost = sl.PostDigest
 		}
 	}
+	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
 
 	metered := make(map[bot.Channel]bot.Adapter, len(adapters))
 	for ch, ad := range adapters {
