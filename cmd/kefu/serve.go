@@ -18,6 +18,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/discord"
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
+	"github.com/kefu-dev/kefu/adapters/wechat"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 )
@@ -110,6 +111,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	if cfg.WeChat.AppID != "" {
+		wx, err := newWeChat(a)
+		if err != nil {
+			return err
+		}
+		adapters[wechat.Channel] = wx
+		mux.Handle("/wechat/callback", wx)
+	}
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
 		if err != nil {
@@ -132,6 +141,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:       log,
 		PollInterval: cfg.Outbox.PollInterval,
 		MaxAttempts:  cfg.Outbox.MaxAttempts,
+		OnGiveUp:     a.engine.Undelivered,
 	})
 	if err != nil {
 		return err
