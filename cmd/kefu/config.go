@@ -64,6 +64,13 @@ type Config struct {
 		// sessions (default 5/s, bursts of 50); negative: no limit (load tests).
 		SessionsPerSecond float64 `yaml:"sessions_per_second"`
 		SessionBurst      int     `yaml:"session_burst"`
+		// Longer messages are refused (413) before anything is stored (issue 15).
+		MaxMessageBytes int `yaml:"max_message_bytes"`
+		// Messages per chat session and per client IP (all its sessions together); negative: no limit.
+		MessagesPerSecond       float64 `yaml:"messages_per_second"`
+		MessageBurst            int     `yaml:"message_burst"`
+		ClientMessagesPerSecond float64 `yaml:"client_messages_per_second"`
+		ClientMessageBurst      int     `yaml:"client_message_burst"`
 	} `yaml:"web"`
 
 	Telegram struct {
@@ -211,6 +218,9 @@ func defaultConfig() Config {
 	c.Outbox.MaxAttempts = 20
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
+	c.Web.MaxMessageBytes = 4096
+	c.Web.MessagesPerSecond, c.Web.MessageBurst = 1, 20
+	c.Web.ClientMessagesPerSecond, c.Web.ClientMessageBurst = 10, 100
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
@@ -312,6 +322,9 @@ func (c Config) Validate() error {
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
 		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if c.Web.MaxMessageBytes < 1 {
+		errs = append(errs, fmt.Errorf("web.max_message_bytes %d: want at least 1", c.Web.MaxMessageBytes))
 	}
 	if err := c.Security.validate(); err != nil {
 		errs = append(errs, err)

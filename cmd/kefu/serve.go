@@ -87,6 +87,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:            log,
 		SessionsPerSecond: cfg.Web.SessionsPerSecond,
 		SessionBurst:      cfg.Web.SessionBurst,
+		// issue 15: refuse over-long text before storing it; per-session and per-client message limits
+		MaxTextBytes:            cfg.Web.MaxMessageBytes,
+		MessagesPerSecond:       cfg.Web.MessagesPerSecond,
+		MessageBurst:            cfg.Web.MessageBurst,
+		ClientMessagesPerSecond: cfg.Web.ClientMessagesPerSecond,
+		ClientMessageBurst:      cfg.Web.ClientMessageBurst,
+		ClientIP:                cfg.Security.clientIPs().IP,
 	})
 	if err != nil {
 		return err
@@ -119,6 +126,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[wechat.Channel] = wx
 		mux.Handle("/wechat/callback", wx)
 	}
+	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
 		if err != nil {
@@ -132,8 +140,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 				return err
 			}
 			workers = append(workers, runnable{"digests", ds.Run})
+			improvePost = sl.PostDigest
 		}
 	}
+	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
 
 	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
 		Store:        a.db,
