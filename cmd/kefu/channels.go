@@ -17,13 +17,17 @@ type WeChatConfig struct {
 	APIURL         string `yaml:"api_url"` // env KEFU_WECHAT_API_URL (a test fake)
 }
 
-// channelEnv applies the KEFU_* variables of the WeChat, WeCom and e-mail channels.
-func channelEnv(c *Config, env func(key string, dst *string)) {
-	env("KEFU_WECHAT_APP_ID", &c.WeChat.AppID)
-	env("KEFU_WECHAT_APP_SECRET", &c.WeChat.AppSecret)
-	env("KEFU_WECHAT_TOKEN", &c.WeChat.Token)
-	env("KEFU_WECHAT_ENCODING_AES_KEY", &c.WeChat.EncodingAESKey)
-	env("KEFU_WECHAT_API_URL", &c.WeChat.APIURL)
+// The channels' secrets, settable from the environment only (config_env.go); their other settings
+// follow the kefu.yaml keys (wechat.app_id → KEFU_WECHAT_APP_ID).
+func init() {
+	secretEnv = append(secretEnv, []struct {
+		name string
+		dst  func(*Config) *string
+	}{
+		{"KEFU_WECHAT_APP_SECRET", func(c *Config) *string { return &c.WeChat.AppSecret }},
+		{"KEFU_WECHAT_TOKEN", func(c *Config) *string { return &c.WeChat.Token }},
+		{"KEFU_WECHAT_ENCODING_AES_KEY", func(c *Config) *string { return &c.WeChat.EncodingAESKey }},
+	}...)
 }
 
 // validateChannels reports the channel settings that cannot work.
