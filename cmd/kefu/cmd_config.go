@@ -15,18 +15,21 @@ var exampleConfig string
 
 func init() {
 	commands["config"] = command{
-		summary: "config example | check [FILE]: print a documented kefu.yaml, or validate one",
+		summary: "config example | check [FILE] | env: print a documented kefu.yaml, validate one, list the KEFU_* variables",
 		run:     runConfig,
 	}
 }
 
 func runConfig(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: kefu config example | kefu config check [FILE]", errUsage)
+		return fmt.Errorf("%w: kefu config example | kefu config check [FILE] | kefu config env", errUsage)
 	}
 	switch args[0] {
 	case "example":
 		fmt.Print(exampleConfig)
+		return nil
+	case "env":
+		printEnvMapping(os.Stdout)
 		return nil
 	case "check":
 		path := ""

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/improve"
 )
 
 func init() {
@@ -32,8 +33,8 @@ kefu ticket reply GD… "text"          (reaches the customer through the outbox
 kefu ticket note GD… "internal text"  (never reaches the customer)
 kefu ticket priority GD… P0|P1|P2
 kefu ticket status GD… in_progress|pending|resolved|closed
-kefu ticket resolve GD… ["summary"]   (the customer is asked to confirm, then surveyed)
-kefu ticket close GD…
+kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
+kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
 kefu ticket escalate GD… "reason"
 Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags go before the ticket number.`
 
@@ -51,6 +52,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	unassigned := fs.Bool("unassigned", false, "list: only unassigned tickets")
 	overdue := fs.Bool("overdue", false, "list: only tickets past a due time")
 	limit := fs.Int("limit", 50, "list: at most this many")
+	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%w: %v\n%s", errUsage, err, ticketUsage)
 	}
@@ -112,6 +114,14 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return explain(err, no)
 		}
 		printTicket(out, t, evs, a.loc)
+		// 「已知问题 IMP-…」: the category has an open improvement record.
+		known, err := improve.KnownIssues(ctx, a.db, t.Category)
+		if err != nil {
+			return err
+		}
+		for _, no := range known {
+			fmt.Fprintf(out, "\n%s\n", a.cat.T(cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+		}
 		return nil
 	}
 
@@ -159,9 +169,17 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, err = desk.SetStatus(ctx, ac, no, st)
 	case "resolve":
-		t, err = desk.Resolve(ctx, ac, no, text())
+		if *force != "" {
+			t, err = a.engine.ForceResolve(ctx, ac, no, text(), *force)
+		} else {
+			t, err = desk.Resolve(ctx, ac, no, text())
+		}
 	case "close":
-		t, err = desk.Close(ctx, ac, no)
+		if *force != "" {
+			t, err = a.engine.ForceClose(ctx, ac, no, *force)
+		} else {
+			t, err = desk.Close(ctx, ac, no)
+		}
 	case "escalate":
 		if text() == "" {
 			return fmt.Errorf("%w: escalate needs a reason", errUsage)
@@ -205,6 +223,8 @@ func explain(err error, no string) error {
 		return fmt.Errorf("%s is already claimed by someone else: %w", no, err)
 	case errors.Is(err, bot.ErrClosed):
 		return fmt.Errorf("%s is closed", no)
+	case errors.Is(err, bot.ErrNoReply):
+		return fmt.Errorf("%s has no agent reply yet: reply first, or a supervisor uses --force \"reason\": %w", no, err)
 	}
 	return err
 }
@@ -236,7 +256,7 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 		if t.Open() && now.After(t.ResolutionDue) {
 			res += " OVERDUE"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, t.Category, t.Channel,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, categoryOf(t.Category), t.Channel,
 			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Summary, 40))
 	}
 	tw.Flush()
@@ -244,7 +264,7 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 
 func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location) {
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
-	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, t.Category)
+	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, categoryOf(t.Category))
 	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", slack.MaskName(t.CustomerName), t.Channel, t.Lang)
 	if t.CustomerPhone != "" {
 		fmt.Fprintf(out, "phone:     %s\n", slack.MaskPhone(t.CustomerPhone))
@@ -284,4 +304,12 @@ func clip(s string, n int) string {
 		return string(r)
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// categoryOf names a ticket's category for the terminal; an uncategorized ticket is never blank.
+func categoryOf(c string) string {
+	if c == "" {
+		return "uncategorized"
+	}
+	return c
 }

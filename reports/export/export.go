@@ -72,6 +72,9 @@ func tickets(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Lo
 			&complaint, &escalated, &reopens, &frDue, &frAt, &resDue, &resAt, &closedAt, &rating, &ratingCmt); err != nil {
 			return fmt.Errorf("export: tickets: %w", err)
 		}
+		if err := openAll(db.Keys(), &name, &phone, &sum, &desc, &ratingCmt); err != nil {
+			return fmt.Errorf("export: ticket %s: %w", no, err)
+		}
 		r := ticketRow{id: id, vals: []any{no, ts(created), ch, cat, prio, st, asg, slack.MaskName(name), slack.MaskPhone(phone), lang,
 			sum, desc, order, complaint, escalated, reopens, ts(frDue), nts(frAt), secs(created, frAt), ts(resDue), nts(resAt),
 			secs(created, resAt), nts(closedAt), rating, ratingCmt}}
@@ -105,12 +108,27 @@ func events(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Loc
 		if err := rs.Scan(&tid, &no, &at, &actor, &kind, &text, &c, &internal); err != nil {
 			return fmt.Errorf("export: events: %w", err)
 		}
+		if err := openAll(db.Keys(), &text); err != nil {
+			return fmt.Errorf("export: events of %s: %w", no, err)
+		}
 		if err := fn(tid, []any{no, at.In(loc).Format("2006-01-02 15:04:05"), actor, kind, text, c, internal}); err != nil {
 			return err
 		}
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("export: events: %w", err)
+	}
+	return nil
+}
+
+// openAll opens sealed personal data read with raw SQL, in place.
+func openAll(keys *storage.Keyring, vs ...*string) error {
+	for _, v := range vs {
+		s, err := keys.Open(*v)
+		if err != nil {
+			return err
+		}
+		*v = s
 	}
 	return nil
 }
