@@ -154,34 +154,7 @@ func quickStart(t *testing.T) [][]string {
 	return cmds
 }
 
-// shellWords splits a command line as sh does for the README's simple commands (spaces, double quotes).
-func shellWords(t *testing.T, s string) []string {
-	var out []string
-	var cur strings.Builder
-	inWord, quoted := false, false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			quoted, inWord = !quoted, true
-		case r == ' ' && !quoted:
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quoted {
-		t.Fatalf("unbalanced quotes in %q", s)
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out
-}
+// (shellWords is improve_test.go's.)
 
 // TestReadmeQuickStart runs the README's Quick start as written: `kefu serve`, a customer who asks
 // for a person in the web chat, then every `kefu ticket …` line (with the ticket number the server

@@ -16,14 +16,14 @@ var exampleConfig string
 
 func init() {
 	commands["config"] = command{
-		summary: "config example | check [FILE]: print a documented kefu.yaml, or validate one",
-		usage:   "kefu config example        print a documented kefu.yaml with the defaults\nkefu config check [FILE]   validate a configuration (default: the one kefu would load)",
+		summary: "config example | check [FILE] | env: print a documented kefu.yaml, validate one, list the KEFU_* variables",
+		usage:   "kefu config example        print a documented kefu.yaml with the defaults\nkefu config check [FILE]   validate a configuration (default: the one kefu would load)\nkefu config env            list the KEFU_* environment variables",
 		run:     runConfig,
 	}
 }
 
 func runConfig(ctx context.Context, args []string) error {
-	pos, err := parseArgs(flag.NewFlagSet("config", flag.ContinueOnError), args, 1, 2, "subcommand: example or check [FILE]")
+	pos, err := parseArgs(flag.NewFlagSet("config", flag.ContinueOnError), args, 1, 2, "subcommand: example, check [FILE] or env")
 	if err != nil {
 		return err
 	}
@@ -33,6 +33,12 @@ func runConfig(ctx context.Context, args []string) error {
 			return usagef("unexpected argument %q", pos[1])
 		}
 		fmt.Print(exampleConfig)
+		return nil
+	case "env":
+		if len(pos) > 1 {
+			return usagef("unexpected argument %q", pos[1])
+		}
+		printEnvMapping(os.Stdout)
 		return nil
 	case "check":
 		path := ""

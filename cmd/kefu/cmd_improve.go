@@ -337,7 +337,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 			tw.Flush()
 		})
 	case "alerts":
-		now := time.Now()
+		now := improveClock()
 		crossed, err := svc.ScanThresholds(ctx, now)
 		if err != nil {
 			return err
@@ -356,9 +356,12 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	return fmt.Errorf("%w: unknown improve subcommand %q\n%s", errUsage, sub, improveUsage)
 }
 
+// improveClock is the improvement commands' clock (tests fix it to replay the README on fixed dates).
+var improveClock = time.Now
+
 // improveService is the improvement loop on the app's database, agents and time zone.
 func (a *app) improveService() *improve.Service {
-	return improve.New(improve.Options{DB: a.db, Agents: a.agents, Loc: a.loc})
+	return improve.New(improve.Options{DB: a.db, Agents: a.agents, Loc: a.loc, Now: improveClock})
 }
 
 // logNotifier renders pings in the Slack language and writes them to out (no Slack: the terminal).

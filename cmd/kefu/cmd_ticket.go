@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/improve"
 )
 
 func init() {
@@ -131,6 +132,14 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return explain(err, no)
 		}
 		printTicket(out, t, evs, a.loc)
+		// 「已知问题 IMP-…」: the category has an open improvement record.
+		known, err := improve.KnownIssues(ctx, a.db, t.Category)
+		if err != nil {
+			return err
+		}
+		for _, no := range known {
+			fmt.Fprintf(out, "\n%s\n", a.cat.T(cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+		}
 		return nil
 	}
 
