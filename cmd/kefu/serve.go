@@ -26,7 +26,8 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe}
+	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe,
+		usage: "kefu serve [--config FILE] [--addr HOST:PORT]\nRuns the bot: web chat, console, the configured channels, outbox and SLA scans, until Ctrl-C."}
 }
 
 // runnable is an adapter or worker that serve runs until shutdown.
@@ -39,7 +40,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
 	addr := fs.String("addr", "", "listen address (default :8080, or $KEFU_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath, os.Getenv)
