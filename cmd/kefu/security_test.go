@@ -579,3 +579,48 @@ func TestSecuritySlackReplay(t *testing.T) {
 		t.Errorf("a replayed interaction was handled again (%d answers, want %d)", n, after)
 	}
 }
+
+// TestSecurityConsoleOdds (finding 10): a password over bcrypt's 72 bytes is refused with 400, not
+// 500; user names are unique regardless of case; /console/assets/ lists nothing.
+func TestSecurityConsoleOdds(t *testing.T) {
+	s, _ := securityServer(t, nil)
+	c := consoleClient(t, s, "boss", "admin", "boss-password-1")
+	resp, err := c.Get(s.url + "/console/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no csrf token on the users page: %d", resp.StatusCode)
+	}
+	add := func(name, pw string) int {
+		resp, err := c.PostForm(s.url+"/console/users", url.Values{"csrf": {m[1]}, "name": {name}, "role": {"agent"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := add("longpw", strings.Repeat("密", 30)); code != http.StatusBadRequest { // 90 bytes
+		t.Errorf("a 90-byte password: %d, want 400", code)
+	}
+	if code := add("carol", "carol-password"); code != http.StatusOK {
+		t.Fatalf("add carol: %d", code)
+	}
+	if code := add("CAROL", "carol-password"); code != http.StatusConflict {
+		t.Errorf("CAROL beside carol: %d, want 409", code)
+	}
+	for _, path := range []string{"/console/assets/", "/console/assets"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "<a href") {
+			t.Errorf("GET %s: %d, lists the directory:\n%s", path, resp.StatusCode, b)
+		}
+	}
+}
