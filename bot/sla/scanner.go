@@ -9,7 +9,7 @@ import (
 )
 
 // Store is what the scanner needs from storage. Implementations: storage (PostgreSQL and SQLite,
-// queries in sql.go) wrapped by the engine; slatest.MemStore for tests.
+// storage.SLAStore, see sql.go) wrapped by the engine; slatest.MemStore for tests.
 type Store interface {
 	// DueForAction claims up to limit tickets whose next check (sla_next_at) is at or before now,
 	// earliest first. Claiming pushes their sla_next_at a lease ahead (e.g. now+1m) in the same
