@@ -110,11 +110,13 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 	sess := s.session()
 	s.say(sess, nil, evil)
 	r := s.say(sess, nil, "转人工")
+	r = s.say(sess, r, "!跳过") // 转人工 asks the type once
 	no := ticketNo.FindString(r[len(r)-1].Text)
 	if no == "" {
 		t.Fatalf("no ticket number in %+v", r)
 	}
 	s.cli("claim", no)
+	s.cli("reply", no, "您好，马上为您处理") // resolving needs an agent reply first
 	s.cli("resolve", no, "-1+1 更换电机")
 	ask := s.poll(sess, r[len(r)-1].ID, no)
 	r = s.say(sess, []reply{ask}, "!已解决")
