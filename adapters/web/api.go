@@ -232,7 +232,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	if ok, wait := a.sessLim.allow(clientIP(r), a.now()); !ok {
+	if ok, wait := a.sessLim.allow(a.ipOf(r), a.now()); !ok {
 		a.log.WarnContext(r.Context(), "web session creation rate limited")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, lang, errRateLimited)
@@ -248,9 +248,10 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
 }
 
-// clientIP is the address the request came from (without port). Behind a reverse proxy every request
-// has the proxy's address: the limit is then server-wide again, which errs on the safe side.
-func clientIP(r *http.Request) string {
+// peerIP is the address the request came from (without port), the default client address. Behind a
+// reverse proxy every request has the proxy's address: the limit is then server-wide again, which
+// errs on the safe side (configure the trusted proxies: Options.ClientIP).
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -297,7 +298,20 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if ok, wait := a.msgLim.allow(req.Session, a.now()); !ok {
+	// Refused before anything is stored: an over-long text would be kept whole only to be answered
+	// "too long" (issue 15: 300 × 60 KB in 2 s filled the disk).
+	if len(req.Text) > a.maxText {
+		a.fail(w, r, req.Lang, errTooLarge)
+		return
+	}
+	now := a.now()
+	if ok, wait := a.msgLim.allow(req.Session, now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		a.fail(w, r, req.Lang, errRateLimited)
+		return
+	}
+	if ok, wait := a.cliLim.allow(a.ipOf(r), now); !ok {
+		a.log.WarnContext(ctx, "web messages rate limited for a client")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, req.Lang, errRateLimited)
 		return

@@ -345,18 +345,24 @@ func TestInvalidUTF8ReachesEngineAsValidText(t *testing.T) {
 	}
 }
 
-func TestLongTextReachesEngine(t *testing.T) {
-	// The engine answers over-long text with its localized message, so 4 KB+ must get through.
+func TestLongTextRefusedBeforeStore(t *testing.T) {
+	// Text over the limit (the engine's own, 4096 bytes) is refused with 413 before it reaches the
+	// engine, which would store it whole only to answer "too long" (issue 15, disk fill).
 	f := newFixture(t, Options{})
 	sess := f.session(t)
-	text := strings.Repeat("长", 5000) // 15 000 bytes
+	ok := strings.Repeat("长", 1365) // 4095 bytes
 	var got repliesBody
-	w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": text}), nil, &got)
-	if w.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", w.Code, w.Body)
+	if w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": ok}), nil, &got); w.Code != http.StatusOK {
+		t.Fatalf("4095 bytes: status %d: %s", w.Code, w.Body)
 	}
-	if evs := f.sink.got(); len(evs) != 1 || evs[0].Text != text {
-		t.Errorf("engine got %d events / wrong text", len(evs))
+	long := strings.Repeat("长", 5000) // 15 000 bytes
+	var eb errorBody
+	w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": long}), nil, &eb)
+	if w.Code != http.StatusRequestEntityTooLarge || eb.Error != "too_large" || eb.Message == "" {
+		t.Fatalf("15 000 bytes: status %d %+v, want 413 too_large with a message", w.Code, eb)
+	}
+	if evs := f.sink.got(); len(evs) != 1 || evs[0].Text != ok {
+		t.Errorf("engine got %d events; want only the short one", len(evs))
 	}
 }
 
