@@ -18,6 +18,7 @@ import (
 
 func init() {
 	commands["improve"] = command{
+		usage:   improveUsage,
 		summary: "continuous improvement: 5-Why records, owned actions, effect check, SMART targets, threshold alerts",
 		run: func(ctx context.Context, args []string) error {
 			return runImprove(ctx, args, os.Stdout, os.Getenv)
@@ -48,19 +49,9 @@ func (m *multi) String() string     { return strings.Join(*m, ", ") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 // parseAll parses flags wherever they stand among the arguments and returns the positional ones.
+// It is the shared parseArgs (cli.go): `--` ends the flags, an unknown flag is an error.
 func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	return parseArgs(fs, args, 0, -1, "")
 }
 
 // badInput is a localized validation message; it exits 2 like a usage error.

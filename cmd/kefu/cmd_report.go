@@ -18,6 +18,7 @@ import (
 
 func init() {
 	commands["report"] = command{
+		usage:   reportUsage,
 		summary: "service numbers for a date range: response/resolution times, SLA, CSAT, FCR, bot share, top problems",
 		run: func(ctx context.Context, args []string) error {
 			return runReport(ctx, args, os.Stdout, os.Getenv)
@@ -81,16 +82,11 @@ func (rf reportFlags) filter(loc *time.Location, now time.Time) (reports.Filter,
 
 func runReport(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { fmt.Fprintln(out, reportUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "table", "table, json or csv")
 	rf := addReportFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, reportUsage)
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
 	}
 	switch *format {
 	case "table", "json", "csv":

