@@ -31,6 +31,10 @@ type DispatcherOptions struct {
 	// SendTimeout bounds one Adapter.Send (default 30s).
 	SendTimeout time.Duration
 	Now         func() time.Time
+	// OnGiveUp, if set, is told about every row marked failed (a permanent error or MaxAttempts spent)
+	// after it was recorded, so that the agents hear of a reply that never reached the customer (the
+	// engine's Undelivered). Its error is logged.
+	OnGiveUp func(ctx context.Context, r Reply, err error) error
 }
 
 // Dispatcher delivers the outbox: each row once, in order per conversation, with retries and backoff.
@@ -200,7 +204,7 @@ func (d *Dispatcher) deliver(ctx context.Context, r Reply) error {
 		return d.o.Store.MarkSent(context.WithoutCancel(ctx), r.OutboxID, msgID, now)
 	case errors.As(err, &perm):
 		log.WarnContext(ctx, "send failed permanently", "err", err)
-		return d.o.Store.MarkFailed(context.WithoutCancel(ctx), r.OutboxID, err.Error())
+		return d.giveUp(ctx, r, err)
 	case errors.As(err, &rl):
 		wait := rl.Wait
 		if wait <= 0 {
@@ -215,12 +219,26 @@ func (d *Dispatcher) deliver(ctx context.Context, r Reply) error {
 		attempts := r.Attempts + 1
 		if attempts >= d.o.MaxAttempts {
 			log.ErrorContext(ctx, "send failed; giving up", "attempts", attempts, "err", err)
-			return d.o.Store.MarkFailed(context.WithoutCancel(ctx), r.OutboxID, err.Error())
+			return d.giveUp(ctx, r, err)
 		}
 		next := now.Add(d.Backoff(attempts))
 		log.WarnContext(ctx, "send failed; will retry", "attempts", attempts, "next_attempt_at", next, "err", err)
 		return d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, next, err.Error(), true)
 	}
+}
+
+// giveUp marks r failed and tells OnGiveUp.
+func (d *Dispatcher) giveUp(ctx context.Context, r Reply, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	if err := d.o.Store.MarkFailed(ctx, r.OutboxID, cause.Error()); err != nil {
+		return err
+	}
+	if d.o.OnGiveUp != nil {
+		if err := d.o.OnGiveUp(ctx, r, cause); err != nil {
+			d.log.ErrorContext(ctx, "undelivered reply not reported", "outbox_id", r.OutboxID, "err", err)
+		}
+	}
+	return nil
 }
 
 func (d *Dispatcher) send(ctx context.Context, a Adapter, r Reply) (id string, err error) {

@@ -232,7 +232,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	if ok, wait := a.sessLim.allow(clientIP(r), a.now()); !ok {
+	if ok, wait := a.sessLim.allow(a.ipOf(r), a.now()); !ok {
 		a.log.WarnContext(r.Context(), "web session creation rate limited")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, lang, errRateLimited)
@@ -248,9 +248,10 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
 }
 
-// clientIP is the address the request came from (without port). Behind a reverse proxy every request
-// has the proxy's address: the limit is then server-wide again, which errs on the safe side.
-func clientIP(r *http.Request) string {
+// peerIP is the address the request came from (without port), the default client address. Behind a
+// reverse proxy every request has the proxy's address: the limit is then server-wide again, which
+// errs on the safe side (configure the trusted proxies: Options.ClientIP).
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -292,11 +293,25 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if err := a.checkSession(ctx, req.Session); err != nil {
+	stored, err := a.sessionLang(ctx, req.Session)
+	if err != nil {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if ok, wait := a.msgLim.allow(req.Session, a.now()); !ok {
+	// Refused before anything is stored: an over-long text would be kept whole only to be answered
+	// "too long" (issue 15: 300 × 60 KB in 2 s filled the disk).
+	if len(req.Text) > a.maxText {
+		a.fail(w, r, req.Lang, errTooLarge)
+		return
+	}
+	now := a.now()
+	if ok, wait := a.msgLim.allow(req.Session, now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		a.fail(w, r, req.Lang, errRateLimited)
+		return
+	}
+	if ok, wait := a.cliLim.allow(a.ipOf(r), now); !ok {
+		a.log.WarnContext(ctx, "web messages rate limited for a client")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, req.Lang, errRateLimited)
 		return
@@ -306,10 +321,9 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		// scoped to the session, so one session cannot block another's message ids
 		msgID = "web:" + req.Session + ":" + req.ClientID
 	}
-	langHint := req.Lang
-	if langHint == "" {
-		langHint = bestAcceptLanguage(r.Header.Get("Accept-Language"))
-	}
+	// The language the session was created with wins over the browser's: a session opened with
+	// "lang":"zh-CN" is answered in Chinese even when a message is plain ASCII.
+	langHint := firstLang(req.Lang, stored, bestAcceptLanguage(r.Header.Get("Accept-Language")))
 	last, err := a.store.LastWebMessageID(ctx, req.Session)
 	if err != nil {
 		a.log.ErrorContext(ctx, "last web message id", "err", err)
@@ -372,6 +386,31 @@ func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
 		msgs = msgs[:pageLimit]
 	}
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"messages": toMessages(msgs), "more": more})
+}
+
+// sessionLang is checkSession that also returns the session's stored language.
+func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
+	if !validToken(id, maxSessionLen) {
+		return "", errUnknownSession
+	}
+	lang, ok, err := a.store.WebSessionLang(ctx, id)
+	if err != nil {
+		a.log.ErrorContext(ctx, "web session lang", "err", err)
+		return "", errInternal
+	}
+	if !ok {
+		return "", errUnknownSession
+	}
+	return cleanLang(lang), nil
+}
+
+func firstLang(ls ...string) string {
+	for _, l := range ls {
+		if l != "" {
+			return l
+		}
+	}
+	return ""
 }
 
 // checkSession returns errUnknownSession for a malformed or unknown session id.

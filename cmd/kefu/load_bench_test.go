@@ -62,6 +62,8 @@ func runLoad(b *testing.B, dbURL, kind string, customers int) {
 	s := startJourneyServer(b, dbURL, nil, func(c *Config) {
 		c.Outbox.PollInterval = 100 * time.Millisecond // the default: delivery must not rely on a fast poll
 		c.Web.SessionsPerSecond = -1                   // ticket runs make a session per message
+		c.Web.MessagesPerSecond = -1                   // one client drives every session flat out
+		c.Web.ClientMessagesPerSecond = -1
 	})
 	w := newDeliveryWatcher(b, dbURL)
 	defer w.stop()
