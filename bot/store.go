@@ -82,6 +82,9 @@ type Tx interface {
 	SetCustomerLang(ctx context.Context, customerID int64, lang string) error
 	// Enqueue writes outbox rows (and the outbound messages), in order, and returns their ids.
 	Enqueue(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
+	// EnqueueDelivered is Enqueue for replies the adapter hands over itself (web chat's HTTP
+	// response): the rows are stored as sent at at, so no dispatcher handles them.
+	EnqueueDelivered(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
 
 	// CreateTicket allocates the next number of day ("20261123": "GD20261123001", at least three digits
 	// of daily sequence) and stores t; it returns t with ID and No set.

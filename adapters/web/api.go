@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -244,6 +245,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, lang, errInternal)
 		return
 	}
+	a.known.add(id, a.now())
 	a.log.DebugContext(r.Context(), "web session created", "lang", lang)
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
 }
@@ -310,14 +312,9 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 	if langHint == "" {
 		langHint = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	last, err := a.store.LastWebMessageID(ctx, req.Session)
-	if err != nil {
-		a.log.ErrorContext(ctx, "last web message id", "err", err)
-		a.fail(w, r, req.Lang, errInternal)
-		return
-	}
 	ev := req.event(msgID, langHint, time.Now())
-	if err := (*sinkp).Deliver(ctx, ev); err != nil {
+	replies, err := a.deliver(ctx, *sinkp, ev)
+	if err != nil {
 		if ctx.Err() != nil {
 			a.log.DebugContext(ctx, "client gone during deliver", "msg_id", msgID, "err", err)
 		} else {
@@ -326,13 +323,35 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, errInternal)
 		return
 	}
-	replies, err := a.store.WebMessagesAfter(ctx, req.Session, last, repliesLimit)
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
+}
+
+// deliver hands ev to sink and returns the replies for the response. An InlineSink (the engine)
+// returns them from the message's own transaction, already recorded as delivered: one commit per
+// message and no dispatcher round trip. Any other sink gets the replies read back after it returns.
+// Replies that come later (agents, the survey) are found by the page's GET polls either way.
+func (a *Adapter) deliver(ctx context.Context, sink bot.Sink, ev bot.Event) ([]bot.Reply, error) {
+	if in, ok := sink.(bot.InlineSink); ok {
+		rs, err := in.DeliverInline(ctx, ev)
+		if len(rs) > repliesLimit {
+			rs = rs[:repliesLimit]
+		}
+		return rs, err
+	}
+	last, err := a.store.LastWebMessageID(ctx, ev.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	if err := sink.Deliver(ctx, ev); err != nil {
+		return nil, err
+	}
+	replies, err := a.store.WebMessagesAfter(ctx, ev.ChatID, last, repliesLimit)
 	if err != nil {
 		// delivered: the page finds the replies with its next GET
-		a.log.ErrorContext(ctx, "web messages after deliver", "msg_id", msgID, "err", err)
+		a.log.ErrorContext(ctx, "web messages after deliver", "msg_id", ev.MsgID, "err", err)
 		replies = nil
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
+	return replies, nil
 }
 
 func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -379,6 +398,9 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !validToken(id, maxSessionLen) {
 		return errUnknownSession
 	}
+	if a.known.has(id, a.now()) {
+		return nil
+	}
 	ok, err := a.store.WebSessionExists(ctx, id)
 	if err != nil {
 		a.log.ErrorContext(ctx, "web session exists", "err", err)
@@ -387,7 +409,37 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !ok {
 		return errUnknownSession
 	}
+	a.known.add(id, a.now())
 	return nil
+}
+
+// knownSessions remembers for a short while which session ids exist, so that a chatting customer's
+// messages skip the lookup. Sessions are only removed after days of idleness (retention), far longer
+// than knownTTL. Hand-written: a map with a size cap is all it takes.
+type knownSessions struct {
+	mu sync.Mutex
+	m  map[string]time.Time // id -> when confirmed
+}
+
+const (
+	knownTTL = time.Minute
+	knownMax = 4096
+)
+
+func (k *knownSessions) has(id string, now time.Time) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	at, ok := k.m[id]
+	return ok && now.Sub(at) < knownTTL && !now.Before(at)
+}
+
+func (k *knownSessions) add(id string, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= knownMax {
+		k.m = make(map[string]time.Time, 64) // forget all: the next lookups refill it
+	}
+	k.m[id] = now
 }
 
 // readBody decodes an optional JSON body (io.EOF when empty) within the body limit.

@@ -93,6 +93,7 @@ type Adapter struct {
 	sink    atomic.Pointer[bot.Sink] // set while Run runs; the API answers 503 otherwise
 	msgLim  *limiter                 // per session
 	sessLim *limiter                 // per client IP
+	known   knownSessions            // sessions recently seen to exist
 	now     func() time.Time
 	mux     *http.ServeMux
 	page    *page
