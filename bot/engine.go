@@ -449,8 +449,8 @@ func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
 			e.log.WarnContext(ctx, "faq entry not found", "entry_id", x.EntryID, "lang", lang)
 			return e.say(ctx, t, "faq.no_answer", nil, nil)
 		}
-		query := ""
-		if t.ev != nil {
+		query := x.Query
+		if query == "" && t.ev != nil {
 			query = t.ev.Text
 		}
 		if err := t.tx.Cite(ctx, Citation{EntryID: entry.ID, ConversationID: t.conv.ID, Lang: lang, Query: query, At: t.at}); err != nil {

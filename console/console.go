@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -59,13 +60,17 @@ type Options struct {
 	BcryptCost int
 	// SessionTTL is how long a sign-in lasts (default 12 h).
 	SessionTTL time.Duration
+	// ClientIP returns the address of the client behind a request (the sign-in backoff's key); nil
+	// means the peer's address. Serve passes one that believes X-Forwarded-For from trusted proxies only.
+	ClientIP func(*http.Request) string
 }
 
 // Console is the http.Handler of /console/.
 type Console struct {
-	o   Options
-	log *slog.Logger
-	mux *http.ServeMux
+	o       Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
 }
 
 //go:embed assets
@@ -120,6 +125,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mux.ServeHTTP(w, r)
 }
 
+// maxPasswordBytes is bcrypt's limit: it reads at most 72 bytes of a password.
+const maxPasswordBytes = 72
+
+// ErrPasswordTooLong is HashPassword's answer to a password over 72 bytes (bcrypt's limit).
+var ErrPasswordTooLong = errors.New("console: password must have at most 72 bytes")
+
 // HashPassword hashes a password with bcrypt at the given cost (0: default).
 func HashPassword(pw string, cost int) (string, error) {
 	if cost == 0 {
@@ -127,6 +138,9 @@ func HashPassword(pw string, cost int) (string, error) {
 	}
 	if len(pw) < 8 {
 		return "", errors.New("console: password must have at least 8 characters")
+	}
+	if len(pw) > maxPasswordBytes {
+		return "", ErrPasswordTooLong
 	}
 	b, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
@@ -249,17 +263,95 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 		Secure: c.o.Secure, SameSite: http.SameSiteLaxMode})
 }
 
-// Sign-in backoff: after 3 failures (per account or per client address) each attempt must wait
-// 2^(n−3) seconds since the last failure, at most 15 minutes.
-func backoff(failures int) time.Duration {
+// Sign-in backoff. Every attempt is counted as a failure before its password is checked (a right
+// password takes the count back), under a lock and with a compare-and-set in the database, so
+// parallel guesses cannot all be evaluated against one count. Two keys:
+//
+//   - the client ("ip:ADDR", the address from the trusted proxies' X-Forwarded-For, see
+//     Options.ClientIP): after 3 failures each attempt waits 2^(n−3) s since the last, at most
+//     15 minutes — a guessing client slows to a crawl;
+//   - the account ("user:" + a hash of the lower-cased name, from anywhere): the same, but at most
+//     accountMaxWait, so guesses spread over many clients are slowed while the real user with the
+//     right password, from their own client, never waits longer than that.
+const (
+	clientMaxWait  = 15 * time.Minute
+	accountMaxWait = 10 * time.Second
+)
+
+func backoff(failures int, max time.Duration) time.Duration {
 	if failures < 3 {
 		return 0
 	}
 	d := time.Second << min(failures-3, 10)
-	return min(d, 15*time.Minute)
+	return min(d, max)
 }
 
-func clientIP(r *http.Request) string {
+type backoffKey struct {
+	key string
+	max time.Duration
+}
+
+// loginKeys are the backoff keys of a sign-in attempt. The typed name is stored only as a hash.
+func loginKeys(name, ip string) []backoffKey {
+	h := sha256.Sum256([]byte(strings.ToLower(name)))
+	return []backoffKey{{"ip:" + ip, clientMaxWait}, {"user:" + hex.EncodeToString(h[:12]), accountMaxWait}}
+}
+
+// reserveLogin counts an attempt for every key, or returns how long the caller must wait first.
+func (c *Console) reserveLogin(ctx context.Context, keys []backoffKey) (time.Duration, error) {
+	c.loginMu.Lock()
+	defer c.loginMu.Unlock()
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.key
+	}
+	counted := map[string]bool{}
+	for try := 0; try < 5; try++ { // another process may count between our read and write: read again
+		counts, err := c.o.DB.LoginFailureCounts(ctx, names)
+		if err != nil {
+			return 0, err
+		}
+		now := c.o.Now()
+		var wait time.Duration
+		for _, k := range keys {
+			f := counts[k.key]
+			wait = max(wait, backoff(f.Failures, k.max)-now.Sub(f.LastAt))
+		}
+		if wait > 0 {
+			return wait, nil
+		}
+		again := false
+		for _, k := range keys {
+			if counted[k.key] {
+				continue
+			}
+			ok, err := c.o.DB.BumpLoginFailure(ctx, k.key, counts[k.key].Failures, now)
+			if err != nil {
+				return 0, err
+			}
+			counted[k.key], again = ok, again || !ok
+		}
+		if !again {
+			break
+		}
+	}
+	return 0, nil
+}
+
+// nameForLog is what the log says about a typed user name: the account's name when it exists,
+// otherwise a short hash, never what was typed (it may be a password typed into the wrong field).
+func nameForLog(typed string, u storage.User) slog.Attr {
+	if u.ID != 0 {
+		return slog.String("user", u.Name)
+	}
+	h := sha256.Sum256([]byte(typed))
+	return slog.String("unknown_user_hash", hex.EncodeToString(h[:4]))
+}
+
+func (c *Console) clientIP(r *http.Request) string {
+	if c.o.ClientIP != nil {
+		return c.o.ClientIP(r)
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -276,14 +368,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	pw := r.PostFormValue("password")
-	keys := []string{"user:" + strings.ToLower(name), "ip:" + clientIP(r)}
+	ip := c.clientIP(r)
+	keys := loginKeys(name, ip)
 	ctx := r.Context()
-	n, last, err := c.o.DB.LoginFailures(ctx, keys)
+	wait, err := c.reserveLogin(ctx, keys)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if wait := backoff(n) - c.o.Now().Sub(last); wait > 0 {
+	if wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		c.renderLogin(w, r, http.StatusTooManyRequests, c.t(lang, "console.login_wait", "seconds", secs))
@@ -298,16 +391,18 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if hash == "" {
 		hash = "$2a$10$0000000000000000000000000000000000000000000000000000." // same work for unknown names
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || u.ID == 0 {
-		if err := c.o.DB.RecordLoginFailure(ctx, keys, c.o.Now()); err != nil {
-			c.fail(w, r, err)
-			return
-		}
-		c.log.WarnContext(ctx, "console sign-in failed", "user", name, "ip", clientIP(r), "failures", n+1)
+	if len(pw) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || u.ID == 0 {
+		c.log.WarnContext(ctx, "console sign-in failed", nameForLog(name, u), "ip", ip)
 		c.renderLogin(w, r, http.StatusUnauthorized, c.t(lang, "console.login_failed"))
 		return
 	}
-	if err := c.o.DB.ClearLoginFailures(ctx, keys); err != nil {
+	// Right password: the account's count is cleared, the client's attempt taken back (not cleared,
+	// or one valid account would reset a guessing client's count).
+	if err := c.o.DB.ClearLoginFailures(ctx, []string{keys[1].key}); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.o.DB.ForgiveLoginFailure(ctx, keys[0].key); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -164,6 +164,9 @@ func (c *Console) reportJSON(w http.ResponseWriter, r *http.Request, s session) 
 }
 
 func (c *Console) exportTickets(w http.ResponseWriter, r *http.Request, s session) {
+	// A long range takes longer than the server's write timeout (meant for slow readers of small
+	// answers); a supervisor's export gets its own, longer deadline.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	f, v := c.filter(r, s)
 	name := "kefu-tickets-" + v.From + "-" + v.To
 	var err error
@@ -181,7 +184,11 @@ func (c *Console) exportTickets(w http.ResponseWriter, r *http.Request, s sessio
 	}
 }
 
+// exportWriteTimeout bounds one export download.
+const exportWriteTimeout = 15 * time.Minute
+
 func (c *Console) exportMonthly(w http.ResponseWriter, r *http.Request, s session) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	month := r.URL.Query().Get("month")
 	f, err := export.MonthFilter(month, c.o.Loc)
 	if err != nil {

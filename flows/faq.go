@@ -43,7 +43,7 @@ func (m *Machine) ask(s Session, text string) (Session, []Effect) {
 // answer gives an FAQ entry's answer and asks whether it helped.
 func (m *Machine) answer(s Session, id string) (Session, []Effect) {
 	s.State, s.LastFAQ, s.Candidates, s.Asked = StateAnswered, id, nil, 0
-	return s, append([]Effect{AnswerFAQ{EntryID: id}}, m.askHelped()...)
+	return s, append([]Effect{AnswerFAQ{EntryID: id, Query: s.Intake.FirstText}}, m.askHelped()...)
 }
 
 func (m *Machine) askHelped() []Effect {

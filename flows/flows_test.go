@@ -97,11 +97,13 @@ var pathTests = []pathTest{
 	{name: "new: greeting", s: Session{State: StateNew}, text: bi{"你好", "hello"}, wantState: StateIdle,
 		want: effects(Say{Key: "greeting.hello"})},
 	{name: "new: question after greeting", s: Session{State: StateNew}, text: bi{"保修期多久", "how long is the warranty"}, wantState: StateAnswered,
-		want: effects(Say{Key: "greeting.hello"}, AnswerFAQ{EntryID: "warranty"}, helped)},
+		want: func(text string) []Effect {
+			return []Effect{Say{Key: "greeting.hello"}, AnswerFAQ{EntryID: "warranty", Query: text}, helped}
+		}},
 	{name: "idle: greeting again", s: st(StateIdle), text: bi{"您好！", "Hi!"}, wantState: StateIdle, want: effects(Say{Key: "greeting.back"})},
 	// FAQ
 	{name: "idle: confident answer", s: st(StateIdle), text: bi{"保修多久", "what is the warranty"}, wantState: StateAnswered,
-		want: effects(AnswerFAQ{EntryID: "warranty"}, helped), check: func(t *testing.T, s Session) {
+		want: func(text string) []Effect { return []Effect{AnswerFAQ{EntryID: "warranty", Query: text}, helped} }, check: func(t *testing.T, s Session) {
 			if s.LastFAQ != "warranty" {
 				t.Errorf("LastFAQ = %q", s.LastFAQ)
 			}
@@ -127,8 +129,13 @@ var pathTests = []pathTest{
 	{name: "anything else: done closes", s: st(StateAnythingElse), button: "done", wantState: StateIdle, want: effects(Say{Key: "closing"})},
 	{name: "anything else: typed no closes", s: st(StateAnythingElse), text: bi{"没有了，谢谢", "no thanks"}, wantState: StateIdle, want: effects(Say{Key: "closing"})},
 	{name: "anything else: more", s: st(StateAnythingElse), button: "more", wantState: StateIdle, want: effects(Say{Key: "anything.ask"})},
-	{name: "choosing: pick", s: func() Session { s := st(StateChoosing); s.Candidates = []string{"install-ac", "install-fee"}; return s }(), button: "pick:install-fee", wantState: StateAnswered,
-		want: effects(AnswerFAQ{EntryID: "install-fee"}, helped)},
+	// A pick carries the customer's own question, not the button's label (kefu kb learn learns from it).
+	{name: "choosing: pick", s: func() Session {
+		s := withIntake(StateChoosing, Intake{FirstText: "装机要钱吗"})
+		s.Candidates = []string{"install-ac", "install-fee"}
+		return s
+	}(), button: "pick:install-fee", wantState: StateAnswered,
+		want: effects(AnswerFAQ{EntryID: "install-fee", Query: "装机要钱吗"}, helped)},
 	{name: "choosing: typed number", s: func() Session { s := st(StateChoosing); s.Candidates = []string{"install-ac", "install-fee"}; return s }(), text: same("2"), wantState: StateAnswered,
 		want: effects(AnswerFAQ{EntryID: "install-fee"}, helped)},
 	{name: "choosing: none of these", s: func() Session {

@@ -101,7 +101,12 @@ type Say struct {
 
 // AnswerFAQ sends an FAQ entry's answer (the engine looks up the text in the session language) and
 // records the citation.
-type AnswerFAQ struct{ EntryID string }
+type AnswerFAQ struct {
+	EntryID string
+	// Query is the customer's own question, also when they picked the entry among the candidates
+	// (the citation keeps it: kefu kb learn turns confirmed wordings into examples).
+	Query string
+}
 
 // FAQFeedback records whether a cited FAQ answer helped.
 type FAQFeedback struct {

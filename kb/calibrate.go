@@ -32,7 +32,7 @@ func (ix *Index) selfCalibrate() float64 {
 	}
 	var eligible []int
 	for d, e := range ix.lib.entries {
-		if len(e.Examples) >= 1 && e.Question != "" {
+		if len(e.Examples)-e.Learned >= 1 && e.Question != "" {
 			eligible = append(eligible, d)
 		}
 	}
@@ -51,7 +51,7 @@ func (ix *Index) selfCalibrate() float64 {
 	probes := make([]probe, 0, len(eligible))
 	for _, d := range eligible {
 		e := *ix.lib.entries[d]
-		i := rng.IntN(len(e.Examples))
+		i := rng.IntN(len(e.Examples) - e.Learned)
 		probes = append(probes, probe{int32(d), e.Examples[i]})
 		e.Examples = slices.Delete(slices.Clone(e.Examples), i, i+1)
 		held.entries[d] = &e

@@ -10,6 +10,10 @@ type Entry struct {
 	Answer   string   `json:"answer" yaml:"answer"`
 	Examples []string `json:"examples,omitempty" yaml:"examples,omitempty"`
 	Keywords []string `json:"keywords,omitempty" yaml:"keywords,omitempty"`
+	// Learned is how many of the last Examples came from the learning loop (Library.WithExamples):
+	// customers' own wordings. They are matched like the others but never used as the held-out
+	// probes of self-calibration, whose thresholds stay tied to the library's authored examples.
+	Learned int `json:"-" yaml:"-"`
 }
 
 // Hit is a ranked entry with its calibrated confidence in [0,1].

@@ -11,6 +11,8 @@ import (
 
 	"gonum.org/v1/gonum/stat"
 	"gorm.io/gorm"
+
+	"github.com/kefu-dev/kefu/storage"
 )
 
 // Conditions on one ticket. Each "?" is the report's Now.
@@ -387,6 +389,13 @@ ORDER BY t.created_at DESC, t.id DESC`
 		var ratedAt, followed any
 		if err := rs.Scan(&l.TicketNo, &l.Score, &l.Comment, &l.Agent, &l.Channel, &l.Category, &ratedAt, &followed); err != nil {
 			return fmt.Errorf("reports: low ratings: %w", err)
+		}
+		if keys := storage.KeysOf(q.g); keys != nil { // rating_comment is sealed personal data
+			c, err := keys.Open(l.Comment)
+			if err != nil {
+				return fmt.Errorf("reports: low ratings: %w", err)
+			}
+			l.Comment = c
 		}
 		l.RatedAt, l.FollowedUpAt = asTime(ratedAt), asTime(followed)
 		switch {

@@ -38,5 +38,8 @@ fi
 "$PGBIN/createdb" -h "$dir" -U app app
 
 export KEFU_TEST_POSTGRES_DSN="host=$dir user=app dbname=app sslmode=disable"
+# PostgreSQL has no directory of its own for the zero-configuration key file (storage/keys.go): the
+# tests share one throwaway key here instead of creating data/kefu.key in each package directory.
+export KEFU_ENCRYPTION_KEY_FILE="$dir/kefu.key"
 echo "with-postgres: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') at $dir" >&2
 "$@"

@@ -112,7 +112,8 @@ WHERE c.channel = ? AND c.chat_id = ?`
 
 func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Time) (identity, customer, error) {
 	var id identity
-	err := g.Where("channel = ? AND platform_user_id = ?", channel, userID).Take(&id).Error
+	hashes := t.keys.Hashes(userID)
+	err := g.Where("channel = ? AND platform_user_id_hash IN ?", channel, hashes).Take(&id).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		c := customer{Name: name, CreatedAt: at, UpdatedAt: at}
 		if err := g.Create(&c).Error; err != nil {
@@ -127,7 +128,7 @@ func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Tim
 			return id, c, nil
 		}
 		// Lost a race with another transaction creating the same identity: use theirs.
-		if err := g.Where("channel = ? AND platform_user_id = ?", channel, userID).Take(&id).Error; err != nil {
+		if err := g.Where("channel = ? AND platform_user_id_hash IN ?", channel, hashes).Take(&id).Error; err != nil {
 			return id, c, err
 		}
 	} else if err != nil {
@@ -206,10 +207,14 @@ func (r reader) Conversation(ctx context.Context, id int64) (bot.Conversation, e
 	if err := g.Where("id = ?", c.CustomerID).Take(&cu).Error; err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: conversation %d: customer: %w", id, err)
 	}
-	var name string
-	if err := g.Model(&identity{}).Select("user_name").
-		Where("customer_id = ? AND channel = ?", c.CustomerID, c.Channel).Order("id").Limit(1).Scan(&name).Error; err != nil {
+	var ids []identity // a slice: none is no error
+	if err := g.Select("id", "user_name").
+		Where("customer_id = ? AND channel = ?", c.CustomerID, c.Channel).Order("id").Limit(1).Find(&ids).Error; err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: conversation %d: identity: %w", id, err)
+	}
+	var name string
+	if len(ids) > 0 {
+		name = ids[0].UserName
 	}
 	return bot.Conversation{ID: c.ID, CustomerID: c.CustomerID, Channel: bot.Channel(c.Channel), ChatID: c.ChatID, UserName: name, Lang: cu.Lang}, nil
 }

@@ -10,9 +10,10 @@ import (
 // gorm models. They mirror migrations/*.sql and never leave this package.
 
 type customer struct {
-	ID         int64 `gorm:"primaryKey"`
-	Name       string
-	Phone      string
+	ID         int64  `gorm:"primaryKey"`
+	Name       string `gorm:"serializer:pii"`
+	Phone      string `gorm:"serializer:pii"`
+	PhoneHash  string
 	Lang       string
 	MergedInto *int64
 	CreatedAt  time.Time
@@ -22,12 +23,13 @@ type customer struct {
 func (customer) TableName() string { return "customers" }
 
 type identity struct {
-	ID             int64 `gorm:"primaryKey"`
-	Channel        string
-	PlatformUserID string
-	CustomerID     int64
-	UserName       string
-	CreatedAt      time.Time
+	ID                 int64 `gorm:"primaryKey"`
+	Channel            string
+	PlatformUserID     string `gorm:"serializer:pii"`
+	PlatformUserIDHash string
+	CustomerID         int64
+	UserName           string `gorm:"serializer:pii"`
+	CreatedAt          time.Time
 }
 
 func (identity) TableName() string { return "identities" }
@@ -38,7 +40,7 @@ type conversation struct {
 	ChatID     string
 	CustomerID int64
 	State      string
-	Session    string
+	Session    string `gorm:"serializer:pii"`
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -51,11 +53,11 @@ type message struct {
 	Direction      string // "in" | "out"
 	Channel        string
 	PlatformMsgID  *string
-	UserID         string
+	UserID         string `gorm:"serializer:pii"`
 	Kind           string
-	Text           string
+	Text           string `gorm:"serializer:pii"`
 	Payload        string
-	Attachments    string
+	Attachments    string `gorm:"serializer:pii"`
 	OutboxID       *int64
 	At             time.Time
 	CreatedAt      time.Time
@@ -64,35 +66,36 @@ type message struct {
 func (message) TableName() string { return "messages" }
 
 type ticket struct {
-	ID               int64 `gorm:"primaryKey"`
-	No               string
-	ConversationID   int64
-	CustomerID       int64
-	Channel          string
-	CustomerName     string
-	CustomerPhone    string
-	Lang             string
-	Category         string
-	Priority         string
-	Status           string
-	Summary          string
-	Description      string
-	OrderNo          string
-	Urgency          string
-	Complaint        bool
-	Escalated        bool
-	Assignee         string
-	Reopens          int
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	FirstResponseDue time.Time
-	ResolutionDue    time.Time
-	FirstResponseAt  *time.Time
-	ResolvedAt       *time.Time
-	ClosedAt         *time.Time
-	Rating           int
-	RatingComment    string
-	Attachments      string
+	ID                int64 `gorm:"primaryKey"`
+	No                string
+	ConversationID    int64
+	CustomerID        int64
+	Channel           string
+	CustomerName      string `gorm:"serializer:pii"`
+	CustomerPhone     string `gorm:"serializer:pii"`
+	CustomerPhoneHash string
+	Lang              string
+	Category          string
+	Priority          string
+	Status            string
+	Summary           string `gorm:"serializer:pii"`
+	Description       string `gorm:"serializer:pii"`
+	OrderNo           string
+	Urgency           string
+	Complaint         bool
+	Escalated         bool
+	Assignee          string
+	Reopens           int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	FirstResponseDue  time.Time
+	ResolutionDue     time.Time
+	FirstResponseAt   *time.Time
+	ResolvedAt        *time.Time
+	ClosedAt          *time.Time
+	Rating            int
+	RatingComment     string `gorm:"serializer:pii"`
+	Attachments       string `gorm:"serializer:pii"`
 }
 
 func (ticket) TableName() string { return "tickets" }
@@ -107,7 +110,7 @@ type ticketEvent struct {
 	Text        string
 	Channel     string
 	Internal    bool
-	Attachments string
+	Attachments string `gorm:"serializer:pii"`
 }
 
 func (ticketEvent) TableName() string { return "ticket_events" }
@@ -117,7 +120,7 @@ type survey struct {
 	TicketID   int64
 	CustomerID int64
 	Score      int
-	Comment    string
+	Comment    string `gorm:"serializer:pii"`
 	At         time.Time
 }
 
@@ -128,7 +131,7 @@ type faqCitation struct {
 	EntryID        string
 	ConversationID int64
 	Lang           string
-	Query          string
+	Query          string `gorm:"serializer:pii"`
 	Helped         *bool
 	At             time.Time
 }
@@ -139,7 +142,7 @@ type unansweredQuestion struct {
 	ID             int64 `gorm:"primaryKey"`
 	ConversationID int64
 	Lang           string
-	Text           string
+	Text           string `gorm:"serializer:pii"`
 	At             time.Time
 }
 
@@ -150,7 +153,7 @@ type outboxRow struct {
 	ConversationID int64
 	Channel        string
 	ChatID         string
-	Text           string
+	Text           string `gorm:"serializer:pii"`
 	Buttons        string
 	Status         string
 	Attempts       int

@@ -41,6 +41,10 @@ type Options struct {
 	// SLA, when set, makes the store keep every ticket's SLA clock (see sla.go) so that DB.SLA can
 	// serve the bot/sla scanner.
 	SLA *sla.Policy
+	// Keys encrypt personal data at rest (keys.go). Nil: LoadKeyring(KeySourceFromEnv(os.Getenv, …)),
+	// i.e. KEFU_ENCRYPTION_KEY, KEFU_ENCRYPTION_KEY_FILE, or the key file next to the SQLite database
+	// (./data/kefu.key for PostgreSQL), created on the first run.
+	Keys *Keyring
 }
 
 // Dialect is the database kind behind a DB.
@@ -53,6 +57,7 @@ const (
 
 // DB is kefu's database. It is safe for concurrent use.
 type DB struct {
+	keys    *Keyring
 	sla     *sla.Policy
 	gdb     *gorm.DB
 	dialect Dialect
@@ -88,6 +93,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		dialect Dialect
 		err     error
 	)
+	keyFile := filepath.Join(filepath.Dir(DefaultSQLitePath), KeyFileName)
 	if IsPostgresDSN(dsn) {
 		dialect = Postgres
 		gdb, err = gorm.Open(postgres.New(postgres.Config{DSN: dsn}), cfg)
@@ -110,8 +116,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("storage: create directory for %s: %w", path, err)
+		keyFile = filepath.Join(filepath.Dir(path), KeyFileName)
+		if err := prepareSQLiteFiles(path, log); err != nil {
+			return nil, err
 		}
 		gdb, err = gorm.Open(sqlite.Open(sqliteDSN(path, o)), cfg)
 		if err != nil {
@@ -129,13 +136,40 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxLifetime(0)
 	}
-	db := &DB{sla: o.SLA, gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
+	keys := o.Keys
+	if keys == nil {
+		src := KeySourceFromEnv(os.Getenv, keyFile)
+		src.Logger = log
+		if keys, err = LoadKeyring(src); err != nil {
+			if sqlDB, e := gdb.DB(); e == nil {
+				sqlDB.Close()
+			}
+			return nil, err
+		}
+	}
+	if err := gdb.Use(keyPlugin{keys}); err != nil {
+		if sqlDB, e := gdb.DB(); e == nil {
+			sqlDB.Close()
+		}
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	db := &DB{keys: keys, sla: o.SLA, gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if !o.SkipMigrations {
 		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := db.checkKey(ctx, o.SkipMigrations); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !o.SkipMigrations {
+		if err := db.backfillHashes(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -171,6 +205,36 @@ func (db *DB) Close() error {
 	}
 	if err := sqlDB.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
+	}
+	return nil
+}
+
+// prepareSQLiteFiles makes the database's directory (0700 when kefu creates it) and creates the
+// database file 0600 before SQLite does (SQLite gives its -wal and -shm files the database file's
+// mode). Existing files readable by others are restricted to 0600.
+func prepareSQLiteFiles(path string, log *slog.Logger) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("storage: create directory for %s: %w", path, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("storage: directory of %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("storage: open sqlite %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			return fmt.Errorf("storage: restrict %s to its owner: %w", p, err)
+		}
+		log.Info("restricted a database file to its owner (mode 0600)", "file", p, "was", st.Mode().Perm().String())
 	}
 	return nil
 }
@@ -219,7 +283,7 @@ func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&txStore{reader: reader{g: g, dialect: db.dialect}, sla: db.sla})
+			return fn(&txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla})
 		})
 		if err == nil || attempt == 3 || !transient(err) || ctx.Err() != nil {
 			return err
@@ -251,6 +315,7 @@ func transient(err error) bool {
 type reader struct {
 	g       *gorm.DB
 	dialect Dialect
+	keys    *Keyring
 }
 
 // txStore implements bot.Tx.
@@ -264,7 +329,7 @@ type txStore struct {
 var _ bot.Tx = (*txStore)(nil)
 
 func (db *DB) r(ctx context.Context) reader {
-	return reader{g: db.gdb.WithContext(ctx), dialect: db.dialect}
+	return reader{g: db.gdb.WithContext(ctx), dialect: db.dialect, keys: db.keys}
 }
 
 func utc(t time.Time) time.Time {

@@ -135,7 +135,7 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 		At:          utc(ev.At),
 		Actor:       ev.Actor,
 		Kind:        string(ev.Kind),
-		Text:        ev.Text,
+		Text:        SealEventText(t.keys, ev.Kind, ev.Text),
 		Channel:     string(ev.Channel),
 		Internal:    ev.Internal,
 		Attachments: toJSON(ev.Attachments),
@@ -158,6 +158,20 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 		return 0, err
 	}
 	return m.ID, nil
+}
+
+// plainEventKinds are the audit events whose text is kefu's own bookkeeping (agent ids, statuses,
+// priorities, SLA levels), never the customer's words: they stay plain so that reports can read them
+// in SQL (reports.handoffEvent and the partial index ticket_events_handoff match "->%"). Every other
+// kind, including kinds added later, is sealed.
+var plainEventKinds = map[bot.EventKind]bool{bot.EvAssigned: true, bot.EvClaimed: true, bot.EvPriority: true, bot.EvStatus: true, bot.EvSLA: true}
+
+// SealEventText is what AddEvent stores as an event's text (for raw SQL writers such as reports/demo).
+func SealEventText(r *Keyring, kind bot.EventKind, text string) string {
+	if plainEventKinds[kind] {
+		return text
+	}
+	return r.Seal(text)
 }
 
 // SaveSurvey implements bot.Tx.
@@ -222,9 +236,19 @@ func (r reader) TicketEvents(ctx context.Context, ticketID int64) ([]bot.TicketE
 	if err := r.g.WithContext(ctx).Where("ticket_id = ?", ticketID).Order("id").Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("storage: ticket events %d: %w", ticketID, err)
 	}
+	return r.eventsToBot(ms)
+}
+
+// eventsToBot opens the events' texts.
+func (r reader) eventsToBot(ms []ticketEvent) ([]bot.TicketEvent, error) {
 	out := make([]bot.TicketEvent, len(ms))
 	for i, m := range ms {
 		out[i] = m.toBot()
+		text, err := r.keys.Open(m.Text)
+		if err != nil {
+			return nil, fmt.Errorf("storage: event %d: %w", m.ID, err)
+		}
+		out[i].Text = text
 	}
 	return out, nil
 }
@@ -238,11 +262,7 @@ func (r reader) EventsAfter(ctx context.Context, after int64, limit int) ([]bot.
 	if err := r.g.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("storage: events after %d: %w", after, err)
 	}
-	out := make([]bot.TicketEvent, len(ms))
-	for i, m := range ms {
-		out[i] = m.toBot()
-	}
-	return out, nil
+	return r.eventsToBot(ms)
 }
 
 // Reader methods on the pool, outside any transaction.

@@ -24,7 +24,7 @@ func BenchmarkGatewayInbound(b *testing.B) {
 		}
 		return nil
 	})
-	a, err := New(Options{Token: "x", APIURL: f.URL})
+	a, err := New(Options{Token: discordtest.Token, APIURL: f.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func BenchmarkGatewayInbound(b *testing.B) {
 // BenchmarkSend measures Send (one message with two buttons) against the fake REST API.
 func BenchmarkSend(b *testing.B) {
 	f := discordtest.NewServer(b)
-	a, err := New(Options{Token: "x", APIURL: f.URL})
+	a, err := New(Options{Token: discordtest.Token, APIURL: f.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func hasMsg(id string) func([]bot.Event) bool {
 func startAdapter(t *testing.T, f *discordtest.Server, o Options, sink bot.Sink) (*Adapter, func() time.Duration) {
 	t.Helper()
 	if o.Token == "" {
-		o.Token = "test-token"
+		o.Token = discordtest.Token
 	}
 	if o.APIURL == "" {
 		o.APIURL = f.URL
@@ -297,7 +297,7 @@ func TestRunFailsOnBadToken(t *testing.T) {
 func TestRunFailsWhenMessageContentIntentIsDisallowed(t *testing.T) {
 	f := discordtest.NewServer(t)
 	f.CloseOnIdentify(4014)
-	a, err := New(Options{Token: "x", APIURL: f.URL})
+	a, err := New(Options{Token: discordtest.Token, APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,7 +209,7 @@ func TestHTTPInteractions(t *testing.T) {
 	_, otherPriv, _ := ed25519.GenerateKey(rand.Reader)
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	f := discordtest.NewServer(t)
-	a, err := New(Options{Token: "x", APIURL: f.URL, PublicKey: hex.EncodeToString(pub), Now: func() time.Time { return now }})
+	a, err := New(Options{Token: discordtest.Token, APIURL: f.URL, PublicKey: hex.EncodeToString(pub), Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,13 +260,13 @@ func TestHTTPInteractions(t *testing.T) {
 	cancel()
 	<-done
 
-	noKey, _ := New(Options{Token: "x"})
+	noKey, _ := New(Options{Token: discordtest.Token})
 	w := httptest.NewRecorder()
 	noKey.ServeHTTP(w, signed(t, priv, time.Now(), ping))
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("without a public key: status %d, want 503", w.Code)
 	}
-	if _, err := New(Options{Token: "x", PublicKey: "zz"}); err == nil {
+	if _, err := New(Options{Token: discordtest.Token, PublicKey: "zz"}); err == nil {
 		t.Error("New accepted a malformed public key")
 	}
 }

@@ -45,7 +45,7 @@ func (m sentMessage) layout() [][]string {
 func newSendAdapter(t *testing.T) (*Adapter, *discordtest.Server) {
 	t.Helper()
 	f := discordtest.NewServer(t)
-	a, err := New(Options{Token: "x", APIURL: f.URL})
+	a, err := New(Options{Token: discordtest.Token, APIURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

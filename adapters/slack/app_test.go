@@ -41,7 +41,7 @@ func newEnv(t testing.TB, mod ...func(*Options)) *env {
 	d := newFakeDesk("slack:"+agent1, "slack:"+agent2, "slack:"+supervisor, "slack:"+grpAgent)
 	st := newMemStore()
 	o := Options{
-		BotToken: "xoxb-test", SigningSecret: testSecret, APIURL: fs.APIURL(), Desk: d, Store: st,
+		BotToken: slacktest.BotToken, SigningSecret: testSecret, APIURL: fs.APIURL(), Desk: d, Store: st,
 		Routing: Routing{
 			Categories:    map[string]string{"tech": "tech", "complaint": "complaints", "custom": "product"},
 			Channels:      map[string]string{"tech": "CTECH", "complaints": "CSENIOR", "product": "CPRODUCT", "general": "CGENERAL"},
@@ -476,7 +476,7 @@ func TestResolveAgents(t *testing.T) {
 	fs := slacktest.NewServer(t)
 	fs.SetGroup("SAGENTS", "UG1", agent1)
 	fs.SetGroup("SSUP", "UBOSS")
-	got, err := ResolveAgents(t.Context(), Options{BotToken: "xoxb", APIURL: strings.TrimSuffix(fs.APIURL(), "/"),
+	got, err := ResolveAgents(t.Context(), Options{BotToken: slacktest.BotToken, APIURL: strings.TrimSuffix(fs.APIURL(), "/"),
 		Agents:      Members{Users: []string{agent1}, Groups: []string{"SAGENTS"}},
 		Supervisors: Members{Users: []string{supervisor}, Groups: []string{"SSUP"}}})
 	if err != nil {
@@ -491,7 +491,7 @@ func TestResolveAgents(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := ResolveAgents(t.Context(), Options{BotToken: "x", APIURL: fs.APIURL(), Agents: Members{Groups: []string{"SNONE"}}}); err == nil {
+	if _, err := ResolveAgents(t.Context(), Options{BotToken: slacktest.BotToken, APIURL: fs.APIURL(), Agents: Members{Groups: []string{"SNONE"}}}); err == nil {
 		t.Error("unknown group: no error")
 	}
 }

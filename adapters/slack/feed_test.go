@@ -66,7 +66,7 @@ func TestFeedSkipsPermanentErrors(t *testing.T) {
 			if err != nil || n != 1 {
 				t.Fatalf("Sync = %d, %v; want the event skipped", n, err)
 			}
-			if got := len(e.slack.Called("chat.postMessage")); got != tt.calls {
+			if got := len(e.slack.Called("chat.postMessage")) + len(e.slack.Refused("chat.postMessage")); got != tt.calls {
 				t.Errorf("chat.postMessage calls: %d, want %d", got, tt.calls)
 			}
 			if v, _, _ := e.store.GetKV(t.Context(), cursorKey); v != "1" {

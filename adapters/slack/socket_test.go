@@ -42,7 +42,7 @@ func TestSocketMode(t *testing.T) {
 	defer ws.Close()
 
 	e := newEnv(t, func(o *Options) {
-		o.AppToken = "xapp-test"
+		o.AppToken = slacktest.AppToken
 		o.SigningSecret = ""
 	})
 	e.slack.SetSocketURL("ws" + strings.TrimPrefix(ws.URL, "http") + "/link")

@@ -30,6 +30,7 @@ type app struct {
 	loc     *time.Location
 	agents  []bot.AgentConfig
 	policy  *sla.Policy
+	baseLib atomic.Pointer[kb.Library] // the served library without learned examples (kb_learn.go)
 }
 
 func newLogger(format, level string) *slog.Logger {
@@ -76,7 +77,8 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 		}
 	}
 	a := &app{cfg: cfg, log: log, db: db, cat: locales.Default(), loc: loc, policy: policy}
-	a.matcher = newLiveMatcher(lib, a.matchOptions())
+	a.baseLib.Store(lib)
+	a.matcher = newLiveMatcher(a.withLearned(ctx, lib), a.matchOptions())
 
 	fc := cfg.Conversation
 	fc.Company, fc.BotName = cfg.Company, cfg.BotName

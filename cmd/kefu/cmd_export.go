@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/reports/export"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 func init() {
@@ -76,7 +77,8 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
-	db, err := openDB(ctx, *cfgPath)
+	// the configuration already loaded (with getenv), not a second read of the process environment
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
 	if err != nil {
 		return err
 	}

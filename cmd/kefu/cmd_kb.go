@@ -31,8 +31,10 @@ const kbUsage = `usage:
   kefu kb match [--faq FILE] [--lang L] [-k N] "question"     top entries with confidence
   kefu kb match [--faq FILE] [--lang L] < queries.jsonl       batch: {"text"} lines in, {"text","id","score"} lines out
   kefu kb eval  --faq FILE --queries FILE [--lang L]           accuracy, out-of-scope precision/recall, latency
+                [--learn TRAFFIC.jsonl | --learn-split]        ... before and after the learning loop replays traffic
   kefu kb import FILE                                          load a library into the database (replaces the sample)
   kefu kb stats [--days N]                                     per-entry hits and helpful rate, top unanswered questions
+  kefu kb learn [--accept all|ID,… | --reject ID,…]            customers' confirmed wordings: list, accept as examples, reject
 Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold.`
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -46,6 +48,8 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return kbImport(ctx, args, stdout)
 	case "stats":
 		return kbStats(ctx, args, stdout)
+	case "learn":
+		return kbLearn(ctx, args, stdout, os.Getenv)
 	}
 	fs := flag.NewFlagSet("kb "+sub, flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -53,6 +57,8 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 	lang := fs.String("lang", "", "locale of the questions (zh-CN, en); empty: all entries")
 	k := fs.Int("k", 3, "number of hits to show")
 	queries := fs.String("queries", "", "eval: JSONL file of {\"text\",\"expect\"}")
+	learn := fs.String("learn", "", "eval: first replay this JSONL file as traffic through the learning loop (kefu kb learn), then evaluate")
+	learnSplit := fs.Bool("learn-split", false, "eval: replay the odd lines of --queries as traffic, evaluate on the even lines")
 	answerT := fs.Float64("answer-threshold", 0, "confidence to answer directly (default: matcher's)")
 	suggestT := fs.Float64("suggest-threshold", 0, "confidence to suggest entries; below is no match (default: matcher's)")
 	fs.Usage = func() { fmt.Fprintln(stdout, kbUsage) }
@@ -83,6 +89,9 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		}
 		m := kb.NewMatcher(lib, opts)
 		load := time.Since(loadStart)
+		if *learn != "" || *learnSplit {
+			return kbEvalLearning(ctx, stdout, lib, opts, m, *queries, *learn, *learnSplit, *lang)
+		}
 		return kbEval(ctx, stdout, m, *queries, *lang, load)
 	default:
 		fmt.Fprintln(stdout, kbUsage)
@@ -200,15 +209,23 @@ func kbMatchBatch(ctx context.Context, r io.Reader, w io.Writer, m *kb.Index, la
 }
 
 func kbEval(ctx context.Context, w io.Writer, m *kb.Index, path, lang string, load time.Duration) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("kb: eval: %w", err)
-	}
-	defer f.Close()
-	qs, err := readQueries(f, path)
+	qs, err := readQueryFile(path)
 	if err != nil {
 		return err
 	}
+	return kbEvalQueries(ctx, w, m, qs, lang, load)
+}
+
+func readQueryFile(path string) ([]kbQuery, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("kb: eval: %w", err)
+	}
+	defer f.Close()
+	return readQueries(f, path)
+}
+
+func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, lang string, load time.Duration) error {
 	var ins, insRight, insTop, oos, oosNone, none, right, answered, wrongAnswered, confidentWrong int
 	lat := make([]time.Duration, 0, len(qs))
 	for _, q := range qs {

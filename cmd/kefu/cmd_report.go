@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/reports"
+	"github.com/kefu-dev/kefu/reports/export"
 )
 
 func init() {
@@ -129,7 +130,7 @@ func writeReport(out io.Writer, format string, r reports.Report, loc *time.Locat
 		w := csv.NewWriter(out)
 		w.Write([]string{"metric", "value"})
 		for _, m := range reports.Flatten(r) {
-			w.Write([]string{m.Key, m.Value})
+			w.Write([]string{export.SafeCell(m.Key), m.Value})
 		}
 		w.Write(nil)
 		writeRowsCSV(w, "agent", r.Agents)
@@ -180,7 +181,7 @@ func writeRowsCSV(w *csv.Writer, kind string, rows []reports.Row) {
 	w.Write([]string{kind, "tickets", "resolved", "first_response_median_s", "first_response_p90_s", "resolution_median_s",
 		"resolution_p90_s", "sla_response_met_pct", "sla_resolution_met_pct", "fcr_pct", "csat_avg", "csat_count"})
 	for _, r := range rows {
-		w.Write([]string{r.Key, fmt.Sprint(r.Tickets), fmt.Sprint(r.Resolved), reports.Num(r.FirstResponse.MedianS), reports.Num(r.FirstResponse.P90S),
+		w.Write([]string{export.SafeCell(r.Key), fmt.Sprint(r.Tickets), fmt.Sprint(r.Resolved), reports.Num(r.FirstResponse.MedianS), reports.Num(r.FirstResponse.P90S),
 			reports.Num(r.Resolution.MedianS), reports.Num(r.Resolution.P90S), reports.Num(r.SLAResponseMetPct), reports.Num(r.SLAResolutionMetPct),
 			reports.Num(r.FCRPct), reports.Num(r.CSATAvg), fmt.Sprint(r.CSATCount)})
 	}

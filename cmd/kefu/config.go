@@ -86,6 +86,8 @@ type Config struct {
 	} `yaml:"discord"`
 
 	Slack SlackConfig `yaml:"slack"`
+
+	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 }
 
 // Localized is a name given once for every language ("ACME") or per language ({zh-CN: …, en: …}).
@@ -213,6 +215,7 @@ func defaultConfig() Config {
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
+	c.Security = defaultSecurityConfig()
 	return c
 }
 
@@ -303,6 +306,9 @@ func (c Config) Validate() error {
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
 		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if err := c.Security.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.Slack.Digests.validate(); err != nil {
 		errs = append(errs, err)

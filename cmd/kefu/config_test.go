@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/kefu-dev/kefu/flows"
 )
@@ -30,6 +31,9 @@ func TestExampleConfigIsTheDefaults(t *testing.T) {
 	if got.Telegram.PerChatInterval != def.Telegram.PerChatInterval || got.Telegram.GlobalRate != def.Telegram.GlobalRate {
 		t.Errorf("telegram pacing: example %v/%v, default %v/%v", got.Telegram.PerChatInterval, got.Telegram.GlobalRate,
 			def.Telegram.PerChatInterval, def.Telegram.GlobalRate)
+	}
+	if d := cmp.Diff(def.Security, got.Security, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("security section differs from the defaults (-default +example):\n%s", d)
 	}
 	if got.Slack.Digests != def.Slack.Digests {
 		t.Errorf("slack digests: example %+v, default %+v", got.Slack.Digests, def.Slack.Digests)

@@ -19,7 +19,7 @@ import (
 func startDiscordServer(t testing.TB, dbURL string, f *discordtest.Server) *journeyServer {
 	t.Helper()
 	s := startJourneyServer(t, dbURL, map[string]string{
-		"KEFU_DISCORD_TOKEN":       "discord-test-token",
+		"KEFU_DISCORD_TOKEN":       discordtest.Token,
 		"KEFU_DISCORD_API_URL":     f.URL,
 		"KEFU_DISCORD_GATEWAY_URL": f.GatewayURL(),
 	}, nil)

@@ -29,7 +29,7 @@ const (
 func startSlackServer(t testing.TB, dbURL string, f *slacktest.Server) *journeyServer {
 	t.Helper()
 	return startJourneyServer(t, dbURL, map[string]string{
-		"KEFU_SLACK_BOT_TOKEN":      "xoxb-journey",
+		"KEFU_SLACK_BOT_TOKEN":      slacktest.BotToken,
 		"KEFU_SLACK_SIGNING_SECRET": slackSecret,
 		"KEFU_SLACK_API_URL":        f.APIURL(),
 	}, func(c *Config) {

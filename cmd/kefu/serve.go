@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-dev/kefu/adapters/discord"
@@ -171,7 +172,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	mux.Handle("/console", cons)
 	mux.Handle("/", webAd)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := newHTTPServer(cfg.Security, mux, log)
+	ln = netutil.LimitListener(ln, cfg.Security.HTTP.MaxConnections)
 
 	g, gctx := errgroup.WithContext(ctx)
 	for ch, ad := range adapters {
@@ -195,10 +197,11 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	if cfg.FAQ.File == "" {
 		g.Go(func() error { return watchDBLibrary(gctx, a) })
 	}
+	g.Go(func() error { return watchLearned(gctx, a) })
 	if cfg.FAQ.File != "" {
 		g.Go(func() error {
 			return kb.Watch(gctx, cfg.FAQ.File, cfg.FAQ.Reload, func(lib *kb.Library) {
-				a.matcher.Swap(lib, a.matchOptions())
+				a.swapLibrary(gctx, lib)
 				log.Info("faq library reloaded", "file", cfg.FAQ.File)
 			})
 		})
@@ -321,7 +324,7 @@ func watchDBLibrary(ctx context.Context, a *app) error {
 		}
 		seen = v
 		if lib != nil {
-			a.matcher.Swap(lib, a.matchOptions())
+			a.swapLibrary(ctx, lib)
 			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
 		}
 	}

@@ -90,7 +90,7 @@ slack:
 		case "KEFU_DATABASE_URL":
 			return dbURL
 		case "KEFU_SLACK_BOT_TOKEN":
-			return "xoxb-test"
+			return slacktest.BotToken
 		case "KEFU_SLACK_SIGNING_SECRET":
 			return slaSigningSecret
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -80,7 +81,7 @@ func Generate(ctx context.Context, db *storage.DB, o Options) (Stats, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &gen{o: o, pg: db.Dialect() == storage.Postgres, rnd: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.End.UTC()}
+	g := &gen{keys: db.Keys(), o: o, pg: db.Dialect() == storage.Postgres, rnd: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.End.UTC()}
 	gdb := db.Gorm().WithContext(ctx)
 	if err := g.startIDs(gdb); err != nil {
 		return Stats{}, err
@@ -127,6 +128,7 @@ func Generate(ctx context.Context, db *storage.DB, o Options) (Stats, error) {
 }
 
 type gen struct {
+	keys  *storage.Keyring // personal data is sealed as storage seals it
 	o     Options
 	pg    bool
 	rnd   *rand.Rand
@@ -141,9 +143,9 @@ type gen struct {
 }
 
 var (
-	customerCols = []string{"id", "name", "phone", "lang", "created_at", "updated_at"}
+	customerCols = []string{"id", "name", "phone", "phone_hash", "lang", "created_at", "updated_at"}
 	convCols     = []string{"id", "channel", "chat_id", "customer_id", "state", "created_at", "updated_at"}
-	ticketCols   = []string{"id", "no", "conversation_id", "customer_id", "channel", "customer_name", "customer_phone", "lang",
+	ticketCols   = []string{"id", "no", "conversation_id", "customer_id", "channel", "customer_name", "customer_phone", "customer_phone_hash", "lang",
 		"category", "priority", "status", "summary", "description", "order_no", "complaint", "escalated", "assignee", "reopens",
 		"created_at", "updated_at", "first_response_due", "resolution_due", "first_response_at", "resolved_at", "closed_at",
 		"rating", "rating_comment"}
@@ -276,7 +278,7 @@ func (g *gen) customer(at time.Time, ch string) (id, conv int64, name, phone, la
 		lang, name = "en", enNames[g.rnd.IntN(len(enNames))]
 	}
 	phone = fmt.Sprintf("1%02d%08d", 30+g.rnd.IntN(60), g.rnd.IntN(1e8))
-	g.customers = append(g.customers, []any{id, name, phone, lang, at, at})
+	g.customers = append(g.customers, []any{id, g.keys.Seal(name), g.keys.Seal(phone), g.keys.Hash(phone), lang, at, at})
 	g.convs = append(g.convs, []any{conv, ch, fmt.Sprintf("demo-%d", conv), id, "idle", at, at})
 	g.stats.Customers++
 	g.stats.Conversations++
@@ -284,7 +286,7 @@ func (g *gen) customer(at time.Time, ch string) (id, conv int64, name, phone, la
 }
 
 func (g *gen) cite(conv int64, lang string, helped *bool, at time.Time) {
-	g.citations = append(g.citations, []any{g.nextCitation, faqIDs[g.rnd.IntN(len(faqIDs))], conv, lang, "demo question", helped, at})
+	g.citations = append(g.citations, []any{g.nextCitation, faqIDs[g.rnd.IntN(len(faqIDs))], conv, lang, g.keys.Seal("demo question"), helped, at})
 	g.nextCitation++
 	g.stats.Citations++
 }
@@ -305,7 +307,7 @@ func (g *gen) botConversation(at time.Time) {
 }
 
 func (g *gen) event(tid int64, no string, at time.Time, actor, kind, text, ch string, internal bool) {
-	g.events = append(g.events, []any{g.nextEvent, tid, no, at, actor, kind, text, ch, internal})
+	g.events = append(g.events, []any{g.nextEvent, tid, no, at, actor, kind, storage.SealEventText(g.keys, bot.EventKind(kind), text), ch, internal})
 	g.nextEvent++
 	g.stats.Events++
 }
@@ -391,7 +393,7 @@ func (g *gen) ticket(at time.Time, cat string) {
 				}
 				cs := comments[rating]
 				comment = cs[g.rnd.IntN(len(cs))]
-				g.surveys = append(g.surveys, []any{g.nextSurvey, tid, cust, rating, comment, ratedAt})
+				g.surveys = append(g.surveys, []any{g.nextSurvey, tid, cust, rating, g.keys.Seal(comment), ratedAt})
 				g.nextSurvey++
 				g.stats.Surveys++
 				g.event(tid, no, ratedAt, "customer", "rated", fmt.Sprintf("%d %s", rating, comment), ch, false)
@@ -418,9 +420,9 @@ func (g *gen) ticket(at time.Time, cat string) {
 	if cat == "order" || cat == "aftersale" {
 		orderNo = fmt.Sprintf("DD%d%06d", local.Year(), g.rnd.IntN(1e6))
 	}
-	g.tickets = append(g.tickets, []any{tid, no, conv, cust, ch, name, phone, lang, cat, prio, status, summary,
-		"现象：" + summary + "；影响：无法正常使用；期望：尽快处理", orderNo, cat == "complaint", prio == "P0" && cat == "complaint",
-		assignee, reopens, at, at, frDue, resDue, frPtr, resPtr, closedPtr, rating, comment})
+	g.tickets = append(g.tickets, []any{tid, no, conv, cust, ch, g.keys.Seal(name), g.keys.Seal(phone), g.keys.Hash(phone), lang, cat, prio, status,
+		g.keys.Seal(summary), g.keys.Seal("现象：" + summary + "；影响：无法正常使用；期望：尽快处理"), orderNo, cat == "complaint", prio == "P0" && cat == "complaint",
+		assignee, reopens, at, at, frDue, resDue, frPtr, resPtr, closedPtr, rating, g.keys.Seal(comment)})
 }
 
 // useCopy is switched off by BenchmarkGenerate to measure the INSERT path on PostgreSQL.

@@ -72,6 +72,9 @@ func tickets(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Lo
 			&complaint, &escalated, &reopens, &frDue, &frAt, &resDue, &resAt, &closedAt, &rating, &ratingCmt); err != nil {
 			return fmt.Errorf("export: tickets: %w", err)
 		}
+		if err := openAll(db.Keys(), &name, &phone, &sum, &desc, &ratingCmt); err != nil {
+			return fmt.Errorf("export: ticket %s: %w", no, err)
+		}
 		r := ticketRow{id: id, vals: []any{no, ts(created), ch, cat, prio, st, asg, slack.MaskName(name), slack.MaskPhone(phone), lang,
 			sum, desc, order, complaint, escalated, reopens, ts(frDue), nts(frAt), secs(created, frAt), ts(resDue), nts(resAt),
 			secs(created, resAt), nts(closedAt), rating, ratingCmt}}
@@ -105,12 +108,27 @@ func events(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Loc
 		if err := rs.Scan(&tid, &no, &at, &actor, &kind, &text, &c, &internal); err != nil {
 			return fmt.Errorf("export: events: %w", err)
 		}
+		if err := openAll(db.Keys(), &text); err != nil {
+			return fmt.Errorf("export: events of %s: %w", no, err)
+		}
 		if err := fn(tid, []any{no, at.In(loc).Format("2006-01-02 15:04:05"), actor, kind, text, c, internal}); err != nil {
 			return err
 		}
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("export: events: %w", err)
+	}
+	return nil
+}
+
+// openAll opens sealed personal data read with raw SQL, in place.
+func openAll(keys *storage.Keyring, vs ...*string) error {
+	for _, v := range vs {
+		s, err := keys.Open(*v)
+		if err != nil {
+			return err
+		}
+		*v = s
 	}
 	return nil
 }
@@ -143,14 +161,14 @@ func TicketsCSV(ctx context.Context, db *storage.DB, f reports.Filter, loc *time
 	cw.Write(append(append([]string{}, TicketColumns...), "events"))
 	err = tickets(ctx, db, f, loc, func(r ticketRow) error {
 		rec := make([]string, 0, len(r.vals)+1)
-		for _, v := range r.vals {
+		for _, v := range safeVals(r.vals) {
 			rec = append(rec, fmt.Sprint(v))
 		}
 		ev := ""
 		if b := trail[r.id]; b != nil {
 			ev = b.String()
 		}
-		return cw.Write(append(rec, ev))
+		return cw.Write(append(rec, SafeCell(ev)))
 	})
 	if err != nil {
 		return err
@@ -183,7 +201,7 @@ func TicketsXLSX(ctx context.Context, db *storage.DB, f reports.Filter, loc *tim
 	if err := put(sw, anys(TicketColumns)); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
-	if err := tickets(ctx, db, f, loc, func(r ticketRow) error { return put(sw, r.vals) }); err != nil {
+	if err := tickets(ctx, db, f, loc, func(r ticketRow) error { return put(sw, safeVals(r.vals)) }); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {
@@ -199,7 +217,7 @@ func TicketsXLSX(ctx context.Context, db *storage.DB, f reports.Filter, loc *tim
 	if err := put(sw, anys(EventColumns)); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
-	if err := events(ctx, db, f, loc, func(_ int64, v []any) error { return put(sw, v) }); err != nil {
+	if err := events(ctx, db, f, loc, func(_ int64, v []any) error { return put(sw, safeVals(v)) }); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {

@@ -20,13 +20,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
 
 const (
-	BotID = "900" // the bot user's id
-	AppID = "901" // the application's id
+	BotID = "900"        // the bot user's id
+	AppID = "901"        // the application's id
+	Token = "test-token" // the only bot token the fake accepts (REST: "Authorization: Bot test-token")
 )
 
 // Server is an httptest server speaking enough of Discord's REST API (v9) and gateway for the
@@ -68,6 +70,7 @@ type Server struct {
 
 	lastIdentify int
 	lastToken    string
+	unauthorized int // REST calls refused for their Authorization header
 
 	sent      []Message // messages the bot created, in order
 	callbacks []Callback
@@ -167,7 +170,7 @@ func NewServer(t testing.TB) *Server {
 		f.log(r, nil)
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
 	})
-	f.Server = httptest.NewServer(mux)
+	f.Server = httptest.NewServer(f.authorize(mux))
 	t.Cleanup(func() {
 		f.DropConnection()
 		f.Server.Close()
@@ -203,6 +206,65 @@ func (f *Server) WaitUntil(what string, cond func() bool) {
 			f.t.Fatalf("timed out waiting for %s", what)
 		}
 	}
+}
+
+// authorize answers 401 (Discord's {"message": "401: Unauthorized", "code": 0}) to a REST call
+// without "Authorization: Bot <Token>", as Discord does. Interaction callbacks and webhook calls
+// are authorized by the interaction token in their path instead, so they need no header; the
+// gateway checks the token of identify itself (close code 4004).
+func (f *Server) authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		open := !strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/api/v9/interactions/") ||
+			strings.HasPrefix(p, "/api/v9/webhooks/")
+		if !open && r.Header.Get("Authorization") != "Bot "+Token {
+			f.log(r, readBody(r))
+			f.mu.Lock()
+			f.unauthorized++
+			f.mu.Unlock()
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401: Unauthorized", "code": 0})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Unauthorized counts the REST calls refused for a missing or wrong bot token.
+func (f *Server) Unauthorized() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.unauthorized
+}
+
+// checkMessage answers a message body Discord refuses: no content, embeds, components, files or
+// sticker ("Cannot send an empty message", code 50006), or content over 2000 characters ("Invalid
+// Form Body", code 50035, BASE_TYPE_MAX_LENGTH). It reports whether it answered.
+func checkMessage(w http.ResponseWriter, m map[string]any, edit bool) bool {
+	content, _ := m["content"].(string)
+	if n := utf8.RuneCountInString(content); n > 2000 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035,
+			"errors": map[string]any{"content": map[string]any{"_errors": []any{map[string]any{
+				"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}}}}})
+		return true
+	}
+	if edit {
+		return false // an edit may change only some fields
+	}
+	has := func(k string) bool {
+		v, ok := m[k]
+		if !ok || v == nil {
+			return false
+		}
+		if l, isList := v.([]any); isList {
+			return len(l) > 0
+		}
+		return true
+	}
+	if strings.TrimSpace(content) == "" && !has("embeds") && !has("components") && !has("attachments") && !has("sticker_ids") {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Cannot send an empty message", "code": 50006})
+		return true
+	}
+	return false
 }
 
 func (f *Server) log(r *http.Request, body []byte) {
@@ -299,6 +361,9 @@ func (f *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035})
 		return
 	}
+	if checkMessage(w, m, false) {
+		return
+	}
 	if n, _ := m["nonce"].(string); n != "" && m["enforce_nonce"] == true {
 		if id, ok := f.nonces[ch+"/"+n]; ok {
 			writeJSON(w, http.StatusOK, f.message(id, ch, m))
@@ -331,7 +396,22 @@ func (f *Server) callback(w http.ResponseWriter, r *http.Request) {
 			Components json.RawMessage `json:"components"`
 		} `json:"data"`
 	}
-	_ = json.Unmarshal(body, &cb)
+	if err := json.Unmarshal(body, &cb); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035})
+		return
+	}
+	if cb.Type == 4 || cb.Type == 7 { // a message in the answer: the message rules apply
+		var m struct {
+			Data map[string]any `json:"data"`
+		}
+		_ = json.Unmarshal(body, &m)
+		if m.Data == nil {
+			m.Data = map[string]any{}
+		}
+		if checkMessage(w, m.Data, cb.Type == 7) {
+			return
+		}
+	}
 	f.mu.Lock()
 	f.callbacks = append(f.callbacks, Callback{InteractionID: r.PathValue("id"), Type: cb.Type,
 		Content: cb.Data.Content, Components: cb.Data.Components})
@@ -344,7 +424,13 @@ func (f *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 	body := readBody(r)
 	f.log(r, body)
 	var m map[string]any
-	json.Unmarshal(body, &m)
+	if err := json.Unmarshal(body, &m); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035})
+		return
+	}
+	if checkMessage(w, m, true) {
+		return
+	}
 	writeJSON(w, http.StatusOK, f.message(r.PathValue("mid"), r.PathValue("id"), m))
 }
 
@@ -352,7 +438,13 @@ func (f *Server) patchWebhookMessage(w http.ResponseWriter, r *http.Request) {
 	body := readBody(r)
 	f.log(r, body)
 	var m map[string]any
-	json.Unmarshal(body, &m)
+	if err := json.Unmarshal(body, &m); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035})
+		return
+	}
+	if checkMessage(w, m, true) {
+		return
+	}
 	f.mu.Lock()
 	id := f.id()
 	if r.PathValue("mid") == "@original" {
@@ -520,8 +612,11 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			}
 			json.Unmarshal(fr.D, &id)
 			f.mu.Lock()
-			if f.closeCode != 0 {
-				code := f.closeCode
+			code := f.closeCode
+			if code == 0 && id.Token != "Bot "+Token {
+				code = 4004 // Authentication failed
+			}
+			if code != 0 {
 				f.mu.Unlock()
 				f.connWrite.Lock()
 				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, "Disallowed intent(s)."))

@@ -2,10 +2,17 @@
 // Slack endpoints the way Slack does (v0 HMAC-SHA256 signatures). Point slack-go at Server.APIURL();
 // every call is recorded (Called) with its form or JSON body.
 //
-// Methods: auth.test, chat.postMessage (channel "CGONE" answers channel_not_found), chat.update,
-// chat.postEphemeral, views.open, users.info, usergroups.users.list (SetGroup), apps.connections.open,
-// conversations.replies, and response_url posts under /response/. FailNext queues HTTP errors (429 …)
-// for a method.
+// Methods: auth.test, chat.postMessage, chat.update, chat.postEphemeral, views.open, users.info,
+// usergroups.users.list (SetGroup), apps.connections.open, conversations.replies, and response_url
+// posts under /response/. FailNext queues HTTP errors (429 …) for a method.
+//
+// The fake is as strict as Slack's documented contract: every Web API call must carry BotToken (as
+// Slack accepts it: "Authorization: Bearer" or the form's token field; apps.connections.open takes
+// AppToken) or it answers not_authed / invalid_auth; chat.* calls need a channel that exists (a
+// Slack id such as CTECH; "CGONE" and names answer channel_not_found), a message needs text or
+// blocks (no_text), text is at most 40,000 characters (msg_too_long), chat.update needs the ts of a
+// message (message_not_found), and a response_url post needs a JSON body with text or blocks.
+// Refused calls are not in Called; Refused lists them with the error.
 package slacktest
 
 import (
@@ -18,6 +25,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,18 +40,25 @@ type Call struct {
 	Form   url.Values     // form-encoded calls (chat.*, users.info …)
 	JSON   map[string]any // JSON calls (views.open) and response_url posts
 	TS     string         // chat.postMessage: the ts the fake answered (the message's id)
+	Error  string         // Refused calls: the error the fake answered (not_authed, no_text …)
 }
+
+const (
+	BotToken = "xoxb-test" // the only bot token the fake accepts
+	AppToken = "xapp-test" // the only app-level token apps.connections.open accepts (Socket Mode)
+)
 
 // Server is an httptest server speaking the parts of Slack's Web API kefu uses. It records calls.
 type Server struct {
 	*httptest.Server
-	mu     sync.Mutex
-	calls  []Call
-	ts     int
-	groups map[string][]string // usergroup id -> members
-	fail   map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
-	wsURL  string              // answered by apps.connections.open (Socket Mode)
-	notify chan Call           // when set, every recorded call is also sent here
+	mu      sync.Mutex
+	calls   []Call
+	refused []Call
+	ts      int
+	groups  map[string][]string // usergroup id -> members
+	fail    map[string][]int    // method -> queued HTTP statuses to answer before succeeding (429 …)
+	wsURL   string              // answered by apps.connections.open (Socket Mode)
+	notify  chan Call           // when set, every recorded call is also sent here
 }
 
 // NewServer starts a fake Slack; it stops when the test ends.
@@ -51,6 +66,11 @@ func NewServer(t testing.TB) *Server {
 	f := &Server{groups: map[string][]string{}, fail: map[string][]int{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Server.Close)
+	t.Cleanup(func() {
+		for _, c := range f.Refused() {
+			t.Logf("fake Slack refused %s (channel %q): %s", c.Method, c.Form.Get("channel"), c.Error)
+		}
+	})
 	return f
 }
 
@@ -73,6 +93,19 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		} else {
 			c.Form, _ = url.ParseQuery(string(body))
 		}
+	}
+	if msg := check(r, c); msg != "" {
+		c.Error = msg
+		f.mu.Lock()
+		f.refused = append(f.refused, c)
+		f.mu.Unlock()
+		if c.Method == "response_url" {
+			http.Error(w, msg, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": msg})
+		return
 	}
 	f.mu.Lock()
 	if q := f.fail[c.Method]; len(q) > 0 {
@@ -108,9 +141,6 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp = map[string]any{"ok": true, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
 	case "chat.postMessage":
 		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": ts}
-		if c.Form.Get("channel") == "CGONE" {
-			resp = map[string]any{"ok": false, "error": "channel_not_found"}
-		}
 	case "chat.update":
 		resp = map[string]any{"ok": true, "channel": c.Form.Get("channel"), "ts": c.Form.Get("ts")}
 	case "chat.postEphemeral":
@@ -138,6 +168,128 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
+// channelID is what a Slack conversation id looks like (public C…, private G…, DM D…); a user id
+// (U…, W…) is accepted by chat.postMessage, which posts to the app's DM with that user.
+var (
+	channelID = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+	userID    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+)
+
+// check returns the error Slack would answer to call c (with its request r), or "".
+func check(r *http.Request, c Call) string {
+	if c.Method == "response_url" {
+		if c.JSON == nil {
+			return "invalid_payload"
+		}
+		if del, _ := c.JSON["delete_original"].(bool); del {
+			return ""
+		}
+		if !hasMessage(c.JSON["text"], c.JSON["blocks"]) {
+			return "no_text"
+		}
+		return ""
+	}
+	token := c.Form.Get("token")
+	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		token = b
+	}
+	if token == "" {
+		token = r.URL.Query().Get("token")
+	}
+	want := BotToken
+	if c.Method == "apps.connections.open" {
+		want = AppToken
+	}
+	switch {
+	case token == "":
+		return "not_authed"
+	case token != want:
+		return "invalid_auth"
+	}
+	get := func(k string) any {
+		if c.JSON != nil {
+			return c.JSON[k]
+		}
+		if v, ok := c.Form[k]; ok {
+			return v[0]
+		}
+		return nil
+	}
+	str := func(k string) string { v, _ := get(k).(string); return v }
+	switch c.Method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.replies":
+		ch := str("channel")
+		if !channelID.MatchString(ch) && !(c.Method == "chat.postMessage" && userID.MatchString(ch)) || ch == "CGONE" {
+			return "channel_not_found"
+		}
+	}
+	switch c.Method {
+	case "chat.postMessage", "chat.update", "chat.postEphemeral":
+		if !hasMessage(get("text"), get("blocks")) && !hasMessage(nil, get("attachments")) {
+			return "no_text"
+		}
+		if len([]rune(str("text"))) > 40000 {
+			return "msg_too_long"
+		}
+	}
+	switch c.Method {
+	case "chat.update":
+		if str("ts") == "" {
+			return "message_not_found"
+		}
+	case "chat.postEphemeral":
+		if str("user") == "" {
+			return "user_not_in_channel"
+		}
+	case "conversations.replies":
+		if str("ts") == "" {
+			return "thread_not_found"
+		}
+	case "users.info":
+		if str("user") == "" {
+			return "user_not_found"
+		}
+	case "views.open":
+		if str("trigger_id") == "" {
+			return "invalid_trigger_id"
+		}
+		if get("view") == nil {
+			return "invalid_arguments"
+		}
+	}
+	return ""
+}
+
+// hasMessage reports whether text (a string) or blocks (a JSON list, or its encoding in a form
+// field) carry something to show.
+func hasMessage(text, blocks any) bool {
+	if s, _ := text.(string); strings.TrimSpace(s) != "" {
+		return true
+	}
+	switch b := blocks.(type) {
+	case []any:
+		return len(b) > 0
+	case string:
+		var l []any
+		return json.Unmarshal([]byte(b), &l) == nil && len(l) > 0
+	}
+	return false
+}
+
+// Refused returns the calls of the given methods (all when none given) that the fake refused, with
+// the error it answered.
+func (f *Server) Refused(methods ...string) []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Call
+	for _, c := range f.refused {
+		if len(methods) == 0 || slices.Contains(methods, c.Method) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Called returns the recorded calls of the given methods (all when none given).
 func (f *Server) Called(methods ...string) []Call {
 	f.mu.Lock()
@@ -155,7 +307,7 @@ func (f *Server) Called(methods ...string) []Call {
 func (f *Server) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = nil
+	f.calls, f.refused = nil, nil
 }
 
 // SetSocketURL sets the websocket URL apps.connections.open answers (Socket Mode).

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -37,6 +38,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	calls       []Call
+	refused     []Call
 	updates     []pendingUpdate // not yet confirmed, ascending update_id
 	nextUpdate  int
 	nextInbound int           // message ids of PushText / PushCallback
@@ -91,6 +93,11 @@ func NewServer(t testing.TB) *Server {
 	}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
+	t.Cleanup(func() {
+		for _, c := range f.Refused() {
+			t.Logf("fake Telegram refused %s %v", c.Method, c.Params)
+		}
+	})
 	return f
 }
 
@@ -181,6 +188,14 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	method, found := strings.CutPrefix(r.URL.Path, "/bot"+Token+"/")
 	if !found {
+		f.mu.Lock()
+		f.refused = append(f.refused, Call{Method: r.URL.Path})
+		f.mu.Unlock()
+		if strings.HasPrefix(r.URL.Path, "/bot") && strings.Contains(r.URL.Path[4:], "/") {
+			// a well-formed path with another token: Telegram answers 401
+			reply(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+			return
+		}
 		reply(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
 		return
 	}
@@ -192,10 +207,17 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": err.Error()})
 		return
 	}
+	p := r.PostForm
+	if desc := check(method, p); desc != "" {
+		f.mu.Lock()
+		f.refused = append(f.refused, Call{Method: method, Params: p})
+		f.mu.Unlock()
+		reply(w, http.StatusBadRequest, map[string]any{"ok": false, "error_code": 400, "description": "Bad Request: " + desc})
+		return
+	}
 	f.mu.Lock()
 	f.calls = append(f.calls, Call{Method: method, Params: r.PostForm})
 	f.mu.Unlock()
-	p := r.PostForm
 	switch method {
 	case "getMe":
 		ok(w, map[string]any{"id": BotID, "is_bot": true, "first_name": "Kefu", "username": BotName})
@@ -212,6 +234,107 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		reply(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found: method " + method})
 	}
+}
+
+// check returns the description of the 400 Telegram answers to method with parameters p, or "".
+// (https://core.telegram.org/bots/api: required parameters, text 1-4096 characters after entity
+// parsing, callback answers up to 200 characters, reply_markup and commands as JSON.)
+func check(method string, p url.Values) string {
+	need := func(keys ...string) string {
+		for _, k := range keys {
+			if strings.TrimSpace(p.Get(k)) == "" {
+				return "parameter " + k + " is required"
+			}
+		}
+		return ""
+	}
+	chat := func() string {
+		if p.Get("chat_id") == "" {
+			return "chat_id is empty"
+		}
+		if _, err := strconv.ParseInt(p.Get("chat_id"), 10, 64); err != nil && !strings.HasPrefix(p.Get("chat_id"), "@") {
+			return "chat not found"
+		}
+		return ""
+	}
+	text := func() string {
+		t := p.Get("text")
+		switch {
+		case strings.TrimSpace(t) == "":
+			return "message text is empty"
+		case utf8.RuneCountInString(t) > 4096:
+			return "message is too long"
+		}
+		return ""
+	}
+	markup := func() string {
+		if m := p.Get("reply_markup"); m != "" && m != "null" && !json.Valid([]byte(m)) {
+			return "can't parse reply keyboard markup JSON object"
+		}
+		return ""
+	}
+	target := func() string { // edits address chat_id + message_id, or inline_message_id
+		if p.Get("inline_message_id") != "" {
+			return ""
+		}
+		if d := chat(); d != "" {
+			return d
+		}
+		if atoi(p.Get("message_id")) <= 0 {
+			return "message identifier is not specified"
+		}
+		return ""
+	}
+	var checks []func() string
+	switch method {
+	case "sendMessage":
+		checks = []func() string{chat, text, markup}
+	case "editMessageText":
+		checks = []func() string{target, text, markup}
+	case "editMessageReplyMarkup":
+		checks = []func() string{target, markup}
+	case "answerCallbackQuery":
+		checks = []func() string{func() string { return need("callback_query_id") }, func() string {
+			if utf8.RuneCountInString(p.Get("text")) > 200 {
+				return "MESSAGE_TOO_LONG"
+			}
+			return ""
+		}}
+	case "setMyCommands":
+		checks = []func() string{func() string {
+			var cmds []map[string]any
+			if json.Unmarshal([]byte(p.Get("commands")), &cmds) != nil {
+				return "can't parse commands JSON object"
+			}
+			for _, c := range cmds {
+				if s, _ := c["command"].(string); s == "" || len(s) > 32 {
+					return "BOT_COMMAND_INVALID"
+				}
+				if s, _ := c["description"].(string); s == "" || utf8.RuneCountInString(s) > 256 {
+					return "command description is empty or too long"
+				}
+			}
+			return ""
+		}}
+	case "getFile":
+		checks = []func() string{func() string { return need("file_id") }}
+	case "setWebhook":
+		checks = []func() string{func() string { return need("url") }}
+	}
+	for _, c := range checks {
+		if d := c(); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// Refused returns the requests the fake refused (400 for bad parameters, 401/404 for a wrong
+// token): Method is the method, or the request path when the token was wrong.
+func (f *Server) Refused() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.refused...)
 }
 
 func (f *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values) {

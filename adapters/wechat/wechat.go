@@ -1,0 +1,219 @@
+// Package wechat connects kefu to a WeChat Official Account (公众号).
+//
+// The adapter only translates. Inbound, the Adapter is the account's callback endpoint (an
+// http.Handler; mount it at /wechat/callback): it answers WeChat's URL verification (echostr), checks
+// the signature of every request (plain mode `signature`, safe mode `msg_signature` and AES-256-CBC
+// with the EncodingAESKey, see adapters/internal/wxcrypt), refuses timestamps older than MaxSkew,
+// hands each message to the sink and answers "success" as soon as it is stored — well inside
+// WeChat's 5 s. A retried delivery carries the same MsgId (events: sender + CreateTime), which is the
+// event's MsgID, so the engine stores it once. Outbound, replies leave the outbox through the
+// customer-service message API (客服消息, /cgi-bin/message/custom/send), which may reach a follower for
+// 48 hours after their last message; the adapter remembers that time per follower (in State, shared by
+// every process) and reports a reply that can no longer be sent as a *bot.PermanentError wrapping
+// ErrWindowClosed instead of sending it blind.
+//
+// The access token is fetched once for all processes: the one holding the State lease
+// "wechat-token:<appid>" calls /cgi-bin/token and stores the token; the others read it. An answer
+// 40001/40014/42001 (token invalid or expired) makes the adapter refresh it once and retry.
+//
+// Why no SDK: silenceper/wechat/v2 (v2.1.10) installs from the proxy but its officialaccount package
+// pulls 111 non-standard packages (go-redis, gomemcache, logrus, a 2022 golang.org/x/crypto) into
+// the binary, takes no context.Context on its REST calls and keeps tokens in a cache interface without
+// a lease; PowerWeChat is larger still. kefu calls two endpoints (token and custom/send) with JSON, so
+// a small client on net/http is less code to trust than the dependency.
+//
+// Setup (公众号后台 → 设置与开发 → 基本配置): note the AppID and AppSecret, add kefu's egress IP to the IP
+// whitelist, enable 服务器配置 with URL https://<kefu>/wechat/callback, a Token of your choice and
+// (recommended) 安全模式 with a generated EncodingAESKey; give kefu the same values
+// (KEFU_WECHAT_APP_ID, KEFU_WECHAT_APP_SECRET, KEFU_WECHAT_TOKEN, KEFU_WECHAT_ENCODING_AES_KEY).
+package wechat
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// Channel is the bot.Channel of WeChat Official Account conversations.
+const Channel bot.Channel = "wechat"
+
+// DefaultAPIURL is WeChat's API server.
+const DefaultAPIURL = "https://api.weixin.qq.com"
+
+// Window is how long after a follower's last message the customer-service API may answer them.
+const Window = 48 * time.Hour
+
+// ErrWindowClosed: the follower's 48-hour reply window is over (or the platform says so, 45015/45047).
+var ErrWindowClosed = errors.New("wechat: the 48-hour reply window is closed")
+
+// State is shared storage of several kefu processes (storage.DB implements it): the access token and
+// the followers' last-message times live there.
+type State interface {
+	GetKV(ctx context.Context, key string) (string, bool, error)
+	SetKV(ctx context.Context, key, value string) error
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+}
+
+// Options configure an Adapter. AppID, AppSecret and Token are required.
+type Options struct {
+	AppID     string
+	AppSecret string
+	// Token is the callback token set in 服务器配置 (signs every callback).
+	Token string
+	// EncodingAESKey (43 characters) enables safe mode: callbacks must carry msg_signature and an
+	// encrypted body. Empty: plain mode only.
+	EncodingAESKey string
+	APIURL         string // default DefaultAPIURL; a test fake
+
+	State      State // default: in memory (one process)
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// MaxSkew is the oldest (and most future) callback timestamp accepted; default 5 minutes.
+	MaxSkew time.Duration
+	// DeliverTimeout bounds storing one callback, so WeChat gets its answer within its 5 s; default 4s.
+	DeliverTimeout time.Duration
+}
+
+// Adapter is the Official Account channel: bot.Adapter and http.Handler.
+type Adapter struct {
+	opt    Options
+	log    *slog.Logger
+	api    string
+	crypt  *wxcrypt.Cipher // nil in plain mode
+	holder string
+
+	tokMu  sync.Mutex
+	tok    string
+	tokExp time.Time
+
+	sinkMu sync.RWMutex
+	sink   bot.Sink
+}
+
+var (
+	_ bot.Adapter  = (*Adapter)(nil)
+	_ http.Handler = (*Adapter)(nil)
+)
+
+// New checks the options; it makes no network call (the token is fetched on the first send).
+func New(o Options) (*Adapter, error) {
+	if o.AppID == "" || o.AppSecret == "" || o.Token == "" {
+		return nil, errors.New("wechat: new: app id, app secret and callback token are required")
+	}
+	if o.APIURL == "" {
+		o.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(o.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("wechat: new: bad API URL %q", o.APIURL)
+	}
+	if o.State == nil {
+		o.State = NewMemState()
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxSkew <= 0 {
+		o.MaxSkew = 5 * time.Minute
+	}
+	if o.DeliverTimeout <= 0 {
+		o.DeliverTimeout = 4 * time.Second
+	}
+	a := &Adapter{opt: o, log: o.Logger.With("adapter", "wechat"), api: strings.TrimRight(o.APIURL, "/"),
+		holder: randomHex(8)}
+	if o.EncodingAESKey != "" {
+		c, err := wxcrypt.New(o.EncodingAESKey, o.AppID)
+		if err != nil {
+			return nil, fmt.Errorf("wechat: new: %w", err)
+		}
+		a.crypt = c
+	}
+	return a, nil
+}
+
+// Channel reports Channel.
+func (a *Adapter) Channel() bot.Channel { return Channel }
+
+// Run makes sink available to the callback handler until ctx is done; it returns nil then.
+func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
+	if sink == nil {
+		return errors.New("wechat: run: nil sink")
+	}
+	a.sinkMu.Lock()
+	a.sink = sink
+	a.sinkMu.Unlock()
+	<-ctx.Done()
+	a.sinkMu.Lock()
+	a.sink = nil
+	a.sinkMu.Unlock()
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// MemState is an in-memory State for a single process and for tests.
+type MemState struct {
+	mu     sync.Mutex
+	kv     map[string]string
+	leases map[string]memLease
+}
+
+type memLease struct {
+	holder string
+	until  time.Time
+}
+
+// NewMemState returns an empty MemState.
+func NewMemState() *MemState {
+	return &MemState{kv: map[string]string{}, leases: map[string]memLease{}}
+}
+
+// GetKV implements State.
+func (m *MemState) GetKV(_ context.Context, key string) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.kv[key]
+	return v, ok, nil
+}
+
+// SetKV implements State.
+func (m *MemState) SetKV(_ context.Context, key, value string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.kv[key] = value
+	return nil
+}
+
+// Lease implements State.
+func (m *MemState) Lease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if l, ok := m.leases[name]; ok && l.holder != holder && now.Before(l.until) {
+		return false, nil
+	}
+	m.leases[name] = memLease{holder: holder, until: now.Add(ttl)}
+	return true, nil
+}

@@ -1,0 +1,486 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kefu-dev/kefu/improve"
+)
+
+func init() {
+	commands["improve"] = command{
+		summary: "continuous improvement: 5-Why records, owned actions, effect check, SMART targets, threshold alerts",
+		run: func(ctx context.Context, args []string) error {
+			return runImprove(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const improveUsage = `kefu improve new --category C --phenomenon TEXT --why TEXT [--why TEXT]… [--root-cause TEXT] [--ticket GD…]…
+kefu improve list [--status open|done] [--category C]
+kefu improve show IMP-…
+kefu improve link IMP-… GD…
+kefu improve action IMP-… --term short|long --owner AGENT --due YYYY-MM-DD --accept TEXT "description"
+kefu improve actions [--mine] [--all]
+kefu improve state ACTION-ID in_progress|verifying|done
+kefu improve effect IMP-… [--weeks N]
+kefu improve target set --metric M --period YYYY-MM|YYYY-Qn|YYYY-Www --op '<='|'>=' --value V --owner AGENT --review YYYY-MM-DD
+kefu improve target list [--period P]
+kefu improve threshold set --name N --metric M --op '>'|'<' --value V --window 1h
+kefu improve threshold list
+kefu improve alerts            (one scan: thresholds and late actions; pings go to the log)
+kefu improve metrics           (the metric names targets and thresholds accept)
+Common flags: --as AGENT (or $KEFU_AGENT), --config FILE, --format table|json. Flags may follow the arguments.`
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ", ") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseAll parses flags wherever they stand among the arguments and returns the positional ones.
+func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// badInput is a localized validation message; it exits 2 like a usage error.
+type badInput struct{ msg string }
+
+func (b badInput) Error() string { return b.msg }
+func (b badInput) Unwrap() error { return errUsage }
+
+// agentID names an agent the way the CLI does: "alice" is "cli:alice".
+func agentID(s string) string {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.Contains(s, ":") {
+		return "cli:" + s
+	}
+	return s
+}
+
+func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w:\n%s", errUsage, improveUsage)
+	}
+	sub := args[0]
+	args = args[1:]
+	if sub == "target" || sub == "threshold" {
+		if len(args) == 0 {
+			return fmt.Errorf("%w: %s needs set or list\n%s", errUsage, sub, improveUsage)
+		}
+		sub += " " + args[0]
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet("improve "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
+	cfgPath := fs.String("config", "", "config file")
+	format := fs.String("format", "table", "table or json")
+	var whys, tickets multi
+	fs.Var(&whys, "why", "a why of the 5-Why analysis (repeat, in order; 1 to 5)")
+	fs.Var(&tickets, "ticket", "a ticket to link (repeatable)")
+	category := fs.String("category", "", "problem category (a top-5 row)")
+	phenomenon := fs.String("phenomenon", "", "what was observed (现象)")
+	rootCause := fs.String("root-cause", "", "root cause (根本原因)")
+	status := fs.String("status", "", "list: open or done")
+	term := fs.String("term", "", "action: short or long")
+	owner := fs.String("owner", "", "owner: a configured agent or supervisor")
+	due := fs.String("due", "", "action due date YYYY-MM-DD")
+	accept := fs.String("accept", "", "acceptance criterion (验收标准)")
+	mine := fs.Bool("mine", false, "actions: only mine")
+	all := fs.Bool("all", false, "actions: done ones too")
+	weeks := fs.Int("weeks", 4, "effect: weeks before and after the first action done")
+	metric := fs.String("metric", "", "metric name (kefu improve metrics)")
+	period := fs.String("period", "", "target period: YYYY-MM, YYYY-Qn or YYYY-Www")
+	op := fs.String("op", "", "comparison: <= or >= (targets), > or < (thresholds)")
+	val := fs.String("value", "", "target or threshold value")
+	review := fs.String("review", "", "target review date YYYY-MM-DD")
+	name := fs.String("name", "", "threshold name")
+	window := fs.Duration("window", 0, "threshold sliding window (e.g. 1h)")
+	rest, err := parseAll(fs, args)
+	if err != nil {
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, improveUsage)
+	}
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("%w: --format %q: table or json", errUsage, *format)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := a.improveService()
+	lang := cfg.DefaultLang
+	// explain turns a validation problem into its message in the configured language.
+	explain := func(err error) error {
+		var p *improve.Problem
+		if errors.As(err, &p) {
+			return badInput{improve.Message(err, a.cat.T, lang)}
+		}
+		return err
+	}
+	actor := func() (string, error) {
+		ac, err := agentFrom(*as, getenv)
+		return ac.ID, err
+	}
+	arg := func(i int, what string) (string, error) {
+		if len(rest) <= i {
+			return "", fmt.Errorf("%w: %s needs %s\n%s", errUsage, sub, what, improveUsage)
+		}
+		return rest[i], nil
+	}
+	emit := func(v any, table func()) error {
+		if *format == "json" {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(v)
+		}
+		table()
+		return nil
+	}
+	number := func() (float64, error) {
+		v, err := strconv.ParseFloat(strings.TrimSpace(*val), 64)
+		if err != nil {
+			return 0, badInput{a.cat.T(lang, "improve.err.value", nil)}
+		}
+		return v, nil
+	}
+
+	switch sub {
+	case "metrics":
+		for _, n := range improve.Metrics.Names() {
+			m, _ := improve.Metrics.Get(n)
+			fmt.Fprintf(out, "%s\t%s\n", n, m.Unit)
+		}
+		return nil
+	case "new":
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		r, err := svc.Create(ctx, ac, improve.NewRecord{Phenomenon: *phenomenon, Whys: whys, RootCause: *rootCause, Category: *category, Tickets: tickets})
+		if err != nil {
+			return explain(err)
+		}
+		return emit(r, func() { fmt.Fprintf(out, "%s  %s  %s  created\n", r.No, r.Category, r.Status) })
+	case "list", "ls":
+		rs, err := svc.List(ctx, improve.ListFilter{Status: *status, Category: *category})
+		if err != nil {
+			return err
+		}
+		return emit(rs, func() { printRecords(out, rs) })
+	case "show":
+		no, err := arg(0, "a record number (IMP-yyyymm-NNN)")
+		if err != nil {
+			return err
+		}
+		r, err := svc.Record(ctx, no)
+		if err != nil {
+			return explain(err)
+		}
+		return emit(r, func() { printRecord(out, r, a.loc) })
+	case "link":
+		no, err := arg(0, "a record number")
+		if err != nil {
+			return err
+		}
+		tk, err := arg(1, "a ticket number")
+		if err != nil {
+			return err
+		}
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		if err := svc.LinkTicket(ctx, ac, no, tk); err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(out, "%s  linked %s\n", strings.ToUpper(no), strings.ToUpper(tk))
+		return nil
+	case "action":
+		no, err := arg(0, "a record number")
+		if err != nil {
+			return err
+		}
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		act, err := svc.AddAction(ctx, ac, no, improve.NewAction{Term: *term, Description: strings.Join(rest[1:], " "),
+			Owner: agentID(*owner), Due: *due, Acceptance: *accept})
+		if err != nil {
+			return explain(err)
+		}
+		return emit(act, func() {
+			fmt.Fprintf(out, "action #%d  %s  %s  owner=%s  due=%s  %s\n", act.ID, act.RecordNo, act.Term, act.Owner, act.Due, act.State)
+		})
+	case "actions":
+		who := ""
+		if *mine {
+			if who, err = actor(); err != nil {
+				return err
+			}
+		}
+		as, err := svc.Actions(ctx, who, *all)
+		if err != nil {
+			return err
+		}
+		return emit(as, func() { printActions(out, as) })
+	case "state":
+		idArg, err := arg(0, "an action id")
+		if err != nil {
+			return err
+		}
+		st, err := arg(1, "a state")
+		if err != nil {
+			return err
+		}
+		id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: action id %q is not a number", errUsage, idArg)
+		}
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		act, err := svc.SetActionState(ctx, ac, id, st)
+		if err != nil {
+			return explain(err)
+		}
+		return emit(act, func() { fmt.Fprintf(out, "action #%d  %s  %s\n", act.ID, act.RecordNo, act.State) })
+	case "effect":
+		no, err := arg(0, "a record number")
+		if err != nil {
+			return err
+		}
+		e, err := svc.Effect(ctx, no, *weeks)
+		if err != nil {
+			return explain(err)
+		}
+		return emit(e, func() { printEffect(out, e, a.loc) })
+	case "target set":
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		v, err := number()
+		if err != nil {
+			return err
+		}
+		t, err := svc.SetTarget(ctx, ac, improve.Target{Metric: *metric, Period: *period, Op: *op, Value: v, Owner: agentID(*owner), Review: *review})
+		if err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(out, "target %s %s %s %s  owner=%s  review=%s\n", t.Metric, t.Op, fmtNum(t.Value), t.Period, t.Owner, t.Review)
+		return nil
+	case "target list":
+		var from, to time.Time
+		if *period != "" {
+			if from, to, err = improve.PeriodRange(*period, a.loc); err != nil {
+				return explain(err)
+			}
+		}
+		ts, err := svc.Targets(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		st, err := svc.Evaluate(ctx, ts)
+		if err != nil {
+			return err
+		}
+		return emit(st, func() { printTargets(out, st) })
+	case "threshold set":
+		ac, err := actor()
+		if err != nil {
+			return err
+		}
+		v, err := number()
+		if err != nil {
+			return err
+		}
+		th, err := svc.SetThreshold(ctx, ac, improve.Threshold{Name: *name, Metric: *metric, Op: *op, Value: v, Window: *window})
+		if err != nil {
+			return explain(err)
+		}
+		fmt.Fprintf(out, "threshold %s: %s %s %s over %s\n", th.Name, th.Metric, th.Op, fmtNum(th.Value), th.Window)
+		return nil
+	case "threshold list":
+		ths, err := svc.Thresholds(ctx)
+		if err != nil {
+			return err
+		}
+		return emit(ths, func() {
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tMETRIC\tRULE\tWINDOW\tSTATE\tLAST")
+			for _, th := range ths {
+				last := "-"
+				if th.LastValue != nil {
+					last = fmtNum(*th.LastValue)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", th.Name, th.Metric, th.Op, fmtNum(th.Value), th.Window, th.State, last)
+			}
+			tw.Flush()
+		})
+	case "alerts":
+		now := time.Now()
+		crossed, err := svc.ScanThresholds(ctx, now)
+		if err != nil {
+			return err
+		}
+		late, err := svc.ScanLateActions(ctx, now)
+		if err != nil {
+			return err
+		}
+		sent, err := svc.DeliverPings(ctx, now, "cli", a.logNotifier(out))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "alerts: %d threshold changes, %d late actions, %d pings sent\n", crossed, late, sent)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown improve subcommand %q\n%s", errUsage, sub, improveUsage)
+}
+
+// improveService is the improvement loop on the app's database, agents and time zone.
+func (a *app) improveService() *improve.Service {
+	return improve.New(improve.Options{DB: a.db, Agents: a.agents, Loc: a.loc})
+}
+
+// logNotifier renders pings in the Slack language and writes them to out (no Slack: the terminal).
+func (a *app) logNotifier(out io.Writer) improve.Notifier {
+	t := a.localizedT()
+	return func(ctx context.Context, p improve.Ping) error {
+		fmt.Fprintf(out, "ping %s%s\n", mentions(p.Recipients), t(a.cfg.Slack.Lang, p.TextKey, p.Args))
+		return nil
+	}
+}
+
+// mentions prefixes Slack ids as mentions and names the others.
+func mentions(ids []string) string {
+	var b strings.Builder
+	for _, id := range ids {
+		if u, ok := strings.CutPrefix(id, "slack:"); ok {
+			fmt.Fprintf(&b, "<@%s> ", u)
+		} else {
+			b.WriteString("@" + strings.TrimPrefix(id, "cli:") + " ")
+		}
+	}
+	return b.String()
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func printRecords(out io.Writer, rs []improve.Record) {
+	if len(rs) == 0 {
+		fmt.Fprintln(out, "no improvement records")
+		return
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMBER\tSTATUS\tCATEGORY\tACTIONS DONE\tTICKETS\tPHENOMENON")
+	for _, r := range rs {
+		done := 0
+		for _, a := range r.Actions {
+			if a.State == improve.StateDone {
+				done++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%s\n", r.No, r.Status, r.Category, done, len(r.Actions), len(r.Tickets), clip(r.Phenomenon, 40))
+	}
+	tw.Flush()
+}
+
+func printRecord(out io.Writer, r improve.Record, loc *time.Location) {
+	fmt.Fprintf(out, "%s  %s  %s\n", r.No, r.Status, r.Category)
+	fmt.Fprintf(out, "phenomenon:  %s\n", r.Phenomenon)
+	for i, w := range r.Whys {
+		fmt.Fprintf(out, "why%d:        %s\n", i+1, w)
+	}
+	fmt.Fprintf(out, "root cause:  %s\n", orDash(r.RootCause))
+	fmt.Fprintf(out, "tickets:     %s\n", orDash(strings.Join(r.Tickets, " ")))
+	fmt.Fprintln(out)
+	printActions(out, r.Actions)
+	fmt.Fprintln(out)
+	for _, e := range r.Events {
+		fmt.Fprintf(out, "%s  %-14s %s: %s\n", e.At.In(loc).Format("2006-01-02 15:04"), e.Kind, e.Actor, e.Text)
+	}
+}
+
+func printActions(out io.Writer, as []improve.Action) {
+	if len(as) == 0 {
+		fmt.Fprintln(out, "no actions")
+		return
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tRECORD\tTERM\tOWNER\tDUE\tSTATE\tACCEPTANCE\tACTION")
+	for _, a := range as {
+		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.RecordNo, a.Term, a.Owner, a.Due, a.State, clip(a.Acceptance, 30), clip(a.Description, 40))
+	}
+	tw.Flush()
+}
+
+func printTargets(out io.Writer, ts []improve.TargetStatus) {
+	if len(ts) == 0 {
+		fmt.Fprintln(out, "no targets")
+		return
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PERIOD\tMETRIC\tTARGET\tACTUAL\tMET\tATTAINMENT\tOWNER\tREVIEW")
+	for _, t := range ts {
+		actual, att := "-", "-"
+		if t.Actual != nil {
+			actual = fmtNum(*t.Actual)
+		}
+		if t.Attainment != nil {
+			att = fmtNum(*t.Attainment) + "%"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%v\t%s\t%s\t%s\n", t.Period, t.Metric, t.Op, fmtNum(t.Value), actual, t.Met, att, t.Owner, t.Review)
+	}
+	tw.Flush()
+}
+
+func printEffect(out io.Writer, e improve.Effect, loc *time.Location) {
+	if e.Pivot == nil {
+		fmt.Fprintf(out, "%s (%s): no action is done yet; the effect check starts when the first one is\n", e.RecordNo, e.Category)
+		return
+	}
+	fmt.Fprintf(out, "%s (%s): first action done %s; %d weeks before vs after\n", e.RecordNo, e.Category, e.Pivot.In(loc).Format("2006-01-02 15:04"), e.Weeks)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
+	num := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return fmtNum(*v)
+	}
+	fmt.Fprintln(tw, "\tBEFORE\tAFTER")
+	fmt.Fprintf(tw, "window\t%s – %s\t%s – %s\n", day(e.Before.From), day(e.Before.To), day(e.After.From), day(e.After.To))
+	fmt.Fprintf(tw, "tickets\t%d\t%d\n", e.Before.Tickets, e.After.Tickets)
+	fmt.Fprintf(tw, "tickets/week\t%s\t%s\n", num(e.Before.PerWeek), num(e.After.PerWeek))
+	fmt.Fprintf(tw, "median resolution (h)\t%s\t%s\n", num(e.Before.MedianResolutionH), num(e.After.MedianResolutionH))
+	fmt.Fprintf(tw, "CSAT (ratings)\t%s (%d)\t%s (%d)\n", num(e.Before.CSAT), e.Before.CSATCount, num(e.After.CSAT), e.After.CSATCount)
+	tw.Flush()
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// Learning from use (issue 18). A customer who picks one of the bot's candidate questions and says it
+// helped confirms that their own words mean that entry; `kefu kb learn` lists those wordings the
+// current matcher would not already answer confidently, and a supervisor accepts them in bulk. Accepted
+// wordings become examples of their entry (kb.Library.WithExamples) in every library kefu serves (the
+// sample, faq.file or an imported one); a running server reloads within faq.reload.
+
+const kvFAQLearned = "faq:learned" // bumped by every decision; the server reloads when it changes
+
+const kbLearnUsage = `kefu kb learn [--days N] [--limit N]           list customers' confirmed wordings (numbered)
+kefu kb learn --accept all|N[,N…] --as NAME     add them to the library as examples (supervisors)
+kefu kb learn --reject all|N[,N…] --as NAME     never offer them again`
+
+func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("kb learn", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfgPath := fs.String("config", "", "config file")
+	days := fs.Int("days", 90, "look back this many days")
+	limit := fs.Int("limit", 200, "consider at most this many confirmations")
+	accept := fs.String("accept", "", "all, or the numbers of the list to accept")
+	reject := fs.String("reject", "", "all, or the numbers of the list to reject")
+	as := fs.String("as", "", "supervisor deciding (default $KEFU_AGENT, then $USER)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, kbLearnUsage)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q\n%s", errUsage, fs.Arg(0), kbLearnUsage)
+	}
+	if *accept != "" && *reject != "" {
+		return fmt.Errorf("%w: --accept and --reject together\n%s", errUsage, kbLearnUsage)
+	}
+	if *days <= 0 || *limit <= 0 {
+		return fmt.Errorf("%w: --days and --limit must be positive", errUsage)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cands, err := a.learnCandidates(ctx, time.Now().AddDate(0, 0, -*days), *limit)
+	if err != nil {
+		return err
+	}
+	sel, decide := *accept, true
+	if *reject != "" {
+		sel, decide = *reject, false
+	}
+	if sel == "" {
+		return printLearnCandidates(out, a, cands)
+	}
+	actor, err := agentFrom(*as, getenv)
+	if err != nil {
+		return err
+	}
+	if !a.mayCurate(actor) {
+		return fmt.Errorf("%s is not a configured supervisor: only supervisors decide what the FAQ learns", actor.Name)
+	}
+	chosen, err := pickCandidates(cands, sel)
+	if err != nil {
+		return err
+	}
+	n, err := a.db.DecideLearned(ctx, chosen, decide, actor.ID, time.Now())
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		if err := a.db.SetKV(ctx, kvFAQLearned, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
+			return err
+		}
+	}
+	verb := "accepted as examples"
+	if !decide {
+		verb = "rejected"
+	}
+	fmt.Fprintf(out, "%d wordings %s; a running server reloads the library within faq.reload\n", n, verb)
+	return nil
+}
+
+// mayCurate: configured supervisors; anyone when no agents are configured (single-machine use, as
+// for the ticket commands).
+func (a *app) mayCurate(actor bot.Actor) bool {
+	if len(a.agents) == 0 {
+		return true
+	}
+	for _, ag := range a.agents {
+		if ag.ID == actor.ID {
+			return ag.Supervisor
+		}
+	}
+	return false
+}
+
+// learnCandidates are the undecided confirmations whose wording could become an example: learnable
+// (no personal data) and not already answered confidently with their entry by the current library.
+// The list is ordered by entry, then time, so its numbers stay put between listing and deciding.
+func (a *app) learnCandidates(ctx context.Context, since time.Time, limit int) ([]storage.LearnCandidate, error) {
+	all, err := a.db.LearnCandidates(ctx, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.LearnCandidate
+	for _, c := range all {
+		if !kb.Learnable(c.Text) || a.matcher.Entry(c.EntryID, c.Lang) == nil {
+			continue
+		}
+		hits := a.matcher.Match(c.Text, c.Lang, 1)
+		if len(hits) > 0 && hits[0].Entry.ID == c.EntryID && a.matcher.Decide(hits) == kb.Answer {
+			continue // nothing to learn
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].EntryID < out[j].EntryID })
+	return out, nil
+}
+
+func printLearnCandidates(w io.Writer, a *app, cands []storage.LearnCandidate) error {
+	if len(cands) == 0 {
+		fmt.Fprintln(w, "nothing to learn: no confirmed wording the library does not already answer")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "N\tENTRY\tLOCALE\tCUSTOMER'S WORDS\tENTRY QUESTION")
+	for i, c := range cands {
+		q := ""
+		if e := a.matcher.Entry(c.EntryID, c.Lang); e != nil {
+			q = e.Question
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.EntryID, c.Lang, oneLine(c.Text), q)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\naccept with: kefu kb learn --accept all (or --accept 1,3); reject with --reject")
+	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func pickCandidates(cands []storage.LearnCandidate, sel string) ([]storage.LearnCandidate, error) {
+	if strings.TrimSpace(sel) == "all" {
+		return cands, nil
+	}
+	var out []storage.LearnCandidate
+	seen := map[int]bool{}
+	for _, part := range strings.Split(sel, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 || n > len(cands) {
+			return nil, fmt.Errorf("%w: %q is not a number of the list (1–%d); run kefu kb learn to see it", errUsage, part, len(cands))
+		}
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, cands[n-1])
+		}
+	}
+	return out, nil
+}
+
+// withLearned adds the accepted wordings to lib. A database error keeps lib as it is (logged): the
+// library must load even when the learning table cannot be read.
+func (a *app) withLearned(ctx context.Context, lib *kb.Library) *kb.Library {
+	ls, err := a.db.LearnedExamples(ctx)
+	if err != nil {
+		a.log.Warn("faq: learned examples not loaded", "err", err)
+		return lib
+	}
+	out, n := lib.WithExamples(ls)
+	if n > 0 {
+		a.log.Info("faq: learned examples added", "examples", n)
+	}
+	return out
+}
+
+// swapLibrary makes lib (from the file, the database or the sample) the served library, with the
+// learned examples added; the base is kept so that a later decision can be applied to it.
+func (a *app) swapLibrary(ctx context.Context, lib *kb.Library) {
+	a.baseLib.Store(lib)
+	a.matcher.Swap(a.withLearned(ctx, lib), a.matchOptions())
+}
+
+// watchLearned reloads the served library when a supervisor decides on learned wordings.
+func watchLearned(ctx context.Context, a *app) error {
+	seen, _, _ := a.db.GetKV(ctx, kvFAQLearned)
+	every := a.cfg.FAQ.Reload
+	if every <= 0 {
+		every = defaultConfig().FAQ.Reload
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		v, _, err := a.db.GetKV(ctx, kvFAQLearned)
+		if err != nil || v == seen {
+			continue
+		}
+		seen = v
+		if base := a.baseLib.Load(); base != nil {
+			a.swapLibrary(ctx, base)
+		}
+	}
+}

