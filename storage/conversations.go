@@ -82,7 +82,7 @@ type knownRow struct {
 	Conv               conversation `gorm:"embedded"`
 	IdentityID         int64
 	IdentityCustomerID int64
-	UserName           string
+	UserName           string `gorm:"serializer:pii"`
 	Lang               string
 }
 
@@ -92,14 +92,15 @@ type knownRow struct {
 func (t *txStore) known(g *gorm.DB, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
 	q := `SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang
 FROM conversations c
-JOIN identities i ON i.channel = ? AND i.platform_user_id = ?
+JOIN identities i ON i.channel = ? AND i.platform_user_id_hash IN ?
 JOIN customers cu ON cu.id = i.customer_id
-WHERE c.channel = ? AND c.chat_id = ?`
+WHERE c.channel = ? AND c.chat_id = ?
+ORDER BY i.id`
 	if t.dialect == Postgres {
 		q += " FOR UPDATE OF c"
 	}
 	var rows []knownRow
-	if err := g.Raw(q, channel, userID, channel, chatID).Scan(&rows).Error; err != nil {
+	if err := g.Raw(q, channel, t.keys.Hashes(userID), channel, chatID).Scan(&rows).Error; err != nil {
 		return identity{}, customer{}, conversation{}, false, err
 	}
 	if len(rows) == 0 {
