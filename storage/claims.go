@@ -17,7 +17,7 @@ import (
 // (ClaimOutbox's lease), oldest first. It walks the partial index of unclaimed pending rows in id
 // order; a claimed conversation's rows are out of that index, so the cost of a pass does not grow
 // with the rows already handed out.
-const headsQuery = `SELECT o.channel, o.chat_id FROM outbox o
+const headsQuery = `SELECT o.channel, o.chat_id FROM outbox o {{indexed}}
 WHERE o.status = 'pending' AND o.claimed_by IS NULL AND o.channel IN ? AND o.next_attempt_at <= ?
   AND (o.lease_until IS NULL OR o.lease_until <= ?)
   AND NOT EXISTS (SELECT 1 FROM outbox p
@@ -36,6 +36,7 @@ func (db *DB) ClaimBatch(ctx context.Context, owner string, now time.Time, chann
 		chs[i] = string(c)
 	}
 	g := db.gdb.WithContext(ctx)
+	headsQuery := db.headsQuery()
 	var probe []struct{ Channel, ChatID string }
 	if err := g.Raw(headsQuery, chs, now, now, 1).Scan(&probe).Error; err != nil {
 		return nil, fmt.Errorf("storage: claim outbox: %w", err)
@@ -43,17 +44,24 @@ func (db *DB) ClaimBatch(ctx context.Context, owner string, now time.Time, chann
 	if len(probe) == 0 {
 		return nil, nil
 	}
-	heads := headsQuery
-	if db.dialect == Postgres {
-		// Two dispatchers skip each other's heads instead of queueing behind them.
-		heads += " FOR UPDATE OF o SKIP LOCKED"
-	}
 	q := `UPDATE outbox SET claimed_by = ?
 WHERE status = 'pending' AND claimed_by IS NULL AND (lease_until IS NULL OR lease_until <= ?)
-  AND (channel, chat_id) IN (` + heads + `)
+  AND (channel, chat_id) IN (` + headsQuery + `)
 RETURNING *`
+	args := []any{owner, now, chs, now, now, limit}
+	if db.dialect == Postgres {
+		// The heads are picked once, in a CTE (a sub-select with a locking clause would be run again
+		// for each row and see the rows this statement already claimed), and two dispatchers skip
+		// each other's heads instead of queueing behind them.
+		q = `WITH heads AS (` + headsQuery + ` FOR UPDATE OF o SKIP LOCKED)
+UPDATE outbox SET claimed_by = ?
+WHERE status = 'pending' AND claimed_by IS NULL AND (lease_until IS NULL OR lease_until <= ?)
+  AND (channel, chat_id) IN (SELECT channel, chat_id FROM heads)
+RETURNING *`
+		args = []any{chs, now, now, limit, owner, now}
+	}
 	var rows []outboxRow
-	if err := g.Raw(q, owner, now, chs, now, now, limit).Scan(&rows).Error; err != nil {
+	if err := g.Raw(q, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: claim outbox: %w", err)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
@@ -62,6 +70,16 @@ RETURNING *`
 		out[i] = r.toReply()
 	}
 	return out, nil
+}
+
+// headsQuery renders headsQuery for the dialect. SQLite's planner prefers the per-chat index for
+// "channel IN (…)" and then sorts every pending row of the channel: it is told to walk the unclaimed
+// rows in id order instead, which stops after limit heads.
+func (db *DB) headsQuery() string {
+	if db.dialect == SQLite {
+		return strings.Replace(headsQuery, "{{indexed}}", "INDEXED BY outbox_unclaimed", 1)
+	}
+	return strings.Replace(headsQuery, "{{indexed}}", "", 1)
 }
 
 // markBatch is the most rows one MarkSentBatch or Release statement names.
