@@ -6,7 +6,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/kefu ./cmd/kefu \
+# VERSION is what `kefu version` and the first log line say (docker build --build-arg VERSION=v1.2.3).
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/kefu ./cmd/kefu \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

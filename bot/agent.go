@@ -310,8 +310,13 @@ func (e *Engine) SetStatus(ctx context.Context, a Actor, no string, s Status) (T
 }
 
 // Resolve implements Desk: the ticket becomes resolved and flows gets SignalResolved in the same
-// transaction, so the customer is asked to confirm (已解决 / 未解决).
+// transaction, so the customer is asked to confirm (已解决 / 未解决). A ticket nobody answered cannot be
+// resolved (ErrNoReply): see ForceResolve.
 func (e *Engine) Resolve(ctx context.Context, a Actor, no, summary string) (Ticket, error) {
+	return e.resolve(ctx, a, no, summary, "")
+}
+
+func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string) (Ticket, error) {
 	summary = flows.Normalize(summary)
 	return e.desk(ctx, a, no, func(ctx context.Context, d *deskTurn) error {
 		if err := notClosed(d.t); err != nil {
@@ -319,6 +324,9 @@ func (e *Engine) Resolve(ctx context.Context, a Actor, no, summary string) (Tick
 		}
 		if d.t.Status == StatusResolved {
 			return fmt.Errorf("bot: resolve %s: already resolved: %w", d.t.No, ErrConflict)
+		}
+		if err := statusOrder(d, "resolve", force); err != nil {
+			return err
 		}
 		at := d.at
 		d.event(EvResolved, summary, false)
@@ -328,11 +336,19 @@ func (e *Engine) Resolve(ctx context.Context, a Actor, no, summary string) (Tick
 	})
 }
 
-// Close implements Desk. The customer's conversation gets SignalClosed.
+// Close implements Desk. The customer's conversation gets SignalClosed. A ticket nobody answered
+// cannot be closed (ErrNoReply): see ForceClose.
 func (e *Engine) Close(ctx context.Context, a Actor, no string) (Ticket, error) {
+	return e.close(ctx, a, no, "")
+}
+
+func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, error) {
 	return e.desk(ctx, a, no, func(ctx context.Context, d *deskTurn) error {
 		if d.t.Status == StatusClosed {
 			return nil
+		}
+		if err := statusOrder(d, "close", force); err != nil {
+			return err
 		}
 		at := d.at
 		d.event(EvClosed, "", false)

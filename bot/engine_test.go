@@ -311,6 +311,9 @@ func TestCloseSignalsCustomerAndBlocksReplies(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.say(t, "s", "ticket x")
+	if _, err := e.eng.Reply(ctx, alice, "GD20261123001", "hello"); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := e.db.LastWebMessageID(ctx, "s")
 	if _, err := e.eng.Close(ctx, alice, "GD20261123001"); err != nil {
 		t.Fatal(err)
@@ -408,6 +411,16 @@ func TestDeskActions(t *testing.T) {
 			func(tk bot.Ticket) bool { return tk.Escalated }},
 		{"priority", func() (bot.Ticket, error) { return e.eng.SetPriority(ctx, alice, no, "p1") },
 			func(tk bot.Ticket) bool { return tk.Priority == bot.P1 }},
+		{"resolve without a reply is refused", func() (bot.Ticket, error) {
+			_, err := e.eng.SetStatus(ctx, alice, no, bot.StatusResolved)
+			if !errors.Is(err, bot.ErrNoReply) {
+				return bot.Ticket{}, fmt.Errorf("want ErrNoReply, got %v", err)
+			}
+			tk, _, err := e.eng.Ticket(ctx, no)
+			return tk, err
+		}, func(tk bot.Ticket) bool { return tk.Status == bot.StatusPending }},
+		{"reply", func() (bot.Ticket, error) { return e.eng.Reply(ctx, alice, no, "on it") },
+			func(tk bot.Ticket) bool { return tk.Status == bot.StatusInProgress && tk.FirstResponseAt != nil }},
 		{"resolve via status", func() (bot.Ticket, error) { return e.eng.SetStatus(ctx, alice, no, bot.StatusResolved) },
 			func(tk bot.Ticket) bool { return tk.Status == bot.StatusResolved && tk.ResolvedAt != nil }},
 		{"close", func() (bot.Ticket, error) { return e.eng.Close(ctx, alice, no) },
@@ -429,7 +442,7 @@ func TestDeskActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []bot.EventKind{bot.EvAssigned, bot.EvStatus, bot.EvEscalated, bot.EvPriority, bot.EvResolved, bot.EvClosed}
+	want := []bot.EventKind{bot.EvAssigned, bot.EvStatus, bot.EvEscalated, bot.EvPriority, bot.EvAgentReply, bot.EvResolved, bot.EvClosed}
 	if got := eventKinds(evs); !cmp.Equal(got, want) {
 		t.Errorf("feed: %s", cmp.Diff(want, got))
 	}

@@ -21,7 +21,8 @@ import (
 // engine carries out. Text commands: "hi" greets; "faq X" answers entry X; "helped X"/"nothelped X";
 // "ticket [text]" opens a ticket; "complaint" opens a complaint; "boom" fails; "/status", "/show NO",
 // "/link [CODE]", "/lang en". In StateTicketOpen other text is added to the ticket. Signals move to
-// StateConfirmSolved; buttons "solved", "unsolved", "rate:N", "comment" follow the survey.
+// StateConfirmSolved; buttons "solved", "unsolved", "rate:N", "comment" follow the survey. "/adopt NO",
+// "/confirm NO", "/reopen NO", "/rate NO N" and "/comment NO TEXT" aim ticket effects at any ticket.
 type scripted struct{}
 
 func (scripted) Step(s flows.Session, in flows.Input) (flows.Session, []flows.Effect, error) {
@@ -46,6 +47,23 @@ func (scripted) Step(s flows.Session, in flows.Input) (flows.Session, []flows.Ef
 		return s, []flows.Effect{flows.IssueLinkCode{}}, nil
 	case in.Command == "link":
 		return s, []flows.Effect{flows.UseLinkCode{Code: in.Args}}, nil
+	// Ticket effects aimed at any ticket number, as a buggy or forged flow could produce them: the
+	// engine's ownership checks must stop them (bot/guards_test.go).
+	case in.Command == "adopt": // the session now points at ticket Args, in StateTicketOpen
+		s.State, s.TicketNo = flows.StateTicketOpen, in.Args
+		return s, nil, nil
+	case in.Command == "confirm":
+		return s, []flows.Effect{flows.ConfirmSolved{No: in.Args}}, nil
+	case in.Command == "reopen":
+		return s, []flows.Effect{flows.Reopen{No: in.Args, Reason: "forged"}}, nil
+	case in.Command == "rate":
+		no, score, _ := strings.Cut(in.Args, " ")
+		var n int
+		fmt.Sscanf(score, "%d", &n)
+		return s, []flows.Effect{flows.Rate{No: no, Score: n}}, nil
+	case in.Command == "comment":
+		no, text, _ := strings.Cut(in.Args, " ")
+		return s, []flows.Effect{flows.Comment{No: no, Text: text}}, nil
 	case in.Command == "lang":
 		s.Lang = in.Args
 		return s, []flows.Effect{flows.SetLang{Lang: in.Args}, flows.Say{Key: "lang.switched"}}, nil

@@ -66,7 +66,12 @@ func TestRealStackJourney(t *testing.T) {
 			t.Fatalf("greeting: %+v", rs)
 		}
 		var opened string
-		for _, rs := range [][]bot.Reply{send(bot.KindText, "转人工", "")} {
+		asked := send(bot.KindText, "转人工", "") // the type is asked once, skippable
+		if len(asked) == 0 || len(asked[len(asked)-1].Buttons) == 0 {
+			t.Fatalf("转人工 did not ask the type: %+v", asked)
+		}
+		btns := asked[len(asked)-1].Buttons
+		for _, rs := range [][]bot.Reply{send(bot.KindButton, "", btns[len(btns)-1].Payload)} {
 			for _, r := range rs {
 				if strings.Contains(r.Text, "GD20261123001") {
 					opened = r.Text

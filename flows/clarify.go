@@ -90,6 +90,9 @@ func (m *Machine) typeChoices(s Session) []Choice {
 }
 
 func (m *Machine) stepAskType(s Session, ev event) (Session, []Effect) {
+	if s.Intake.Human {
+		return m.stepHumanType(s, ev)
+	}
 	if ev.button {
 		c, ok := m.category(ev.arg)
 		if ev.action != "type" || !ok {
@@ -124,6 +127,46 @@ func (m *Machine) stepAskType(s Session, ev event) (Session, []Effect) {
 		return m.nextAfter(s, StateAskType)
 	}
 	return s, []Effect{sayArgs("clarify.pick_button", nil, m.typeChoices(s)...)}
+}
+
+// stepHumanType: the customer asked for a person and was offered the types once. A type (button,
+// number or word) or "skip" opens the ticket; any other text is the description, and opens it too
+// (uncategorized: the agent classifies).
+func (m *Machine) stepHumanType(s Session, ev event) (Session, []Effect) {
+	switch {
+	case ev.button && ev.action == "skip":
+	case ev.button:
+		c, ok := m.category(ev.arg)
+		if ev.action != "type" || !ok {
+			return m.stale(s)
+		}
+		s.Intake.Category = c.Key
+		s.Intake.Complaint = s.Intake.Complaint || c.Complaint
+	default:
+		if n, ok := smallNumber(ev.text, len(m.cfg.Categories)); ok {
+			s.Intake.Category = m.cfg.Categories[n-1].Key
+			break
+		}
+		for i, c := range m.cfg.Categories {
+			if m.catWords[i].match(ev.text) || c.Names[s.Lang] != "" && strings.EqualFold(stripPunct(ev.text), c.Names[s.Lang]) {
+				s.Intake.Category = c.Key
+				break
+			}
+		}
+		if !isGreeting(ev.text) && (s.Intake.Category == "" || weight(ev.text) >= 3*m.cfg.MinDescriptionRunes) {
+			s.Intake.Description = join(s.Intake.Description, ev.text)
+		}
+		if m.complaint.match(ev.text) {
+			s.Intake.Complaint = true
+		}
+		if c, ok := m.category(s.Intake.Category); ok && c.Complaint {
+			s.Intake.Complaint = true
+		}
+		if u := m.inferUrgency(ev.text); u != "" && s.Intake.Urgency == "" {
+			s.Intake.Urgency = u
+		}
+	}
+	return m.openTicket(s, say("human.transfer"))
 }
 
 func (m *Machine) setCategory(s Session, c Category) (Session, []Effect) {
@@ -278,8 +321,13 @@ func (m *Machine) stepAskUrgency(s Session, ev event) (Session, []Effect) {
 		u = ev.arg
 	} else if n, ok := smallNumber(ev.text, 3); ok {
 		u = []string{UrgencyUrgent, UrgencyNormal, UrgencyLow}[n-1]
-	} else if u = m.inferUrgency(ev.text); u == "" && normalWords.match(ev.text) {
-		u = UrgencyNormal
+	} else if u = m.inferUrgency(ev.text); u == "" {
+		switch {
+		case normalWords.match(ev.text):
+			u = UrgencyNormal
+		case lowAnswerWords.match(ev.text):
+			u = UrgencyLow
+		}
 	}
 	if u == "" {
 		s.Asked++
@@ -292,7 +340,24 @@ func (m *Machine) stepAskUrgency(s Session, ev event) (Session, []Effect) {
 	return m.nextAfter(s, StateAskUrgency)
 }
 
-var normalWords = wordList{"一般", "普通", "还好", "正常", "normal", "medium", "moderate"}
+// Words answering the urgency question. The buttons and the priority labels name the same three
+// levels (紧急 P0 / 重要 P1 / 一般 P2; Urgent / High / Normal), so what the customer picks is what they
+// are told: "一般" and "normal" are P2, "重要" and "high" P1.
+var (
+	normalWords    = wordList{"重要", "比较急", "有点急", "挺急", "important", "high", "fairly urgent"}
+	lowAnswerWords = wordList{"一般", "普通", "还好", "正常", "低", "normal", "medium", "moderate", "low"}
+)
+
+// urgencyOf is the urgency level that names priority p (the label the customer is told).
+func urgencyOf(p string) string {
+	switch p {
+	case P0:
+		return UrgencyUrgent
+	case P1:
+		return UrgencyNormal
+	}
+	return UrgencyLow
+}
 
 // priority maps an intake to P0/P1/P2 (see the table at the top of this file).
 func (m *Machine) priority(in Intake) string {
@@ -320,7 +385,7 @@ func (m *Machine) confirmSay(s Session) []Effect {
 		"category":    m.categoryLabel(s.Intake.Category, s.Lang),
 		"description": clip(strings.ReplaceAll(s.Intake.Description, "\n", " "), 200),
 		"order":       s.Intake.OrderNo,
-		"urgency":     "urgency." + firstNonEmpty(s.Intake.Urgency, UrgencyNormal),
+		"urgency":     "urgency." + urgencyOf(firstNonEmpty(s.Intake.Priority, m.priority(s.Intake))),
 		"priority":    "priority." + s.Intake.Priority,
 	}
 	return []Effect{sayArgs("clarify.confirm", args, choice("clarify.confirm_yes", "ok"), choice("clarify.confirm_no", "redo"))}

@@ -34,6 +34,7 @@ var (
 	askRating = Say{Key: "survey.ask", Choices: scoreChoices()}
 	badRating = Say{Key: "survey.bad_score", Choices: scoreChoices()}
 	askCommnt = sayK("survey.ask_comment", "btn.skip=skip")
+	humanType = sayK("human.ask_type", "category.product=type:product", "category.order=type:order", "category.aftersale=type:aftersale", "category.tech=type:tech", "category.complaint=type:complaint", "category.suggestion=type:suggestion", "btn.skip=skip")
 	langQ     = sayK("lang.choose", "lang.zh=lang:zh-CN", "lang.en=lang:en")
 	suggest3  = Say{Key: "faq.suggest", Choices: []Choice{{Payload: "pick:install-ac"}, {Payload: "pick:install-fee"}, {Payload: "pick:install-wifi"}, {Key: "faq.none", Payload: "none"}}}
 )
@@ -152,13 +153,13 @@ var pathTests = []pathTest{
 		want: effects(Say{Key: "clarify.ask_description"}), check: intakeIs(Intake{Category: "order", Description: "x"})},
 	{name: "type: typed number", s: withIntake(StateAskType, Intake{Description: "x"}), text: same("4"), wantState: StateAskDescription,
 		want: effects(Say{Key: "clarify.ask_description"}), check: intakeIs(Intake{Category: "tech", Description: "x"})},
-	{name: "type: not a type re-asks", s: withIntake(StateAskType, Intake{Description: "x"}), text: bi{"嗯嗯", "hmm"}, wantState: StateAskType,
+	{name: "type: not a type re-asks", s: withIntake(StateAskType, Intake{Description: "x"}), text: bi{"啊这", "hmm"}, wantState: StateAskType,
 		want: effects(pickType), check: func(t *testing.T, s Session) {
 			if s.Asked != 1 {
 				t.Errorf("Asked = %d", s.Asked)
 			}
 		}},
-	{name: "type: re-ask cap goes on unclassified", s: func() Session { s := withIntake(StateAskType, Intake{Description: "x"}); s.Asked = 2; return s }(), text: bi{"嗯嗯", "hmm"},
+	{name: "type: re-ask cap goes on unclassified", s: func() Session { s := withIntake(StateAskType, Intake{Description: "x"}); s.Asked = 2; return s }(), text: bi{"啊这", "hmm"},
 		wantState: StateAskDescription, want: effects(Say{Key: "clarify.ask_description"})},
 	{name: "type: complaint soothes", s: withIntake(StateAskType, Intake{Description: longZh}), button: "type:complaint", wantState: StateConfirm,
 		want: effects(Say{Key: "complaint.soothe"}, confirm), check: func(t *testing.T, s Session) {
@@ -242,12 +243,25 @@ var pathTests = []pathTest{
 			}
 		}},
 	// human
-	{name: "human at type question", s: withIntake(StateAskType, Intake{FirstText: "q", Description: "q"}), text: bi{"转人工", "human please"}, wantState: StateTicketOpen,
-		want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{FirstText: "q", Description: "q", Human: true, Priority: P1}})},
-	{name: "human when idle", s: st(StateIdle), text: bi{"我要人工客服", "talk to an agent"}, wantState: StateTicketOpen,
+	{name: "human at type question asks the type once, skippable", s: withIntake(StateAskType, Intake{FirstText: "q", Description: "q"}), text: bi{"转人工", "human please"},
+		wantState: StateAskType, want: effects(humanType), check: intakeIs(Intake{FirstText: "q", Description: "q", Human: true})},
+	{name: "human type skipped opens uncategorized", s: withIntake(StateAskType, Intake{Description: "q", Human: true}), button: "skip", wantState: StateTicketOpen,
+		want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{Description: "q", Human: true, Priority: P1}})},
+	{name: "human type picked opens the ticket", s: withIntake(StateAskType, Intake{Human: true}), button: "type:order", wantState: StateTicketOpen,
+		want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{Category: "order", Human: true, Priority: P1}})},
+	{name: "human type answered in words is the description", s: withIntake(StateAskType, Intake{Human: true}), text: bi{"电视没有声音，换了遥控器也不行，希望有人帮我看看", "The TV has no sound even with a new remote, please have someone look at it"}, wantState: StateTicketOpen,
 		want: func(text string) []Effect {
-			return []Effect{Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{FirstText: text, Description: text, Human: true, Priority: P1}}}
+			return []Effect{Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{Description: text, Human: true, Priority: P1}}}
 		}},
+	{name: "human in clarification with a type opens at once", s: withIntake(StateAskDescription, Intake{Category: "tech", Description: "q"}), text: bi{"转人工", "human please"},
+		wantState: StateTicketOpen, want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{Category: "tech", Description: "q", Human: true, Priority: P1}})},
+	{name: "human when idle", s: st(StateIdle), text: bi{"我要人工客服", "talk to an agent"}, wantState: StateAskType,
+		want: effects(humanType), check: intakeIs(Intake{Human: true})},
+	{name: "human after an FAQ answer does not copy the earlier question", s: func() Session {
+		s := withIntake(StateAnswered, Intake{FirstText: "请问保修多久"})
+		s.LastFAQ = "warranty"
+		return s
+	}(), text: bi{"转人工", "agent"}, wantState: StateAskType, want: effects(humanType), check: intakeIs(Intake{Human: true})},
 	{name: "human word in a long description is not a request", s: withIntake(StateAskDescription, Intake{Category: "tech"}),
 		text:      bi{"你们的人工智能音箱一直无法联网，重启了好几次也不行，希望远程帮忙看看", "The smart speaker agent app keeps crashing on start, I reinstalled it twice, please help"},
 		wantState: StateAskUrgency, want: effects(askUrg)},
@@ -264,8 +278,8 @@ var pathTests = []pathTest{
 		want: func(text string) []Effect { return []Effect{AddToTicket{Text: text}} }},
 	{name: "ticket: media added", s: func() Session { s := withTicket(StateTicketOpen); s.Asked = 1; return s }(), media: true, wantState: StateTicketOpen,
 		want: effects(AddToTicket{Media: true})},
-	{name: "ticket: emoji added", s: func() Session { s := withTicket(StateTicketOpen); s.Asked = 1; return s }(), text: same("👍"), wantState: StateTicketOpen,
-		want: effects(AddToTicket{Text: "👍"})},
+	{name: "ticket: emoji added", s: func() Session { s := withTicket(StateTicketOpen); s.Asked = 1; return s }(), text: same("😡"), wantState: StateTicketOpen,
+		want: effects(AddToTicket{Text: "😡"})},
 	{name: "ticket: status in words", s: withTicket(StateTicketOpen), text: bi{"查询进度", "what's the status of my ticket"}, wantState: StateTicketOpen, want: effects(ListTickets{})},
 	{name: "idle: status in words", s: st(StateIdle), text: bi{"我的工单", "my tickets"}, wantState: StateIdle, want: effects(ListTickets{})},
 	{name: "ticket: number shows it", s: withTicket(StateTicketOpen), text: bi{"gd20261120007 怎么样了", "what about GD20261120007"}, wantState: StateTicketOpen, want: effects(ShowTicket{No: "GD20261120007"})},
@@ -308,8 +322,7 @@ var pathTests = []pathTest{
 	{name: "/start with open ticket", s: withTicket(StateTicketOpen), text: same("/start"), wantState: StateTicketOpen,
 		want: effects(Say{Key: "greeting.hello"}, Say{Key: "ticket.open_reminder", Args: map[string]any{"no": "GD20261123001"}})},
 	{name: "/start resets", s: withIntake(StateAskUrgency, Intake{Category: "tech"}), text: same("/start"), wantState: StateIdle, want: effects(Say{Key: "greeting.hello"})},
-	{name: "/human", s: st(StateIdle), text: same("/human"), wantState: StateTicketOpen,
-		want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{FirstText: "/human", Description: "/human", Human: true, Priority: P1}})},
+	{name: "/human", s: st(StateIdle), text: same("/human"), wantState: StateAskType, want: effects(humanType)},
 	{name: "unknown command", s: st(StateAskType), text: same("/foo bar"), wantState: StateAskType,
 		want: effects(Say{Key: "error.unknown_command", Args: map[string]any{"cmd": "foo"}})},
 	// bad input

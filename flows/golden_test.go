@@ -56,16 +56,16 @@ var scenarios = []scenario{
 		"en":    {"talk to a human", "The TV has no sound", "!resolved", "[unsolved]", "Still no sound, even with a new remote", "!resolved", "[solved]", "[rate:4]", "The technician was great but a bit late"},
 	}},
 	{name: "survey_text_and_skip", inputs: map[string][]string{
-		"zh-CN": {"转人工", "!resolved", "解决了，谢谢", "很好", "五分", "[skip]", "你好"},
-		"en":    {"human please", "!resolved", "yes thanks", "great", "5 stars", "[skip]", "hello"},
+		"zh-CN": {"转人工", "[skip]", "!resolved", "解决了，谢谢", "很好", "五分", "[skip]", "你好"},
+		"en":    {"human please", "[skip]", "!resolved", "yes thanks", "great", "5 stars", "[skip]", "hello"},
 	}},
 	{name: "bad_input", inputs: map[string][]string{
 		"zh-CN": {"", "你好", "", "😀👍", "   ", "/foo", "请问保修多久", "/lang", "[old]", "/lang", "[lang:en]", "[yes]", "[old]", "/lang fr", "/lang zh", "/help", "/link", "/link K7P2QX", "<media>", "\x00\x01\xff\xfe"},
 		"en":    {"", "hello", "", "😀👍", "   ", "/foo", "how long is the warranty", "/lang", "[old]", "/lang", "[lang:zh-CN]", "[yes]", "[old]", "/lang fr", "/lang en", "/help", "/link", "/link K7P2QX", "<media>", "\x00\x01\xff\xfe"},
 	}},
 	{name: "closed_by_agent", inputs: map[string][]string{
-		"zh-CN": {"/start", "找人工", "!closed", "你好"},
-		"en":    {"/start", "I need an operator", "!closed", "hi"},
+		"zh-CN": {"/start", "找人工", "[type:aftersale]", "!closed", "你好"},
+		"en":    {"/start", "I need an operator", "2", "!closed", "hi"},
 	}},
 }
 

@@ -31,7 +31,7 @@ func (m *Machine) stepNew(s Session, ev event) (Session, []Effect) {
 	}
 	effects = append(effects, m.greeting(s))
 	s.State, s.Intake, s.Asked = StateIdle, Intake{}, 0
-	if ev.text == "" || isGreeting(ev.text) || len(ev.text) > m.cfg.MaxInputBytes {
+	if ev.text == "" || isGreeting(ev.text) || isAck(ev.text) || len(ev.text) > m.cfg.MaxInputBytes {
 		return s, effects
 	}
 	if none, _, _ := noWords(ev.text); none {

@@ -222,6 +222,15 @@ func (m *Machine) dispatch(s Session, in Input) (Session, []Effect) {
 		}
 		return s, say("error.empty")
 	}
+	if isAck(ev.text) {
+		if !answersYesNo(s.State) {
+			return m.ack(s, ev)
+		}
+		if _, known := yesNo(ev.text); !known { // "收到", "👍": an acknowledgement is a yes
+			ev.text = "ok"
+		}
+		return steps[s.State](m, s, ev)
+	}
 	if none, emoji, unreadable := noWords(ev.text); none && (unreadable || s.State != StateTicketOpen && s.State != StateComment) {
 		switch {
 		case unreadable:
@@ -252,6 +261,9 @@ func (m *Machine) prompt(s Session) []Effect {
 	case StateAnythingElse:
 		return m.askAnythingElse()
 	case StateAskType:
+		if s.Intake.Human {
+			return m.humanTypeSay(s)
+		}
 		return m.askTypeSay(s)
 	case StateAskDescription:
 		return say("clarify.ask_description")

@@ -5,6 +5,10 @@ import "strconv"
 // 满意度调查: after the customer confirms the solution, a 1–5 score (buttons) and an optional comment,
 // both stored on the ticket; then thanks and the closing phrase.
 
+// LowRating is the highest score that counts as dissatisfied: the thank-you apologizes and a return
+// visit by a supervisor is due within 24 hours.
+const LowRating = 3
+
 func (m *Machine) askRatingSay(key string) []Effect {
 	cs := make([]Choice, 0, 5)
 	for n := 5; n >= 1; n-- {
@@ -49,6 +53,10 @@ func (m *Machine) stepComment(s Session, ev event) (Session, []Effect) {
 	} else {
 		effects = append(effects, Comment{No: s.TicketNo, Text: ev.text})
 	}
-	s.State, s.TicketNo, s.Asked, s.Intake = StateIdle, "", 0, Intake{}
-	return s, append(effects, Say{Key: "survey.thanks"}, Say{Key: "closing"})
+	thanks := "survey.thanks"
+	if s.Rating >= 1 && s.Rating <= LowRating { // a low score is not "encouragement": apologize, a supervisor follows up
+		thanks = "survey.thanks_low"
+	}
+	s.State, s.TicketNo, s.Asked, s.Intake, s.Rating = StateIdle, "", 0, Intake{}, 0
+	return s, append(effects, Say{Key: thanks}, Say{Key: "closing"})
 }

@@ -5,16 +5,19 @@ package flows
 // The customer can ask for their tickets. When an agent resolves it the customer confirms (已解决 /
 // 未解决); unsolved reopens it with the reason, solved starts the survey.
 
-// human: "人工" / "转人工" / "agent" at any step goes straight to a ticket for a person.
+// human: "人工" / "转人工" / "agent" at any step goes straight to a ticket for a person. Outside
+// clarification the earlier question (an FAQ already answered) is not this request: the intake starts
+// empty, so the ticket's summary never repeats an unrelated question. Without a category the issue type
+// is asked once, with a skip button; the ticket opens at the next tap or message.
 func (m *Machine) human(s Session, ev event) (Session, []Effect) {
 	switch s.State {
 	case StateTicketOpen:
 		return s, []Effect{AddToTicket{Text: ev.text, Media: ev.in.Media}, sayArgs("human.already", map[string]any{"no": s.TicketNo})}
 	case StateConfirmSolved, StateReopenReason: // the resolution did not help: reopen for a person
 		return m.reopen(s, ev.text)
-	}
-	if s.Intake.FirstText == "" {
-		s.Intake.FirstText = ev.text
+	case StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm:
+	default:
+		s.Intake = Intake{}
 	}
 	s.Intake.Human = true
 	if s.Intake.Urgency == "" {
@@ -23,7 +26,16 @@ func (m *Machine) human(s Session, ev event) (Session, []Effect) {
 	if m.complaint.match(ev.text) {
 		s.Intake.Complaint = true
 	}
+	if s.Intake.Category == "" {
+		s.State, s.Asked, s.Candidates = StateAskType, 0, nil
+		return s, m.humanTypeSay(s)
+	}
 	return m.openTicket(s, say("human.transfer"))
+}
+
+// humanTypeSay asks the issue type before a person takes over, with a skip button.
+func (m *Machine) humanTypeSay(s Session) []Effect {
+	return []Effect{sayArgs("human.ask_type", nil, append(m.typeChoices(s), choice("btn.skip", "skip"))...)}
 }
 
 func (m *Machine) stepTicketOpen(s Session, ev event) (Session, []Effect) {

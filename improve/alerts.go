@@ -168,7 +168,7 @@ func (s *Service) ScanThresholds(ctx context.Context, now time.Time) (int, error
 func (s *Service) ScanLateActions(ctx context.Context, now time.Time) (int, error) {
 	today := now.In(s.loc).Format("2006-01-02")
 	type row struct {
-		actionRow
+		A  actionRow `gorm:"embedded"`
 		No string
 	}
 	var rows []row
@@ -179,12 +179,12 @@ func (s *Service) ScanLateActions(ctx context.Context, now time.Time) (int, erro
 	}
 	n := 0
 	for _, r := range rows {
-		rcpt := append([]string{r.Owner}, s.Supervisors()...)
+		rcpt := append([]string{r.A.Owner}, s.Supervisors()...)
 		var inserted bool
 		err := s.tx(ctx, func(tx *gorm.DB) error {
 			var err error
-			inserted, err = queuePingOnce(tx, fmt.Sprintf("late:%d:%s", r.ID, r.DueDate), "improve.ping.late", map[string]any{
-				"id": r.ID, "no": r.No, "description": r.Description, "owner": r.Owner, "due": r.DueDate, "state": r.State,
+			inserted, err = queuePingOnce(tx, fmt.Sprintf("late:%d:%s", r.A.ID, r.A.DueDate), "improve.ping.late", map[string]any{
+				"id": r.A.ID, "no": r.No, "description": r.A.Description, "owner": r.A.Owner, "due": r.A.DueDate, "state": r.A.State,
 			}, dedupe(rcpt), now)
 			return err
 		})

@@ -622,7 +622,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]Record, error) {
 // Actions lists actions (owner "" = all), oldest due first; open only unless all.
 func (s *Service) Actions(ctx context.Context, owner string, all bool) ([]Action, error) {
 	type row struct {
-		actionRow
+		A  actionRow `gorm:"embedded"`
 		No string
 	}
 	g := s.g.WithContext(ctx).Table("improve_actions a").Select("a.*, r.no AS no").Joins("JOIN improve_records r ON r.id = a.record_id")
@@ -638,7 +638,7 @@ func (s *Service) Actions(ctx context.Context, owner string, all bool) ([]Action
 	}
 	out := make([]Action, len(rows))
 	for i, r := range rows {
-		out[i] = r.actionRow.toAction(r.No)
+		out[i] = r.A.toAction(r.No)
 	}
 	return out, nil
 }

@@ -48,8 +48,6 @@ type fxTicket struct {
 	assignee     string
 }
 
-var seedOnce sync.Map
-
 func addTickets(t *testing.T, db *storage.DB, ts ...fxTicket) {
 	t.Helper()
 	g := db.Gorm()
@@ -59,11 +57,9 @@ func addTickets(t *testing.T, db *storage.DB, ts ...fxTicket) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if _, done := seedOnce.LoadOrStore(db, true); !done {
-		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		exec("INSERT INTO customers (id, name, created_at, updated_at) VALUES (1, 'c', ?, ?)", base, base)
-		exec("INSERT INTO conversations (id, channel, chat_id, customer_id, created_at, updated_at) VALUES (1, 'web', 'chat1', 1, ?, ?)", base, base)
-	}
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	exec("INSERT INTO customers (id, name, created_at, updated_at) VALUES (1, 'c', ?, ?) ON CONFLICT DO NOTHING", base, base)
+	exec("INSERT INTO conversations (id, channel, chat_id, customer_id, created_at, updated_at) VALUES (1, 'web', 'chat1', 1, ?, ?) ON CONFLICT DO NOTHING", base, base)
 	for _, tk := range ts {
 		var res *time.Time
 		status := "open"
@@ -313,6 +309,163 @@ func TestConcurrentNumbers(t *testing.T) {
 			if no := improve.RecordNo("202612", int64(i)); !seen[no] {
 				t.Errorf("missing %s (got %v)", no, seen)
 			}
+		}
+	})
+}
+
+// doAction moves an action to done at the clock's time t.
+func doAction(t *testing.T, s *improve.Service, c *clock, id int64, at time.Time) {
+	t.Helper()
+	for _, st := range []string{improve.StateInProgress, improve.StateVerifying, improve.StateDone} {
+		c.Set(at)
+		if _, err := s.SetActionState(context.Background(), "cli:sup", id, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEffectCheck: the hand-worked fixture. The first action is done on 10 Dec 12:00 (a second one
+// later does not move the pivot); with 2 weeks the windows are [26 Nov 12:00, 10 Dec 12:00) and
+// [10 Dec 12:00, 24 Dec 12:00).
+//
+//	before (invoice): 27 Nov (10 h, ★2), 1 Dec (4 h, ★3), 5 Dec (6 h, unrated), 9 Dec (open)
+//	  → 4 tickets, 2/week, median resolution of {4, 6, 10} = 6 h, CSAT (2+3)/2 = 2.5 of 2
+//	after: 10 Dec 12:00 (2 h, ★5), 15 Dec (3 h, ★4), 20 Dec (open)
+//	  → 3 tickets, 1.5/week, median of {2, 3} = 2.5 h, CSAT 4.5 of 2
+//	left out: invoice 26 Nov 11:00 (before the window), invoice 24 Dec 12:00 (at its end),
+//	order 2 Dec (another category).
+func TestEffectCheck(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		ctx := context.Background()
+		db := open(t)
+		addTickets(t, db, effectTickets...)
+		c := &clock{t: dec(3, 10)}
+		s := newService(db, c)
+		r, err := s.Create(ctx, "cli:alice", validRecord())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a1, err := s.AddAction(ctx, "cli:alice", r.No, validAction())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := s.AddAction(ctx, "cli:alice", r.No, validAction())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := s.Effect(ctx, r.No, 2); err != nil || e.Pivot != nil {
+			t.Fatalf("before any action is done: %+v, %v", e, err)
+		}
+		doAction(t, s, c, a1.ID, dec(10, 12))
+		doAction(t, s, c, a2.ID, dec(12, 9))
+		c.Set(time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC))
+		e, err := s.Effect(ctx, r.No, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := func(v *float64) string {
+			if v == nil {
+				return "nil"
+			}
+			return fmt.Sprint(*v)
+		}
+		side := func(x improve.EffectSide) string {
+			return fmt.Sprintf("%s..%s n=%d pw=%s med=%s csat=%s/%d", x.From.Format("01-02 15h"), x.To.Format("01-02 15h"), x.Tickets,
+				f(x.PerWeek), f(x.MedianResolutionH), f(x.CSAT), x.CSATCount)
+		}
+		if got, want := side(e.Before), "11-26 12h..12-10 12h n=4 pw=2 med=6 csat=2.5/2"; got != want {
+			t.Errorf("before = %s\nwant     %s", got, want)
+		}
+		if got, want := side(e.After), "12-10 12h..12-24 12h n=3 pw=1.5 med=2.5 csat=4.5/2"; got != want {
+			t.Errorf("after = %s\nwant    %s", got, want)
+		}
+		if _, err := s.Effect(ctx, r.No, 0); !isProblem(err, "improve.err.weeks") {
+			t.Errorf("0 weeks: %v", err)
+		}
+	})
+}
+
+func nov(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+
+var effectTickets = []fxTicket{
+	fxTicket{no: "GD20261126001", category: "invoice", created: nov(26, 11), resolved: time.Hour, rating: 1},
+	fxTicket{no: "GD20261127001", category: "invoice", created: nov(27, 10), resolved: 10 * time.Hour, rating: 2},
+	fxTicket{no: "GD20261201001", category: "invoice", created: dec(1, 9), resolved: 4 * time.Hour, rating: 3},
+	fxTicket{no: "GD20261202001", category: "order", created: dec(2, 9), resolved: 40 * time.Hour, rating: 1},
+	fxTicket{no: "GD20261205001", category: "invoice", created: dec(5, 9), resolved: 6 * time.Hour},
+	fxTicket{no: "GD20261209001", category: "invoice", created: dec(9, 9)},
+	fxTicket{no: "GD20261210001", category: "invoice", created: dec(10, 12), resolved: 2 * time.Hour, rating: 5},
+	fxTicket{no: "GD20261215001", category: "invoice", created: dec(15, 9), resolved: 3 * time.Hour, rating: 4},
+	fxTicket{no: "GD20261220001", category: "invoice", created: dec(20, 9)},
+	fxTicket{no: "GD20261224001", category: "invoice", created: dec(24, 12), resolved: time.Hour, rating: 1},
+}
+
+// TestTargets: actual vs target per period on the effect fixture, met or not, and the attainment.
+//
+//	2026-12 csat >= 4.5: December ratings 3, 1, 5, 4, 1 → 2.8, not met, 2.8/4.5 = 62.22%
+//	2026-12 tickets <= 10: 8 tickets created in December → met, 100%
+//	2026-11 csat >= 2: 1 and 2 → 1.5, not met, 75%
+//	2026-W50 resolution_median_h <= 5: 7–13 Dec, resolved 10 Dec after 2 h → 2, met
+//	2027-Q1 backlog <= 1: not started → no actual
+func TestTargets(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		ctx := context.Background()
+		db := open(t)
+		addTickets(t, db, effectTickets...)
+		s := newService(db, &clock{t: time.Date(2026, 12, 31, 12, 0, 0, 0, time.UTC)})
+		for _, x := range []improve.Target{
+			{Metric: "csat", Period: "2026-12", Op: ">=", Value: 4.5},
+			{Metric: "tickets", Period: "2026-12", Op: "<=", Value: 10},
+			{Metric: "csat", Period: "2026-11", Op: ">=", Value: 2},
+			{Metric: "resolution_median_h", Period: "2026-w50", Op: "<=", Value: 5},
+			{Metric: "backlog", Period: "2027-Q1", Op: "<=", Value: 1},
+		} {
+			x.Owner, x.Review = "cli:alice", "2027-01-10"
+			if _, err := s.SetTarget(ctx, "cli:sup", x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts, err := s.Targets(ctx, dec(1, 0), dec(31, 0)) // December only: W50 and 2026-12
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 3 {
+			t.Fatalf("targets overlapping December = %+v", ts)
+		}
+		ts, _ = s.Targets(ctx, time.Time{}, time.Time{})
+		st, err := s.Evaluate(ctx, ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, x := range st {
+			a, p := "nil", "nil"
+			if x.Actual != nil {
+				a = fmt.Sprint(*x.Actual)
+			}
+			if x.Attainment != nil {
+				p = fmt.Sprint(*x.Attainment)
+			}
+			got = append(got, fmt.Sprintf("%s %s %s%v actual=%s met=%v att=%s", x.Period, x.Metric, x.Op, x.Value, a, x.Met, p))
+		}
+		want := []string{
+			"2026-11 csat >=2 actual=1.5 met=false att=75",
+			"2026-12 csat >=4.5 actual=2.8 met=false att=62.22",
+			"2026-12 tickets <=10 actual=8 met=true att=100",
+			"2026-W50 resolution_median_h <=5 actual=2 met=true att=100",
+			"2027-Q1 backlog <=1 actual=nil met=false att=nil",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("targets:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Setting the same metric and period again replaces the goal.
+		if _, err := s.SetTarget(ctx, "cli:sup", improve.Target{Metric: "csat", Period: "2026-12", Op: ">=", Value: 2.5, Owner: "cli:bob", Review: "2027-01-10"}); err != nil {
+			t.Fatal(err)
+		}
+		ts, _ = s.Targets(ctx, dec(1, 0), dec(2, 0))
+		st, _ = s.Evaluate(ctx, ts)
+		if len(st) != 2 || st[0].Metric != "csat" || !st[0].Met || st[0].Owner != "cli:bob" {
+			t.Errorf("after replacing: %+v", st)
 		}
 	})
 }

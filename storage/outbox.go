@@ -169,6 +169,18 @@ func (db *DB) WebSessionExists(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
+// WebSessionLang returns the language a web chat session was created with and whether it exists.
+func (db *DB) WebSessionLang(ctx context.Context, id string) (string, bool, error) {
+	var rows []webSession
+	if err := db.gdb.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+		return "", false, fmt.Errorf("storage: web session lang: %w", err)
+	}
+	if len(rows) == 0 {
+		return "", false, nil
+	}
+	return rows[0].Lang, true, nil
+}
+
 // WebMessagesAfter returns the bot's messages to a web session with outbox id > afterID, oldest first.
 func (db *DB) WebMessagesAfter(ctx context.Context, session string, afterID int64, limit int) ([]bot.Reply, error) {
 	if limit <= 0 || limit > 500 {

@@ -233,7 +233,9 @@ func (db *DB) SLA(o SLAOptions) (*SLAStore, error) {
 	return &SLAStore{db: db, o: o}, nil
 }
 
-// The claim mirrors sla.PostgresClaim / sla.SQLiteClaim with gorm placeholders.
+// The claim (DueForAction): ?1 lease end (ms), ?2 now (ms), ?3 limit. SKIP LOCKED lets several
+// processes claim disjoint tickets at once; the lease brings back a ticket whose scanner died.
+// TestSLAClaimUsesPartialIndex checks that it range-scans the partial index.
 const (
 	slaClaimPostgres = `UPDATE tickets AS t SET sla_next_at = ?
 FROM (SELECT id FROM tickets WHERE sla_next_at IS NOT NULL AND sla_next_at <= ?

@@ -32,6 +32,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxOpenConns bounds the connection pool (default 8 on PostgreSQL, 4 on SQLite).
 	MaxOpenConns int
+	// MaxIdleConns is how many idle connections are kept (default MaxOpenConns); ConnMaxLifetime
+	// closes connections older than this (default: never), e.g. behind a PgBouncer that recycles.
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
 	// Synchronous is SQLite's PRAGMA synchronous: "NORMAL" (default, safe with WAL) or "FULL".
 	Synchronous string
 	// BusyTimeout is how long SQLite waits for a lock (default 10s).
@@ -108,8 +112,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if n <= 0 {
 			n = 8
 		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
+		setPool(sqlDB, n, o)
 	} else {
 		dialect = SQLite
 		path, err := sqlitePath(dsn)
@@ -132,9 +135,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if n <= 0 {
 			n = 4
 		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxLifetime(0)
+		setPool(sqlDB, n, o)
 	}
 	keys := o.Keys
 	if keys == nil {

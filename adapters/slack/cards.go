@@ -47,7 +47,12 @@ func mention(actor string) string {
 }
 
 func (a *App) statusLabel(s bot.Status) string { return a.trOr("slack.status."+string(s), string(s)) }
-func (a *App) categoryLabel(c string) string   { return a.trOr("category."+c, c) }
+func (a *App) categoryLabel(c string) string {
+	if c == "" { // an uncategorized ticket is labelled, never blank
+		return a.tr("category.none", nil)
+	}
+	return a.trOr("category."+c, c)
+}
 func (a *App) channelLabel(c bot.Channel) string {
 	return a.trOr("slack.channel."+string(c), string(c))
 }

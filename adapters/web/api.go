@@ -233,7 +233,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	if lang == "" {
 		lang = bestAcceptLanguage(r.Header.Get("Accept-Language"))
 	}
-	if ok, wait := a.sessLim.allow(clientIP(r), a.now()); !ok {
+	if ok, wait := a.sessLim.allow(a.ipOf(r), a.now()); !ok {
 		a.log.WarnContext(r.Context(), "web session creation rate limited")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, lang, errRateLimited)
@@ -245,14 +245,15 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, lang, errInternal)
 		return
 	}
-	a.known.add(id, a.now())
+	a.known.add(id, cleanLang(lang), a.now())
 	a.log.DebugContext(r.Context(), "web session created", "lang", lang)
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
 }
 
-// clientIP is the address the request came from (without port). Behind a reverse proxy every request
-// has the proxy's address: the limit is then server-wide again, which errs on the safe side.
-func clientIP(r *http.Request) string {
+// peerIP is the address the request came from (without port), the default client address. Behind a
+// reverse proxy every request has the proxy's address: the limit is then server-wide again, which
+// errs on the safe side (configure the trusted proxies: Options.ClientIP).
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -294,11 +295,25 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if err := a.checkSession(ctx, req.Session); err != nil {
+	stored, err := a.sessionLang(ctx, req.Session)
+	if err != nil {
 		a.fail(w, r, req.Lang, err)
 		return
 	}
-	if ok, wait := a.msgLim.allow(req.Session, a.now()); !ok {
+	// Refused before anything is stored: an over-long text would be kept whole only to be answered
+	// "too long" (issue 15: 300 × 60 KB in 2 s filled the disk).
+	if len(req.Text) > a.maxText {
+		a.fail(w, r, req.Lang, errTooLarge)
+		return
+	}
+	now := a.now()
+	if ok, wait := a.msgLim.allow(req.Session, now); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		a.fail(w, r, req.Lang, errRateLimited)
+		return
+	}
+	if ok, wait := a.cliLim.allow(a.ipOf(r), now); !ok {
+		a.log.WarnContext(ctx, "web messages rate limited for a client")
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		a.fail(w, r, req.Lang, errRateLimited)
 		return
@@ -308,10 +323,9 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		// scoped to the session, so one session cannot block another's message ids
 		msgID = "web:" + req.Session + ":" + req.ClientID
 	}
-	langHint := req.Lang
-	if langHint == "" {
-		langHint = bestAcceptLanguage(r.Header.Get("Accept-Language"))
-	}
+	// The language the session was created with wins over the browser's: a session opened with
+	// "lang":"zh-CN" is answered in Chinese even when a message is plain ASCII.
+	langHint := firstLang(req.Lang, stored, bestAcceptLanguage(r.Header.Get("Accept-Language")))
 	ev := req.event(msgID, langHint, time.Now())
 	replies, err := a.deliver(ctx, *sinkp, ev)
 	if err != nil {
@@ -393,12 +407,42 @@ func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"messages": toMessages(msgs), "more": more})
 }
 
+// sessionLang is checkSession that also returns the session's stored language.
+func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
+	if !validToken(id, maxSessionLen) {
+		return "", errUnknownSession
+	}
+	if lang, ok := a.known.get(id, a.now()); ok {
+		return lang, nil
+	}
+	lang, ok, err := a.store.WebSessionLang(ctx, id)
+	if err != nil {
+		a.log.ErrorContext(ctx, "web session lang", "err", err)
+		return "", errInternal
+	}
+	if !ok {
+		return "", errUnknownSession
+	}
+	lang = cleanLang(lang)
+	a.known.add(id, lang, a.now())
+	return lang, nil
+}
+
+func firstLang(ls ...string) string {
+	for _, l := range ls {
+		if l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
 // checkSession returns errUnknownSession for a malformed or unknown session id.
 func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !validToken(id, maxSessionLen) {
 		return errUnknownSession
 	}
-	if a.known.has(id, a.now()) {
+	if _, ok := a.known.get(id, a.now()); ok {
 		return nil
 	}
 	ok, err := a.store.WebSessionExists(ctx, id)
@@ -409,16 +453,20 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !ok {
 		return errUnknownSession
 	}
-	a.known.add(id, a.now())
 	return nil
 }
 
-// knownSessions remembers for a short while which session ids exist, so that a chatting customer's
-// messages skip the lookup. Sessions are only removed after days of idleness (retention), far longer
-// than knownTTL. Hand-written: a map with a size cap is all it takes.
+// knownSessions remembers for a short while which session ids exist and their language, so that a
+// chatting customer's messages skip the lookup. Sessions are only removed after days of idleness
+// (retention), far longer than knownTTL. Hand-written: a map with a size cap is all it takes.
 type knownSessions struct {
 	mu sync.Mutex
-	m  map[string]time.Time // id -> when confirmed
+	m  map[string]knownSession
+}
+
+type knownSession struct {
+	at   time.Time // when confirmed
+	lang string
 }
 
 const (
@@ -426,20 +474,23 @@ const (
 	knownMax = 4096
 )
 
-func (k *knownSessions) has(id string, now time.Time) bool {
+func (k *knownSessions) get(id string, now time.Time) (string, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	at, ok := k.m[id]
-	return ok && now.Sub(at) < knownTTL && !now.Before(at)
+	s, ok := k.m[id]
+	if !ok || now.Sub(s.at) >= knownTTL || now.Before(s.at) {
+		return "", false
+	}
+	return s.lang, true
 }
 
-func (k *knownSessions) add(id string, now time.Time) {
+func (k *knownSessions) add(id, lang string, now time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.m == nil || len(k.m) >= knownMax {
-		k.m = make(map[string]time.Time, 64) // forget all: the next lookups refill it
+		k.m = make(map[string]knownSession, 64) // forget all: the next lookups refill it
 	}
-	k.m[id] = now
+	k.m[id] = knownSession{at: now, lang: lang}
 }
 
 // readBody decodes an optional JSON body (io.EOF when empty) within the body limit.

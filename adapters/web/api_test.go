@@ -284,6 +284,36 @@ func TestPostText(t *testing.T) {
 	}
 }
 
+// The language a session was created with wins over the browser's Accept-Language and over the text
+// (a plain ASCII message in a zh-CN session is still a zh-CN hint); an explicit lang in the body wins.
+func TestStoredSessionLangWins(t *testing.T) {
+	f := newFixture(t, Options{})
+	tests := []struct {
+		stored, body, accept, want string
+	}{
+		{"zh-CN", "", "en-US,en;q=0.9", "zh-CN"},
+		{"en", "", "zh-CN", "en"},
+		{"zh-CN", "en", "", "en"},
+		{"", "", "en-US", "en-US"},
+	}
+	for _, tc := range tests {
+		sess := f.sessionLang(t, tc.stored)
+		n := len(f.sink.got())
+		req := map[string]string{"session": sess, "text": "ok then, where is my order"}
+		if tc.body != "" {
+			req["lang"] = tc.body
+		}
+		w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, req), map[string]string{"Accept-Language": tc.accept}, nil)
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+		evs := f.sink.got()[n:]
+		if len(evs) != 1 || evs[0].LangHint != tc.want {
+			t.Errorf("stored %q body %q accept %q: events %+v, want hint %q", tc.stored, tc.body, tc.accept, evs, tc.want)
+		}
+	}
+}
+
 func TestPostRepliesOnlyNewOnes(t *testing.T) {
 	f := newFixture(t, Options{})
 	sess, other := f.session(t), f.session(t)
@@ -315,18 +345,24 @@ func TestInvalidUTF8ReachesEngineAsValidText(t *testing.T) {
 	}
 }
 
-func TestLongTextReachesEngine(t *testing.T) {
-	// The engine answers over-long text with its localized message, so 4 KB+ must get through.
+func TestLongTextRefusedBeforeStore(t *testing.T) {
+	// Text over the limit (the engine's own, 4096 bytes) is refused with 413 before it reaches the
+	// engine, which would store it whole only to answer "too long" (issue 15, disk fill).
 	f := newFixture(t, Options{})
 	sess := f.session(t)
-	text := strings.Repeat("长", 5000) // 15 000 bytes
+	ok := strings.Repeat("长", 1365) // 4095 bytes
 	var got repliesBody
-	w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": text}), nil, &got)
-	if w.Code != http.StatusOK {
-		t.Fatalf("status %d: %s", w.Code, w.Body)
+	if w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": ok}), nil, &got); w.Code != http.StatusOK {
+		t.Fatalf("4095 bytes: status %d: %s", w.Code, w.Body)
 	}
-	if evs := f.sink.got(); len(evs) != 1 || evs[0].Text != text {
-		t.Errorf("engine got %d events / wrong text", len(evs))
+	long := strings.Repeat("长", 5000) // 15 000 bytes
+	var eb errorBody
+	w := do(t, f.a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": sess, "text": long}), nil, &eb)
+	if w.Code != http.StatusRequestEntityTooLarge || eb.Error != "too_large" || eb.Message == "" {
+		t.Fatalf("15 000 bytes: status %d %+v, want 413 too_large with a message", w.Code, eb)
+	}
+	if evs := f.sink.got(); len(evs) != 1 || evs[0].Text != ok {
+		t.Errorf("engine got %d events; want only the short one", len(evs))
 	}
 }
 

@@ -45,6 +45,16 @@ func (s *fakeStore) WebSessionExists(_ context.Context, id string) (bool, error)
 	return ok, nil
 }
 
+func (s *fakeStore) WebSessionLang(_ context.Context, id string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return "", false, s.err
+	}
+	l, ok := s.sessions[id]
+	return l, ok, nil
+}
+
 func (s *fakeStore) WebMessagesAfter(_ context.Context, session string, after int64, limit int) ([]bot.Reply, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -195,8 +205,14 @@ func waitRunning(a *Adapter) {
 // session makes a web session directly in the store.
 func (f *fixture) session(t *testing.T) string {
 	t.Helper()
+	return f.sessionLang(t, "")
+}
+
+// sessionLang creates a session as POST /api/webchat/sessions does with "lang":lang.
+func (f *fixture) sessionLang(t *testing.T, lang string) string {
+	t.Helper()
 	id := newID(sessionBytes)
-	if err := f.store.CreateWebSession(t.Context(), id, "zh-CN"); err != nil {
+	if err := f.store.CreateWebSession(t.Context(), id, lang); err != nil {
 		t.Fatal(err)
 	}
 	return id

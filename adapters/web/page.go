@@ -187,7 +187,7 @@ func (a *Adapter) handlePage(w http.ResponseWriter, r *http.Request) {
 		Lang:    lang,
 		Langs:   a.langs,
 		PollMS:  a.poll.Milliseconds(),
-		MaxText: a.maxBody / 2, // leaves room for JSON escaping
+		MaxText: int64(min(a.maxText, int(a.maxBody/2))), // the API's limit (and room for JSON escaping)
 		I18N:    make(map[string]map[string]string, len(a.langs)),
 	}
 	d := pageData{Lang: lang, Config: c}

@@ -170,7 +170,7 @@ func TestPageAssets(t *testing.T) {
 	if err := json.Unmarshal([]byte(configJSON), &cfg); err != nil {
 		t.Fatalf("page config %q: %v", configJSON, err)
 	}
-	if cfg.Lang != "zh-CN" || len(cfg.Langs) != 2 || cfg.PollMS != defaultPollInterval.Milliseconds() || cfg.MaxText <= 4096 {
+	if cfg.Lang != "zh-CN" || len(cfg.Langs) != 2 || cfg.PollMS != defaultPollInterval.Milliseconds() || cfg.MaxText != defaultMaxText {
 		t.Errorf("config %+v", cfg)
 	}
 	for _, l := range cfg.Langs {

@@ -34,6 +34,9 @@ import (
 type Store interface {
 	CreateWebSession(ctx context.Context, id, lang string) error
 	WebSessionExists(ctx context.Context, id string) (bool, error)
+	// WebSessionLang returns the language a session was created with ("" when none was given) and
+	// whether the session exists.
+	WebSessionLang(ctx context.Context, id string) (lang string, ok bool, err error)
 	// WebMessagesAfter returns up to limit messages of session with an id greater than afterID, oldest first.
 	WebMessagesAfter(ctx context.Context, session string, afterID int64, limit int) ([]bot.Reply, error)
 	// LastWebMessageID returns the id of the session's newest message, or 0 when there is none.
@@ -71,11 +74,23 @@ type Options struct {
 	// other visitors still get theirs; negative: no limit.
 	SessionsPerSecond float64
 	SessionBurst      int
+	// ClientMessagesPerSecond and ClientMessageBurst limit how fast one client may post over all its
+	// sessions (so a script cannot sidestep the per-session limit with many sessions); zero or
+	// negative: no limit.
+	ClientMessagesPerSecond float64
+	ClientMessageBurst      int
+	// MaxTextBytes: longer text is refused (413, nothing stored); default 4096, the engine's own
+	// limit (flows max_input_bytes).
+	MaxTextBytes int
+	// ClientIP returns the client's address of a request, the key of the per-client limits; nil
+	// means the peer's address. Serve passes one that believes X-Forwarded-For of trusted proxies only.
+	ClientIP func(*http.Request) string
 }
 
 const (
 	defaultMaxBody      = 64 << 10
 	defaultPollInterval = 1500 * time.Millisecond
+	defaultMaxText      = 4096
 	repliesLimit        = 50  // replies returned by POST messages
 	pageLimit           = 100 // messages returned by one GET
 )
@@ -93,7 +108,10 @@ type Adapter struct {
 	sink    atomic.Pointer[bot.Sink] // set while Run runs; the API answers 503 otherwise
 	msgLim  *limiter                 // per session
 	sessLim *limiter                 // per client IP
-	known   knownSessions            // sessions recently seen to exist
+	cliLim  *limiter                 // messages per client IP
+	maxText int
+	ipOf    func(*http.Request) string
+	known   knownSessions // sessions recently seen to exist, with their language
 	now     func() time.Time
 	mux     *http.ServeMux
 	page    *page
@@ -150,6 +168,14 @@ func New(o Options) (*Adapter, error) {
 	a.now = time.Now
 	if o.MessagesPerSecond > 0 {
 		a.msgLim = newLimiter(o.MessagesPerSecond, orDefaultInt(o.MessageBurst, int(math.Ceil(o.MessagesPerSecond*10))))
+	}
+	if o.ClientMessagesPerSecond > 0 {
+		a.cliLim = newLimiter(o.ClientMessagesPerSecond, orDefaultInt(o.ClientMessageBurst, int(math.Ceil(o.ClientMessagesPerSecond*10))))
+	}
+	a.maxText = orDefaultInt(o.MaxTextBytes, defaultMaxText)
+	a.ipOf = o.ClientIP
+	if a.ipOf == nil {
+		a.ipOf = peerIP
 	}
 	a.sessLim = newLimiter(orDefault(o.SessionsPerSecond, 5), orDefaultInt(o.SessionBurst, 50))
 	p, err := newPage()

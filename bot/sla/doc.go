@@ -17,7 +17,7 @@
 //     sla_version and set sla_next_at = Policy.Next(item, now). Write an EvSLA audit event for
 //     priority changes/reopenings ("due times recomputed"), and stamp met/breached at the first
 //     reply and at resolution from Deadline.Met().
-//   - storage: the columns and statements in sql.go; MarkFired records sla_fired and the
+//   - storage: storage.SLAStore (design notes in sql.go); MarkFired records sla_fired and the
 //     notification's effects (EvSLA event with Notify.Text(), customer outbox row, stamps) in one
 //     transaction. An acknowledgement sets sla_acked_at = now (and bumps sla_version).
 //   - team side (Slack, CLI): follow EvSLA events; ParseNotify(ev.Text) gives kind, target, level,

@@ -9,7 +9,7 @@ import (
 )
 
 // Store is what the scanner needs from storage. Implementations: storage (PostgreSQL and SQLite,
-// queries in sql.go) wrapped by the engine; slatest.MemStore for tests.
+// storage.SLAStore, see sql.go) wrapped by the engine; slatest.MemStore for tests.
 type Store interface {
 	// DueForAction claims up to limit tickets whose next check (sla_next_at) is at or before now,
 	// earliest first. Claiming pushes their sla_next_at a lease ahead (e.g. now+1m) in the same
@@ -38,6 +38,9 @@ type Options struct {
 	Batch  int
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger
+	// OnScan, when set, is called after each scan Run makes with how long it took, how many
+	// notifications it recorded and its error (monitoring: kefu_sla_scan_duration_seconds).
+	OnScan func(elapsed time.Duration, fired int, err error)
 }
 
 // Scanner finds tickets whose SLA needs action and records the due notifications through the Store.
@@ -49,6 +52,7 @@ type Scanner struct {
 	batch    int
 	now      func() time.Time
 	log      *slog.Logger
+	onScan   func(time.Duration, int, error)
 }
 
 // DefaultInterval is how often Run scans when Options.Interval is zero.
@@ -73,7 +77,7 @@ func NewScanner(o Options) (*Scanner, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("sla: new scanner: %w", err)
 	}
-	s := &Scanner{store: o.Store, policy: o.Policy, interval: o.Interval, batch: o.Batch, now: o.Now, log: o.Logger}
+	s := &Scanner{store: o.Store, policy: o.Policy, interval: o.Interval, batch: o.Batch, now: o.Now, log: o.Logger, onScan: o.OnScan}
 	if s.interval == 0 {
 		s.interval = DefaultInterval
 	}
@@ -152,8 +156,13 @@ func (s *Scanner) Run(ctx context.Context) error {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
-		if _, err := s.Scan(ctx, s.now()); err != nil && ctx.Err() == nil {
+		start := time.Now()
+		fired, err := s.Scan(ctx, s.now())
+		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "sla scan failed", "err", err)
+		}
+		if s.onScan != nil {
+			s.onScan(time.Since(start), len(fired), err)
 		}
 		select {
 		case <-ctx.Done():

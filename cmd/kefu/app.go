@@ -30,6 +30,7 @@ type app struct {
 	loc     *time.Location
 	agents  []bot.AgentConfig
 	policy  *sla.Policy
+	metrics *promMetrics               // serve only: counts SLA scans and notifications
 	baseLib atomic.Pointer[kb.Library] // the served library without learned examples (kb_learn.go)
 }
 
@@ -58,7 +59,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 	}
 	// With the policy the store keeps each ticket's SLA clock from its audit trail (pauses,
 	// priority changes, reopenings) and writes the business-hours due times.
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: log, SLA: policy})
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.storageOptions(log, policy))
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +146,8 @@ func loadLibrary(path string) (*kb.Library, error) {
 // call sees one immutable index.
 type liveMatcher struct {
 	cur atomic.Pointer[matcherSnapshot]
+	// observe, when set (serve, before traffic), sees every decision: the FAQ metrics.
+	observe func(kb.Decision, []kb.Hit)
 }
 
 type matcherSnapshot struct {
@@ -170,7 +173,13 @@ func (m *liveMatcher) Library() *kb.Library { return m.cur.Load().lib }
 func (m *liveMatcher) Match(q, lang string, k int) []kb.Hit {
 	return m.cur.Load().idx.Match(q, lang, k)
 }
-func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision   { return m.cur.Load().idx.Decide(h) }
+func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision {
+	d := m.cur.Load().idx.Decide(h)
+	if m.observe != nil {
+		m.observe(d, h)
+	}
+	return d
+}
 func (m *liveMatcher) Entry(id, lang string) *kb.Entry { return m.cur.Load().idx.Entry(id, lang) }
 
 // agentFrom resolves the acting agent for CLI commands: --as, then $KEFU_AGENT, then the OS user.

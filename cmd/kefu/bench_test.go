@@ -20,7 +20,10 @@ import (
 func BenchmarkWebChat(b *testing.B) {
 	for name, dsn := range testDatabases(b) {
 		b.Run(name, func(b *testing.B) {
-			s := startServer(b, dsn(b))
+			s := startJourneyServer(b, dsn(b), nil, func(c *Config) {
+				// one client drives every session flat out
+				c.Web.SessionsPerSecond, c.Web.MessagesPerSecond, c.Web.ClientMessagesPerSecond = -1, -1, -1
+			})
 			questions := []string{"保修期多久", "怎么退货", "多久能发货", "支持哪些付款方式", "How long is the warranty?", "how do I return an item"}
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			var seq atomic.Int64

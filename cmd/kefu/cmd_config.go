@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	_ "embed"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -15,23 +16,34 @@ var exampleConfig string
 
 func init() {
 	commands["config"] = command{
-		summary: "config example | check [FILE]: print a documented kefu.yaml, or validate one",
+		summary: "config example | check [FILE] | env: print a documented kefu.yaml, validate one, list the KEFU_* variables",
+		usage:   "kefu config example        print a documented kefu.yaml with the defaults\nkefu config check [FILE]   validate a configuration (default: the one kefu would load)\nkefu config env            list the KEFU_* environment variables",
 		run:     runConfig,
 	}
 }
 
 func runConfig(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: kefu config example | kefu config check [FILE]", errUsage)
+	pos, err := parseArgs(flag.NewFlagSet("config", flag.ContinueOnError), args, 1, 2, "subcommand: example, check [FILE] or env")
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch pos[0] {
 	case "example":
+		if len(pos) > 1 {
+			return usagef("unexpected argument %q", pos[1])
+		}
 		fmt.Print(exampleConfig)
+		return nil
+	case "env":
+		if len(pos) > 1 {
+			return usagef("unexpected argument %q", pos[1])
+		}
+		printEnvMapping(os.Stdout)
 		return nil
 	case "check":
 		path := ""
-		if len(args) > 1 {
-			path = args[1]
+		if len(pos) > 1 {
+			path = pos[1]
 		}
 		if _, err := loadConfig(path, os.Getenv); err != nil {
 			return err
@@ -39,5 +51,5 @@ func runConfig(ctx context.Context, args []string) error {
 		fmt.Println("ok")
 		return nil
 	}
-	return fmt.Errorf("%w: unknown config subcommand %q", errUsage, args[0])
+	return usagef("unknown config subcommand %q", pos[0])
 }

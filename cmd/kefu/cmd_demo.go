@@ -10,10 +10,12 @@ import (
 
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/reports/demo"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 func init() {
 	commands["demo"] = command{
+		usage:   demoUsage,
 		summary: "fill the configured database with realistic generated traffic (for a living dashboard)",
 		run: func(ctx context.Context, args []string) error {
 			return runDemo(ctx, args, os.Stdout, os.Getenv)
@@ -21,18 +23,19 @@ func init() {
 	}
 }
 
+const demoUsage = `kefu demo [--days N] [--per-day N] [--seed N] [--force] [--config FILE]
+Fills the configured database with generated traffic. A database that already holds tickets is
+refused unless --force (the generated tickets would mix with real ones in every report).`
+
 func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(out)
+	force := fs.Bool("force", false, "add to a database that already holds tickets")
 	cfgPath := fs.String("config", "", "config file")
 	days := fs.Int("days", 90, "days of traffic, ending now")
 	perDay := fs.Int("per-day", 40, "tickets on an average weekday")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (same seed, same traffic)")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
 	}
 	if *days <= 0 || *days > 3660 || *perDay <= 0 || *perDay > 100000 {
 		return fmt.Errorf("%w: --days 1…3660 and --per-day 1…100000", errUsage)
@@ -45,11 +48,19 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	if err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
-	db, err := openDB(ctx, *cfgPath)
+	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// Generated traffic mixed into real tickets would falsify every report: refuse unless asked.
+	var n int64
+	if err := db.Gorm().WithContext(ctx).Raw("SELECT COUNT(*) FROM tickets").Scan(&n).Error; err != nil {
+		return fmt.Errorf("demo: count tickets: %w", err)
+	}
+	if n > 0 && !*force {
+		return usagef("the database already holds %d tickets; demo traffic would mix with them (--force to add it anyway)", n)
+	}
 	var cats []string
 	for _, c := range cfg.Conversation.Categories {
 		cats = append(cats, c.Key)

@@ -15,6 +15,7 @@ import (
 
 func init() {
 	commands["export"] = command{
+		usage:   exportUsage,
 		summary: "tickets (all fields and events) as CSV/.xlsx; the monthly 服务改进分析表 as .xlsx",
 		run: func(ctx context.Context, args []string) error {
 			return runExport(ctx, args, os.Stdout, os.Getenv)
@@ -27,25 +28,22 @@ kefu export monthly --month YYYY-MM -o FILE.xlsx
 Filters as in kefu report (--channel, --category, --priority, --agent). -o - writes to stdout.`
 
 func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || (args[0] != "tickets" && args[0] != "monthly") {
-		return fmt.Errorf("%w:\n%s", errUsage, exportUsage)
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("export "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "", "tickets: csv or xlsx (default from the file name, else csv)")
 	month := fs.String("month", "", "monthly: YYYY-MM (default last month)")
 	outPath := fs.String("o", "", "output file (- for stdout)")
 	rf := addReportFlags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, exportUsage)
+	pos, err := parseArgs(fs, args, 1, 1, "what to export: tickets or monthly")
+	if err != nil {
+		return err
+	}
+	sub := pos[0]
+	if sub != "tickets" && sub != "monthly" {
+		return usagef("unknown export %q: tickets or monthly", sub)
 	}
 	if *outPath == "" {
-		return fmt.Errorf("%w: -o FILE is required\n%s", errUsage, exportUsage)
+		return usagef("-o FILE is required")
 	}
 	if *format == "" {
 		*format = "csv"

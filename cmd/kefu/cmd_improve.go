@@ -18,6 +18,7 @@ import (
 
 func init() {
 	commands["improve"] = command{
+		usage:   improveUsage,
 		summary: "continuous improvement: 5-Why records, owned actions, effect check, SMART targets, threshold alerts",
 		run: func(ctx context.Context, args []string) error {
 			return runImprove(ctx, args, os.Stdout, os.Getenv)
@@ -48,19 +49,9 @@ func (m *multi) String() string     { return strings.Join(*m, ", ") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 // parseAll parses flags wherever they stand among the arguments and returns the positional ones.
+// It is the shared parseArgs (cli.go): `--` ends the flags, an unknown flag is an error.
 func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	return parseArgs(fs, args, 0, -1, "")
 }
 
 // badInput is a localized validation message; it exits 2 like a usage error.
@@ -346,7 +337,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 			tw.Flush()
 		})
 	case "alerts":
-		now := time.Now()
+		now := improveClock()
 		crossed, err := svc.ScanThresholds(ctx, now)
 		if err != nil {
 			return err
@@ -365,9 +356,12 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	return fmt.Errorf("%w: unknown improve subcommand %q\n%s", errUsage, sub, improveUsage)
 }
 
+// improveClock is the improvement commands' clock (tests fix it to replay the README on fixed dates).
+var improveClock = time.Now
+
 // improveService is the improvement loop on the app's database, agents and time zone.
 func (a *app) improveService() *improve.Service {
-	return improve.New(improve.Options{DB: a.db, Agents: a.agents, Loc: a.loc})
+	return improve.New(improve.Options{DB: a.db, Agents: a.agents, Loc: a.loc, Now: improveClock})
 }
 
 // logNotifier renders pings in the Slack language and writes them to out (no Slack: the terminal).

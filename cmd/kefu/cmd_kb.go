@@ -19,6 +19,7 @@ import (
 
 func init() {
 	commands["kb"] = command{
+		usage:   kbUsage,
 		summary: "FAQ library: list, match (one question or JSONL batch), eval, import, stats",
 		run: func(ctx context.Context, args []string) error {
 			return runKB(ctx, args, os.Stdin, os.Stdout)
@@ -38,9 +39,8 @@ const kbUsage = `usage:
 Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold.`
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stdout, kbUsage)
-		return fmt.Errorf("kb: %w: missing subcommand", errUsage)
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usagef("missing subcommand (list, match, eval, import, stats, learn)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub { // the database side lives in cmd_kb_db.go
@@ -52,7 +52,6 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return kbLearn(ctx, args, stdout, os.Getenv)
 	}
 	fs := flag.NewFlagSet("kb "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
 	faq := fs.String("faq", "", "library file (.yaml, .yml, .jsonl); default: the bundled sample")
 	lang := fs.String("lang", "", "locale of the questions (zh-CN, en); empty: all entries")
 	k := fs.Int("k", 3, "number of hits to show")
@@ -61,9 +60,13 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 	learnSplit := fs.Bool("learn-split", false, "eval: replay the odd lines of --queries as traffic, evaluate on the even lines")
 	answerT := fs.Float64("answer-threshold", 0, "confidence to answer directly (default: matcher's)")
 	suggestT := fs.Float64("suggest-threshold", 0, "confidence to suggest entries; below is no match (default: matcher's)")
-	fs.Usage = func() { fmt.Fprintln(stdout, kbUsage) }
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("kb %s: %w: %v", sub, errUsage, err)
+	maxPos := 0
+	if sub == "match" {
+		maxPos = -1 // the question, in words
+	}
+	pos, err := parseArgs(fs, args, 0, maxPos, "")
+	if err != nil {
+		return err
 	}
 	loadStart := time.Now()
 	lib := kb.Sample()
@@ -79,13 +82,13 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return kbList(stdout, lib, *lang)
 	case "match":
 		m := kb.NewMatcher(lib, opts)
-		if fs.NArg() > 0 {
-			return kbMatchOne(stdout, m, strings.Join(fs.Args(), " "), *lang, *k)
+		if len(pos) > 0 {
+			return kbMatchOne(stdout, m, strings.Join(pos, " "), *lang, *k)
 		}
 		return kbMatchBatch(ctx, stdin, stdout, m, *lang)
 	case "eval":
 		if *queries == "" {
-			return fmt.Errorf("kb eval: %w: --queries is required", errUsage)
+			return usagef("eval needs --queries FILE")
 		}
 		m := kb.NewMatcher(lib, opts)
 		load := time.Since(loadStart)
@@ -94,8 +97,7 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		}
 		return kbEval(ctx, stdout, m, *queries, *lang, load)
 	default:
-		fmt.Fprintln(stdout, kbUsage)
-		return fmt.Errorf("kb: %w: unknown subcommand %q", errUsage, sub)
+		return usagef("unknown subcommand %q", sub)
 	}
 }
 

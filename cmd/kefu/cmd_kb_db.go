@@ -26,15 +26,12 @@ const (
 
 func kbImport(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("kb import", flag.ContinueOnError)
-	fs.SetOutput(out)
 	cfgPath := fs.String("config", "", "config file")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	pos, err := parseArgs(fs, args, 1, 1, "FILE (.yaml, .yml or .jsonl)")
+	if err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: kefu kb import FILE (.yaml, .yml or .jsonl)", errUsage)
-	}
-	lib, err := kb.LoadFile(fs.Arg(0))
+	lib, err := kb.LoadFile(pos[0])
 	if err != nil {
 		return err
 	}
@@ -64,18 +61,17 @@ func kbImport(ctx context.Context, args []string, out io.Writer) error {
 	if err := db.SetKV(ctx, kvFAQVersion, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "imported %d entries from %s; a running server switches to them within faq.reload\n", n, fs.Arg(0))
+	fmt.Fprintf(out, "imported %d entries from %s; a running server switches to them within faq.reload\n", n, pos[0])
 	return nil
 }
 
 func kbStats(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("kb stats", flag.ContinueOnError)
-	fs.SetOutput(out)
 	cfgPath := fs.String("config", "", "config file")
 	days := fs.Int("days", 30, "look back this many days")
 	top := fs.Int("top", 20, "show this many unanswered questions")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
 	}
 	db, err := openDB(ctx, *cfgPath)
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/reports/export"
 )
 
 func init() {
 	commands["report"] = command{
+		usage:   reportUsage,
 		summary: "service numbers for a date range: response/resolution times, SLA, CSAT, FCR, bot share, top problems",
 		run: func(ctx context.Context, args []string) error {
 			return runReport(ctx, args, os.Stdout, os.Getenv)
@@ -80,16 +82,11 @@ func (rf reportFlags) filter(loc *time.Location, now time.Time) (reports.Filter,
 
 func runReport(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() { fmt.Fprintln(out, reportUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", "", "config file")
 	format := fs.String("format", "table", "table, json or csv")
 	rf := addReportFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, reportUsage)
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
 	}
 	switch *format {
 	case "table", "json", "csv":
@@ -104,7 +101,7 @@ func runReport(ctx context.Context, args []string, out io.Writer, getenv func(st
 	if err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
-	f, err := rf.filter(loc, time.Now())
+	f, err := rf.filter(loc, improveClock())
 	if err != nil {
 		return err
 	}
@@ -117,7 +114,32 @@ func runReport(ctx context.Context, args []string, out io.Writer, getenv func(st
 	if err != nil {
 		return err
 	}
-	return writeReport(out, *format, r, loc)
+	// The SMART targets whose period overlaps the report's range, each judged over its own period.
+	svc := improve.New(improve.Options{DB: db, Loc: loc, Now: func() time.Time { return f.Now }})
+	ts, err := svc.Targets(ctx, f.From, f.To)
+	if err != nil {
+		return err
+	}
+	st, err := svc.Evaluate(ctx, ts)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			reports.Report
+			Targets []improve.TargetRow `json:"targets"`
+		}{r, improve.Rows(st)})
+	}
+	if err := writeReport(out, *format, r, loc); err != nil {
+		return err
+	}
+	if *format == "table" && len(st) > 0 {
+		fmt.Fprintln(out, "\nTargets")
+		printTargets(out, st)
+	}
+	return nil
 }
 
 func writeReport(out io.Writer, format string, r reports.Report, loc *time.Location) error {

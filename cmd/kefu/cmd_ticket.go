@@ -13,10 +13,12 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/improve"
 )
 
 func init() {
 	commands["ticket"] = command{
+		usage:   ticketUsage,
 		summary: "list | show | claim | ack | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
 		run: func(ctx context.Context, args []string) error {
 			return runTicket(ctx, args, os.Stdout, os.Getenv)
@@ -32,18 +34,22 @@ kefu ticket reply GD… "text"          (reaches the customer through the outbox
 kefu ticket note GD… "internal text"  (never reaches the customer)
 kefu ticket priority GD… P0|P1|P2
 kefu ticket status GD… in_progress|pending|resolved|closed
-kefu ticket resolve GD… ["summary"]   (the customer is asked to confirm, then surveyed)
-kefu ticket close GD…
+kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
+kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
 kefu ticket escalate GD… "reason"
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags go before the ticket number.`
+Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags may stand before or after the
+arguments; put text that begins with "-" after --.`
+
+// ticketArity is how many positional arguments (after the subcommand) each subcommand takes:
+// min, max (-1: the rest is text).
+var ticketArity = map[string][2]int{
+	"list": {0, 0}, "ls": {0, 0}, "show": {1, 1}, "claim": {1, 1}, "ack": {1, 1}, "close": {1, 1},
+	"reply": {2, -1}, "note": {2, -1}, "escalate": {2, -1}, "resolve": {1, -1},
+	"priority": {2, 2}, "status": {2, 2}, "assign": {2, 2},
+}
 
 func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w:\n%s", errUsage, ticketUsage)
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("ticket "+sub, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := flag.NewFlagSet("ticket", flag.ContinueOnError)
 	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
 	cfgPath := fs.String("config", "", "config file")
 	status := fs.String("status", "", "list: comma-separated statuses (open,in_progress,pending,resolved,closed)")
@@ -51,10 +57,24 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	unassigned := fs.Bool("unassigned", false, "list: only unassigned tickets")
 	overdue := fs.Bool("overdue", false, "list: only tickets past a due time")
 	limit := fs.Int("limit", 50, "list: at most this many")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, ticketUsage)
+	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
+	pos, err := parseArgs(fs, args, 1, -1, "subcommand (list, show, claim, reply, …)")
+	if err != nil {
+		return err
 	}
-	rest := fs.Args()
+	sub, rest := pos[0], pos[1:]
+	ar, ok := ticketArity[sub]
+	switch {
+	case !ok:
+		return usagef("unknown ticket subcommand %q", sub)
+	case len(rest) < ar[0] && ar[0] == 1, len(rest) < 1 && ar[0] > 1:
+		return usagef("%s needs a ticket number (GDyyyymmddNNN)", sub)
+	case len(rest) < ar[0]:
+		return usagef("%s needs a ticket number and %s", sub, map[string]string{"reply": "a text", "note": "a text",
+			"escalate": "a reason", "priority": "P0, P1 or P2", "status": "a status", "assign": "an agent"}[sub])
+	case ar[1] >= 0 && len(rest) > ar[1]:
+		return usagef("unexpected argument %q", rest[ar[1]])
+	}
 
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -71,7 +91,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	actor := func() (bot.Actor, error) { return agentFrom(*as, getenv) }
 	needNo := func(n int) (string, error) {
 		if len(rest) < n {
-			return "", fmt.Errorf("%w: %s\n%s", errUsage, errNoTicket, ticketUsage)
+			return "", usagef("%s", errNoTicket)
 		}
 		return strings.ToUpper(strings.TrimSpace(rest[0])), nil
 	}
@@ -112,6 +132,14 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return explain(err, no)
 		}
 		printTicket(out, t, evs, a.loc)
+		// 「已知问题 IMP-…」: the category has an open improvement record.
+		known, err := improve.KnownIssues(ctx, a.db, t.Category)
+		if err != nil {
+			return err
+		}
+		for _, no := range known {
+			fmt.Fprintf(out, "\n%s\n", a.cat.T(cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+		}
 		return nil
 	}
 
@@ -159,9 +187,17 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, err = desk.SetStatus(ctx, ac, no, st)
 	case "resolve":
-		t, err = desk.Resolve(ctx, ac, no, text())
+		if *force != "" {
+			t, err = a.engine.ForceResolve(ctx, ac, no, text(), *force)
+		} else {
+			t, err = desk.Resolve(ctx, ac, no, text())
+		}
 	case "close":
-		t, err = desk.Close(ctx, ac, no)
+		if *force != "" {
+			t, err = a.engine.ForceClose(ctx, ac, no, *force)
+		} else {
+			t, err = desk.Close(ctx, ac, no)
+		}
 	case "escalate":
 		if text() == "" {
 			return fmt.Errorf("%w: escalate needs a reason", errUsage)
@@ -177,7 +213,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, err = desk.Assign(ctx, ac, no, assignee)
 	default:
-		return fmt.Errorf("%w: unknown ticket subcommand %q\n%s", errUsage, sub, ticketUsage)
+		return usagef("unknown ticket subcommand %q", sub)
 	}
 	if err != nil {
 		return explain(err, no)
@@ -205,6 +241,8 @@ func explain(err error, no string) error {
 		return fmt.Errorf("%s is already claimed by someone else: %w", no, err)
 	case errors.Is(err, bot.ErrClosed):
 		return fmt.Errorf("%s is closed", no)
+	case errors.Is(err, bot.ErrNoReply):
+		return fmt.Errorf("%s has no agent reply yet: reply first, or a supervisor uses --force \"reason\": %w", no, err)
 	}
 	return err
 }
@@ -236,7 +274,7 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 		if t.Open() && now.After(t.ResolutionDue) {
 			res += " OVERDUE"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, t.Category, t.Channel,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, categoryOf(t.Category), t.Channel,
 			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Summary, 40))
 	}
 	tw.Flush()
@@ -244,7 +282,7 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 
 func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location) {
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
-	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, t.Category)
+	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, categoryOf(t.Category))
 	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", slack.MaskName(t.CustomerName), t.Channel, t.Lang)
 	if t.CustomerPhone != "" {
 		fmt.Fprintf(out, "phone:     %s\n", slack.MaskPhone(t.CustomerPhone))
@@ -284,4 +322,12 @@ func clip(s string, n int) string {
 		return string(r)
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// categoryOf names a ticket's category for the terminal; an uncategorized ticket is never blank.
+func categoryOf(c string) string {
+	if c == "" {
+		return "uncategorized"
+	}
+	return c
 }

@@ -16,6 +16,7 @@ import (
 
 func init() {
 	commands["user"] = command{
+		usage:   userUsage,
 		summary: "console accounts: add NAME --role agent|supervisor|admin, passwd NAME, list",
 		run: func(ctx context.Context, args []string) error {
 			return runUser(ctx, args, os.Stdin, os.Stdout, os.Getenv)
@@ -29,31 +30,25 @@ kefu user list
 Without --password-stdin a random password is generated and printed once.`
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer, getenv func(string) string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w:\n%s", errUsage, userUsage)
-	}
-	sub := args[0]
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(out)
+	fs := flag.NewFlagSet("user", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	role := fs.String("role", "", "agent, supervisor or admin")
 	agentID := fs.String("agent", "", "agent id whose tickets an agent sees (e.g. cli:alice, slack:U123); default cli:NAME for agents")
 	lang := fs.String("lang", "", "console language (zh-CN or en)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	// Flags may come after NAME: parse NAME out first.
-	rest := args[1:]
-	var name string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		name, rest = rest[0], rest[1:]
+	pos, err := parseArgs(fs, args, 1, 2, "subcommand (add, passwd, list)")
+	if err != nil {
+		return err
 	}
-	if err := fs.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, userUsage)
+	sub, name := pos[0], ""
+	if len(pos) > 1 {
+		name = pos[1]
 	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
+	switch {
+	case sub != "add" && sub != "passwd" && sub != "list" && sub != "ls":
+		return usagef("unknown subcommand %q", sub)
+	case (sub == "list" || sub == "ls") && name != "":
+		return usagef("unexpected argument %q", name)
 	}
 	password := func() (string, bool, error) {
 		if !*pwStdin {
@@ -73,7 +68,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	switch sub {
 	case "add":
 		if name == "" || !console.ValidRole(*role) {
-			return fmt.Errorf("%w: NAME and --role agent|supervisor|admin are required\n%s", errUsage, userUsage)
+			return usagef("NAME and --role agent|supervisor|admin are required")
 		}
 		if *role == console.RoleAgent && *agentID == "" {
 			*agentID = "cli:" + name
@@ -95,7 +90,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		}
 	case "passwd":
 		if name == "" {
-			return fmt.Errorf("%w: NAME is required\n%s", errUsage, userUsage)
+			return usagef("NAME is required")
 		}
 		pw, generated, err := password()
 		if err != nil {
@@ -124,7 +119,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		}
 		tw.Flush()
 	default:
-		return fmt.Errorf("%w: unknown subcommand %q\n%s", errUsage, sub, userUsage)
+		return usagef("unknown subcommand %q", sub)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -21,8 +22,9 @@ import (
 // KEFU_* environment variables (the only place for secrets), then flags. Packages never read the
 // environment; they get Options built from this struct.
 //
-// Hand-written rather than koanf/viper: the struct with yaml tags plus a dozen env overrides is all we
-// need, and it keeps `kefu config example` and the loader in one place.
+// Hand-written rather than koanf/viper: the struct with yaml tags plus a reflective environment
+// mapping (config_env.go: every key as KEFU_<PATH>, secrets also from *_FILE) is all we need, and it
+// keeps `kefu config example`, `kefu config env` and the loader in one place.
 type Config struct {
 	Company     Localized `yaml:"company"`      // shown in the greeting; one name or one per language
 	BotName     Localized `yaml:"bot_name"`     // the bot's name in the greeting
@@ -63,6 +65,13 @@ type Config struct {
 		// sessions (default 5/s, bursts of 50); negative: no limit (load tests).
 		SessionsPerSecond float64 `yaml:"sessions_per_second"`
 		SessionBurst      int     `yaml:"session_burst"`
+		// Longer messages are refused (413) before anything is stored (issue 15).
+		MaxMessageBytes int `yaml:"max_message_bytes"`
+		// Messages per chat session and per client IP (all its sessions together); negative: no limit.
+		MessagesPerSecond       float64 `yaml:"messages_per_second"`
+		MessageBurst            int     `yaml:"message_burst"`
+		ClientMessagesPerSecond float64 `yaml:"client_messages_per_second"`
+		ClientMessageBurst      int     `yaml:"client_message_burst"`
 	} `yaml:"web"`
 
 	Telegram struct {
@@ -88,6 +97,26 @@ type Config struct {
 	Slack SlackConfig `yaml:"slack"`
 
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
+	Database DatabaseConfig `yaml:"database"`
+	Metrics  MetricsConfig  `yaml:"metrics"`
+}
+
+// DatabaseConfig sizes the connection pool (the DSN is database_url).
+type DatabaseConfig struct {
+	MaxOpenConns    int           `yaml:"max_open_conns"`    // 0: 8 on PostgreSQL, 4 on SQLite
+	MaxIdleConns    int           `yaml:"max_idle_conns"`    // 0: as max_open_conns
+	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"` // 0: connections are kept
+}
+
+const defaultMetricsAddr = "127.0.0.1:9464"
+
+// MetricsConfig is the monitoring listener: Prometheus /metrics and, when enabled, Go's pprof. It is
+// separate from the public address so that neither is exposed by the reverse proxy in front of kefu.
+type MetricsConfig struct {
+	Addr  string `yaml:"addr"`  // "" or "off": no metrics listener
+	Pprof bool   `yaml:"pprof"` // /debug/pprof/ on the metrics address
+
+	ln net.Listener // tests: an already open listener for Addr
 }
 
 // Localized is a name given once for every language ("ACME") or per language ({zh-CN: …, en: …}).
@@ -208,6 +237,9 @@ func defaultConfig() Config {
 	c.Outbox.MaxAttempts = 20
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
+	c.Web.MaxMessageBytes = 4096
+	c.Web.MessagesPerSecond, c.Web.MessageBurst = 1, 20
+	c.Web.ClientMessagesPerSecond, c.Web.ClientMessageBurst = 10, 100
 	c.SLA.ScanInterval = sla.DefaultInterval // the targets default to sla.DefaultConfig (the seeds')
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
@@ -216,6 +248,7 @@ func defaultConfig() Config {
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
 	c.Security = defaultSecurityConfig()
+	c.Metrics.Addr = defaultMetricsAddr
 	return c
 }
 
@@ -241,32 +274,9 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: %s: %w", path, err)
 		}
 	}
-	env := func(key string, dst *string) {
-		if v := getenv(key); v != "" {
-			*dst = v
-		}
+	if err := applyEnv(&c, getenv); err != nil {
+		return c, fmt.Errorf("config: environment: %w", err)
 	}
-	env("KEFU_DATABASE_URL", &c.DatabaseURL)
-	env("KEFU_ADDR", &c.Addr)
-	env("KEFU_PUBLIC_URL", &c.PublicURL)
-	env("KEFU_TIMEZONE", &c.Timezone)
-	env("KEFU_LOG_FORMAT", &c.Log.Format)
-	env("KEFU_LOG_LEVEL", &c.Log.Level)
-	env("KEFU_FAQ_FILE", &c.FAQ.File)
-	env("KEFU_TELEGRAM_TOKEN", &c.Telegram.Token)
-	env("KEFU_TELEGRAM_API_URL", &c.Telegram.APIURL)
-	env("KEFU_TELEGRAM_WEBHOOK_URL", &c.Telegram.WebhookURL)
-	env("KEFU_TELEGRAM_WEBHOOK_SECRET", &c.Telegram.WebhookSecret)
-	env("KEFU_DISCORD_TOKEN", &c.Discord.Token)
-	env("KEFU_DISCORD_API_URL", &c.Discord.APIURL)
-	env("KEFU_DISCORD_GATEWAY_URL", &c.Discord.GatewayURL)
-	env("KEFU_DISCORD_PUBLIC_KEY", &c.Discord.PublicKey)
-	env("KEFU_DISCORD_APPLICATION_ID", &c.Discord.ApplicationID)
-	env("KEFU_DISCORD_SUPPORT_CHANNEL", &c.Discord.SupportChannel)
-	env("KEFU_SLACK_BOT_TOKEN", &c.Slack.BotToken)
-	env("KEFU_SLACK_SIGNING_SECRET", &c.Slack.SigningSecret)
-	env("KEFU_SLACK_APP_TOKEN", &c.Slack.AppToken)
-	env("KEFU_SLACK_API_URL", &c.Slack.APIURL)
 	return c, c.Validate()
 }
 
@@ -306,6 +316,17 @@ func (c Config) Validate() error {
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
 		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+	}
+	if c.Database.MaxOpenConns < 0 || c.Database.MaxIdleConns < 0 || c.Database.ConnMaxLifetime < 0 {
+		errs = append(errs, errors.New("database: pool sizes and lifetime must not be negative"))
+	}
+	if a := c.Metrics.Addr; a != "" && a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.addr %q: want host:port (or off): %w", a, err))
+		}
+	}
+	if c.Web.MaxMessageBytes < 1 {
+		errs = append(errs, fmt.Errorf("web.max_message_bytes %d: want at least 1", c.Web.MaxMessageBytes))
 	}
 	if err := c.Security.validate(); err != nil {
 		errs = append(errs, err)

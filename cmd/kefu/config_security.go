@@ -10,25 +10,13 @@ import (
 	"github.com/kefu-dev/kefu/internal/clientip"
 )
 
-// SecurityConfig is the `security:` section: who may say where a request comes from, how much one
-// web chat client may send, and how long the HTTP server waits for slow clients (issue 15). Every
-// limit is on by default; a negative rate turns that limit off (load tests).
+// SecurityConfig is the `security:` section (issue 15): who may say where a request comes from (the
+// web chat's limits in `web:` and the console's sign-in backoff key on it), and how long the HTTP
+// server waits for slow clients.
 type SecurityConfig struct {
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR prefixes) whose X-Forwarded-For
 	// header names the client. Empty: the peer address is the client, and the header is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-
-	Web struct {
-		MaxMessageBytes int `yaml:"max_message_bytes"` // longer web chat messages are refused before anything is stored
-		// Per chat session and per client address (all its sessions together).
-		MessagesPerSecond       float64 `yaml:"messages_per_second"`
-		MessageBurst            int     `yaml:"message_burst"`
-		ClientMessagesPerSecond float64 `yaml:"client_messages_per_second"`
-		ClientMessageBurst      int     `yaml:"client_message_burst"`
-		// New chat sessions per client address.
-		SessionsPerSecond float64 `yaml:"sessions_per_second"`
-		SessionBurst      int     `yaml:"session_burst"`
-	} `yaml:"web"`
 
 	HTTP struct {
 		ReadTimeout    time.Duration `yaml:"read_timeout"`    // whole request, body included
@@ -40,10 +28,6 @@ type SecurityConfig struct {
 
 func defaultSecurityConfig() SecurityConfig {
 	var s SecurityConfig
-	s.Web.MaxMessageBytes = 4096
-	s.Web.MessagesPerSecond, s.Web.MessageBurst = 1, 20
-	s.Web.ClientMessagesPerSecond, s.Web.ClientMessageBurst = 5, 60
-	s.Web.SessionsPerSecond, s.Web.SessionBurst = 0.5, 20
 	s.HTTP.ReadTimeout = 30 * time.Second
 	s.HTTP.WriteTimeout = 60 * time.Second
 	s.HTTP.IdleTimeout = 2 * time.Minute
@@ -55,9 +39,6 @@ func (s SecurityConfig) validate() error {
 	var errs []error
 	if _, err := clientip.New(s.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("security.trusted_proxies: %w", err))
-	}
-	if s.Web.MaxMessageBytes < 1 {
-		errs = append(errs, fmt.Errorf("security.web.max_message_bytes %d: want at least 1", s.Web.MaxMessageBytes))
 	}
 	for name, d := range map[string]time.Duration{"read_timeout": s.HTTP.ReadTimeout, "write_timeout": s.HTTP.WriteTimeout, "idle_timeout": s.HTTP.IdleTimeout} {
 		if d < time.Second {

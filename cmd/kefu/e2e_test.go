@@ -22,6 +22,8 @@ type e2eServer struct {
 	url   string
 	dbURL string
 	stop  func()
+
+	metricsURL string // the metrics listener ("" when off)
 }
 
 // startServer runs serve on dbURL with the default configuration until the test ends (or stop is

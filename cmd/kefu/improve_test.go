@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,151 @@ func TestImproveCLI(t *testing.T) {
 	db.Gorm().Table("improve_thresholds").Count(&m)
 	if n != 0 || m != 0 {
 		t.Errorf("bad input stored %d targets, %d thresholds", n, m)
+	}
+}
+
+// shellWords splits a README command line as sh would for the quoting it uses: words separated by
+// spaces, '…' and "…" quoted (no escapes, no expansions — the README uses none). Hand-written: a
+// shell parser dependency for one test would be far heavier than these lines.
+func shellWords(t *testing.T, line string) []string {
+	t.Helper()
+	var (
+		out   []string
+		cur   strings.Builder
+		quote rune
+		have  bool
+	)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, have = r, true
+		case r == ' ':
+			if have || cur.Len() > 0 {
+				out = append(out, cur.String())
+			}
+			cur.Reset()
+			have = false
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unbalanced quote in %q", line)
+	}
+	if have || cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// readmeCommands returns the `kefu …` lines of the README section whose heading starts with title.
+func readmeCommands(t *testing.T, title string) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## "+title)
+	if !ok {
+		t.Fatalf("README has no section %q", title)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var cmds []string
+	in := false
+	for _, line := range strings.Split(sec, "\n") {
+		switch {
+		case strings.HasPrefix(line, "```"):
+			in = !in
+		case in && strings.HasPrefix(line, "kefu "):
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+// TestReadmeImprove runs every command of the README's continuous-improvement section exactly as
+// written, on 3 Dec 2026 10:00 UTC, against a database with the ticket it names and three tickets in
+// the last hour: the record is created and linked, its action is tracked to done, the ticket shows
+// the known issue, the target shows actual vs goal in `kefu report`, and the threshold pings once.
+func TestReadmeImprove(t *testing.T) {
+	env, dbPath := improveEnv(t)
+	for _, k := range []string{"KEFU_CONFIG", "KEFU_DATABASE_URL"} {
+		t.Setenv(k, env(k))
+	}
+	t.Setenv("KEFU_AGENT", "")
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	old := improveClock
+	improveClock = func() time.Time { return now }
+	t.Cleanup(func() { improveClock = old })
+	seedCLITickets(t, dbPath, "invoice", []time.Time{time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}, 5*time.Hour, 5)
+	seedCLITickets(t, dbPath, "order", []time.Time{now.Add(-50 * time.Minute), now.Add(-40 * time.Minute), now.Add(-30 * time.Minute)}, 10*time.Minute, 4)
+
+	outputs := map[string]string{}
+	cmds := readmeCommands(t, "Continuous improvement")
+	if len(cmds) < 10 {
+		t.Fatalf("README section has %d commands", len(cmds))
+	}
+	// The commands as main runs them, writing to a buffer instead of os.Stdout.
+	runners := map[string]func(context.Context, []string, io.Writer, func(string) string) error{
+		"improve": runImprove, "ticket": runTicket, "report": runReport}
+	for _, line := range cmds {
+		words := shellWords(t, line)
+		r, ok := runners[words[1]]
+		if !ok {
+			t.Fatalf("%s: no runner for %q", line, words[1])
+		}
+		var stdout bytes.Buffer
+		if err := r(context.Background(), words[2:], &stdout, os.Getenv); err != nil {
+			t.Fatalf("%s: %v\n%s", line, err, stdout.String())
+		}
+		outputs[line] = stdout.String()
+	}
+	find := func(prefix string) string {
+		for l, o := range outputs {
+			if strings.HasPrefix(l, prefix) {
+				return o
+			}
+		}
+		t.Fatalf("no README command %q", prefix)
+		return ""
+	}
+	for _, c := range []struct{ cmd, want string }{
+		{"kefu improve new", "IMP-202612-001  invoice  open  created"},
+		{"kefu improve action", "action #1  IMP-202612-001  short  owner=cli:alice  due=2026-12-20  open"},
+		{"kefu ticket show", "已知问题 IMP-202612-001"},
+		{"kefu improve state 1 done", "action #1  IMP-202612-001  done"},
+		{"kefu improve effect", "first action done 2026-12-03"},
+		{"kefu improve list", "IMP-202612-001  done"},
+		{"kefu improve target list", "csat    >= 4.5  4.25"},
+		{"kefu improve alerts", "1 threshold changes"},
+		{"kefu improve alerts", "busy"},
+	} {
+		if out := find(c.cmd); !strings.Contains(out, c.want) {
+			t.Errorf("%s: output lacks %q:\n%s", c.cmd, c.want, out)
+		}
+	}
+	var rep struct {
+		Targets []struct {
+			Metric, Period string
+			Target         float64
+			Actual         *float64
+			Met            bool
+		}
+	}
+	if err := json.Unmarshal([]byte(find("kefu report")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-Q4 CSAT: ratings 5 (invoice) and 4, 4, 4 (order) → 4.25 < 4.5.
+	if len(rep.Targets) != 1 || rep.Targets[0].Metric != "csat" || rep.Targets[0].Period != "2026-Q4" || rep.Targets[0].Target != 4.5 ||
+		rep.Targets[0].Actual == nil || *rep.Targets[0].Actual != 4.25 || rep.Targets[0].Met {
+		t.Errorf("report targets = %+v", rep.Targets)
+	}
+	// Scanning again pings nothing: the threshold is still crossed.
+	if out, err := improveCLI(t, os.Getenv, "alerts"); err != nil || !strings.Contains(out, "0 pings sent") {
+		t.Errorf("second scan: %v %s", err, out)
 	}
 }

@@ -57,10 +57,18 @@ func runServer(t testing.TB, cfg Config) *e2eServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var metricsURL string
+	if cfg.Metrics.Addr != "" && cfg.Metrics.Addr != "off" && cfg.Metrics.ln == nil {
+		// Every server in the test process gets its own metrics port.
+		if cfg.Metrics.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		metricsURL = "http://" + cfg.Metrics.ln.Addr().String()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, ln, logger, io.Discard) }()
-	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: cfg.DatabaseURL}
+	s := &e2eServer{t: t, url: "http://" + ln.Addr().String(), dbURL: cfg.DatabaseURL, metricsURL: metricsURL}
 	var stopped bool
 	s.stop = func() {
 		if stopped {

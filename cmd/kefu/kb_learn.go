@@ -37,11 +37,8 @@ func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	accept := fs.String("accept", "", "all, or the numbers of the list to accept")
 	reject := fs.String("reject", "", "all, or the numbers of the list to reject")
 	as := fs.String("as", "", "supervisor deciding (default $KEFU_AGENT, then $USER)")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, kbLearnUsage)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q\n%s", errUsage, fs.Arg(0), kbLearnUsage)
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
+		return err
 	}
 	if *accept != "" && *reject != "" {
 		return fmt.Errorf("%w: --accept and --reject together\n%s", errUsage, kbLearnUsage)

