@@ -275,7 +275,7 @@ func (e *Engine) SetPriority(ctx context.Context, a Actor, no string, p Priority
 		}
 		d.event(EvPriority, string(d.t.Priority)+"->"+string(p), false)
 		d.t.Priority = p
-		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, d.t.Category, d.t.CreatedAt)
+		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, SLACategory(d.t.Category, d.t.ComplaintLevel), d.t.CreatedAt)
 		d.changed = true
 		return nil
 	})

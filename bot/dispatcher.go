@@ -35,6 +35,10 @@ type DispatcherOptions struct {
 	// SendTimeout bounds one Adapter.Send (default 30s).
 	SendTimeout time.Duration
 	Now         func() time.Time
+	// OnGiveUp, if set, is told about every row marked failed (a permanent error or MaxAttempts spent)
+	// after it was recorded, so that the agents hear of a reply that never reached the customer (the
+	// engine's Undelivered). Its error is logged.
+	OnGiveUp func(ctx context.Context, r Reply, err error) error
 }
 
 // Dispatcher delivers the outbox: each row once, in order per conversation, with retries and backoff.
@@ -366,7 +370,7 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, r Reply) bool {
 		return true
 	case errors.As(err, &perm):
 		log.WarnContext(ctx, "send failed permanently", "err", err)
-		p.fail(d.o.Store.MarkFailed(wctx, r.OutboxID, err.Error()))
+		p.fail(d.giveUp(ctx, r, err))
 		p.done(ctx, nil)
 		return true
 	case errors.As(err, &rl):
@@ -387,7 +391,7 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, r Reply) bool {
 		attempts := r.Attempts + 1
 		if attempts >= d.o.MaxAttempts {
 			log.ErrorContext(ctx, "send failed; giving up", "attempts", attempts, "err", err)
-			p.fail(d.o.Store.MarkFailed(wctx, r.OutboxID, err.Error()))
+			p.fail(d.giveUp(ctx, r, err))
 			p.done(ctx, nil)
 			return true
 		}
@@ -397,6 +401,20 @@ func (d *Dispatcher) deliver(ctx context.Context, p *pass, r Reply) bool {
 		p.done(ctx, nil)
 		return false
 	}
+}
+
+// giveUp marks r failed and tells OnGiveUp.
+func (d *Dispatcher) giveUp(ctx context.Context, r Reply, cause error) error {
+	ctx = context.WithoutCancel(ctx)
+	if err := d.o.Store.MarkFailed(ctx, r.OutboxID, cause.Error()); err != nil {
+		return err
+	}
+	if d.o.OnGiveUp != nil {
+		if err := d.o.OnGiveUp(ctx, r, cause); err != nil {
+			d.log.ErrorContext(ctx, "undelivered reply not reported", "outbox_id", r.OutboxID, "err", err)
+		}
+	}
+	return nil
 }
 
 func (d *Dispatcher) send(ctx context.Context, a Adapter, r Reply) (id string, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -434,4 +435,43 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met within 10s")
+}
+
+// Every row given up on, whether by a permanent error or by running out of attempts, is reported to
+// OnGiveUp once (the engine turns it into a note for the agents); sent rows never are.
+func TestDispatcherReportsGivenUpRows(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	c := &clock{t: time.Now().UTC()}
+	tg := newFake(bot.ChannelTelegram)
+	tg.fail = func(s string, try int) error {
+		switch s {
+		case "window":
+			return &bot.PermanentError{Err: fmt.Errorf("wechat: %w", bot.ErrWindowClosed)}
+		case "flaky":
+			return errors.New("502")
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	var reported []string
+	d, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: tg},
+		Now: c.Now, BaseBackoff: time.Second, MaxBackoff: time.Second, MaxAttempts: 2, Lease: time.Minute,
+		OnGiveUp: func(_ context.Context, r bot.Reply, err error) error {
+			mu.Lock()
+			defer mu.Unlock()
+			reported = append(reported, fmt.Sprintf("%s:%v", r.Text, errors.Is(err, bot.ErrWindowClosed)))
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "A", "window", "ok")
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "B", "flaky")
+	drain(t, d)
+	c.Add(2 * time.Second)
+	drain(t, d)
+	sort.Strings(reported)
+	if want := []string{"flaky:false", "window:true"}; !cmp.Equal(reported, want) {
+		t.Errorf("reported %v, want %v", reported, want)
+	}
 }

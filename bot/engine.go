@@ -91,6 +91,9 @@ type Options struct {
 	OnEnqueue func()
 	// LinkCodeTTL is how long a /link code stays valid (default 10 minutes).
 	LinkCodeTTL time.Duration
+	// Complaints: levels, core points, responsible parties, standard solutions, return visits and
+	// auto-closing (complaints.go, proposals.go, visits.go). Zero fields take the defaults.
+	Complaints ComplaintConfig
 }
 
 // Engine runs customer conversations (Deliver) and agent actions (Desk) against a Store.
@@ -108,6 +111,7 @@ type Engine struct {
 	notify  func()
 	linkTTL time.Duration
 	dueFn   func(Priority, string, time.Time) (time.Time, time.Time)
+	cc      ComplaintConfig
 }
 
 var (
@@ -155,6 +159,10 @@ func New(o Options) (*Engine, error) {
 	if e.linkTTL <= 0 {
 		e.linkTTL = 10 * time.Minute
 	}
+	if err := o.Complaints.Validate(); err != nil {
+		return nil, fmt.Errorf("bot: new engine: %w", err)
+	}
+	e.cc = o.Complaints.withDefaults()
 	e.agents = make(map[string]AgentConfig, len(o.Agents))
 	for _, a := range o.Agents {
 		if a.ID == "" {
@@ -605,7 +613,15 @@ func priorityOf(in flows.Intake) Priority {
 
 func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error {
 	pr := priorityOf(in)
-	first, res := e.due(pr, in.Category, t.at)
+	level, repeatOf, why := 0, "", ""
+	if in.Complaint {
+		lv, rep, reason, err := e.complaintLevel(ctx, t, in)
+		if err != nil {
+			return err
+		}
+		level, repeatOf, why, pr = lv.Level, rep, reason, higher(pr, lv.Priority)
+	}
+	first, res := e.due(pr, SLACategory(in.Category, level), t.at)
 	summary := in.Description
 	if summary == "" {
 		summary = in.FirstText
@@ -626,6 +642,8 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 		Urgency:          in.Urgency,
 		Complaint:        in.Complaint,
 		Escalated:        in.Complaint,
+		ComplaintLevel:   level,
+		RepeatOf:         repeatOf,
 		CreatedAt:        t.at,
 		FirstResponseDue: first,
 		ResolutionDue:    res,
@@ -650,6 +668,14 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 			Kind: EvEscalated, Text: "complaint", Channel: t.conv.Channel}); err != nil {
 			return err
 		}
+		text := fmt.Sprintf("L%d %s", level, why)
+		if repeatOf != "" {
+			text += " repeat_of=" + repeatOf
+		}
+		if _, err := t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "bot",
+			Kind: EvComplaintLevel, Text: text, Internal: true}); err != nil {
+			return err
+		}
 	}
 	t.sess.TicketNo = tk.No
 	e.log.InfoContext(ctx, "ticket opened", "ticket_no", tk.No, "priority", tk.Priority, "conversation_id", t.conv.ID)
@@ -658,6 +684,7 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 		"priority":    "priority." + string(tk.Priority),
 		"due":         e.FormatTime(first, t.sess.Lang),
 		"resolve_due": e.FormatTime(res, t.sess.Lang),
+		"level":       level,
 	}, nil)
 }
 

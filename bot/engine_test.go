@@ -253,7 +253,7 @@ func TestComplaintIsEscalatedP1(t *testing.T) {
 	if !tk.Complaint || !tk.Escalated || tk.Priority != bot.P1 {
 		t.Errorf("complaint ticket: %+v", tk)
 	}
-	if kinds := eventKinds(evs); !cmp.Equal(kinds, []bot.EventKind{bot.EvCreated, bot.EvEscalated}) {
+	if kinds := eventKinds(evs); !cmp.Equal(kinds, []bot.EventKind{bot.EvCreated, bot.EvEscalated, bot.EvComplaintLevel}) {
 		t.Errorf("events: %v", kinds)
 	}
 }

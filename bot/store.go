@@ -83,11 +83,13 @@ type Reader interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]TicketEvent, error)
 	// Conversation returns a conversation by id or ErrNotFound.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
+	ComplaintReader // complaint details, proposals, return visits (complaints.go)
 }
 
 // Tx is one transaction of the engine.
 type Tx interface {
 	Reader
+	ComplaintTx // complaint levels, proposals, return visits (complaints.go)
 	// SaveInbound stores an inbound message once and resolves (creating if needed) the customer, the
 	// identity (Channel, UserID) and the conversation (Channel, ChatID). A (Channel, MsgID) that was
 	// stored before gives ErrDuplicate; an empty MsgID is never deduplicated.

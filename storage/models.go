@@ -96,6 +96,8 @@ type ticket struct {
 	Rating            int
 	RatingComment     string `gorm:"serializer:pii"`
 	Attachments       string `gorm:"serializer:pii"`
+	ComplaintLevel    int
+	RepeatOf          string
 }
 
 func (ticket) TableName() string { return "tickets" }
@@ -286,6 +288,8 @@ func (t ticket) toBot() bot.Ticket {
 		Rating:           t.Rating,
 		RatingComment:    t.RatingComment,
 		Attachments:      fromJSON[bot.Attachment](t.Attachments),
+		ComplaintLevel:   t.ComplaintLevel,
+		RepeatOf:         t.RepeatOf,
 	}
 }
 
@@ -320,6 +324,8 @@ func ticketFromBot(t bot.Ticket) ticket {
 		Rating:           t.Rating,
 		RatingComment:    t.RatingComment,
 		Attachments:      toJSON(t.Attachments),
+		ComplaintLevel:   t.ComplaintLevel,
+		RepeatOf:         t.RepeatOf,
 	}
 }
 

@@ -46,6 +46,9 @@ const tokenLeaseTTL = 30 * time.Second
 
 func (a *Adapter) tokenKey() string { return "wechat:token:" + a.opt.AppID }
 func (a *Adapter) seenKey(openID string) string {
+	if a.opt.Hash != nil {
+		openID = a.opt.Hash(openID)
+	}
 	return "wechat:seen:" + a.opt.AppID + ":" + openID
 }
 

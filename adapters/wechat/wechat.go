@@ -55,7 +55,7 @@ const DefaultAPIURL = "https://api.weixin.qq.com"
 const Window = 48 * time.Hour
 
 // ErrWindowClosed: the follower's 48-hour reply window is over (or the platform says so, 45015/45047).
-var ErrWindowClosed = errors.New("wechat: the 48-hour reply window is closed")
+var ErrWindowClosed = bot.ErrWindowClosed
 
 // State is shared storage of several kefu processes (storage.DB implements it): the access token and
 // the followers' last-message times live there.
@@ -76,7 +76,10 @@ type Options struct {
 	EncodingAESKey string
 	APIURL         string // default DefaultAPIURL; a test fake
 
-	State      State // default: in memory (one process)
+	State State // default: in memory (one process)
+	// Hash, if set, turns an openid (a personal identifier) into the keyed hash under which State
+	// keeps the follower's window (storage's Keyring.Hash), so the key-value table holds no openid.
+	Hash       func(string) string
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	Now        func() time.Time

@@ -132,6 +132,11 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return explain(err, no)
 		}
 		printTicket(out, t, evs, a.loc)
+		cv, err := a.engine.Complaint(ctx, t)
+		if err != nil {
+			return err
+		}
+		printComplaint(out, t, cv, a.loc)
 		// 「已知问题 IMP-…」: the category has an open improvement record.
 		known, err := improve.KnownIssues(ctx, a.db, t.Category)
 		if err != nil {
@@ -295,6 +300,13 @@ func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.L
 	}
 	if t.Complaint || t.Escalated {
 		fmt.Fprintf(out, "flags:     complaint=%v escalated=%v\n", t.Complaint, t.Escalated)
+	}
+	if t.ComplaintLevel > 0 {
+		fmt.Fprintf(out, "complaint: level %d", t.ComplaintLevel)
+		if t.RepeatOf != "" {
+			fmt.Fprintf(out, ", REPEAT of %s", t.RepeatOf)
+		}
+		fmt.Fprintln(out)
 	}
 	if t.Rating > 0 {
 		fmt.Fprintf(out, "rating:    %d/5 %s\n", t.Rating, t.RatingComment)

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kefu-dev/kefu/adapters/wechat"
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
 )
@@ -95,6 +96,8 @@ type Config struct {
 	} `yaml:"discord"`
 
 	Slack SlackConfig `yaml:"slack"`
+
+	WeChat WeChatConfig `yaml:"wechat"` // WeChat Official Account (channels.go)
 
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
@@ -244,6 +247,7 @@ func defaultConfig() Config {
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
 	c.Telegram.GlobalRate = 30
+	c.WeChat.APIURL = wechat.DefaultAPIURL
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
@@ -295,6 +299,7 @@ func (c Config) Validate() error {
 	if c.SLA.ScanInterval < 0 || (c.SLA.ScanInterval > 0 && c.SLA.ScanInterval < 100*time.Millisecond) {
 		errs = append(errs, fmt.Errorf("sla.scan_interval %v: want at least 100ms (0: the default 15s)", c.SLA.ScanInterval))
 	}
+	errs = append(errs, c.validateChannels()...)
 	if c.FAQ.AnswerThreshold < 0 || c.FAQ.AnswerThreshold > 1 || c.FAQ.SuggestThreshold < 0 || c.FAQ.SuggestThreshold > 1 {
 		errs = append(errs, errors.New("faq thresholds must be within [0,1]"))
 	}

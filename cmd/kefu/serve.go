@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/discord"
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
+	"github.com/kefu-dev/kefu/adapters/wechat"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 )
@@ -128,6 +129,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[bot.ChannelDiscord] = dc
 		mux.Handle("/discord/interactions", dc)
 	}
+	if cfg.WeChat.AppID != "" {
+		wx, err := newWeChat(a)
+		if err != nil {
+			return err
+		}
+		adapters[wechat.Channel] = wx
+		mux.Handle("/wechat/callback", wx)
+	}
 	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {
 		sl, err := newSlack(a)
@@ -157,6 +166,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		Logger:       log,
 		PollInterval: cfg.Outbox.PollInterval,
 		MaxAttempts:  cfg.Outbox.MaxAttempts,
+		OnGiveUp:     a.engine.Undelivered,
 	})
 	if err != nil {
 		return err
