@@ -76,7 +76,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 		}
 	}
 	// the configuration already loaded (with getenv), not a second read of the process environment
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.storageOptions(newLogger(cfg.Log.Format, "warn"), nil))
 	if err != nil {
 		return err
 	}
