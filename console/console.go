@@ -98,7 +98,14 @@ func New(o Options) (*Console, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Console{o: o, log: log.With("component", "console"), mux: http.NewServeMux()}
-	c.mux.Handle("GET /console/assets/", http.StripPrefix("/console/", http.FileServerFS(assets)))
+	files := http.StripPrefix("/console/", http.FileServerFS(assets))
+	c.mux.HandleFunc("GET /console/assets/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // files only: no directory listings
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	c.mux.HandleFunc("GET /console/login", c.loginPage)
 	c.mux.HandleFunc("POST /console/login", c.login)
 	c.mux.HandleFunc("POST /console/logout", c.auth(RoleAgent, c.logout))

@@ -60,7 +60,8 @@ func (db *DB) CreateUser(ctx context.Context, u User) (User, error) {
 	m := consoleUser{Name: u.Name, Role: u.Role, AgentID: u.AgentID, PasswordHash: u.PasswordHash, Lang: u.Lang, CreatedAt: now, UpdatedAt: now}
 	err := db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&consoleUser{}).Where("name = ?", u.Name).Count(&n).Error; err != nil {
+		// names are unique regardless of case: "ADMIN" beside "admin" would be confusing at best
+		if err := tx.Model(&consoleUser{}).Where("LOWER(name) = LOWER(?)", u.Name).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {

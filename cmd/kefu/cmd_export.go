@@ -85,7 +85,12 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 	var w io.Writer = stdout
 	var file *os.File
 	if *outPath != "-" {
-		if file, err = os.Create(*outPath); err != nil {
+		// Exports hold customers' (masked) data: readable by the owner only, also when replacing a file.
+		if file, err = os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+			return err
+		}
+		if err := file.Chmod(0o600); err != nil {
+			file.Close()
 			return err
 		}
 		w = file

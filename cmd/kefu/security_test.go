@@ -28,6 +28,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -526,6 +527,100 @@ func TestSecurityWebChatFlood(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		if _, code := newWebSession(t, c, s.url, fmt.Sprintf("203.0.113.%d", i+1)); code != http.StatusCreated {
 			t.Errorf("real customer %d during the flood: %d, want 201", i, code)
+		}
+	}
+}
+
+// TestSecuritySlackReplay (finding 9): a captured, correctly signed `/kefu reply` replayed within
+// Slack's 5-minute window does not run again — the customer gets the reply once — and a replayed
+// interaction (the Claim button) is ignored too.
+func TestSecuritySlackReplay(t *testing.T) {
+	f := slacktest.NewServer(t)
+	s := startSlackServer(t, dsnSQLite(t), f)
+	sess, no := handoff(t, s.e2eServer, "洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修")
+	journeyKefuCommand(t, s, f, slackAgent1, "claim "+no)
+
+	const text = "您好，师傅明天上午上门（只发一次）"
+	at := time.Now()
+	body := slacktest.CommandBody(slackAgent1, slackTeamCh, "reply "+no+" "+text, f.ResponseURL("r1"))
+	for i := 0; i < 3; i++ { // the original, then two replays of the same signed request
+		if code, out := journeySlackPost(t, s, "/slack/commands", slackFormType, body, at, slackSecret); code != http.StatusOK {
+			t.Fatalf("/kefu reply (try %d): %d %s", i, code, out)
+		}
+	}
+	waitFor(t, "the reply in the web chat", func() bool { return strings.Contains(journeyWebMessages(t, s, sess), text) })
+	time.Sleep(300 * time.Millisecond) // a replay's reply would be enqueued by now
+	if n := strings.Count(journeyWebMessages(t, s, sess), text); n != 1 {
+		t.Errorf("the customer got the reply %d times, want once", n)
+	}
+	_, evs := s.ticketEvents(t, no)
+	replies := 0
+	for _, e := range evs {
+		if strings.Contains(e.Text, text) {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d reply events, want 1", replies)
+	}
+
+	// An interaction (the other agent presses Claim), replayed with its signature.
+	claim := slacktest.InteractionBody(slacktest.ButtonPayload(slackAgent2, slackTeamCh, "kefu_claim", no))
+	at = time.Now()
+	before := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral"))
+	journeySlackPost(t, s, "/slack/interactions", slackFormType, claim, at, slackSecret)
+	waitFor(t, "an answer to the claim", func() bool {
+		return len(f.Called("response_url"))+len(f.Called("chat.postEphemeral")) > before
+	})
+	after := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral"))
+	journeySlackPost(t, s, "/slack/interactions", slackFormType, claim, at, slackSecret)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral")); n != after {
+		t.Errorf("a replayed interaction was handled again (%d answers, want %d)", n, after)
+	}
+}
+
+// TestSecurityConsoleOdds (finding 10): a password over bcrypt's 72 bytes is refused with 400, not
+// 500; user names are unique regardless of case; /console/assets/ lists nothing.
+func TestSecurityConsoleOdds(t *testing.T) {
+	s, _ := securityServer(t, nil)
+	c := consoleClient(t, s, "boss", "admin", "boss-password-1")
+	resp, err := c.Get(s.url + "/console/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no csrf token on the users page: %d", resp.StatusCode)
+	}
+	add := func(name, pw string) int {
+		resp, err := c.PostForm(s.url+"/console/users", url.Values{"csrf": {m[1]}, "name": {name}, "role": {"agent"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := add("longpw", strings.Repeat("密", 30)); code != http.StatusBadRequest { // 90 bytes
+		t.Errorf("a 90-byte password: %d, want 400", code)
+	}
+	if code := add("carol", "carol-password"); code != http.StatusOK {
+		t.Fatalf("add carol: %d", code)
+	}
+	if code := add("CAROL", "carol-password"); code != http.StatusConflict {
+		t.Errorf("CAROL beside carol: %d, want 409", code)
+	}
+	for _, path := range []string{"/console/assets/", "/console/assets"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "<a href") {
+			t.Errorf("GET %s: %d, lists the directory:\n%s", path, resp.StatusCode, b)
 		}
 	}
 }
