@@ -242,6 +242,10 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request, s session) {
 		c.renderUsers(w, r, s, http.StatusBadRequest, c.t(lang, "console.user_invalid"), "")
 		return
 	}
+	if len(pw) > maxPasswordBytes { // bcrypt's limit: refused, not a 500
+		c.renderUsers(w, r, s, http.StatusBadRequest, c.t(lang, "console.password_too_long"), "")
+		return
+	}
 	hash, err := HashPassword(pw, c.o.BcryptCost)
 	if err != nil {
 		c.fail(w, r, err)
