@@ -23,9 +23,9 @@ type event struct {
 	Action     string
 	Package    string
 	ImportPath string // build-output, build-fail (Go 1.24+)
-	Test    string
-	Elapsed float64
-	Output  string
+	Test       string
+	Elapsed    float64
+	Output     string
 }
 
 type key struct{ pkg, test string }
