@@ -39,6 +39,13 @@ func (e *Engine) IsAgent(id string) bool {
 	return err == nil
 }
 
+// IsSupervisor reports whether id is a configured supervisor: only supervisors may see a customer's
+// personal data unmasked (and every time they do it is audited by the caller).
+func (e *Engine) IsSupervisor(id string) bool {
+	a, err := e.authorize(Actor{ID: id})
+	return err == nil && a.Supervisor
+}
+
 // ListTickets implements Desk.
 func (e *Engine) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
 	if f.Overdue && f.Now.IsZero() {

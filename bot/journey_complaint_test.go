@@ -168,7 +168,10 @@ func TestComplaintJourneyGolden(t *testing.T) {
 				})
 				x.agent("sue approves #2", func() error { _, err := x.eng.Approve(ctx, sue, no, 2); return err })
 				step(in[3]) // accept
-				x.agent("alice resolves", func() error { _, err := x.eng.Resolve(ctx, alice, no, map[string]string{"zh-CN": "已退款 200 元", "en": "Refunded 200 yuan"}[lang]); return err })
+				x.agent("alice resolves", func() error {
+					_, err := x.eng.Resolve(ctx, alice, no, map[string]string{"zh-CN": "已退款 200 元", "en": "Refunded 200 yuan"}[lang])
+					return err
+				})
 				step(in[4]) // solved
 				step(in[5]) // 2 stars: apology, a supervisor follows up
 				x.say(map[string]string{"zh-CN": "谢谢", "en": "thanks"}[lang])
@@ -211,4 +214,3 @@ func TestComplaintJourneyGolden(t *testing.T) {
 		}
 	})
 }
-

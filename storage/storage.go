@@ -42,6 +42,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// SkipMigrations opens the database without migrating (for tools that must not change it).
 	SkipMigrations bool
+	// Migrate says what Open does with pending migrations (default MigrateApply). Every mode but
+	// SkipMigrations refuses a schema with migrations this build does not know (*SchemaTooNewError).
+	Migrate MigrateMode
 	// SLA, when set, makes the store keep every ticket's SLA clock (see sla.go) so that DB.SLA can
 	// serve the bot/sla scanner.
 	SLA *sla.Policy
@@ -159,11 +162,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if !o.SkipMigrations {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
+	if err := db.migrateOnOpen(ctx, o); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := db.checkKey(ctx, o.SkipMigrations); err != nil {
 		db.Close()

@@ -15,8 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kefu-dev/kefu/adapters/wechat"
-	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
 )
 
@@ -107,6 +107,8 @@ type Config struct {
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
+
+	serving bool // set by serve: the server applies pending migrations, other commands do not
 }
 
 // DatabaseConfig sizes the connection pool (the DSN is database_url).
