@@ -39,6 +39,13 @@ func (e *Engine) IsAgent(id string) bool {
 	return err == nil
 }
 
+// IsSupervisor reports whether id is a configured supervisor: only supervisors may see a customer's
+// personal data unmasked (and every time they do it is audited by the caller).
+func (e *Engine) IsSupervisor(id string) bool {
+	a, err := e.authorize(Actor{ID: id})
+	return err == nil && a.Supervisor
+}
+
 // ListTickets implements Desk.
 func (e *Engine) ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error) {
 	if f.Overdue && f.Now.IsZero() {
@@ -275,7 +282,7 @@ func (e *Engine) SetPriority(ctx context.Context, a Actor, no string, p Priority
 		}
 		d.event(EvPriority, string(d.t.Priority)+"->"+string(p), false)
 		d.t.Priority = p
-		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, d.t.Category, d.t.CreatedAt)
+		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, SLACategory(d.t.Category, d.t.ComplaintLevel), d.t.CreatedAt)
 		d.changed = true
 		return nil
 	})

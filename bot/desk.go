@@ -45,6 +45,8 @@ type Ticket struct {
 	OrderNo          string
 	Urgency          string
 	Complaint        bool
+	ComplaintLevel   int    // 1 (most severe) …; 0 for a ticket that is not a complaint
+	RepeatOf         string // an earlier complaint of the same customer and category (repeat complaint)
 	Escalated        bool
 	Assignee         string // agent id, empty when unassigned
 	Reopens          int

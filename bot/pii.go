@@ -1,21 +1,17 @@
 package bot
 
-import "regexp"
+import "github.com/kefu-dev/kefu/pii"
 
-// Phone numbers customers type into free text (descriptions, messages) must not reach team channels
-// or logs unmasked. phoneRE finds mainland mobile numbers (optionally +86 / 86 and separated by spaces
-// or dashes) and landlines with an area code (010-12345678, 0755 1234 5678). Order numbers (12–20 plain
-// digits) are not phone numbers: a match must not touch other digits on either side.
-var phoneRE = regexp.MustCompile(`(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]\d{3,4}[\s-]?\d{4}`)
+// Personal data in free text is found and masked by package pii (one detector for every output
+// path). These helpers keep the engine's own use small.
 
 // FindPhones returns the byte ranges of phone numbers in s.
 func FindPhones(s string) [][2]int {
 	var out [][2]int
-	for _, m := range phoneRE.FindAllStringIndex(s, -1) {
-		if m[0] > 0 && isDigit(s[m[0]-1]) || m[1] < len(s) && isDigit(s[m[1]]) {
-			continue // part of a longer number (an order number, an id)
+	for _, sp := range pii.Find(s) {
+		if sp.Kind == pii.Phone {
+			out = append(out, [2]int{sp.Start, sp.End})
 		}
-		out = append(out, [2]int{m[0], m[1]})
 	}
 	return out
 }
@@ -44,4 +40,6 @@ func MaskPhonesIn(s string, mask func(string) string) string {
 	return string(append(out, s[last:]...))
 }
 
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+// Masker returns the masker for text about t seen by anyone but its customer: every phone number,
+// ID number, e-mail address and bank card, and the customer's own name.
+func (t Ticket) Masker() pii.Masker { return pii.Masker{Names: []string{t.CustomerName}} }

@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"github.com/kefu-dev/kefu/pii"
+
 	"slices"
 	"strings"
 )
@@ -197,7 +199,7 @@ func (m *Machine) nextAfter(s Session, after State) (Session, []Effect) {
 			if !cat.NeedsOrder || s.Intake.OrderNo != "" {
 				continue
 			}
-			if no := m.orderRE.FindString(s.Intake.Description); no != "" {
+			if no := m.findOrderNo(s.Intake.Description); no != "" {
 				s.Intake.OrderNo = no
 				continue
 			}
@@ -272,7 +274,7 @@ func (m *Machine) stepAskOrder(s Session, ev event) (Session, []Effect) {
 		}
 		return m.nextAfter(s, StateAskOrder)
 	}
-	if no := m.orderRE.FindString(ev.text); no != "" {
+	if no := m.findOrderNo(ev.text); no != "" {
 		s.Intake.OrderNo = no
 		return m.nextAfter(s, StateAskOrder)
 	}
@@ -414,7 +416,7 @@ func (m *Machine) stepConfirm(s Session, ev event) (Session, []Effect) {
 	if u := m.inferUrgency(ev.text); u != "" {
 		s.Intake.Urgency = u
 	}
-	if no := m.orderRE.FindString(ev.text); no != "" {
+	if no := m.findOrderNo(ev.text); no != "" {
 		s.Intake.OrderNo = no
 	}
 	s.Intake.Priority = m.priority(s.Intake)
@@ -431,4 +433,23 @@ func (m *Machine) openTicket(s Session, lead []Effect) (Session, []Effect) {
 	s.State, s.Asked, s.TicketNo, s.Candidates = StateTicketOpen, 0, "", nil
 	s.Intake = Intake{}
 	return s, append(lead, OpenTicket{Intake: in})
+}
+
+// findOrderNo returns the first order number in text that is not personal data: an ID card or bank
+// card number (package pii) also matches a long-digits order pattern but is never an order number.
+func (m *Machine) findOrderNo(text string) string {
+	spans := pii.Find(text)
+	for _, loc := range m.orderRE.FindAllStringIndex(text, -1) {
+		personal := false
+		for _, sp := range spans {
+			if loc[0] < sp.End && sp.Start < loc[1] {
+				personal = true
+				break
+			}
+		}
+		if !personal {
+			return text[loc[0]:loc[1]]
+		}
+	}
+	return ""
 }

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat"
 	"gorm.io/gorm"
 
+	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/storage"
 )
 
@@ -395,7 +396,7 @@ ORDER BY t.created_at DESC, t.id DESC`
 			if err != nil {
 				return fmt.Errorf("reports: low ratings: %w", err)
 			}
-			l.Comment = c
+			l.Comment = pii.Text(c) // reports are read by the team: masked
 		}
 		l.RatedAt, l.FollowedUpAt = asTime(ratedAt), asTime(followed)
 		switch {

@@ -20,7 +20,7 @@ type faqLearned struct {
 	CitationID int64
 	EntryID    string
 	Lang       string
-	Text       string
+	Text       string `gorm:"serializer:pii"` // the customer's words: sealed
 	Status     string
 	DecidedBy  string
 	DecidedAt  time.Time
@@ -39,7 +39,7 @@ type LearnCandidate struct {
 	CitationID int64
 	EntryID    string
 	Lang       string
-	Text       string
+	Text       string `gorm:"serializer:pii"` // the customer's words: sealed
 	At         time.Time
 }
 

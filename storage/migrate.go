@@ -91,8 +91,12 @@ func splitSQL(sql string) []string {
 
 // Migrate applies pending migrations, each in its own transaction, and records them in
 // schema_migrations. It is idempotent and safe when several processes start at once (PostgreSQL
-// advisory lock; SQLite's write lock).
+// advisory lock; SQLite's write lock). It refuses a schema with migrations this build does not know
+// (*SchemaTooNewError).
 func (db *DB) Migrate(ctx context.Context) error {
+	if _, _, err := db.checkSchema(ctx); err != nil {
+		return err // a newer kefu's schema, or the database cannot be read
+	}
 	ms, err := Migrations()
 	if err != nil {
 		return err

@@ -96,6 +96,8 @@ type ticket struct {
 	Rating            int
 	RatingComment     string `gorm:"serializer:pii"`
 	Attachments       string `gorm:"serializer:pii"`
+	ComplaintLevel    int
+	RepeatOf          string
 }
 
 func (ticket) TableName() string { return "tickets" }
@@ -159,6 +161,7 @@ type outboxRow struct {
 	Attempts       int
 	NextAttemptAt  time.Time
 	LeaseUntil     *time.Time
+	ClaimedBy      *string
 	LastError      string
 	PlatformMsgID  string
 	CreatedAt      time.Time
@@ -166,6 +169,14 @@ type outboxRow struct {
 }
 
 func (outboxRow) TableName() string { return "outbox" }
+
+// outboxOwner is a dispatcher's heartbeat: its claims hold while alive_until is in the future.
+type outboxOwner struct {
+	ID         string `gorm:"primaryKey"`
+	AliveUntil time.Time
+}
+
+func (outboxOwner) TableName() string { return "outbox_owners" }
 
 // Outbox row states.
 const (
@@ -277,6 +288,8 @@ func (t ticket) toBot() bot.Ticket {
 		Rating:           t.Rating,
 		RatingComment:    t.RatingComment,
 		Attachments:      fromJSON[bot.Attachment](t.Attachments),
+		ComplaintLevel:   t.ComplaintLevel,
+		RepeatOf:         t.RepeatOf,
 	}
 }
 
@@ -311,6 +324,8 @@ func ticketFromBot(t bot.Ticket) ticket {
 		Rating:           t.Rating,
 		RatingComment:    t.RatingComment,
 		Attachments:      toJSON(t.Attachments),
+		ComplaintLevel:   t.ComplaintLevel,
+		RepeatOf:         t.RepeatOf,
 	}
 }
 

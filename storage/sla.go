@@ -30,6 +30,7 @@ type slaRow struct {
 	Assignee            string
 	Priority            string
 	Category            string
+	ComplaintLevel      int
 	Status              string
 	CreatedAt           time.Time
 	FirstResponseAt     *time.Time
@@ -75,7 +76,7 @@ func tp(t time.Time) *time.Time {
 // clock rebuilds the TicketClock; ok is false when the clock was never started.
 func (r slaRow) clock() (sla.TicketClock, bool) {
 	tc := sla.TicketClock{
-		Category:        r.Category,
+		Category:        bot.SLACategory(r.Category, r.ComplaintLevel),
 		CreatedAt:       r.CreatedAt.UTC(),
 		Start:           tv(r.SlaStartAt),
 		PriorityAt:      tv(r.SlaPriorityAt),
@@ -159,10 +160,10 @@ func (t *txStore) advanceClock(ctx context.Context, g *gorm.DB, ev bot.TicketEve
 	setString(&pr, r.Priority)
 	setString(&st, r.Status)
 	if !started || ev.Kind == bot.EvCreated {
-		tc = p.Opened(pr, r.Category, r.CreatedAt.UTC())
+		tc = p.Opened(pr, bot.SLACategory(r.Category, r.ComplaintLevel), r.CreatedAt.UTC())
 		tc.FirstResponseAt = tv(r.FirstResponseAt)
 	}
-	tc.Category = r.Category
+	tc.Category = bot.SLACategory(r.Category, r.ComplaintLevel)
 	if tc.Priority != pr {
 		tc = p.PriorityChanged(tc, pr, at)
 	}

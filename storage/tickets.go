@@ -107,6 +107,8 @@ func (t *txStore) UpdateTicket(ctx context.Context, tk bot.Ticket) error {
 		"customer_name":      m.CustomerName,
 		"customer_phone":     m.CustomerPhone,
 		"lang":               m.Lang,
+		"complaint_level":    m.ComplaintLevel,
+		"repeat_of":          m.RepeatOf,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("storage: update ticket %s: %w", tk.No, res.Error)

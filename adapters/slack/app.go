@@ -39,6 +39,7 @@ type App struct {
 	wg      sync.WaitGroup // background work started by handlers
 	kick    chan struct{}  // wakes the feed worker after a change made from Slack
 	seen    *seenSet       // Events API deliveries already handled (event_id, channel/ts)
+	replays *replayGuard   // signatures of commands and interactions already handled
 	feedMu  sync.Mutex     // one feed pass at a time
 	botUser atomic.Value   // string: our own user id (auth.test), to ignore our own messages
 	holder  string         // this process's name for the feed lease (see Leaser)
@@ -81,21 +82,23 @@ func New(o Options) (*App, error) {
 		opts = append(opts, slack.OptionAppLevelToken(o.AppToken))
 	}
 	a := &App{
-		o:      o,
-		api:    slack.New(o.BotToken, opts...),
-		http:   o.HTTPClient,
-		log:    o.Logger.With("adapter", "slack"),
-		now:    o.Now,
-		desk:   o.Desk,
-		store:  o.Store,
-		kick:   make(chan struct{}, 1),
-		seen:   newSeenSet(4096),
-		holder: newHolder(),
+		o:     o,
+		api:   slack.New(o.BotToken, opts...),
+		http:  o.HTTPClient,
+		log:   o.Logger.With("adapter", "slack"),
+		now:   o.Now,
+		desk:  o.Desk,
+		store: o.Store,
+		kick:  make(chan struct{}, 1),
+		seen:  newSeenSet(4096),
+		// a timestamp is accepted for 5 minutes either way (slack.NewSecretsVerifier): remember longer
+		replays: newReplayGuard(11 * time.Minute),
+		holder:  newHolder(),
 	}
 	a.access = newAccess(a.api, o.Agents, o.Supervisors, o.GroupTTL, o.Now)
 	a.mux = http.NewServeMux()
-	a.mux.HandleFunc("POST /slack/commands", a.verified(a.serveCommand))
-	a.mux.HandleFunc("POST /slack/interactions", a.verified(a.serveInteraction))
+	a.mux.HandleFunc("POST /slack/commands", a.verified(a.once(a.serveCommand)))
+	a.mux.HandleFunc("POST /slack/interactions", a.verified(a.once(a.serveInteraction)))
 	a.mux.HandleFunc("POST /slack/events", a.verified(a.serveEvent))
 	return a, nil
 }
@@ -139,6 +142,18 @@ func (a *App) verified(next func(http.ResponseWriter, *http.Request, []byte)) ht
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		next(w, r, body)
+	}
+}
+
+// once drops a signed request already handled (a replay): 200 with nothing done.
+func (a *App) once(next func(http.ResponseWriter, *http.Request, []byte)) func(http.ResponseWriter, *http.Request, []byte) {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		if !a.replays.first(r.Header.Get("X-Slack-Signature"), a.now()) {
+			a.log.WarnContext(r.Context(), "replayed slack request ignored", "path", r.URL.Path)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		next(w, r, body)
 	}
 }

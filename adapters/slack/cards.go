@@ -61,7 +61,7 @@ func (a *App) channelLabel(c bot.Channel) string {
 func (a *App) cardText(t bot.Ticket) string {
 	return a.tr("slack.card.text", map[string]any{
 		"no": t.No, "priority": string(t.Priority), "category": a.categoryLabel(t.Category),
-		"status": a.statusLabel(t.Status), "summary": truncate(escape(MaskText(t.Summary)), 150),
+		"status": a.statusLabel(t.Status), "summary": truncate(escape(t.Masker().Text(t.Summary)), 150),
 	})
 }
 
@@ -89,7 +89,7 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 		field("slack.field.resolution_due", slackDate(t.ResolutionDue)),
 	}
 	if t.OrderNo != "" {
-		fields = append(fields, field("slack.field.order", escape(t.OrderNo)))
+		fields = append(fields, field("slack.field.order", escape(t.Masker().Text(t.OrderNo))))
 	}
 	if t.Rating > 0 {
 		fields = append(fields, field("slack.field.rating", fmt.Sprintf("%d/5", t.Rating)))
@@ -103,7 +103,7 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 	if summary == "" {
 		summary = t.Description
 	}
-	summary = MaskText(summary)
+	summary = t.Masker().Text(summary)
 	if summary != "" {
 		blocks = append(blocks, slack.NewSectionBlock(
 			mrkdwn("*"+a.tr("slack.field.summary", nil)+"*\n"+truncate(escape(summary), 2800)),
@@ -123,7 +123,7 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 		flags = append(flags, a.tr("slack.card.first_response_at", map[string]any{"at": slackDate(*t.FirstResponseAt)}))
 	}
 	if t.Rating > 0 && t.RatingComment != "" {
-		flags = append(flags, a.tr("slack.card.rating_comment", map[string]any{"comment": truncate(escape(t.RatingComment), 300)}))
+		flags = append(flags, a.tr("slack.card.rating_comment", map[string]any{"comment": truncate(escape(t.Masker().Text(t.RatingComment)), 300)}))
 	}
 	if a.o.ConsoleURL != "" {
 		flags = append(flags, "<"+strings.TrimRight(a.o.ConsoleURL, "/")+"/tickets/"+t.No+"|"+a.tr("slack.card.console", nil)+">")

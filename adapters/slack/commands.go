@@ -187,7 +187,7 @@ func (a *App) list(ctx context.Context, actor bot.Actor, filter string) *slack.W
 		b.WriteString(a.tr("slack.list.item", map[string]any{
 			"no": t.No, "priority": string(t.Priority), "category": escape(a.categoryLabel(t.Category)),
 			"status": a.statusLabel(t.Status), "assignee": assignee, "due": slackDate(t.ResolutionDue),
-			"summary": truncate(escape(t.Summary), 80),
+			"summary": truncate(escape(t.Masker().Text(t.Summary)), 80),
 		}))
 	}
 	return ephemeral(b.String())
@@ -204,7 +204,7 @@ func (a *App) show(ctx context.Context, no string) *slack.WebhookMessage {
 		var els []slack.MixedElement
 		for _, ev := range evs {
 			els = append(els, mrkdwn(truncate(fmt.Sprintf("%s · %s · %s", slackDate(ev.At), a.actorLabel(ev.Actor),
-				a.eventLine(ev)), 300)))
+				a.eventLine(ev, t.Masker())), 300)))
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("kefu_history", els...))
 	}

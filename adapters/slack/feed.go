@@ -1,6 +1,8 @@
 package slack
 
 import (
+	"github.com/kefu-dev/kefu/pii"
+
 	"context"
 	"errors"
 	"fmt"
@@ -339,7 +341,7 @@ func (a *App) threadLine(ctx context.Context, ev bot.TicketEvent, t bot.Ticket) 
 			return ""
 		}
 	}
-	return a.actorLabel(ev.Actor) + " · " + a.eventLine(ev)
+	return a.actorLabel(ev.Actor) + " · " + a.eventLine(ev, t.Masker())
 }
 
 // relayedFromThread reports whether ev repeats a thread message an agent typed (already visible).
@@ -364,9 +366,10 @@ func (a *App) actorLabel(actor string) string {
 	return mention(actor)
 }
 
-// eventLine describes one audit event in Slack mrkdwn; customer text is escaped.
-func (a *App) eventLine(ev bot.TicketEvent) string {
-	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(MaskText(ev.Text)), 2800), "channel": a.channelLabel(ev.Channel)}
+// eventLine describes one audit event in Slack mrkdwn; customer text is masked (m: the ticket's
+// masker) and escaped.
+func (a *App) eventLine(ev bot.TicketEvent, m pii.Masker) string {
+	args := map[string]any{"no": ev.TicketNo, "text": truncate(escape(m.Text(ev.Text)), 2800), "channel": a.channelLabel(ev.Channel)}
 	if ev.Kind == bot.EvAssigned { // Text: "old->new" (or just the new assignee)
 		to := ev.Text
 		if _, after, ok := strings.Cut(to, "->"); ok {
@@ -379,7 +382,7 @@ func (a *App) eventLine(ev bot.TicketEvent) string {
 	}
 	line := a.tr("slack.event."+string(ev.Kind), args)
 	for _, at := range ev.Attachments {
-		name := at.Name
+		name := m.Text(at.Name)
 		if name == "" {
 			name = at.FileID
 		}
@@ -392,7 +395,7 @@ func (a *App) eventLine(ev bot.TicketEvent) string {
 // supervisorLine is what the supervisors' channel gets for an event ("" for nothing).
 func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) string {
 	args := map[string]any{"no": t.No, "priority": string(t.Priority), "card": "<#" + card.channel + ">",
-		"actor": a.actorLabel(ev.Actor), "text": truncate(escape(MaskText(ev.Text)), 1000)}
+		"actor": a.actorLabel(ev.Actor), "text": truncate(escape(t.Masker().Text(ev.Text)), 1000)}
 	switch ev.Kind {
 	case bot.EvEscalated:
 		return a.tr("slack.sup.escalated", args)
@@ -406,7 +409,7 @@ func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) str
 		if score <= 0 || score > lowRating {
 			return ""
 		}
-		args["score"], args["comment"] = score, truncate(escape(comment), 1000)
+		args["score"], args["comment"] = score, truncate(escape(t.Masker().Text(comment)), 1000)
 		args["due"] = slackDate(ev.At.Add(followUp))
 		return a.tr("slack.sup.low_rating", args)
 	}

@@ -240,6 +240,12 @@ func DefaultConfig() Config {
 				NextResponse: Limit{Within: dur(24 * time.Hour)},
 				Resolution:   Limit{Within: dur(72 * time.Hour), WarnBefore: MustLead("4h")}},
 		},
+		// Complaint levels (bot.ComplaintConfig; seeds: 一级投诉 15 分钟内启动应急流程, 三级投诉 4 小时内
+		// 给予标准化回复): a complaint ticket's SLA category is "complaint_l<level>".
+		Categories: map[string]map[Priority]Limits{
+			"complaint_l1": {P0: {FirstResponse: Limit{Within: dur(15 * time.Minute)}}},
+			"complaint_l3": {P1: {FirstResponse: Limit{Within: dur(4 * time.Hour)}}},
+		},
 		WarnBefore:  MustLead("25%"),
 		WarnNotify:  []Audience{ToAssignee, ToTeam},
 		RepeatEvery: durp(30 * time.Minute),
@@ -284,7 +290,13 @@ func (c Config) merged(d Config) Config {
 	for p, l := range c.Priorities {
 		out.Priorities[p] = l.over(out.Priorities[p])
 	}
-	out.Categories = c.Categories
+	out.Categories = map[string]map[Priority]Limits{}
+	for cat, m := range d.Categories { // the defaults' categories stay unless c sets the same one
+		out.Categories[cat] = m
+	}
+	for cat, m := range c.Categories {
+		out.Categories[cat] = m
+	}
 	if c.WarnBefore != nil {
 		out.WarnBefore = c.WarnBefore
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/storage"
 )
 
@@ -40,10 +41,12 @@ func newLogger(format, level string) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	// Every line goes through pii.MaskingHandler: no personal data in the logs, whatever a message or an
+	// error carries.
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(pii.MaskingHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(pii.MaskingHandler(slog.NewTextHandler(os.Stderr, opts)))
 }
 
 // openApp opens the database (migrating it) and builds the engine. onEnqueue may be nil.

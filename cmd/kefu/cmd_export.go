@@ -76,7 +76,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 		}
 	}
 	// the configuration already loaded (with getenv), not a second read of the process environment
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.storageOptions(newLogger(cfg.Log.Format, "warn"), nil))
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,12 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 	var w io.Writer = stdout
 	var file *os.File
 	if *outPath != "-" {
-		if file, err = os.Create(*outPath); err != nil {
+		// Exports hold customers' (masked) data: readable by the owner only, also when replacing a file.
+		if file, err = os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
+			return err
+		}
+		if err := file.Chmod(0o600); err != nil {
+			file.Close()
 			return err
 		}
 		w = file

@@ -149,7 +149,7 @@ func openDB(ctx context.Context, cfgPath string) (*storage.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
+	return storage.Open(ctx, cfg.DatabaseURL, cfg.storageOptions(newLogger(cfg.Log.Format, "warn"), nil))
 }
 
 // dbLibrary returns the library imported into the database, or nil when none was imported.

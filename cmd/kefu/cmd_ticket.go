@@ -11,9 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/improve"
+	"github.com/kefu-dev/kefu/pii"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 func init() {
@@ -27,7 +28,7 @@ func init() {
 }
 
 const ticketUsage = `kefu ticket list [--status S[,S]] [--mine] [--unassigned] [--overdue] [--limit N]
-kefu ticket show GD…
+kefu ticket show [--reveal] GD…      (--reveal: supervisors see personal data unmasked; audited)
 kefu ticket claim GD…
 kefu ticket ack GD…                   (acknowledge an SLA breach: the repeated pings stop)
 kefu ticket reply GD… "text"          (reaches the customer through the outbox)
@@ -57,6 +58,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	unassigned := fs.Bool("unassigned", false, "list: only unassigned tickets")
 	overdue := fs.Bool("overdue", false, "list: only tickets past a due time")
 	limit := fs.Int("limit", 50, "list: at most this many")
+	reveal := fs.Bool("reveal", false, "show: personal data unmasked (supervisors only; recorded in the audit log)")
 	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
 	pos, err := parseArgs(fs, args, 1, -1, "subcommand (list, show, claim, reply, …)")
 	if err != nil {
@@ -131,7 +133,27 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		if err != nil {
 			return explain(err, no)
 		}
-		printTicket(out, t, evs, a.loc)
+		m := t.Masker()
+		if *reveal {
+			ac, err := actor()
+			if err != nil {
+				return err
+			}
+			if !a.engine.IsSupervisor(ac.ID) {
+				return fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) may --reveal personal data: %w", bot.ErrForbidden)
+			}
+			// Recorded before anything is shown: no record, no reveal.
+			if err := a.db.LogAccess(ctx, storage.Access{Actor: ac.ID, Action: storage.AccessReveal, Via: "cli", TicketNo: t.No, CustomerID: t.CustomerID}); err != nil {
+				return err
+			}
+			m = pii.Reveal
+		}
+		printTicket(out, t, evs, a.loc, m)
+		cv, err := a.engine.Complaint(ctx, t)
+		if err != nil {
+			return err
+		}
+		printComplaint(out, t, cv, a.loc, m)
 		// 「已知问题 IMP-…」: the category has an open improvement record.
 		known, err := improve.KnownIssues(ctx, a.db, t.Category)
 		if err != nil {
@@ -275,31 +297,39 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 			res += " OVERDUE"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, categoryOf(t.Category), t.Channel,
-			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Summary, 40))
+			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Masker().Text(t.Summary), 40))
 	}
 	tw.Flush()
 }
 
-func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location) {
+// printTicket prints a ticket and its trail with personal data masked by m (pii.Reveal: unmasked).
+func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location, m pii.Masker) {
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
 	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, categoryOf(t.Category))
-	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", slack.MaskName(t.CustomerName), t.Channel, t.Lang)
+	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", m.Name(t.CustomerName), t.Channel, t.Lang)
 	if t.CustomerPhone != "" {
-		fmt.Fprintf(out, "phone:     %s\n", slack.MaskPhone(t.CustomerPhone))
+		fmt.Fprintf(out, "phone:     %s\n", m.Phone(t.CustomerPhone))
 	}
 	fmt.Fprintf(out, "assignee:  %s\n", orDash(t.Assignee))
 	fmt.Fprintf(out, "created:   %s\n", ts(t.CreatedAt))
 	fmt.Fprintf(out, "due:       first response %s, resolution %s\n", ts(t.FirstResponseDue), ts(t.ResolutionDue))
 	if t.OrderNo != "" {
-		fmt.Fprintf(out, "order:     %s\n", t.OrderNo)
+		fmt.Fprintf(out, "order:     %s\n", m.Text(t.OrderNo))
 	}
 	if t.Complaint || t.Escalated {
 		fmt.Fprintf(out, "flags:     complaint=%v escalated=%v\n", t.Complaint, t.Escalated)
 	}
-	if t.Rating > 0 {
-		fmt.Fprintf(out, "rating:    %d/5 %s\n", t.Rating, t.RatingComment)
+	if t.ComplaintLevel > 0 {
+		fmt.Fprintf(out, "complaint: level %d", t.ComplaintLevel)
+		if t.RepeatOf != "" {
+			fmt.Fprintf(out, ", REPEAT of %s", t.RepeatOf)
+		}
+		fmt.Fprintln(out)
 	}
-	fmt.Fprintf(out, "summary:   %s\n\n", t.Summary)
+	if t.Rating > 0 {
+		fmt.Fprintf(out, "rating:    %d/5 %s\n", t.Rating, m.Text(t.RatingComment))
+	}
+	fmt.Fprintf(out, "summary:   %s\n\n", m.Text(t.Summary))
 	for _, e := range evs {
 		vis := ""
 		if e.Internal {
@@ -309,9 +339,9 @@ func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.L
 		if e.Channel != "" {
 			ch = " via " + string(e.Channel)
 		}
-		fmt.Fprintf(out, "%s  %-16s %s%s%s: %s\n", ts(e.At), e.Kind, e.Actor, ch, vis, e.Text)
+		fmt.Fprintf(out, "%s  %-16s %s%s%s: %s\n", ts(e.At), e.Kind, e.Actor, ch, vis, m.Text(e.Text))
 		for _, at := range e.Attachments {
-			fmt.Fprintf(out, "                    attachment: %s %s (%d bytes)\n", at.Type, at.Name, at.Size)
+			fmt.Fprintf(out, "                    attachment: %s %s (%d bytes)\n", at.Type, m.Text(at.Name), at.Size)
 		}
 	}
 }

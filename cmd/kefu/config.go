@@ -102,6 +102,8 @@ type Config struct {
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
+
+	serving bool // set by serve: the server applies pending migrations, other commands do not
 }
 
 // DatabaseConfig sizes the connection pool (the DSN is database_url).

@@ -28,6 +28,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -228,6 +229,12 @@ func (l *logBuffer) String() string {
 // securityServer runs serve on a fresh SQLite database with mod applied to the default
 // configuration, logging JSON into the returned buffer.
 func securityServer(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer) {
+	s, logs, _ := securityServerBanner(t, mod)
+	return s, logs
+}
+
+// securityServerBanner is securityServer that also returns what serve printed for people (the banner).
+func securityServerBanner(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer, *logBuffer) {
 	t.Helper()
 	dsn := filepath.Join(t.TempDir(), "kefu.db")
 	cfg, err := loadConfig("", func(k string) string {
@@ -271,7 +278,7 @@ func securityServer(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return &journeyServer{e2eServer: s, db: openTestDB(t, dsn)}, logs
+	return &journeyServer{e2eServer: s, db: openTestDB(t, dsn)}, logs, banner
 }
 
 // TestSecuritySignInBackoff (finding 2): parallel wrong passwords are not all evaluated; afterwards
@@ -527,5 +534,183 @@ func TestSecurityWebChatFlood(t *testing.T) {
 		if _, code := newWebSession(t, c, s.url, fmt.Sprintf("203.0.113.%d", i+1)); code != http.StatusCreated {
 			t.Errorf("real customer %d during the flood: %d, want 201", i, code)
 		}
+	}
+}
+
+// TestSecuritySlackReplay (finding 9): a captured, correctly signed `/kefu reply` replayed within
+// Slack's 5-minute window does not run again — the customer gets the reply once — and a replayed
+// interaction (the Claim button) is ignored too.
+func TestSecuritySlackReplay(t *testing.T) {
+	f := slacktest.NewServer(t)
+	s := startSlackServer(t, dsnSQLite(t), f)
+	sess, no := handoff(t, s.e2eServer, "洗衣机滚筒不转了，没法洗衣服，希望尽快上门维修")
+	journeyKefuCommand(t, s, f, slackAgent1, "claim "+no)
+
+	const text = "您好，师傅明天上午上门（只发一次）"
+	at := time.Now()
+	body := slacktest.CommandBody(slackAgent1, slackTeamCh, "reply "+no+" "+text, f.ResponseURL("r1"))
+	for i := 0; i < 3; i++ { // the original, then two replays of the same signed request
+		if code, out := journeySlackPost(t, s, "/slack/commands", slackFormType, body, at, slackSecret); code != http.StatusOK {
+			t.Fatalf("/kefu reply (try %d): %d %s", i, code, out)
+		}
+	}
+	waitFor(t, "the reply in the web chat", func() bool { return strings.Contains(journeyWebMessages(t, s, sess), text) })
+	time.Sleep(300 * time.Millisecond) // a replay's reply would be enqueued by now
+	if n := strings.Count(journeyWebMessages(t, s, sess), text); n != 1 {
+		t.Errorf("the customer got the reply %d times, want once", n)
+	}
+	_, evs := s.ticketEvents(t, no)
+	replies := 0
+	for _, e := range evs {
+		if strings.Contains(e.Text, text) {
+			replies++
+		}
+	}
+	if replies != 1 {
+		t.Errorf("%d reply events, want 1", replies)
+	}
+
+	// An interaction (the other agent presses Claim), replayed with its signature.
+	claim := slacktest.InteractionBody(slacktest.ButtonPayload(slackAgent2, slackTeamCh, "kefu_claim", no))
+	at = time.Now()
+	before := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral"))
+	journeySlackPost(t, s, "/slack/interactions", slackFormType, claim, at, slackSecret)
+	waitFor(t, "an answer to the claim", func() bool {
+		return len(f.Called("response_url"))+len(f.Called("chat.postEphemeral")) > before
+	})
+	after := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral"))
+	journeySlackPost(t, s, "/slack/interactions", slackFormType, claim, at, slackSecret)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(f.Called("response_url")) + len(f.Called("chat.postEphemeral")); n != after {
+		t.Errorf("a replayed interaction was handled again (%d answers, want %d)", n, after)
+	}
+}
+
+// TestSecurityConsoleOdds (finding 10): a password over bcrypt's 72 bytes is refused with 400, not
+// 500; user names are unique regardless of case; /console/assets/ lists nothing.
+func TestSecurityConsoleOdds(t *testing.T) {
+	s, _ := securityServer(t, nil)
+	c := consoleClient(t, s, "boss", "admin", "boss-password-1")
+	resp, err := c.Get(s.url + "/console/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("no csrf token on the users page: %d", resp.StatusCode)
+	}
+	add := func(name, pw string) int {
+		resp, err := c.PostForm(s.url+"/console/users", url.Values{"csrf": {m[1]}, "name": {name}, "role": {"agent"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := add("longpw", strings.Repeat("密", 30)); code != http.StatusBadRequest { // 90 bytes
+		t.Errorf("a 90-byte password: %d, want 400", code)
+	}
+	if code := add("carol", "carol-password"); code != http.StatusOK {
+		t.Fatalf("add carol: %d", code)
+	}
+	if code := add("CAROL", "carol-password"); code != http.StatusConflict {
+		t.Errorf("CAROL beside carol: %d, want 409", code)
+	}
+	for _, path := range []string{"/console/assets/", "/console/assets"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "<a href") {
+			t.Errorf("GET %s: %d, lists the directory:\n%s", path, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestSecurityFirstAdminPassword (finding 8): the generated first admin password never enters the
+// log stream (JSON logs, no terminal); it is in a 0600 file next to the database, and the console
+// shows nothing but the change form until the admin picks their own.
+func TestSecurityFirstAdminPassword(t *testing.T) {
+	s, logs, banner := securityServerBanner(t, func(c *Config) { c.Log.Format = "json" })
+	file := filepath.Join(filepath.Dir(s.dbURL), initialPasswordFile)
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("no initial password file: %v (banner %q)", err, banner.String())
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("password file mode %v, want 0600", st.Mode().Perm())
+	}
+	lines := strings.Fields(mustRead(t, file))
+	if len(lines) != 2 || lines[0] != "admin" || len(lines[1]) < 16 {
+		t.Fatalf("password file %q", lines)
+	}
+	pw := lines[1]
+	if strings.Contains(logs.String(), pw) || strings.Contains(banner.String(), pw) {
+		t.Fatal("the generated password reached the log or the banner")
+	}
+	if !strings.Contains(banner.String(), file) {
+		t.Errorf("the banner does not say where the password is: %q", banner.String())
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	code, _ := consoleSignIn(t, c, s.url, "admin", pw)
+	if code != http.StatusSeeOther {
+		t.Fatalf("first sign-in: %d", code)
+	}
+	for _, path := range []string{"/console/", "/console/users", "/console/export/tickets"} {
+		resp, err := c.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/password" {
+			t.Errorf("GET %s before the change: %d %q, want a redirect to /console/password", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	resp, err := c.Get(s.url + "/console/password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("password page: %d", resp.StatusCode)
+	}
+	change := func(cur, pw, again string) int {
+		resp, err := c.PostForm(s.url+"/console/password", url.Values{"csrf": {m[1]}, "current": {cur}, "password": {pw}, "repeat": {again}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := change("wrong", "my-own-password", "my-own-password"); code != http.StatusBadRequest {
+		t.Errorf("change with a wrong current password: %d, want 400", code)
+	}
+	if code := change(pw, "my-own-password", "my-own-password"); code != http.StatusOK {
+		t.Fatalf("change: %d", code)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the initial password file is still there after the change: %v", err)
+	}
+	if code, _ := consoleSignIn(t, c, s.url, "admin", pw); code == http.StatusSeeOther {
+		t.Error("the generated password still signs in")
+	}
+	if code, _ := consoleSignIn(t, c, s.url, "admin", "my-own-password"); code != http.StatusSeeOther {
+		t.Fatalf("sign in with the new password: %d", code)
+	}
+	resp, err = c.Get(s.url + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("dashboard after the change: %d, want 200", resp.StatusCode)
 	}
 }

@@ -61,6 +61,7 @@ func runServe(ctx context.Context, args []string) error {
 // serve runs kefu on ln until ctx is done. Tests call it with a listener on a random port.
 func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, banner io.Writer) error {
 	defer ln.Close()
+	cfg.serving = true
 	bi := buildInfo()
 	log.Info("kefu starting", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion, "platform", bi.Platform)
 	var dispatcher *bot.Dispatcher

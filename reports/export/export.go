@@ -1,7 +1,8 @@
 // Package export writes tickets (every field and the audit trail) as CSV or Excel, and the seeds'
 // monthly 服务改进分析表 (top-5 problems, handling-time distribution, satisfaction vs response speed)
-// as Excel, with github.com/xuri/excelize/v2. Customers' names and phones are masked (张*, 138****5678)
-// as everywhere outside the ticket itself.
+// as Excel, with github.com/xuri/excelize/v2. Personal data is masked by package pii as everywhere
+// outside the customer's own chat: names and phones (张*, 138****5678), and every phone, ID number,
+// e-mail address, bank card and the customer's name inside the texts.
 package export
 
 import (
@@ -16,7 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/kefu-dev/kefu/adapters/slack"
+	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -75,9 +76,10 @@ func tickets(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Lo
 		if err := openAll(db.Keys(), &name, &phone, &sum, &desc, &ratingCmt); err != nil {
 			return fmt.Errorf("export: ticket %s: %w", no, err)
 		}
-		r := ticketRow{id: id, vals: []any{no, ts(created), ch, cat, prio, st, asg, slack.MaskName(name), slack.MaskPhone(phone), lang,
-			sum, desc, order, complaint, escalated, reopens, ts(frDue), nts(frAt), secs(created, frAt), ts(resDue), nts(resAt),
-			secs(created, resAt), nts(closedAt), rating, ratingCmt}}
+		m := pii.Masker{Names: []string{name}}
+		r := ticketRow{id: id, vals: []any{no, ts(created), ch, cat, prio, st, asg, m.Name(name), m.Phone(phone), lang,
+			m.Text(sum), m.Text(desc), m.Text(order), complaint, escalated, reopens, ts(frDue), nts(frAt), secs(created, frAt), ts(resDue), nts(resAt),
+			secs(created, resAt), nts(closedAt), rating, m.Text(ratingCmt)}}
 		if err := fn(r); err != nil {
 			return err
 		}
@@ -91,7 +93,7 @@ func tickets(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Lo
 // events streams the audit trail of the cohort's tickets, by ticket and time.
 func events(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Location, fn func(ticketID int64, vals []any) error) error {
 	where, args := f.Where()
-	q := `SELECT e.ticket_id, t.no, e.at, e.actor, e.kind, e.text, e.channel, e.internal FROM ticket_events e
+	q := `SELECT e.ticket_id, t.no, e.at, e.actor, e.kind, e.text, e.channel, e.internal, t.customer_name FROM ticket_events e
  JOIN tickets t ON t.id = e.ticket_id WHERE ` + where + ` ORDER BY t.created_at, t.id, e.id`
 	rs, err := db.Gorm().WithContext(ctx).Raw(q, args...).Rows()
 	if err != nil {
@@ -100,17 +102,18 @@ func events(ctx context.Context, db *storage.DB, f reports.Filter, loc *time.Loc
 	defer rs.Close()
 	for rs.Next() {
 		var (
-			tid                      int64
-			no, actor, kind, text, c string
-			at                       time.Time
-			internal                 bool
+			tid                            int64
+			no, actor, kind, text, c, name string
+			at                             time.Time
+			internal                       bool
 		)
-		if err := rs.Scan(&tid, &no, &at, &actor, &kind, &text, &c, &internal); err != nil {
+		if err := rs.Scan(&tid, &no, &at, &actor, &kind, &text, &c, &internal, &name); err != nil {
 			return fmt.Errorf("export: events: %w", err)
 		}
-		if err := openAll(db.Keys(), &text); err != nil {
+		if err := openAll(db.Keys(), &text, &name); err != nil {
 			return fmt.Errorf("export: events of %s: %w", no, err)
 		}
+		text = pii.Masker{Names: []string{name}}.Text(text)
 		if err := fn(tid, []any{no, at.In(loc).Format("2006-01-02 15:04:05"), actor, kind, text, c, internal}); err != nil {
 			return err
 		}
