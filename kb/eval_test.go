@@ -96,4 +96,6 @@ func TestSampleEvalFloor(t *testing.T) {
 	}
 }
 
-func normEval(s string) string { return strings.ToLower(strings.Trim(strings.TrimSpace(s), "?？。.!！")) }
+func normEval(s string) string {
+	return strings.ToLower(strings.Trim(strings.TrimSpace(s), "?？。.!！"))
+}
