@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
 )
@@ -50,6 +51,10 @@ type Config struct {
 	Conversation flows.Config `yaml:"conversation"` // categories, order numbers, keyword lists
 
 	SLA SLAConfig `yaml:"sla"`
+
+	// Complaints: levels, core points, responsible parties, the standard solution library with the
+	// agents' limits, return visits and auto-closing (issue 11). Empty: the seeds' defaults.
+	Complaints bot.ComplaintConfig `yaml:"complaints"`
 
 	// Agents who may act on tickets, by id: "cli:NAME" for the command line, "slack:UXXXX" for Slack.
 	// With none configured, any command-line agent may act (single-machine, zero-setup use).

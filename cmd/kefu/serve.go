@@ -246,6 +246,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	}
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error { return scanner.Run(gctx) })
+	g.Go(func() error { return housekeep(gctx, a.engine, log, time.Minute) })
 	if cfg.FAQ.File == "" {
 		g.Go(func() error { return watchDBLibrary(gctx, a) })
 	}
