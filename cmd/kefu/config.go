@@ -63,6 +63,9 @@ type Config struct {
 	Outbox struct {
 		PollInterval time.Duration `yaml:"poll_interval"`
 		MaxAttempts  int           `yaml:"max_attempts"`
+		// Retention: delivered outbox rows and idle web chat sessions older than this are deleted
+		// (hourly, by one process of all that share the database).
+		Retention time.Duration `yaml:"retention"`
 	} `yaml:"outbox"`
 
 	// Web is the built-in web chat.
@@ -245,6 +248,7 @@ func defaultConfig() Config {
 	c.FAQ.Reload = 5 * time.Second
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
+	c.Outbox.Retention = 30 * 24 * time.Hour
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
 	c.Web.MaxMessageBytes = 4096

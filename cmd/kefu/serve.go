@@ -156,6 +156,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 	}
 	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
+	workers = append(workers, runnable{"retention", retentionWorker(a.db, cfg.Outbox.Retention, log)})
 
 	metered := make(map[bot.Channel]bot.Adapter, len(adapters))
 	for ch, ad := range adapters {
