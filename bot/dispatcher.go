@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,10 +19,12 @@ type DispatcherOptions struct {
 	Logger   *slog.Logger
 	// PollInterval is how often the outbox is polled when idle (default 100ms); Kick wakes it at once.
 	PollInterval time.Duration
-	// Lease is how long a claimed row is hidden from other dispatchers (default 2m). It must exceed the
-	// longest Send.
+	// Lease is how long the claims of a dispatcher that stops (a killed process) hold before another
+	// dispatcher takes the rows over (default 5s). A running dispatcher renews them with a heartbeat
+	// every Lease/5, however long its sends take.
 	Lease time.Duration
-	// Batch is the most rows claimed at once (default 64); Workers the most concurrent sends (default 8).
+	// Batch is the most conversations claimed at once, each with all its pending rows (default 64);
+	// Workers the most conversations sent to concurrently (default 8).
 	Batch   int
 	Workers int
 	// MaxAttempts failed sends (not counting rate limits) before a row is marked failed (default 10).
@@ -38,13 +42,24 @@ type DispatcherOptions struct {
 }
 
 // Dispatcher delivers the outbox: each row once, in order per conversation, with retries and backoff.
-// Several dispatchers (processes) may run on one database: rows are claimed with a lease.
+// Several dispatchers (processes) may run on one database. Each claims whole conversations at once
+// (every pending row of a batch of conversations in one statement), sends each conversation's rows
+// in order, marks the sent ones in batches, and keeps its claims alive with a heartbeat; the claims
+// of a dispatcher whose heartbeat stops are freed by the others after Lease.
 type Dispatcher struct {
 	o        DispatcherOptions
 	log      *slog.Logger
 	channels []Channel
 	kick     chan struct{}
+	owner    string // this dispatcher's claims
+
+	mu     sync.Mutex
+	beatAt time.Time // last successful heartbeat (o.Now)
+	held   []int64   // rows to give back whose release failed; retried every pass
 }
+
+// markEvery is how many sent rows a pass collects before it marks them in one statement.
+const markEvery = 64
 
 // NewDispatcher builds a Dispatcher.
 func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
@@ -55,7 +70,7 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 		o.PollInterval = 100 * time.Millisecond
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = 5 * time.Second
 	}
 	if o.Batch <= 0 {
 		o.Batch = 64
@@ -78,14 +93,13 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Lease <= o.SendTimeout {
-		return nil, fmt.Errorf("bot: new dispatcher: lease %s must exceed the send timeout %s", o.Lease, o.SendTimeout)
-	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{o: o, log: log.With("component", "outbox"), kick: make(chan struct{}, 1)}
+	b := make([]byte, 12)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	d := &Dispatcher{o: o, log: log.With("component", "outbox"), kick: make(chan struct{}, 1), owner: hex.EncodeToString(b)}
 	for ch, a := range o.Adapters {
 		if a == nil {
 			return nil, fmt.Errorf("bot: new dispatcher: nil adapter for %s", ch)
@@ -111,6 +125,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		d.heartbeats(ctx)
+	}()
+	defer func() {
+		<-hbDone
+		// Stopping: declare this owner dead at once, so that rows still claimed go to others now.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		d.releaseHeld(sctx)
+		now := d.o.Now()
+		if err := d.o.Store.Heartbeat(sctx, d.owner, now, now); err != nil {
+			d.log.WarnContext(ctx, "outbox: could not give up claims at shutdown", "err", err)
+		}
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	failures := 0
@@ -131,7 +161,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			d.log.ErrorContext(ctx, "outbox pass failed", "err", err, "failures", failures, "retry_in", wait)
 		case n > 0:
 			failures = 0
-			wait = 0 // more may be due right behind (the next row of each conversation)
+			wait = 0 // more may be due right behind
 		default:
 			failures = 0
 		}
@@ -145,85 +175,231 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// Flush claims the rows due now and sends them (one row per conversation per pass, concurrently across
-// conversations). It returns how many rows it handled (sent, rescheduled or failed).
+// heartbeats renews this dispatcher's claims every Lease/5 until ctx is done.
+func (d *Dispatcher) heartbeats(ctx context.Context) {
+	t := time.NewTicker(max(d.o.Lease/5, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		if err := d.beat(ctx); err != nil && ctx.Err() == nil {
+			d.log.WarnContext(ctx, "outbox heartbeat failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Dispatcher) beat(ctx context.Context) error {
+	now := d.o.Now()
+	if err := d.o.Store.Heartbeat(ctx, d.owner, now, now.Add(d.o.Lease)); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if now.After(d.beatAt) {
+		d.beatAt = now
+	}
+	d.mu.Unlock()
+	return nil
+}
+
+// alive makes sure this dispatcher's claims hold for a while yet: it renews them itself when the
+// last heartbeat is a third of Lease old. False means the claims may be gone: send nothing.
+func (d *Dispatcher) alive(ctx context.Context) error {
+	d.mu.Lock()
+	at := d.beatAt
+	d.mu.Unlock()
+	if d.o.Now().Sub(at) < d.o.Lease/3 {
+		return nil
+	}
+	return d.beat(ctx)
+}
+
+// pass collects one Flush's outcomes: sent rows are marked every markEvery rows and at the end,
+// rows given back are released at the end.
+type pass struct {
+	d       *Dispatcher
+	mu      sync.Mutex
+	sent    []Sent
+	release []int64
+	handled int
+	errs    []error
+}
+
+func (p *pass) fail(err error) {
+	if err != nil {
+		p.mu.Lock()
+		p.errs = append(p.errs, err)
+		p.mu.Unlock()
+	}
+}
+
+func (p *pass) done(ctx context.Context, s *Sent) {
+	p.mu.Lock()
+	p.handled++
+	var batch []Sent
+	if s != nil {
+		p.sent = append(p.sent, *s)
+		if len(p.sent) >= markEvery {
+			batch, p.sent = p.sent, nil
+		}
+	}
+	p.mu.Unlock()
+	if batch != nil {
+		p.fail(p.d.o.Store.MarkSentBatch(context.WithoutCancel(ctx), batch, p.d.o.Now()))
+	}
+}
+
+func (p *pass) giveBack(rs []Reply) {
+	p.mu.Lock()
+	for _, r := range rs {
+		p.release = append(p.release, r.OutboxID)
+	}
+	p.mu.Unlock()
+}
+
+// Flush claims the conversations due now with all their pending rows and sends them: each
+// conversation's rows in order, several conversations concurrently. It returns how many rows it
+// handled (sent, rescheduled or failed).
 func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
-	claimed := d.o.Now()
-	rows, err := d.o.Store.ClaimOutbox(ctx, claimed, d.channels, d.o.Lease, d.o.Batch)
+	if err := d.alive(ctx); err != nil {
+		return 0, err
+	}
+	d.releaseHeld(ctx)
+	rows, err := d.o.Store.ClaimBatch(ctx, d.owner, d.o.Now(), d.channels, d.o.Batch)
 	if err != nil {
 		return 0, err
 	}
 	if len(rows) == 0 {
 		return 0, nil
 	}
+	type chat struct {
+		ch Channel
+		id string
+	}
+	var order []chat
+	convs := map[chat][]Reply{}
+	for _, r := range rows {
+		k := chat{r.Channel, r.ChatID}
+		if _, ok := convs[k]; !ok {
+			order = append(order, k)
+		}
+		convs[k] = append(convs[k], r)
+	}
+	p := &pass{d: d}
 	sem := make(chan struct{}, d.o.Workers)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	for _, r := range rows {
+	for _, k := range order {
 		sem <- struct{}{}
 		wg.Add(1)
-		go func(r Reply) {
+		go func(rs []Reply) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// A row may wait here behind slow sends. Once its lease cannot cover a whole send, another
-			// dispatcher may claim it when the lease runs out: give it back unsent instead.
-			if now, until := d.o.Now(), claimed.Add(d.o.Lease); !now.Add(d.o.SendTimeout).Before(until) {
-				if now.Before(until) {
-					if err := d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, now, "lease ran out before sending", false); err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-				}
-				return
-			}
-			if err := d.deliver(ctx, r); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}(r)
+			d.conversation(ctx, p, rs)
+		}(convs[k])
 	}
 	wg.Wait()
-	return len(rows), errors.Join(errs...)
+	wctx := context.WithoutCancel(ctx)
+	if len(p.sent) > 0 {
+		p.fail(d.o.Store.MarkSentBatch(wctx, p.sent, d.o.Now()))
+	}
+	if len(p.release) > 0 {
+		if err := d.o.Store.Release(wctx, d.owner, p.release); err != nil {
+			d.mu.Lock()
+			d.held = append(d.held, p.release...)
+			d.mu.Unlock()
+			p.fail(err)
+		}
+	}
+	return p.handled, errors.Join(p.errs...)
 }
 
-// deliver sends one claimed row and records the outcome. Only store errors are returned.
-func (d *Dispatcher) deliver(ctx context.Context, r Reply) error {
+// conversation sends one conversation's claimed rows in order. It stops at a row that must wait (a
+// retry, a rate limit, shutting down, or claims that may have lapsed) and gives the rest back.
+func (d *Dispatcher) conversation(ctx context.Context, p *pass, rs []Reply) {
+	for i, r := range rs {
+		if ctx.Err() != nil {
+			p.giveBack(rs[i:])
+			return
+		}
+		if err := d.alive(ctx); err != nil {
+			// Another dispatcher may take these rows over: sending them here could send them twice.
+			p.giveBack(rs[i:])
+			p.fail(err)
+			return
+		}
+		if !d.deliver(ctx, p, r) {
+			p.giveBack(rs[i+1:])
+			return
+		}
+	}
+}
+
+// releaseHeld retries giving back rows whose release failed in an earlier pass.
+func (d *Dispatcher) releaseHeld(ctx context.Context) {
+	d.mu.Lock()
+	held := d.held
+	d.held = nil
+	d.mu.Unlock()
+	if len(held) == 0 {
+		return
+	}
+	if err := d.o.Store.Release(ctx, d.owner, held); err != nil {
+		d.mu.Lock()
+		d.held = append(d.held, held...)
+		d.mu.Unlock()
+	}
+}
+
+// deliver sends one claimed row and records the outcome; it reports whether the conversation's later
+// rows may go ahead now.
+func (d *Dispatcher) deliver(ctx context.Context, p *pass, r Reply) bool {
 	a := d.o.Adapters[r.Channel]
 	sctx, cancel := context.WithTimeout(ctx, d.o.SendTimeout)
 	msgID, err := d.send(sctx, a, r)
 	cancel()
 	now := d.o.Now()
+	wctx := context.WithoutCancel(ctx)
 	log := d.log.With("outbox_id", r.OutboxID, "channel", r.Channel, "conversation_id", r.ConversationID)
 	var rl *RateLimitedError
 	var perm *PermanentError
 	switch {
 	case err == nil:
-		return d.o.Store.MarkSent(context.WithoutCancel(ctx), r.OutboxID, msgID, now)
+		p.done(ctx, &Sent{OutboxID: r.OutboxID, PlatformMsgID: msgID})
+		return true
 	case errors.As(err, &perm):
 		log.WarnContext(ctx, "send failed permanently", "err", err)
-		return d.giveUp(ctx, r, err)
+		p.fail(d.giveUp(ctx, r, err))
+		p.done(ctx, nil)
+		return true
 	case errors.As(err, &rl):
 		wait := rl.Wait
 		if wait <= 0 {
 			wait = time.Second
 		}
 		log.InfoContext(ctx, "rate limited", "wait", wait)
-		return d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, now.Add(wait), err.Error(), false)
+		p.fail(d.o.Store.MarkRetry(wctx, r.OutboxID, now.Add(wait), err.Error(), false))
+		p.done(ctx, nil)
+		return false
 	case ctx.Err() != nil:
 		// Shutting down: release the row for the next run without counting an attempt.
-		return d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, now, "interrupted: "+err.Error(), false)
+		p.fail(d.o.Store.MarkRetry(wctx, r.OutboxID, now, "interrupted: "+err.Error(), false))
+		p.done(ctx, nil)
+		return false
 	default:
 		attempts := r.Attempts + 1
 		if attempts >= d.o.MaxAttempts {
 			log.ErrorContext(ctx, "send failed; giving up", "attempts", attempts, "err", err)
-			return d.giveUp(ctx, r, err)
+			p.fail(d.giveUp(ctx, r, err))
+			p.done(ctx, nil)
+			return true
 		}
 		next := now.Add(d.Backoff(attempts))
 		log.WarnContext(ctx, "send failed; will retry", "attempts", attempts, "next_attempt_at", next, "err", err)
-		return d.o.Store.MarkRetry(context.WithoutCancel(ctx), r.OutboxID, next, err.Error(), true)
+		p.fail(d.o.Store.MarkRetry(wctx, r.OutboxID, next, err.Error(), true))
+		p.done(ctx, nil)
+		return false
 	}
 }
 

@@ -361,6 +361,82 @@ func TestDispatcherLeaseCoversQueuedRows(t *testing.T) {
 	}
 }
 
+// TestDispatcherTakesOverAKilledDispatcher: a dispatcher that dies holding claims (no heartbeat any
+// more) stalls its chats for one Lease (seconds), not minutes; nothing is sent twice.
+func TestDispatcherTakesOverAKilledDispatcher(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	c := &clock{t: time.Now().UTC()}
+	enqueueAll(t, db, c.Now(), bot.ChannelTelegram, "A", "a1", "a2")
+	ctx := context.Background()
+	// The killed process: it beat once, claimed the chat, and was gone.
+	if err := db.Heartbeat(ctx, "killed", c.Now(), c.Now().Add(5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := db.ClaimBatch(ctx, "killed", c.Now(), []bot.Channel{bot.ChannelTelegram}, 10); err != nil || len(rs) != 2 {
+		t.Fatalf("claim: %v %v", rs, err)
+	}
+	tg := newFake(bot.ChannelTelegram)
+	d, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: tg}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(4 * time.Second)
+	drain(t, d)
+	if got := tg.sentTo("A"); len(got) != 0 {
+		t.Fatalf("sent while the other dispatcher's heartbeat holds: %q", got)
+	}
+	c.Add(2 * time.Second) // the default Lease (5s) after its last heartbeat
+	drain(t, d)
+	if got := tg.sentTo("A"); !cmp.Equal(got, []string{"a1", "a2"}) {
+		t.Errorf("after the killed dispatcher's lease: %q", got)
+	}
+	if got := statuses(t, db, bot.ChannelTelegram, "A"); !cmp.Equal(got, []string{"a1:sent:1", "a2:sent:1"}) {
+		t.Errorf("rows: %q", got)
+	}
+}
+
+// TestDispatcherShutdownGivesClaimsBack: a dispatcher that stops declares itself dead, so another one
+// goes on at once with the rows it still held.
+func TestDispatcherShutdownGivesClaimsBack(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	enqueueAll(t, db, time.Now(), bot.ChannelTelegram, "A", "a1", "a2")
+	block := make(chan struct{})
+	slow := newFake(bot.ChannelTelegram)
+	slow.fail = func(text string, _ int) error { <-block; return errors.New("interrupted") }
+	d1, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: slow}, Lease: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d1.Run(ctx) }()
+	waitUntil(t, func() bool { slow.mu.Lock(); defer slow.mu.Unlock(); return slow.tries["a1"] > 0 })
+	cancel()
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	tg := newFake(bot.ChannelTelegram)
+	d2, err := bot.NewDispatcher(bot.DispatcherOptions{Store: db, Adapters: map[bot.Channel]bot.Adapter{bot.ChannelTelegram: tg}, Lease: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, d2)
+	if got := tg.sentTo("A"); !cmp.Equal(got, []string{"a1", "a2"}) {
+		t.Errorf("after the first dispatcher stopped (its lease an hour): %q", got)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 10s")
+}
+
 // Every row given up on, whether by a permanent error or by running out of attempts, is reported to
 // OnGiveUp once (the engine turns it into a note for the agents); sent rows never are.
 func TestDispatcherReportsGivenUpRows(t *testing.T) {

@@ -115,8 +115,8 @@ type Engine struct {
 }
 
 var (
-	_ Sink = (*Engine)(nil)
-	_ Desk = (*Engine)(nil)
+	_ InlineSink = (*Engine)(nil)
+	_ Desk       = (*Engine)(nil)
 )
 
 // New builds an Engine.
@@ -182,7 +182,46 @@ type turn struct {
 	at    time.Time
 	extra map[string]any // args for every Say of this turn (e.g. the resolution summary)
 	out   []Reply        // replies to enqueue, in order, when the effects are done
-	sent  int            // outbox rows written
+	sent  int            // outbox rows written for the dispatcher
+	// inline: replies to the event's own chat are recorded as delivered and collected in replies
+	// (InlineSink).
+	inline  bool
+	replies []Reply
+}
+
+// own reports whether r goes to the chat of the turn's event and the adapter hands it over itself.
+func (t *turn) own(r Reply) bool {
+	return t.inline && t.ev != nil && r.Channel == t.ev.Channel && r.ChatID == t.ev.ChatID
+}
+
+// flush writes the turn's queued replies in order: one batch per run of replies that are (or are not)
+// handed over inline.
+func (t *turn) flush(ctx context.Context) error {
+	for len(t.out) > 0 {
+		own := t.own(t.out[0])
+		n := 1
+		for n < len(t.out) && t.own(t.out[n]) == own {
+			n++
+		}
+		batch := t.out[:n]
+		if own {
+			ids, err := t.tx.EnqueueDelivered(ctx, t.at, batch...)
+			if err != nil {
+				return err
+			}
+			for i := range batch {
+				batch[i].OutboxID = ids[i]
+				t.replies = append(t.replies, batch[i])
+			}
+		} else {
+			if _, err := t.tx.Enqueue(ctx, t.at, batch...); err != nil {
+				return err
+			}
+			t.sent += n
+		}
+		t.out = t.out[n:]
+	}
+	return nil
 }
 
 // Deliver implements Sink: it stores ev once and runs one conversation step in one transaction
@@ -190,13 +229,25 @@ type turn struct {
 // (Channel, MsgID) is acknowledged without effect. When the step fails, the inbound message is still
 // stored and the customer gets a localized apology, so nothing is lost.
 func (e *Engine) Deliver(ctx context.Context, ev Event) error {
+	_, err := e.deliver(ctx, ev, false)
+	return err
+}
+
+// DeliverInline implements InlineSink: Deliver, with the replies to the event's chat recorded as
+// delivered in the same transaction and returned.
+func (e *Engine) DeliverInline(ctx context.Context, ev Event) ([]Reply, error) {
+	return e.deliver(ctx, ev, true)
+}
+
+func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, error) {
 	if ev.At.IsZero() {
 		ev.At = e.now()
 	}
 	ev.Text = flows.Normalize(ev.Text)
 	var sent int
+	var replies []Reply
 	err := e.store.Tx(ctx, func(tx Tx) error {
-		sent = 0
+		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {
 			return err
@@ -230,29 +281,30 @@ func (e *Engine) Deliver(ctx context.Context, ev Event) error {
 		if err != nil {
 			return fmt.Errorf("bot: step in state %q: %w", s.State, err)
 		}
-		t := &turn{tx: tx, conv: conv, sess: &next, ev: &ev, at: ev.At}
+		t := &turn{tx: tx, conv: conv, sess: &next, ev: &ev, at: ev.At, inline: inline}
 		if err := e.apply(ctx, t, effects); err != nil {
 			return err
 		}
-		sent = t.sent
+		sent, replies = t.sent, t.replies
 		return tx.SaveSession(ctx, conv.ID, next, ev.At)
 	})
 	if errors.Is(err, ErrDuplicate) {
 		e.log.DebugContext(ctx, "duplicate event", "channel", ev.Channel, "msg_id", ev.MsgID)
-		return nil
+		return nil, nil
 	}
 	if err == nil {
 		if sent > 0 {
 			e.notify()
 		}
-		return nil
+		return replies, nil
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("bot: deliver: %w", err)
+		return nil, fmt.Errorf("bot: deliver: %w", err)
 	}
 	e.log.ErrorContext(ctx, "deliver failed; storing the message and apologizing", "channel", ev.Channel,
 		"chat_id", ev.ChatID, "msg_id", ev.MsgID, "err", err)
 	ferr := e.store.Tx(ctx, func(tx Tx) error {
+		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {
 			return err
@@ -264,19 +316,25 @@ func (e *Engine) Deliver(ctx context.Context, ev Event) error {
 		if lang == "" {
 			lang = flows.DetectLang(ev.Text, ev.LangHint)
 		}
-		_, err = tx.Enqueue(ctx, ev.At, Reply{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID,
-			Text: e.t(lang, "error.internal", nil)})
-		return err
+		t := &turn{tx: tx, conv: conv, ev: &ev, at: ev.At, inline: inline}
+		t.out = []Reply{{ConversationID: conv.ID, Channel: conv.Channel, ChatID: conv.ChatID, Text: e.t(lang, "error.internal", nil)}}
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+		sent, replies = t.sent, t.replies
+		return nil
 	})
 	if errors.Is(ferr, ErrDuplicate) {
-		return nil
+		return nil, nil
 	}
 	if ferr != nil {
 		// Nothing was stored: let the adapter leave the message unacknowledged so the platform retries.
-		return fmt.Errorf("bot: deliver: %w", errors.Join(err, ferr))
+		return nil, fmt.Errorf("bot: deliver: %w", errors.Join(err, ferr))
 	}
-	e.notify()
-	return nil
+	if sent > 0 {
+		e.notify()
+	}
+	return replies, nil
 }
 
 // input turns an event into a flows.Input.
@@ -379,14 +437,9 @@ func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) err
 			return fmt.Errorf("bot: apply %T: %w", ef, err)
 		}
 	}
-	if len(t.out) == 0 {
-		return nil
-	}
-	if _, err := t.tx.Enqueue(ctx, t.at, t.out...); err != nil {
+	if err := t.flush(ctx); err != nil {
 		return fmt.Errorf("bot: enqueue replies: %w", err)
 	}
-	t.sent += len(t.out)
-	t.out = nil
 	return nil
 }
 

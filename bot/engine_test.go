@@ -579,3 +579,64 @@ func TestUnreadableSessionStartsOver(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliverInline: the replies to the event's own chat are returned and recorded as delivered in the
+// message's transaction (no dispatcher pass, no kick); an apology after a failed step too; a duplicate
+// returns nothing and stores nothing.
+func TestDeliverInline(t *testing.T) { forEachDB(t, testDeliverInline) }
+
+func testDeliverInline(t *testing.T, mk envMaker) {
+	e := mk(t)
+	kicks := 0
+	eng, err := bot.New(bot.Options{Store: e.db, Flows: scripted{}, KB: fakeKB{}, Catalog: catalog{}, Now: e.clock.Now,
+		OnEnqueue: func() { kicks++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ev := func(id, text string) bot.Event {
+		return bot.Event{Channel: bot.ChannelWeb, MsgID: id, ChatID: "s", UserID: "s", Kind: bot.KindText, Text: text, At: e.clock.Now()}
+	}
+	var texts []string
+	for _, m := range []struct{ id, text string }{{"i1", "hi"}, {"i2", "faq refund"}, {"i3", "boom"}} {
+		rs, err := eng.DeliverInline(ctx, ev(m.id, m.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if r.OutboxID == 0 || r.ChatID != "s" {
+				t.Errorf("reply without outbox id or chat: %+v", r)
+			}
+			texts = append(texts, r.Text)
+		}
+	}
+	want := []string{"en:greeting.hello", "answer:refund:en", "en:faq.helped?", "en:error.internal"}
+	if !cmp.Equal(texts, want) {
+		t.Errorf("inline replies: %s", cmp.Diff(want, texts))
+	}
+	if rs, err := eng.DeliverInline(ctx, ev("i2", "faq refund")); err != nil || len(rs) != 0 {
+		t.Errorf("duplicate: %v %v, want no replies", rs, err)
+	}
+	rows, err := e.db.OutboxRows(ctx, bot.ChannelWeb, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d outbox rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		if r.Status != "sent" || r.Attempts != 1 {
+			t.Errorf("row %q: %s after %d attempts, want sent after 1", r.Text, r.Status, r.Attempts)
+		}
+	}
+	if kicks != 0 {
+		t.Errorf("dispatcher kicked %d times for replies already delivered", kicks)
+	}
+	// Plain Deliver leaves them to the dispatcher.
+	if err := eng.Deliver(ctx, ev("i4", "faq refund")); err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(t, e.db, bot.ChannelWeb, "s"); got[len(got)-1] != "en:faq.helped?:pending:0" || kicks != 1 {
+		t.Errorf("after Deliver: %q, %d kicks", got, kicks)
+	}
+}

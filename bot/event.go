@@ -77,6 +77,15 @@ type Sink interface {
 	Deliver(ctx context.Context, ev Event) error
 }
 
+// InlineSink is a Sink for an adapter whose response to the customer carries the replies itself (web
+// chat answers the POST with them). DeliverInline is Deliver, except that the replies to the event's
+// own chat are recorded as delivered in the event's transaction and returned (with their OutboxID)
+// instead of being left to the dispatcher. A duplicate event returns no replies.
+type InlineSink interface {
+	Sink
+	DeliverInline(ctx context.Context, ev Event) ([]Reply, error)
+}
+
 // SinkFunc adapts a function to Sink, like http.HandlerFunc.
 type SinkFunc func(context.Context, Event) error
 

@@ -45,6 +45,17 @@ type Outbox interface {
 	// one conversation are delivered in order. A claimed row is hidden from other claimers until
 	// now+lease. On PostgreSQL rows are selected FOR UPDATE SKIP LOCKED.
 	ClaimOutbox(ctx context.Context, now time.Time, channels []Channel, lease time.Duration, limit int) ([]Reply, error)
+	// ClaimBatch claims for owner every unclaimed pending row of up to limit conversations (channel,
+	// chat id) of the given channels whose oldest pending row is due at now, and returns them in id
+	// order. The rows stay claimed until marked, released, or until owner's heartbeat runs out (then
+	// any live owner's Heartbeat frees them).
+	ClaimBatch(ctx context.Context, owner string, now time.Time, channels []Channel, limit int) ([]Reply, error)
+	// Heartbeat records that owner is alive until until, and frees the claims of owners not alive at now.
+	Heartbeat(ctx context.Context, owner string, now, until time.Time) error
+	// MarkSentBatch records successful deliveries, all at at.
+	MarkSentBatch(ctx context.Context, sent []Sent, at time.Time) error
+	// Release gives claimed rows back unsent and untouched.
+	Release(ctx context.Context, owner string, outboxIDs []int64) error
 	// MarkSent records a successful delivery.
 	MarkSent(ctx context.Context, outboxID int64, platformMsgID string, at time.Time) error
 	// MarkRetry releases the lease and schedules another attempt at next. attempt counts the try
@@ -52,6 +63,12 @@ type Outbox interface {
 	MarkRetry(ctx context.Context, outboxID int64, next time.Time, lastErr string, attempt bool) error
 	// MarkFailed gives up on a row for good; later rows of its conversation go ahead.
 	MarkFailed(ctx context.Context, outboxID int64, lastErr string) error
+}
+
+// Sent is one delivered outbox row and the platform's id of the message.
+type Sent struct {
+	OutboxID      int64
+	PlatformMsgID string
 }
 
 // Reader holds the read operations, available on the Store and inside a Tx.
@@ -84,6 +101,9 @@ type Tx interface {
 	SetCustomerLang(ctx context.Context, customerID int64, lang string) error
 	// Enqueue writes outbox rows (and the outbound messages), in order, and returns their ids.
 	Enqueue(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
+	// EnqueueDelivered is Enqueue for replies the adapter hands over itself (web chat's HTTP
+	// response): the rows are stored as sent at at, so no dispatcher handles them.
+	EnqueueDelivered(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
 
 	// CreateTicket allocates the next number of day ("20261123": "GD20261123001", at least three digits
 	// of daily sequence) and stores t; it returns t with ID and No set.

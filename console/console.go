@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -60,9 +62,14 @@ type Options struct {
 	BcryptCost int
 	// SessionTTL is how long a sign-in lasts (default 12 h).
 	SessionTTL time.Duration
+	// InitialPasswordFile is where serve wrote the first admin's generated password; it is removed
+	// when that password is changed.
+	InitialPasswordFile string
 	// ClientIP returns the address of the client behind a request (the sign-in backoff's key); nil
 	// means the peer's address. Serve passes one that believes X-Forwarded-For from trusted proxies only.
 	ClientIP func(*http.Request) string
+	// Improve, when set, adds the continuous-improvement pages (records, actions, targets).
+	Improve *improve.Service
 }
 
 // Console is the http.Handler of /console/.
@@ -113,8 +120,11 @@ func New(o Options) (*Console, error) {
 	c.mux.HandleFunc("GET /console/report.json", c.auth(RoleAgent, c.reportJSON))
 	c.mux.HandleFunc("GET /console/export/tickets", c.auth(RoleSupervisor, c.exportTickets))
 	c.mux.HandleFunc("GET /console/export/monthly", c.auth(RoleSupervisor, c.exportMonthly))
+	c.mux.HandleFunc("GET /console/password", c.auth(RoleAgent, c.passwordPage))
+	c.mux.HandleFunc("POST /console/password", c.auth(RoleAgent, c.changePassword))
 	c.mux.HandleFunc("GET /console/users", c.auth(RoleAdmin, c.usersPage))
 	c.mux.HandleFunc("POST /console/users", c.auth(RoleAdmin, c.addUser))
+	c.improveRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }
@@ -171,7 +181,8 @@ func EnsureAdmin(ctx context.Context, db *storage.DB) (password string, created 
 	if err != nil {
 		return "", false, err
 	}
-	if _, err := db.CreateUser(ctx, storage.User{Name: "admin", Role: RoleAdmin, PasswordHash: hash}); err != nil {
+	// generated, so shown to whoever starts the server: it must be changed at the first sign-in
+	if _, err := db.CreateUser(ctx, storage.User{Name: "admin", Role: RoleAdmin, PasswordHash: hash, MustChange: true}); err != nil {
 		if errors.Is(err, bot.ErrDuplicate) { // another process won the race
 			return "", false, nil
 		}
@@ -235,6 +246,14 @@ func (c *Console) auth(min string, h func(http.ResponseWriter, *http.Request, se
 			return
 		}
 		s := session{user: u, csrf: csrf, tok: ck.Value}
+		if u.MustChange && r.URL.Path != "/console/password" && r.URL.Path != "/console/logout" {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/console/password", http.StatusSeeOther)
+				return
+			}
+			c.forbidden(w, r, s)
+			return
+		}
 		if rank(u.Role) < rank(min) {
 			c.forbidden(w, r, s)
 			return
@@ -421,7 +440,55 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, sessionCookie, tok, int(c.o.SessionTTL.Seconds()))
 	c.setCookie(w, loginCookie, "", -1)
 	c.log.InfoContext(ctx, "console sign-in", "user", u.Name, "role", u.Role)
+	if u.MustChange {
+		http.Redirect(w, r, "/console/password", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
+}
+
+func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request, s session) {
+	notice := ""
+	if s.user.MustChange {
+		notice = c.t(c.lang(r, s), "console.must_change")
+	}
+	c.render(w, r, http.StatusOK, "password.html", page{Lang: c.lang(r, s), User: s.user, CSRF: s.csrf, Notice: notice})
+}
+
+// changePassword sets the signed-in user's own password (the current one is asked again) and ends
+// their sessions: they sign in again with the new one.
+func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, s session) {
+	lang := c.lang(r, s)
+	cur, pw, again := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("repeat")
+	bad := func(status int, key string) {
+		c.render(w, r, status, "password.html", page{Lang: lang, User: s.user, CSRF: s.csrf, Error: c.t(lang, key)})
+	}
+	if len(pw) > maxPasswordBytes {
+		bad(http.StatusBadRequest, "console.password_too_long")
+		return
+	}
+	if len(cur) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(s.user.PasswordHash), []byte(cur)) != nil ||
+		pw != again || len(pw) < 8 || pw == cur {
+		bad(http.StatusBadRequest, "console.password_mismatch")
+		return
+	}
+	hash, err := HashPassword(pw, c.o.BcryptCost)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.o.DB.SetUserPassword(r.Context(), s.user.Name, hash); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if s.user.MustChange && c.o.InitialPasswordFile != "" {
+		if err := os.Remove(c.o.InitialPasswordFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.WarnContext(r.Context(), "remove the initial password file", "err", err)
+		}
+	}
+	c.log.InfoContext(r.Context(), "console password changed", "user", s.user.Name)
+	c.setCookie(w, sessionCookie, "", -1)
+	c.renderLogin(w, r, http.StatusOK, c.t(lang, "console.password_changed"))
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s session) {

@@ -26,13 +26,23 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	if ev.Channel == "" || ev.ChatID == "" {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w: channel and chat id are required", bot.ErrBadInput)
 	}
-	id, cust, err := t.identity(g, string(ev.Channel), userID, ev.UserName, at)
+	id, cust, conv, found, err := t.known(g, string(ev.Channel), userID, ev.ChatID)
 	if err != nil {
-		return bot.Conversation{}, fmt.Errorf("storage: save inbound: identity: %w", err)
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
 	}
-	conv, err := t.conversation(g, string(ev.Channel), ev.ChatID, id.CustomerID, at)
-	if err != nil {
-		return bot.Conversation{}, fmt.Errorf("storage: save inbound: conversation: %w", err)
+	if !found {
+		// A first message (of this customer or in this chat): create what is missing.
+		if id, cust, err = t.identity(g, string(ev.Channel), userID, ev.UserName, at); err != nil {
+			return bot.Conversation{}, fmt.Errorf("storage: save inbound: identity: %w", err)
+		}
+		if conv, err = t.conversation(g, string(ev.Channel), ev.ChatID, id.CustomerID, at); err != nil {
+			return bot.Conversation{}, fmt.Errorf("storage: save inbound: conversation: %w", err)
+		}
+	} else if ev.UserName != "" && ev.UserName != id.UserName {
+		if err := g.Model(&identity{}).Where("id = ?", id.ID).Update("user_name", ev.UserName).Error; err != nil {
+			return bot.Conversation{}, fmt.Errorf("storage: save inbound: identity name: %w", err)
+		}
+		id.UserName = ev.UserName
 	}
 	t.cached = &conv
 	m := message{
@@ -66,6 +76,40 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 		UserName:   id.UserName,
 		Lang:       cust.Lang,
 	}, nil
+}
+
+// knownRow is the identity, its customer's language and the conversation of a returning customer.
+type knownRow struct {
+	Conv               conversation `gorm:"embedded"`
+	IdentityID         int64
+	IdentityCustomerID int64
+	UserName           string `gorm:"serializer:pii"`
+	Lang               string
+}
+
+// known reads the identity (channel, userID), its customer's language and the conversation
+// (channel, chatID) in one query, the conversation row locked on PostgreSQL like conversation does.
+// found is false when either does not exist yet.
+func (t *txStore) known(g *gorm.DB, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
+	q := `SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang
+FROM conversations c
+JOIN identities i ON i.channel = ? AND i.platform_user_id_hash IN ?
+JOIN customers cu ON cu.id = i.customer_id
+WHERE c.channel = ? AND c.chat_id = ?
+ORDER BY i.id`
+	if t.dialect == Postgres {
+		q += " FOR UPDATE OF c"
+	}
+	var rows []knownRow
+	if err := g.Raw(q, channel, t.keys.Hashes(userID), channel, chatID).Scan(&rows).Error; err != nil {
+		return identity{}, customer{}, conversation{}, false, err
+	}
+	if len(rows) == 0 {
+		return identity{}, customer{}, conversation{}, false, nil
+	}
+	r := rows[0]
+	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
+		customer{ID: r.IdentityCustomerID, Lang: r.Lang}, r.Conv, true, nil
 }
 
 func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Time) (identity, customer, error) {
@@ -241,6 +285,15 @@ func (t *txStore) SetCustomerLang(ctx context.Context, customerID int64, lang st
 
 // Enqueue implements bot.Tx: one INSERT for the outbox rows and one for the outbound messages.
 func (t *txStore) Enqueue(ctx context.Context, at time.Time, rs ...bot.Reply) ([]int64, error) {
+	return t.enqueue(ctx, at, false, rs)
+}
+
+// EnqueueDelivered implements bot.Tx: Enqueue with the rows stored as sent (one attempt, sent at at).
+func (t *txStore) EnqueueDelivered(ctx context.Context, at time.Time, rs ...bot.Reply) ([]int64, error) {
+	return t.enqueue(ctx, at, true, rs)
+}
+
+func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs []bot.Reply) ([]int64, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -260,6 +313,9 @@ func (t *txStore) Enqueue(ctx context.Context, at time.Time, rs ...bot.Reply) ([
 			Status:         outboxPending,
 			NextAttemptAt:  at,
 			CreatedAt:      at,
+		}
+		if delivered {
+			rows[i].Status, rows[i].Attempts, rows[i].SentAt = outboxSent, 1, &at
 		}
 	}
 	if err := g.Create(&rows).Error; err != nil {

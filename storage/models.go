@@ -161,6 +161,7 @@ type outboxRow struct {
 	Attempts       int
 	NextAttemptAt  time.Time
 	LeaseUntil     *time.Time
+	ClaimedBy      *string
 	LastError      string
 	PlatformMsgID  string
 	CreatedAt      time.Time
@@ -168,6 +169,14 @@ type outboxRow struct {
 }
 
 func (outboxRow) TableName() string { return "outbox" }
+
+// outboxOwner is a dispatcher's heartbeat: its claims hold while alive_until is in the future.
+type outboxOwner struct {
+	ID         string `gorm:"primaryKey"`
+	AliveUntil time.Time
+}
+
+func (outboxOwner) TableName() string { return "outbox_owners" }
 
 // Outbox row states.
 const (

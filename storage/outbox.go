@@ -13,7 +13,7 @@ import (
 // claimQuery selects the oldest pending row of each conversation (channel, chat id), if it is due
 // and not leased. A row never overtakes an older pending row of its conversation.
 const claimQuery = `SELECT o.id FROM outbox o
-WHERE o.status = 'pending' AND o.channel IN ? AND o.next_attempt_at <= ?
+WHERE o.status = 'pending' AND o.claimed_by IS NULL AND o.channel IN ? AND o.next_attempt_at <= ?
   AND (o.lease_until IS NULL OR o.lease_until <= ?)
   AND NOT EXISTS (SELECT 1 FROM outbox p
       WHERE p.channel = o.channel AND p.chat_id = o.chat_id AND p.status = 'pending' AND p.id < o.id)
@@ -71,7 +71,7 @@ func (db *DB) ClaimOutbox(ctx context.Context, now time.Time, channels []bot.Cha
 func (db *DB) MarkSent(ctx context.Context, id int64, platformMsgID string, at time.Time) error {
 	at = utc(at)
 	err := db.gdb.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
-		"status": outboxSent, "platform_msg_id": platformMsgID, "sent_at": at, "lease_until": nil,
+		"status": outboxSent, "platform_msg_id": platformMsgID, "sent_at": at, "lease_until": nil, "claimed_by": nil,
 		"attempts": gorm.Expr("attempts + 1"),
 	}).Error
 	if err != nil {
@@ -82,7 +82,7 @@ func (db *DB) MarkSent(ctx context.Context, id int64, platformMsgID string, at t
 
 // MarkRetry implements bot.Outbox.
 func (db *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr string, attempt bool) error {
-	up := map[string]any{"next_attempt_at": next.UTC(), "lease_until": nil, "last_error": truncate(lastErr, 1000)}
+	up := map[string]any{"next_attempt_at": next.UTC(), "lease_until": nil, "claimed_by": nil, "last_error": truncate(lastErr, 1000)}
 	if attempt {
 		up["attempts"] = gorm.Expr("attempts + 1")
 	}
@@ -96,7 +96,7 @@ func (db *DB) MarkRetry(ctx context.Context, id int64, next time.Time, lastErr s
 // MarkFailed implements bot.Outbox.
 func (db *DB) MarkFailed(ctx context.Context, id int64, lastErr string) error {
 	err := db.gdb.WithContext(ctx).Model(&outboxRow{}).Where("id = ?", id).Updates(map[string]any{
-		"status": outboxFailed, "lease_until": nil, "last_error": truncate(lastErr, 1000),
+		"status": outboxFailed, "lease_until": nil, "claimed_by": nil, "last_error": truncate(lastErr, 1000),
 		"attempts": gorm.Expr("attempts + 1"),
 	}).Error
 	if err != nil {

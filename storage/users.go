@@ -25,6 +25,9 @@ type User struct {
 	Lang         string
 	PasswordHash string
 	CreatedAt    time.Time
+	// MustChange: the password was set by someone else (the generated first admin's); the console
+	// shows nothing but the change form until the user picks their own.
+	MustChange bool
 }
 
 type consoleUser struct {
@@ -34,6 +37,7 @@ type consoleUser struct {
 	AgentID      string
 	PasswordHash string
 	Lang         string
+	MustChange   bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -41,7 +45,7 @@ type consoleUser struct {
 func (consoleUser) TableName() string { return "console_users" }
 
 func (u consoleUser) toUser() User {
-	return User{ID: u.ID, Name: u.Name, Role: u.Role, AgentID: u.AgentID, Lang: u.Lang, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt.UTC()}
+	return User{ID: u.ID, Name: u.Name, Role: u.Role, AgentID: u.AgentID, Lang: u.Lang, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt.UTC(), MustChange: u.MustChange}
 }
 
 type consoleSession struct {
@@ -57,7 +61,7 @@ func (consoleSession) TableName() string { return "console_sessions" }
 // CreateUser adds an account; a taken name gives bot.ErrDuplicate.
 func (db *DB) CreateUser(ctx context.Context, u User) (User, error) {
 	now := time.Now().UTC()
-	m := consoleUser{Name: u.Name, Role: u.Role, AgentID: u.AgentID, PasswordHash: u.PasswordHash, Lang: u.Lang, CreatedAt: now, UpdatedAt: now}
+	m := consoleUser{Name: u.Name, Role: u.Role, AgentID: u.AgentID, PasswordHash: u.PasswordHash, Lang: u.Lang, MustChange: u.MustChange, CreatedAt: now, UpdatedAt: now}
 	err := db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		// names are unique regardless of case: "ADMIN" beside "admin" would be confusing at best
@@ -112,10 +116,11 @@ func (db *DB) CountUsers(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// SetUserPassword replaces the password hash and ends the account's sessions.
+// SetUserPassword replaces the password hash (the account no longer must change it) and ends the
+// account's sessions.
 func (db *DB) SetUserPassword(ctx context.Context, name, hash string) error {
 	return db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&consoleUser{}).Where("name = ?", name).Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()})
+		res := tx.Model(&consoleUser{}).Where("name = ?", name).Updates(map[string]any{"password_hash": hash, "must_change": false, "updated_at": time.Now().UTC()})
 		if res.Error != nil {
 			return fmt.Errorf("storage: set password of %q: %w", name, res.Error)
 		}

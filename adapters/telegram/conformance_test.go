@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -35,6 +36,29 @@ func TestConformance(t *testing.T) {
 				})
 			},
 			ChatID: fmt.Sprint(custChat),
+			Received: func(t *testing.T) []adaptertest.Received {
+				var out []adaptertest.Received
+				for _, m := range f.Sent() {
+					r := adaptertest.Received{ChatID: fmt.Sprint(m.ChatID), Text: m.Text}
+					var kb struct {
+						InlineKeyboard [][]struct {
+							Text string `json:"text"`
+						} `json:"inline_keyboard"`
+					}
+					if m.Markup != "" && m.Markup != "null" {
+						if err := json.Unmarshal([]byte(m.Markup), &kb); err != nil {
+							t.Fatalf("reply_markup %q: %v", m.Markup, err)
+						}
+					}
+					for _, row := range kb.InlineKeyboard {
+						for _, b := range row {
+							r.Buttons = append(r.Buttons, b.Text)
+						}
+					}
+					out = append(out, r)
+				}
+				return out
+			},
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -244,6 +245,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, lang, errInternal)
 		return
 	}
+	a.known.add(id, cleanLang(lang), a.now())
 	a.log.DebugContext(r.Context(), "web session created", "lang", lang)
 	a.writeJSON(w, r, http.StatusCreated, map[string]string{"session": id})
 }
@@ -324,14 +326,9 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 	// The language the session was created with wins over the browser's: a session opened with
 	// "lang":"zh-CN" is answered in Chinese even when a message is plain ASCII.
 	langHint := firstLang(req.Lang, stored, bestAcceptLanguage(r.Header.Get("Accept-Language")))
-	last, err := a.store.LastWebMessageID(ctx, req.Session)
-	if err != nil {
-		a.log.ErrorContext(ctx, "last web message id", "err", err)
-		a.fail(w, r, req.Lang, errInternal)
-		return
-	}
 	ev := req.event(msgID, langHint, time.Now())
-	if err := (*sinkp).Deliver(ctx, ev); err != nil {
+	replies, err := a.deliver(ctx, *sinkp, ev)
+	if err != nil {
 		if ctx.Err() != nil {
 			a.log.DebugContext(ctx, "client gone during deliver", "msg_id", msgID, "err", err)
 		} else {
@@ -340,13 +337,35 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, req.Lang, errInternal)
 		return
 	}
-	replies, err := a.store.WebMessagesAfter(ctx, req.Session, last, repliesLimit)
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
+}
+
+// deliver hands ev to sink and returns the replies for the response. An InlineSink (the engine)
+// returns them from the message's own transaction, already recorded as delivered: one commit per
+// message and no dispatcher round trip. Any other sink gets the replies read back after it returns.
+// Replies that come later (agents, the survey) are found by the page's GET polls either way.
+func (a *Adapter) deliver(ctx context.Context, sink bot.Sink, ev bot.Event) ([]bot.Reply, error) {
+	if in, ok := sink.(bot.InlineSink); ok {
+		rs, err := in.DeliverInline(ctx, ev)
+		if len(rs) > repliesLimit {
+			rs = rs[:repliesLimit]
+		}
+		return rs, err
+	}
+	last, err := a.store.LastWebMessageID(ctx, ev.ChatID)
+	if err != nil {
+		return nil, err
+	}
+	if err := sink.Deliver(ctx, ev); err != nil {
+		return nil, err
+	}
+	replies, err := a.store.WebMessagesAfter(ctx, ev.ChatID, last, repliesLimit)
 	if err != nil {
 		// delivered: the page finds the replies with its next GET
-		a.log.ErrorContext(ctx, "web messages after deliver", "msg_id", msgID, "err", err)
+		a.log.ErrorContext(ctx, "web messages after deliver", "msg_id", ev.MsgID, "err", err)
 		replies = nil
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
+	return replies, nil
 }
 
 func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -393,6 +412,9 @@ func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
 	if !validToken(id, maxSessionLen) {
 		return "", errUnknownSession
 	}
+	if lang, ok := a.known.get(id, a.now()); ok {
+		return lang, nil
+	}
 	lang, ok, err := a.store.WebSessionLang(ctx, id)
 	if err != nil {
 		a.log.ErrorContext(ctx, "web session lang", "err", err)
@@ -401,7 +423,9 @@ func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
 	if !ok {
 		return "", errUnknownSession
 	}
-	return cleanLang(lang), nil
+	lang = cleanLang(lang)
+	a.known.add(id, lang, a.now())
+	return lang, nil
 }
 
 func firstLang(ls ...string) string {
@@ -418,6 +442,9 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !validToken(id, maxSessionLen) {
 		return errUnknownSession
 	}
+	if _, ok := a.known.get(id, a.now()); ok {
+		return nil
+	}
 	ok, err := a.store.WebSessionExists(ctx, id)
 	if err != nil {
 		a.log.ErrorContext(ctx, "web session exists", "err", err)
@@ -427,6 +454,43 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 		return errUnknownSession
 	}
 	return nil
+}
+
+// knownSessions remembers for a short while which session ids exist and their language, so that a
+// chatting customer's messages skip the lookup. Sessions are only removed after days of idleness
+// (retention), far longer than knownTTL. Hand-written: a map with a size cap is all it takes.
+type knownSessions struct {
+	mu sync.Mutex
+	m  map[string]knownSession
+}
+
+type knownSession struct {
+	at   time.Time // when confirmed
+	lang string
+}
+
+const (
+	knownTTL = time.Minute
+	knownMax = 4096
+)
+
+func (k *knownSessions) get(id string, now time.Time) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s, ok := k.m[id]
+	if !ok || now.Sub(s.at) >= knownTTL || now.Before(s.at) {
+		return "", false
+	}
+	return s.lang, true
+}
+
+func (k *knownSessions) add(id, lang string, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= knownMax {
+		k.m = make(map[string]knownSession, 64) // forget all: the next lookups refill it
+	}
+	k.m[id] = knownSession{at: now, lang: lang}
 }
 
 // readBody decodes an optional JSON body (io.EOF when empty) within the body limit.

@@ -722,3 +722,42 @@ func TestNoMessageLimitByDefault(t *testing.T) {
 		}
 	}
 }
+
+// inlineSink plays the engine's InlineSink: it returns the replies itself (not through the store).
+type inlineSink struct{ *fakeSink }
+
+func (k inlineSink) DeliverInline(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+	if err := k.Deliver(ctx, ev); err != nil {
+		return nil, err
+	}
+	return []bot.Reply{{OutboxID: 1000 + int64(len(k.got())), Channel: bot.ChannelWeb, ChatID: ev.ChatID, Text: "inline " + ev.Text}}, nil
+}
+
+// TestPostInlineReplies: with an InlineSink the response carries the replies the sink returned, and a
+// known session's message needs no store read at all (the store fails here after the first message).
+func TestPostInlineReplies(t *testing.T) {
+	st := newFakeStore()
+	a, err := New(Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := inlineSink{newFakeSink(st)}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go a.Run(ctx, sink)
+	waitRunning(a)
+	var s struct{ Session string }
+	if w := do(t, a, "POST", "/api/webchat/sessions", "", nil, &s); w.Code != http.StatusCreated {
+		t.Fatalf("session: %d", w.Code)
+	}
+	for i, text := range []string{"one", "two"} {
+		if i == 1 {
+			st.setErr(errFake)
+		}
+		var got repliesBody
+		w := do(t, a, "POST", "/api/webchat/messages", mustJSON(t, map[string]string{"session": s.Session, "text": text}), nil, &got)
+		if w.Code != http.StatusOK || len(got.Replies) != 1 || got.Replies[0].Text != "inline "+text || got.Replies[0].ID != int64(1001+i) {
+			t.Errorf("message %q: %d %+v", text, w.Code, got.Replies)
+		}
+	}
+}

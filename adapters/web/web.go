@@ -111,6 +111,7 @@ type Adapter struct {
 	cliLim  *limiter                 // messages per client IP
 	maxText int
 	ipOf    func(*http.Request) string
+	known   knownSessions // sessions recently seen to exist, with their language
 	now     func() time.Time
 	mux     *http.ServeMux
 	page    *page

@@ -48,7 +48,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	if err != nil {
 		return fmt.Errorf("timezone: %w", err)
 	}
-	db, err := storage.Open(ctx, cfg.DatabaseURL, storage.Options{Logger: newLogger(cfg.Log.Format, "warn")})
+	db, err := storage.Open(ctx, cfg.DatabaseURL, cfg.storageOptions(newLogger(cfg.Log.Format, "warn"), nil))
 	if err != nil {
 		return err
 	}

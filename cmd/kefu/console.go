@@ -5,29 +5,78 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/kefu-dev/kefu/console"
+	"github.com/kefu-dev/kefu/storage"
 )
 
+// isTerminal reports whether w is a character device (a terminal), not a pipe or file a log
+// collector reads. Hand-written (os.ModeCharDevice) rather than golang.org/x/term for one check.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// writeSecretFile writes text to path with mode 0600 (the directory is created 0700 if missing),
+// replacing any earlier file; the file is never readable by others, not even while being written.
+func writeSecretFile(path, text string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	os.Remove(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// initialPasswordFile is where the first admin's generated password goes when there is no terminal.
+const initialPasswordFile = "initial-admin-password"
+
 // newConsole builds the supervisors' web console. On the very first start (no account yet) it creates
-// an "admin" account and prints its password once, so the zero-setup run shows the dashboard too.
+// an "admin" account, so the zero-setup run shows the dashboard too. Its generated password never
+// enters the log stream (issue 15: a raw line in JSON log mode is kept by any log collector): it is
+// shown on the terminal when kefu runs in one with text logs, and otherwise written to a file only
+// the server's user may read (mode 0600) next to the database; the banner says which. The console
+// makes the admin choose their own password at the first sign-in and then removes the file.
 func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http.Handler, error) {
+	pwFile := filepath.Join(storage.DataDir(a.cfg.DatabaseURL), initialPasswordFile)
 	pw, created, err := console.EnsureAdmin(ctx, a.db)
 	if err != nil {
 		return nil, fmt.Errorf("console: first admin: %w", err)
 	}
 	if created {
-		fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\" with password %s\n  (shown once; change it with `kefu user passwd admin`)\n", url, pw)
-		a.log.Info("console admin account created", "user", "admin")
+		if isTerminal(banner) && a.cfg.Log.Format != "json" {
+			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\" with password %s\n  (shown once; you choose your own at the first sign-in)\n", url, pw)
+		} else {
+			if err := writeSecretFile(pwFile, "admin\n"+pw+"\n"); err != nil {
+				return nil, fmt.Errorf("console: first admin: %w", err)
+			}
+			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\"; the password is in %s (readable by this user only)\n", url, pwFile)
+		}
+		a.log.Info("console admin account created; its password must be changed at the first sign-in", "user", "admin")
 	}
 	return console.New(console.Options{
-		DB:     a.db,
-		Loc:    a.loc,
-		T:      a.localizedT(),
-		Logger: a.log,
-		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"),
+		InitialPasswordFile: pwFile,
+		DB:                  a.db,
+		Loc:                 a.loc,
+		T:                   a.localizedT(),
+		Logger:              a.log,
+		Secure:              strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		// the sign-in backoff keys on the client, read from X-Forwarded-For of trusted proxies only
 		ClientIP: a.cfg.Security.clientIPs().IP,
+		Improve:  a.improveService(),
 	})
 }

@@ -61,9 +61,8 @@ var loadQuestions = map[string][]string{
 func runLoad(b *testing.B, dbURL, kind string, customers int) {
 	s := startJourneyServer(b, dbURL, nil, func(c *Config) {
 		c.Outbox.PollInterval = 100 * time.Millisecond // the default: delivery must not rely on a fast poll
-		c.Web.SessionsPerSecond = -1                   // ticket runs make a session per message
-		c.Web.MessagesPerSecond = -1                   // one client drives every session flat out
-		c.Web.ClientMessagesPerSecond = -1
+		// ticket runs make a session per message; 16 customers share one address
+		c.Web.SessionsPerSecond, c.Web.MessagesPerSecond, c.Web.ClientMessagesPerSecond = -1, -1, -1
 	})
 	w := newDeliveryWatcher(b, dbURL)
 	defer w.stop()

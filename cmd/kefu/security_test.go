@@ -229,6 +229,12 @@ func (l *logBuffer) String() string {
 // securityServer runs serve on a fresh SQLite database with mod applied to the default
 // configuration, logging JSON into the returned buffer.
 func securityServer(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer) {
+	s, logs, _ := securityServerBanner(t, mod)
+	return s, logs
+}
+
+// securityServerBanner is securityServer that also returns what serve printed for people (the banner).
+func securityServerBanner(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer, *logBuffer) {
 	t.Helper()
 	dsn := filepath.Join(t.TempDir(), "kefu.db")
 	cfg, err := loadConfig("", func(k string) string {
@@ -272,7 +278,7 @@ func securityServer(t *testing.T, mod func(*Config)) (*journeyServer, *logBuffer
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return &journeyServer{e2eServer: s, db: openTestDB(t, dsn)}, logs
+	return &journeyServer{e2eServer: s, db: openTestDB(t, dsn)}, logs, banner
 }
 
 // TestSecuritySignInBackoff (finding 2): parallel wrong passwords are not all evaluated; afterwards
@@ -622,5 +628,89 @@ func TestSecurityConsoleOdds(t *testing.T) {
 		if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "<a href") {
 			t.Errorf("GET %s: %d, lists the directory:\n%s", path, resp.StatusCode, b)
 		}
+	}
+}
+
+// TestSecurityFirstAdminPassword (finding 8): the generated first admin password never enters the
+// log stream (JSON logs, no terminal); it is in a 0600 file next to the database, and the console
+// shows nothing but the change form until the admin picks their own.
+func TestSecurityFirstAdminPassword(t *testing.T) {
+	s, logs, banner := securityServerBanner(t, func(c *Config) { c.Log.Format = "json" })
+	file := filepath.Join(filepath.Dir(s.dbURL), initialPasswordFile)
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("no initial password file: %v (banner %q)", err, banner.String())
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("password file mode %v, want 0600", st.Mode().Perm())
+	}
+	lines := strings.Fields(mustRead(t, file))
+	if len(lines) != 2 || lines[0] != "admin" || len(lines[1]) < 16 {
+		t.Fatalf("password file %q", lines)
+	}
+	pw := lines[1]
+	if strings.Contains(logs.String(), pw) || strings.Contains(banner.String(), pw) {
+		t.Fatal("the generated password reached the log or the banner")
+	}
+	if !strings.Contains(banner.String(), file) {
+		t.Errorf("the banner does not say where the password is: %q", banner.String())
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	code, _ := consoleSignIn(t, c, s.url, "admin", pw)
+	if code != http.StatusSeeOther {
+		t.Fatalf("first sign-in: %d", code)
+	}
+	for _, path := range []string{"/console/", "/console/users", "/console/export/tickets"} {
+		resp, err := c.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/password" {
+			t.Errorf("GET %s before the change: %d %q, want a redirect to /console/password", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	resp, err := c.Get(s.url + "/console/password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := securityCSRF.FindStringSubmatch(string(b))
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("password page: %d", resp.StatusCode)
+	}
+	change := func(cur, pw, again string) int {
+		resp, err := c.PostForm(s.url+"/console/password", url.Values{"csrf": {m[1]}, "current": {cur}, "password": {pw}, "repeat": {again}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := change("wrong", "my-own-password", "my-own-password"); code != http.StatusBadRequest {
+		t.Errorf("change with a wrong current password: %d, want 400", code)
+	}
+	if code := change(pw, "my-own-password", "my-own-password"); code != http.StatusOK {
+		t.Fatalf("change: %d", code)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the initial password file is still there after the change: %v", err)
+	}
+	if code, _ := consoleSignIn(t, c, s.url, "admin", pw); code == http.StatusSeeOther {
+		t.Error("the generated password still signs in")
+	}
+	if code, _ := consoleSignIn(t, c, s.url, "admin", "my-own-password"); code != http.StatusSeeOther {
+		t.Fatalf("sign in with the new password: %d", code)
+	}
+	resp, err = c.Get(s.url + "/console/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("dashboard after the change: %d, want 200", resp.StatusCode)
 	}
 }

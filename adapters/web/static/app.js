@@ -125,7 +125,7 @@
           res = await post(body);
         }
         if (item) setItemState(item, '');
-        addBotMessages(res.replies || []);
+        addBotMessages(res.replies || [], false);
         setStatus('online');
         failures = 0;
       } catch (e) {
@@ -153,7 +153,7 @@
     let more = false;
     try {
       const res = await api('GET', 'messages?session=' + encodeURIComponent(session) + '&after=' + after + '&lang=' + encodeURIComponent(lang));
-      addBotMessages(res.messages || []);
+      addBotMessages(res.messages || [], true);
       more = !!res.more;
       failures = 0;
       setStatus('online');
@@ -201,12 +201,14 @@
     } catch (e) { /* a corrupt transcript only costs the history */ }
   }
 
-  function addBotMessages(msgs) {
+  // addBotMessages shows msgs not seen yet. Only the GET poll (advance) moves the cursor: a POST's
+  // replies are its own, and an agent's message with a smaller id may not have been fetched yet.
+  function addBotMessages(msgs, advance) {
     let fresh = false;
     msgs.forEach((m) => {
+      if (advance && m.id > after) after = m.id;
       if (seen.has(m.id)) return;
       seen.add(m.id);
-      if (m.id > after) after = m.id;
       const buttons = (m.buttons || []).map((b) => ({ label: b.label, action: b.action }));
       if (buttons.length) retireKeyboards();
       addItem({ k: 'bot', id: m.id, text: m.text, buttons, at: Date.now() }, false);

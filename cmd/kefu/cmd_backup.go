@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/kefu-dev/kefu/storage"
+)
+
+func init() {
+	commands["backup"] = command{
+		summary: "backup FILE: a consistent copy of the SQLite database while kefu runs (PostgreSQL: pg_dump)",
+		run: func(ctx context.Context, args []string) error {
+			return runBackup(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+	commands["restore"] = command{
+		summary: "restore [--force] FILE: put a backup in place of the SQLite database (stop kefu first)",
+		run: func(ctx context.Context, args []string) error {
+			return runRestore(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+func runBackup(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: kefu backup [--config FILE] BACKUP_FILE", errUsage)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	if storage.IsPostgresDSN(cfg.DatabaseURL) {
+		return storage.ErrBackupPostgres
+	}
+	// The database is opened as it is (no migration): a backup must copy what is there.
+	o := cfg.storageOptions(newLogger(cfg.Log.Format, "warn"), nil)
+	o.SkipMigrations = true
+	db, err := storage.Open(ctx, cfg.DatabaseURL, o)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	dest := fs.Arg(0)
+	if err := db.Backup(ctx, dest); err != nil {
+		return err
+	}
+	st, err := os.Stat(dest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "backup: %s (%d bytes, %v)\n", dest, st.Size(), time.Since(start).Round(time.Millisecond))
+	where := "KEFU_ENCRYPTION_KEY"
+	if f := db.KeyFile(); f != "" {
+		where = f
+	}
+	fmt.Fprintf(out, "personal data in it is encrypted with the key in %s: keep a copy of the key apart from the backups; a restore needs it\n", where)
+	return nil
+}
+
+func runRestore(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
+	force := fs.Bool("force", false, "replace an existing database (its files are kept as *.before-restore-TIME)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: kefu restore [--force] [--config FILE] BACKUP_FILE", errUsage)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	moved, err := storage.RestoreSQLite(ctx, fs.Arg(0), cfg.DatabaseURL, storage.RestoreOptions{Force: *force})
+	for _, m := range moved {
+		fmt.Fprintf(out, "kept the replaced file as %s\n", m)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "restored %s to %s; start kefu (it applies any migrations the backup lacks)\n", fs.Arg(0), cfg.DatabaseURL)
+	return nil
+}
