@@ -212,9 +212,18 @@ func (c *Console) exportMonthly(w http.ResponseWriter, r *http.Request, s sessio
 		c.fail(w, r, err)
 		return
 	}
+	var extra []export.Sheet
+	if c.o.Improve != nil {
+		sh, err := c.o.Improve.MonthlySheet(r.Context(), f.From, f.To)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		extra = append(extra, sh)
+	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="kefu-monthly-`+month+`.xlsx"`)
-	if err := export.MonthlyXLSX(rep, month, w); err != nil {
+	if err := export.MonthlyXLSX(rep, month, w, extra...); err != nil {
 		c.log.ErrorContext(r.Context(), "monthly export failed", "err", err)
 	}
 }
