@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// TestSealedModelsRegistered: every model of this package with a `serializer:pii` field is in
+// TestSealedModelsRegistered: every model (table) of this package with a `serializer:pii` field is in
 // sealedModels, so that key rotation and erasure cover it (a new table with personal data must be
 // added there).
 func TestSealedModelsRegistered(t *testing.T) {
@@ -20,6 +20,22 @@ func TestSealedModelsRegistered(t *testing.T) {
 	}
 	files, _ := filepath.Glob("*.go")
 	fset := token.NewFileSet()
+	// Tables are the types with a TableName method; other structs with the tag only read sealed
+	// columns (scan targets of joins).
+	tables := map[string]bool{}
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "TableName" && fd.Recv != nil && len(fd.Recv.List) == 1 {
+				if id, ok := fd.Recv.List[0].Type.(*ast.Ident); ok {
+					tables[id.Name] = true
+				}
+			}
+		}
+	}
 	found := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
@@ -39,7 +55,7 @@ func TestSealedModelsRegistered(t *testing.T) {
 				return true
 			}
 			for _, fl := range st.Fields.List {
-				if fl.Tag != nil && strings.Contains(fl.Tag.Value, "serializer:pii") {
+				if fl.Tag != nil && strings.Contains(fl.Tag.Value, "serializer:pii") && tables[ts.Name.Name] {
 					found++
 					if !registered[ts.Name.Name] {
 						t.Errorf("%s (%s) has a personal-data field but is not in sealedModels (storage/rotate.go)", ts.Name.Name, f)
