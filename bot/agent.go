@@ -96,6 +96,12 @@ func (e *Engine) desk(ctx context.Context, a Actor, no string, op deskOp) (Ticke
 	if err != nil {
 		return Ticket{}, err
 	}
+	return e.deskTx(ctx, a, no, op)
+}
+
+// deskTx runs op in a desk transaction for an already authorized actor (or kefu itself).
+func (e *Engine) deskTx(ctx context.Context, a Actor, no string, op deskOp) (Ticket, error) {
+	var err error
 	no = NormalizeTicketNo(no)
 	var out Ticket
 	var sent int
@@ -339,6 +345,9 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		d.event(EvResolved, summary, false)
 		d.t.Status, d.t.ResolvedAt = StatusResolved, &at
 		d.changed = true
+		if err := e.complaintVisit(ctx, d); err != nil {
+			return err
+		}
 		return e.signal(ctx, d, flows.SignalResolved, map[string]any{"no": d.t.No, "summary": summary})
 	})
 }
@@ -382,6 +391,12 @@ func (e *Engine) Escalate(ctx context.Context, a Actor, no, reason string) (Tick
 // signal feeds a ticket signal into the customer's conversation and carries out the resulting effects
 // (questions to the customer) inside the desk transaction.
 func (e *Engine) signal(ctx context.Context, d *deskTurn, sig flows.Signal, extra map[string]any) error {
+	return e.signalInput(ctx, d, flows.Input{Signal: sig, TicketNo: d.t.No, At: d.at}, extra)
+}
+
+// signalInput is signal with a full input (a proposal's id in Args).
+func (e *Engine) signalInput(ctx context.Context, d *deskTurn, in flows.Input, extra map[string]any) error {
+	sig := in.Signal
 	conv, err := d.tx.Conversation(ctx, d.t.ConversationID)
 	if err != nil {
 		return err
@@ -392,7 +407,7 @@ func (e *Engine) signal(ctx context.Context, d *deskTurn, sig flows.Signal, extr
 	} else if err != nil {
 		return err
 	}
-	next, effects, err := e.flows.Step(s, flows.Input{Signal: sig, TicketNo: d.t.No, At: d.at})
+	next, effects, err := e.flows.Step(s, in)
 	if err != nil {
 		return fmt.Errorf("bot: signal %s to conversation %d: %w", sig, conv.ID, err)
 	}

@@ -39,6 +39,35 @@ type ComplaintConfig struct {
 	Parties []string `yaml:"parties,omitempty"`
 	// RepeatWindow: a complaint by the same customer in the same category within this time is a repeat.
 	RepeatWindow time.Duration `yaml:"repeat_window,omitempty"`
+	// Solutions is the standard solution library (default DefaultSolutions).
+	Solutions []Solution `yaml:"solutions,omitempty"`
+	// AgentLimits overrides Solution.Limit per agent id and solution key (yuan).
+	AgentLimits map[string]map[string]float64 `yaml:"agent_limits,omitempty"`
+	// ProposeAny allows proposals on tickets that are not complaints.
+	ProposeAny bool `yaml:"propose_any,omitempty"`
+	// VisitDays is when a resolved complaint's return visit is due, in working days of the SLA
+	// calendar (default 3); LowRatingVisit is the time for a score <= 3 (default 24h).
+	VisitDays      int           `yaml:"visit_days,omitempty"`
+	LowRatingVisit time.Duration `yaml:"low_rating_visit,omitempty"`
+	// AutoClose closes resolved tickets the customer never confirmed after this time (default 72h).
+	AutoClose time.Duration `yaml:"auto_close,omitempty"`
+}
+
+// Solution is one entry of the standard solution library.
+type Solution struct {
+	Key string `yaml:"key"` // label: locale key "solution.<key>"
+	// Amount: the solution takes an amount in yuan (refund, coupon).
+	Amount bool `yaml:"amount,omitempty"`
+	// Limit is the amount (yuan) an agent may grant alone; above it a supervisor approves.
+	Limit float64 `yaml:"limit,omitempty"`
+	// Approval: every proposal of this solution needs a supervisor.
+	Approval bool `yaml:"approval,omitempty"`
+}
+
+// DefaultSolutions: refund (agents up to 100 yuan), coupon (up to 50), exchange, reship, repair.
+func DefaultSolutions() []Solution {
+	return []Solution{{Key: "refund", Amount: true, Limit: 100}, {Key: "coupon", Amount: true, Limit: 50},
+		{Key: "exchange"}, {Key: "reship"}, {Key: "repair"}}
 }
 
 // DefaultComplaintConfig follows the seeds: level 1 for safety, legal and media (15-minute first
@@ -74,6 +103,18 @@ func (c ComplaintConfig) withDefaults() ComplaintConfig {
 	}
 	if c.RepeatWindow <= 0 {
 		c.RepeatWindow = d.RepeatWindow
+	}
+	if len(c.Solutions) == 0 {
+		c.Solutions = DefaultSolutions()
+	}
+	if c.VisitDays <= 0 {
+		c.VisitDays = 3
+	}
+	if c.LowRatingVisit <= 0 {
+		c.LowRatingVisit = 24 * time.Hour
+	}
+	if c.AutoClose == 0 {
+		c.AutoClose = 72 * time.Hour
 	}
 	slices.SortStableFunc(c.Levels, func(a, b ComplaintLevel) int { return a.Level - b.Level })
 	return c

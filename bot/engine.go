@@ -94,24 +94,28 @@ type Options struct {
 	// Complaints: levels, core points, responsible parties, standard solutions, return visits and
 	// auto-closing (complaints.go, proposals.go, visits.go). Zero fields take the defaults.
 	Complaints ComplaintConfig
+	// Workdays counts the working days of return visits (wire the SLA calendar, *sla.Calendar);
+	// default Monday to Friday, closing at 18:00 in Location.
+	Workdays Workdays
 }
 
 // Engine runs customer conversations (Deliver) and agent actions (Desk) against a Store.
 type Engine struct {
-	store   Store
-	flows   Stepper
-	kb      kb.Matcher
-	cat     Translator
-	policy  SLAPolicy
-	loc     *time.Location
-	agents  map[string]AgentConfig
-	vars    map[string]any
-	log     *slog.Logger
-	now     func() time.Time
-	notify  func()
-	linkTTL time.Duration
-	dueFn   func(Priority, string, time.Time) (time.Time, time.Time)
-	cc      ComplaintConfig
+	store    Store
+	flows    Stepper
+	kb       kb.Matcher
+	cat      Translator
+	policy   SLAPolicy
+	loc      *time.Location
+	agents   map[string]AgentConfig
+	vars     map[string]any
+	log      *slog.Logger
+	now      func() time.Time
+	notify   func()
+	linkTTL  time.Duration
+	dueFn    func(Priority, string, time.Time) (time.Time, time.Time)
+	cc       ComplaintConfig
+	workdays Workdays
 }
 
 var (
@@ -163,6 +167,10 @@ func New(o Options) (*Engine, error) {
 		return nil, fmt.Errorf("bot: new engine: %w", err)
 	}
 	e.cc = o.Complaints.withDefaults()
+	e.workdays = o.Workdays
+	if e.workdays == nil {
+		e.workdays = weekdays{loc: e.loc}
+	}
 	e.agents = make(map[string]AgentConfig, len(o.Agents))
 	for _, a := range o.Agents {
 		if a.ID == "" {
@@ -476,6 +484,8 @@ func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
 		return t.tx.SaveUnanswered(ctx, t.conv.ID, lang, x.Text, t.at)
 	case flows.OpenTicket:
 		return e.openTicket(ctx, t, x.Intake)
+	case flows.DecideProposal:
+		return e.decideProposal(ctx, t, x)
 	case flows.AddToTicket:
 		return e.addToTicket(ctx, t, x)
 	case flows.ListTickets:
@@ -511,6 +521,11 @@ func (e *Engine) applyOne(ctx context.Context, t *turn, ef flows.Effect) error {
 			tk.Rating = x.Score
 			if err := t.tx.SaveSurvey(ctx, tk.ID, tk.CustomerID, x.Score, "", t.at); err != nil {
 				return "", "", err
+			}
+			if x.Score <= flows.LowRating {
+				if err := e.lowRatingVisit(ctx, t, *tk); err != nil {
+					return "", "", err
+				}
 			}
 			return EvRated, fmt.Sprintf("%d", x.Score), nil
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
@@ -173,7 +174,7 @@ func forEachDB(t *testing.T, f func(t *testing.T, mk envMaker)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, newEnv) })
 	t.Run("postgres", func(t *testing.T) {
 		if os.Getenv(storetest.EnvPostgres) == "" {
-			t.Skip(storetest.EnvPostgres + " is not set")
+			testenv.Skip(t, testenv.Postgres, storetest.EnvPostgres+" is not set")
 		}
 		f(t, func(t testing.TB, agents ...bot.AgentConfig) *env {
 			dsn, _ := storetest.PostgresSchemaDSN(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -40,10 +41,10 @@ func artifacts(t *testing.T) string {
 func TestBrowserDashboard(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
-		t.Skip("no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
+		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
 	}
 	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
+		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
 	}
 	e := newEnv(t, 60)
 	out := artifacts(t)

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -67,6 +68,8 @@ type Options struct {
 	// ClientIP returns the address of the client behind a request (the sign-in backoff's key); nil
 	// means the peer's address. Serve passes one that believes X-Forwarded-For from trusted proxies only.
 	ClientIP func(*http.Request) string
+	// Improve, when set, adds the continuous-improvement pages (records, actions, targets).
+	Improve *improve.Service
 }
 
 // Console is the http.Handler of /console/.
@@ -121,6 +124,7 @@ func New(o Options) (*Console, error) {
 	c.mux.HandleFunc("POST /console/password", c.auth(RoleAgent, c.changePassword))
 	c.mux.HandleFunc("GET /console/users", c.auth(RoleAdmin, c.usersPage))
 	c.mux.HandleFunc("POST /console/users", c.auth(RoleAdmin, c.addUser))
+	c.improveRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/reports/export"
 	"github.com/kefu-dev/kefu/storage"
@@ -30,6 +31,12 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"rowsOf": func(p page, rows []reports.Row, id string) map[string]any {
 		return map[string]any{"P": p, "Rows": rows, "ID": id}
 	},
+	"actionsOf": func(p page, as []improve.Action, back string) map[string]any {
+		return map[string]any{"P": p, "Actions": as, "Back": back}
+	},
+	"doneOf":  doneOf,
+	"whyNums": func() []int { return []int{1, 2, 3, 4, 5} },
+	"timePtr": func(t time.Time) *time.Time { return &t },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // page is what every template gets.
@@ -55,6 +62,9 @@ type page struct {
 	Month   string
 	Users   []storage.User
 	Roles   []string
+	// Improve is the improvement pages' data (console/improve.go); ImproveOn shows their links.
+	Improve   *improveData
+	ImproveOn bool
 }
 
 // T translates a key in the page's language.
@@ -78,6 +88,7 @@ func (p page) OtherLang() string {
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.c = c
+	p.ImproveOn = c.o.Improve != nil && rank(p.User.Role) >= rank(RoleAgent) && p.User.Name != ""
 	if p.Loc == nil {
 		p.Loc = c.o.Loc
 	}
@@ -201,9 +212,18 @@ func (c *Console) exportMonthly(w http.ResponseWriter, r *http.Request, s sessio
 		c.fail(w, r, err)
 		return
 	}
+	var extra []export.Sheet
+	if c.o.Improve != nil {
+		sh, err := c.o.Improve.MonthlySheet(r.Context(), f.From, f.To)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		extra = append(extra, sh)
+	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="kefu-monthly-`+month+`.xlsx"`)
-	if err := export.MonthlyXLSX(rep, month, w); err != nil {
+	if err := export.MonthlyXLSX(rep, month, w, extra...); err != nil {
 		c.log.ErrorContext(r.Context(), "monthly export failed", "err", err)
 	}
 }

@@ -43,7 +43,7 @@ func isAckEmoji(text string) bool { return isAck(text) && stripPunct(text) == ""
 // answersYesNo: states whose question an acknowledgement answers.
 func answersYesNo(st State) bool {
 	switch st {
-	case StateAnswered, StateConfirm, StateConfirmSolved, StateAnythingElse:
+	case StateAnswered, StateConfirm, StateConfirmSolved, StateAnythingElse, StateProposal:
 		return true
 	}
 	return false

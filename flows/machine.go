@@ -104,6 +104,8 @@ func init() {
 		StateReopenReason:   (*Machine).stepReopenReason,
 		StateRating:         (*Machine).stepRating,
 		StateComment:        (*Machine).stepComment,
+		StateProposal:       (*Machine).stepProposal,
+		StateDeclineReason:  (*Machine).stepDeclineReason,
 	}
 }
 
@@ -112,7 +114,7 @@ func States() []State {
 	out := make([]State, 0, len(steps))
 	for _, st := range []State{StateNew, StateIdle, StateAnswered, StateChoosing, StateAnythingElse, StateAskType,
 		StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateTicketOpen, StateConfirmSolved,
-		StateReopenReason, StateRating, StateComment} {
+		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason} {
 		out = append(out, st)
 	}
 	return out
@@ -281,6 +283,10 @@ func (m *Machine) prompt(s Session) []Effect {
 		return m.askRatingSay("survey.bad_score")
 	case StateComment:
 		return m.askCommentSay()
+	case StateProposal:
+		return m.offerSay("proposal.ask_again")
+	case StateDeclineReason:
+		return say("proposal.ask_reason")
 	}
 	return nil
 }

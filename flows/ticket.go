@@ -11,7 +11,7 @@ package flows
 // is asked once, with a skip button; the ticket opens at the next tap or message.
 func (m *Machine) human(s Session, ev event) (Session, []Effect) {
 	switch s.State {
-	case StateTicketOpen:
+	case StateTicketOpen, StateProposal, StateDeclineReason:
 		return s, []Effect{AddToTicket{Text: ev.text, Media: ev.in.Media}, sayArgs("human.already", map[string]any{"no": s.TicketNo})}
 	case StateConfirmSolved, StateReopenReason: // the resolution did not help: reopen for a person
 		return m.reopen(s, ev.text)
@@ -64,9 +64,12 @@ func (m *Machine) signal(s Session, in Input) (Session, []Effect) {
 	case SignalResolved:
 		s.TicketNo, s.State, s.Asked = no, StateConfirmSolved, 0
 		return s, m.askSolvedSay(s, Normalize(in.Text))
+	case SignalProposal:
+		return m.proposalSignal(s, in)
 	case SignalClosed:
 		effects := []Effect{sayArgs("ticket.closed", map[string]any{"no": no})}
-		if no == s.TicketNo && (s.State == StateTicketOpen || s.State == StateConfirmSolved || s.State == StateReopenReason) {
+		if no == s.TicketNo && (s.State == StateTicketOpen || s.State == StateConfirmSolved || s.State == StateReopenReason ||
+			s.State == StateProposal || s.State == StateDeclineReason) {
 			s.State, s.TicketNo, s.Asked = StateIdle, "", 0
 		}
 		return s, effects

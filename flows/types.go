@@ -56,6 +56,7 @@ type Session struct {
 	LastFAQ    string   `json:"last_faq,omitempty"`   // FAQ id answered in StateAnswered
 	TicketNo   string   `json:"ticket_no,omitempty"`  // the open (or just resolved) ticket
 	Rating     int      `json:"rating,omitempty"`
+	Proposal   string   `json:"proposal,omitempty"` // the proposal id on offer (StateProposal, StateDeclineReason)
 }
 
 // Signal is something that happened outside the conversation and moves it on.

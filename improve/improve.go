@@ -803,3 +803,35 @@ type eventRow struct {
 }
 
 func (eventRow) TableName() string { return "improve_events" }
+
+// Trusting returns a copy of s that also accepts id as an agent (a supervisor when supervisor is
+// set): the console's signed-in accounts, whose role the console has checked.
+func (s *Service) Trusting(id string, supervisor bool) *Service {
+	c := *s
+	c.agents = make(map[string]bot.AgentConfig, len(s.agents)+1)
+	for k, v := range s.agents {
+		c.agents[k] = v
+	}
+	a := c.agents[id]
+	a.ID, a.Supervisor = id, a.Supervisor || supervisor
+	c.agents[id] = a
+	return &c
+}
+
+// Agents are the configured agents and supervisors (possible owners), by id.
+func (s *Service) Agents() []bot.AgentConfig {
+	out := make([]bot.AgentConfig, 0, len(s.agents))
+	for _, a := range s.agents {
+		if !strings.HasPrefix(a.ID, "console:") {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// NextStates lists the states an action in state st may move to.
+func NextStates(st string) []string { return append([]string(nil), next[st]...) }
+
+// MetricNames lists the metrics targets and thresholds accept.
+func (s *Service) MetricNames() []string { return s.metrics.Names() }

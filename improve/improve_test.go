@@ -1,6 +1,7 @@
 package improve_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/reports"
+	"github.com/kefu-dev/kefu/reports/export"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -468,4 +473,67 @@ func TestTargets(t *testing.T) {
 			t.Errorf("after replacing: %+v", st)
 		}
 	})
+}
+
+// TestMonthlySheet: the monthly workbook's improvement sheet has one row per action with the record's
+// 5-Why, states and effect numbers (the effect fixture over 4 weeks), and text typed by people cannot
+// become a formula.
+func TestMonthlySheet(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.OpenSQLite(t)
+	addTickets(t, db, effectTickets...)
+	c := &clock{t: dec(3, 10)}
+	s := newService(db, c)
+	in := validRecord()
+	in.Phenomenon = `=HYPERLINK("http://evil.example","x")`
+	r, err := s.Create(ctx, "cli:alice", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AddAction(ctx, "cli:alice", r.No, validAction())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddAction(ctx, "cli:alice", r.No, improve.NewAction{Term: "long", Description: "完善测试流程", Owner: "cli:bob", Due: "2027-01-31", Acceptance: "SOP 修订"}); err != nil {
+		t.Fatal(err)
+	}
+	doAction(t, s, c, a.ID, dec(10, 12))
+	c.Set(time.Date(2027, 1, 5, 0, 0, 0, 0, time.UTC))
+	if _, err := s.Create(ctx, "cli:alice", improve.NewRecord{Phenomenon: "next month", Whys: []string{"w"}, Category: "order"}); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := s.MonthlySheet(ctx, dec(1, 0), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := export.MonthlyXLSX(reports.Report{}, "2026-12", &buf, sh); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows, err := x.GetRows(improve.SheetName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 { // header + two actions; January's record is left out
+		t.Fatalf("rows = %q", rows)
+	}
+	got := strings.Join(rows[1], "|")
+	for _, want := range []string{"IMP-202612-001|invoice|'=HYPERLINK", "财务部未及时开具", "|open|GD20261201001|#1|short|优化接口程序|cli:alice|2026-12-15|", "|done|2026-12-10 12:00|"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("row 1 lacks %q:\n%s", want, got)
+		}
+	}
+	// Effect over 4 weeks: before [12 Nov, 10 Dec): 26 Nov, 27 Nov, 1, 5, 9 Dec = 5 tickets → 1.25/wk;
+	// after [10 Dec, 5 Jan cut by now): 10, 15, 20, 24 Dec = 4 tickets over 25.5 days → 1.1/wk.
+	if tail := rows[1][len(rows[1])-6:]; tail[0] != "1.25" || tail[1] != "1.1" {
+		t.Errorf("effect columns = %q", tail)
+	}
+	if !strings.Contains(strings.Join(rows[2], "|"), "#2|long|完善测试流程|cli:bob|2027-01-31|SOP 修订|open") {
+		t.Errorf("row 2 = %q", rows[2])
+	}
 }

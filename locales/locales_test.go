@@ -24,7 +24,7 @@ var sampleArgs = map[string]any{
 	"list": "订单问题 30.1%", "share": "30.1%", "seconds": 30,
 	// improve
 	"field": "why", "max": 5, "term": "mid", "owner": "cli:alice", "state": "open", "metric": "csat", "known": "backlog, csat",
-	"period": "2026-Q4", "op": ">", "date": "2026-13-01", "value": "27.5", "window": "1h", "threshold": "25",
+	"period": "2026-Q4", "op": ">", "date": "2026-13-01", "value": "27.5", "window": "1h", "threshold": "25", "weeks": 4,
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

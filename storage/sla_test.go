@@ -14,6 +14,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/bot/sla"
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -49,7 +50,7 @@ func TestSLAClockAndScanner(t *testing.T) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		t.Run(dialect, func(t *testing.T) {
 			if dialect == "postgres" && os.Getenv(storetest.EnvPostgres) == "" {
-				t.Skip(storetest.EnvPostgres + " is not set")
+				testenv.Skip(t, testenv.Postgres, storetest.EnvPostgres+" is not set")
 			}
 			policy, err := sla.New(sla.DefaultConfig())
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/adapters/web"
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -81,7 +82,7 @@ func TestConcurrentStartups(t *testing.T) {
 			dsn := filepath.Join(t.TempDir(), "kefu.db")
 			if dialect == "postgres" {
 				if os.Getenv(storetest.EnvPostgres) == "" {
-					t.Skip(storetest.EnvPostgres + " is not set")
+					testenv.Skip(t, testenv.Postgres, storetest.EnvPostgres+" is not set")
 				}
 				dsn, _ = storetest.PostgresSchemaDSN(t)
 			}

@@ -107,6 +107,9 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 		Agents:    agents,
 		Logger:    log,
 		OnEnqueue: onEnqueue,
+		// Return visits count working days on the SLA calendar.
+		Complaints: cfg.Complaints,
+		Workdays:   policy.Calendar(),
 	})
 	if err != nil {
 		db.Close()

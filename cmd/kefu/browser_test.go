@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-dev/kefu/internal/testenv"
 )
 
 // TestBrowserWebChat walks the customer journey in a real headless Chromium against the real server:
@@ -20,10 +21,10 @@ import (
 func TestBrowserWebChat(t *testing.T) {
 	bin := findChromium()
 	if bin == "" {
-		t.Skip("no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
+		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
 	}
 	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
+		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
 	}
 	s := startServer(t, filepath.Join(t.TempDir(), "kefu.db"))
 	out := os.Getenv("KEFU_ARTIFACTS")

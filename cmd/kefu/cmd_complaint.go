@@ -1,14 +1,19 @@
 package main
 
 import (
-	"github.com/kefu-dev/kefu/pii"
-
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/pii"
 )
 
 // printComplaint prints what `kefu ticket show` adds for complaints: core points, verification,
@@ -50,4 +55,195 @@ func yuan(fen int64) string {
 		return fmt.Sprintf("%d", fen/100)
 	}
 	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
+}
+
+// housekeep runs the engine's auto-closing and return-visit pings every interval until ctx ends
+// (several kefu processes may run it: each close and each ping happens once).
+func housekeep(ctx context.Context, eng *bot.Engine, log *slog.Logger, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		res, err := eng.Housekeep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.ErrorContext(ctx, "housekeeping failed", "err", err)
+		case res.AutoClosed > 0 || res.VisitsPinged > 0:
+			log.InfoContext(ctx, "housekeeping", "auto_closed", res.AutoClosed, "visits_pinged", res.VisitsPinged)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func init() {
+	commands["complaint"] = command{
+		summary: "level | record | propose | approve | reject | visit | housekeep: complaints, solutions, return visits",
+		run: func(ctx context.Context, args []string) error {
+			return runComplaint(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const complaintUsage = `kefu complaint level GD… 1|2|3
+kefu complaint record GD… [--points attitude,billing] [--responsible agent|product|logistics|other] [--verified "what was checked"]
+kefu complaint propose GD… SOLUTION [AMOUNT]   (refund 200, coupon 30, exchange, reship, repair; above your limit a supervisor approves)
+kefu complaint approve GD… PROPOSAL_ID         (supervisors)
+kefu complaint reject GD… PROPOSAL_ID "reason" (supervisors)
+kefu complaint visit GD… satisfied|not_satisfied ["note"]   (records the return visit; not_satisfied reopens)
+kefu complaint housekeep                        (auto-close unconfirmed resolved tickets, ping overdue visits; kefu serve does this every minute)
+Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags go before the ticket number.`
+
+func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w:\n%s", errUsage, complaintUsage)
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("complaint "+sub, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
+	cfgPath := fs.String("config", "", "config file")
+	points := fs.String("points", "", "record: comma-separated core points")
+	responsible := fs.String("responsible", "", "record: responsible party")
+	verified := fs.String("verified", "", "record: the verification done")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, complaintUsage)
+	}
+	rest := fs.Args()
+	switch sub {
+	case "level", "record", "propose", "approve", "reject", "visit", "housekeep":
+	default:
+		return fmt.Errorf("%w: unknown complaint subcommand %q\n%s", errUsage, sub, complaintUsage)
+	}
+	if sub != "housekeep" && len(rest) == 0 {
+		return fmt.Errorf("%w: %s\n%s", errUsage, errNoTicket, complaintUsage)
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	eng := a.engine
+	if sub == "housekeep" {
+		res, err := eng.Housekeep(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "auto-closed %d, return visits pinged %d\n", res.AutoClosed, res.VisitsPinged)
+		return nil
+	}
+	ac, err := agentFrom(*as, getenv)
+	if err != nil {
+		return err
+	}
+	no := strings.ToUpper(strings.TrimSpace(rest[0]))
+	arg := func(i int) string {
+		if i < len(rest) {
+			return strings.TrimSpace(rest[i])
+		}
+		return ""
+	}
+	id := func() (int64, error) {
+		n, err := strconv.ParseInt(arg(1), 10, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%w: a proposal id (see kefu ticket show %s)", errUsage, no)
+		}
+		return n, nil
+	}
+	switch sub {
+	case "level":
+		n, err := strconv.Atoi(arg(1))
+		if err != nil {
+			return fmt.Errorf("%w: level must be a number like 1\n%s", errUsage, complaintUsage)
+		}
+		t, err := eng.SetComplaintLevel(ctx, ac, no, n)
+		if err != nil {
+			return explainComplaint(err, no)
+		}
+		fmt.Fprintf(out, "%s  %s  complaint level %d\n", t.No, t.Priority, t.ComplaintLevel)
+	case "record":
+		d := bot.ComplaintDetails{Verification: *verified, Responsible: *responsible}
+		if *points != "" {
+			for _, p := range strings.Split(*points, ",") {
+				d.CorePoints = append(d.CorePoints, strings.TrimSpace(p))
+			}
+		}
+		if len(d.CorePoints) == 0 && d.Verification == "" && d.Responsible == "" {
+			return fmt.Errorf("%w: record needs --points, --responsible or --verified\n%s", errUsage, complaintUsage)
+		}
+		if _, err := eng.RecordComplaint(ctx, ac, no, d); err != nil {
+			return explainComplaint(err, no)
+		}
+		fmt.Fprintf(out, "%s  complaint recorded\n", no)
+	case "propose":
+		var amount int64
+		if arg(2) != "" {
+			if amount, err = bot.ParseYuan(arg(2)); err != nil {
+				return fmt.Errorf("%w: %v", errUsage, err)
+			}
+		}
+		p, err := eng.Propose(ctx, ac, no, arg(1), amount)
+		if err != nil {
+			return explainComplaint(err, no)
+		}
+		fmt.Fprintf(out, "%s  proposal #%d %s %s  %s\n", no, p.ID, p.Solution, yuan(p.Amount), proposalNote(p))
+	case "approve", "reject":
+		n, err := id()
+		if err != nil {
+			return err
+		}
+		var p bot.Proposal
+		if sub == "approve" {
+			p, err = eng.Approve(ctx, ac, no, n)
+		} else {
+			if arg(2) == "" {
+				return fmt.Errorf("%w: reject needs a reason", errUsage)
+			}
+			p, err = eng.Reject(ctx, ac, no, n, strings.Join(rest[2:], " "))
+		}
+		if err != nil {
+			return explainComplaint(err, no)
+		}
+		fmt.Fprintf(out, "%s  proposal #%d %s %s  %s\n", no, p.ID, p.Solution, yuan(p.Amount), proposalNote(p))
+	case "visit":
+		v, err := eng.RecordVisit(ctx, ac, no, arg(1), strings.Join(rest[min(2, len(rest)):], " "))
+		if err != nil {
+			return explainComplaint(err, no)
+		}
+		msg := "return visit recorded"
+		if v.Outcome == bot.VisitNotSatisfied {
+			msg += "; the ticket is reopened"
+		}
+		fmt.Fprintf(out, "%s  %s: %s\n", no, msg, v.Outcome)
+	}
+	return nil
+}
+
+func proposalNote(p bot.Proposal) string {
+	switch p.Status {
+	case bot.ProposalApproval:
+		return "above your limit: waiting for a supervisor (kefu complaint approve " + p.TicketNo + " " + strconv.FormatInt(p.ID, 10) + ")"
+	case bot.ProposalOffered:
+		return "offered to the customer"
+	}
+	return string(p.Status)
+}
+
+// explainComplaint adds the complaint errors to explain's sentences.
+func explainComplaint(err error, no string) error {
+	switch {
+	case errors.Is(err, bot.ErrUnknownSolution), errors.Is(err, bot.ErrNotComplaint), errors.Is(err, bot.ErrNoVisit):
+		return fmt.Errorf("%s: %w", no, err)
+	case errors.Is(err, bot.ErrForbidden):
+		return fmt.Errorf("not allowed (supervisors only, or not a configured agent): %w", err)
+	case errors.Is(err, bot.ErrConflict):
+		return fmt.Errorf("%s: %w", no, err)
+	}
+	return explain(err, no)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kefu-dev/kefu/improve"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/reports/export"
 	"github.com/kefu-dev/kefu/storage"
@@ -98,8 +99,12 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 	switch {
 	case sub == "monthly":
 		var r reports.Report
+		var sh export.Sheet
 		if r, err = reports.Compute(ctx, db, f); err == nil {
-			err = export.MonthlyXLSX(r, *month, w)
+			sh, err = improve.New(improve.Options{DB: db, Loc: loc}).MonthlySheet(ctx, f.From, f.To)
+		}
+		if err == nil {
+			err = export.MonthlyXLSX(r, *month, w, sh)
 		}
 	case *format == "xlsx":
 		err = export.TicketsXLSX(ctx, db, f, loc, w)

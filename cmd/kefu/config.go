@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
 )
@@ -51,6 +52,10 @@ type Config struct {
 
 	SLA SLAConfig `yaml:"sla"`
 
+	// Complaints: levels, core points, responsible parties, the standard solution library with the
+	// agents' limits, return visits and auto-closing (issue 11). Empty: the seeds' defaults.
+	Complaints bot.ComplaintConfig `yaml:"complaints"`
+
 	// Agents who may act on tickets, by id: "cli:NAME" for the command line, "slack:UXXXX" for Slack.
 	// With none configured, any command-line agent may act (single-machine, zero-setup use).
 	Agents []AgentConfig `yaml:"agents"`
@@ -58,6 +63,9 @@ type Config struct {
 	Outbox struct {
 		PollInterval time.Duration `yaml:"poll_interval"`
 		MaxAttempts  int           `yaml:"max_attempts"`
+		// Retention: delivered outbox rows and idle web chat sessions older than this are deleted
+		// (hourly, by one process of all that share the database).
+		Retention time.Duration `yaml:"retention"`
 	} `yaml:"outbox"`
 
 	// Web is the built-in web chat.
@@ -240,6 +248,7 @@ func defaultConfig() Config {
 	c.FAQ.Reload = 5 * time.Second
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
+	c.Outbox.Retention = 30 * 24 * time.Hour
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
 	c.Web.MaxMessageBytes = 4096

@@ -76,5 +76,6 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		Secure:              strings.HasPrefix(a.cfg.PublicURL, "https://"),
 		// the sign-in backoff keys on the client, read from X-Forwarded-For of trusted proxies only
 		ClientIP: a.cfg.Security.clientIPs().IP,
+		Improve:  a.improveService(),
 	})
 }

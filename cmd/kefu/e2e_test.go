@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
 
@@ -285,7 +286,7 @@ func testDatabases(t testing.TB) map[string]func(t testing.TB) string {
 	if os.Getenv(storetest.EnvPostgres) != "" {
 		m["postgres"] = func(t testing.TB) string { dsn, _ := storetest.PostgresSchemaDSN(t); return dsn }
 	} else {
-		t.Log("PostgreSQL skipped: " + storetest.EnvPostgres + " is not set")
+		testenv.Missing(t, testenv.Postgres, "PostgreSQL skipped: "+storetest.EnvPostgres+" is not set")
 	}
 	return m
 }

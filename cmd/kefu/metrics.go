@@ -95,7 +95,7 @@ func newMetrics(db *storage.DB, log *slog.Logger) (*promMetrics, error) {
 			Name: "kefu_inbound_messages_total", Help: "Inbound customer messages and button presses handed to the engine, by channel and result (ok, error).",
 		}, []string{"channel", "result"}),
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kefu_outbox_sends_total", Help: "Outbox send attempts by channel and outcome: sent, retry (transient error, retried with backoff), rate_limited (429), permanent (never retried).",
+			Name: "kefu_outbox_sends_total", Help: "Outbox send attempts by channel and outcome: sent, retry (transient error, retried with backoff), rate_limited (429), permanent (never retried). Web chat replies carried in the HTTP response count as sent.",
 		}, []string{"channel", "outcome"}),
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "kefu_outbox_send_duration_seconds", Help: "Platform send latency by channel.",
@@ -201,15 +201,47 @@ func (m *promMetrics) observeScan(elapsed time.Duration, _ int, err error) {
 
 // sink counts what the adapters hand to the engine.
 func (m *promMetrics) sink(next bot.Sink) bot.Sink {
-	return bot.SinkFunc(func(ctx context.Context, ev bot.Event) error {
-		err := next.Deliver(ctx, ev)
-		result := "ok"
-		if err != nil {
-			result = "error"
-		}
-		m.inbound.WithLabelValues(string(ev.Channel), result).Inc()
-		return err
-	})
+	ms := meteredSink{next: next, m: m}
+	if in, ok := next.(bot.InlineSink); ok {
+		// Keep the engine's inline delivery (web chat's one commit per message) visible to adapters.
+		return meteredInlineSink{meteredSink: ms, in: in}
+	}
+	return ms
+}
+
+type meteredSink struct {
+	next bot.Sink
+	m    *promMetrics
+}
+
+func (s meteredSink) Deliver(ctx context.Context, ev bot.Event) error {
+	err := s.next.Deliver(ctx, ev)
+	s.count(ev, err)
+	return err
+}
+
+func (s meteredSink) count(ev bot.Event, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.m.inbound.WithLabelValues(string(ev.Channel), result).Inc()
+}
+
+type meteredInlineSink struct {
+	meteredSink
+	in bot.InlineSink
+}
+
+// DeliverInline counts the replies the HTTP response carries as sent (they are recorded so in the
+// message's transaction); no platform send happened, so there is no send latency to observe.
+func (s meteredInlineSink) DeliverInline(ctx context.Context, ev bot.Event) ([]bot.Reply, error) {
+	rs, err := s.in.DeliverInline(ctx, ev)
+	s.count(ev, err)
+	if len(rs) > 0 {
+		s.m.sends.WithLabelValues(string(ev.Channel), "sent").Add(float64(len(rs)))
+	}
+	return rs, err
 }
 
 // adapter counts an adapter's sends by outcome, as the dispatcher will treat them.

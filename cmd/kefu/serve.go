@@ -156,6 +156,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 	}
 	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
+	workers = append(workers, runnable{"retention", retentionWorker(a.db, cfg.Outbox.Retention, log)})
 
 	metered := make(map[bot.Channel]bot.Adapter, len(adapters))
 	for ch, ad := range adapters {
@@ -246,6 +247,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	}
 	g.Go(func() error { return dispatcher.Run(gctx) })
 	g.Go(func() error { return scanner.Run(gctx) })
+	g.Go(func() error { return housekeep(gctx, a.engine, log, time.Minute) })
 	if cfg.FAQ.File == "" {
 		g.Go(func() error { return watchDBLibrary(gctx, a) })
 	}

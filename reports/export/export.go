@@ -258,10 +258,17 @@ const (
 	SheetAgents    = "客服 Agents"
 )
 
+// Sheet is an extra sheet of the monthly workbook (the improvement records' sheet, package improve):
+// a header row and rows of strings and numbers. Text cells are neutralized with SafeCell.
+type Sheet struct {
+	Name string
+	Rows [][]any
+}
+
 // MonthlyXLSX writes the 服务改进分析表 of r (compute it with MonthFilter's filter): summary numbers,
 // the top-5 problems with a bar chart, the resolution-time box plot per category (hours), and the mean
-// rating per first-response class with Spearman's rho.
-func MonthlyXLSX(r reports.Report, month string, w io.Writer) error {
+// rating per first-response class with Spearman's rho; then the extra sheets.
+func MonthlyXLSX(r reports.Report, month string, w io.Writer, extra ...Sheet) error {
 	x := excelize.NewFile()
 	defer x.Close()
 	must := func(err error) error {
@@ -341,6 +348,19 @@ func MonthlyXLSX(r reports.Report, month string, w io.Writer) error {
 			return *v
 		}
 		set(SheetAgents, i+2, a.Key, a.Tickets, a.Resolved, h(a.FirstResponse.MedianS), h(a.Resolution.MedianS), p(a.SLAResponseMetPct), p(a.FCRPct), p(a.CSATAvg))
+	}
+	for _, sh := range extra {
+		if _, err := x.NewSheet(sh.Name); err != nil {
+			return must(err)
+		}
+		for i, row := range sh.Rows {
+			if err := set(sh.Name, i+1, safeVals(row)...); err != nil {
+				return must(err)
+			}
+		}
+		if len(sh.Rows) > 0 {
+			x.SetCellStyle(sh.Name, "A1", "Z1", bold)
+		}
 	}
 	if err := x.Write(w); err != nil {
 		return must(err)

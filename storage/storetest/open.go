@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage"
 )
 
@@ -39,7 +40,7 @@ func ForEach(t *testing.T, f func(t *testing.T, open Opener)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, OpenSQLite) })
 	t.Run("postgres", func(t *testing.T) {
 		if os.Getenv(EnvPostgres) == "" {
-			t.Skip(EnvPostgres + " is not set; set it to a PostgreSQL DSN (as .ci/run does) to run on PostgreSQL")
+			testenv.Skip(t, testenv.Postgres, EnvPostgres+" is not set; set it to a PostgreSQL DSN (as .ci/run does) to run on PostgreSQL")
 		}
 		f(t, OpenPostgres)
 	})
@@ -80,7 +81,7 @@ func PostgresSchemaDSN(t testing.TB) (dsn, schema string) {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
-		t.Skip(EnvPostgres + " is not set")
+		testenv.Skip(t, testenv.Postgres, EnvPostgres+" is not set")
 	}
 	var b [6]byte
 	rand.Read(b[:])

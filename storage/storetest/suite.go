@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxClaimBatch", testOutboxClaimBatch},
 		{"OutboxDeadOwner", testOutboxDeadOwner},
 		{"OutboxClaimBatchConcurrent", testOutboxClaimBatchConcurrent},
+		{"Retention", testRetention},
 		{"WebMessages", testWebMessages},
 		{"KV", testKV},
 		{"LinkCodes", testLinkCodes},
