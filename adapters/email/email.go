@@ -79,7 +79,8 @@ type Options struct {
 	FromName     string // display name, e.g. the company's
 
 	// PollInterval is the wait between checks when the server lacks IDLE (default 30s); with IDLE
-	// the adapter re-issues it every IdleRefresh (default 10m, under the 29 minutes RFC 2177 allows).
+	// new mail is seen at once and the adapter still re-checks every PollInterval (or IdleRefresh,
+	// default 10m, if shorter; RFC 2177 allows 29 minutes).
 	PollInterval time.Duration
 	IdleRefresh  time.Duration
 	NoIdle       bool
@@ -243,13 +244,25 @@ func (a *Adapter) session(ctx context.Context, sink bot.Sink) error {
 			return err
 		}
 		if idle {
+			// A message that arrived while the last batch was handled may have been announced to
+			// nobody: NOOP collects pending EXISTS, and a pending announcement skips the wait.
+			if err := c.Noop().Wait(); err != nil {
+				return fmt.Errorf("email: imap noop: %w", err)
+			}
+			select {
+			case <-news:
+				continue
+			default:
+			}
 			cmd, err := c.Idle()
 			if err != nil {
 				return fmt.Errorf("email: imap idle: %w", err)
 			}
 			select {
 			case <-news:
-			case <-time.After(a.opt.IdleRefresh):
+			case <-time.After(min(a.opt.IdleRefresh, a.opt.PollInterval)):
+				// IDLE announces new mail at once; the periodic re-check only catches a message a
+				// server announced between NOOP and IDLE to nobody.
 			case <-ctx.Done():
 			}
 			if err := cmd.Close(); err != nil && ctx.Err() == nil {

@@ -126,6 +126,8 @@ func Parse(text string) (Command, error) {
 			return Command{Verb: verb, Arg: sub, FAQID: id, Text: answer}, nil
 		}
 		return bad()
+	case "improve":
+		return Command{Verb: verb, Text: rest}, nil
 	case "report":
 		p, more := cut(rest)
 		p = strings.ToLower(p)
