@@ -187,7 +187,7 @@ func TestReadmeComplaints(t *testing.T) {
 				Count int64
 			} `json:"by_level"`
 		}
-		RepeatPct    *float64 `json:"repeat_complaint_pct"`
+		RepeatPct    *float64                           `json:"repeat_complaint_pct"`
 		ReturnVisits struct{ Due, Done, Overdue int64 } `json:"return_visits"`
 	}
 	if err := json.Unmarshal([]byte(find("kefu report")), &rep); err != nil {
