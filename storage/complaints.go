@@ -231,18 +231,17 @@ func (t *txStore) SaveReturnVisit(ctx context.Context, v bot.ReturnVisit) (bot.R
 // DueVisits implements bot.ComplaintTx.
 func (t *txStore) DueVisits(ctx context.Context, now time.Time, limit int) ([]bot.ReturnVisit, error) {
 	g := t.g.WithContext(ctx)
-	var rows []struct {
-		returnVisitRow
-		No string
-	}
-	err := g.Table("return_visits v").Select("v.*, t.no").Joins("JOIN tickets t ON t.id = v.ticket_id").
-		Where("v.done_at IS NULL AND v.due_at <= ?", utc(now)).Order("v.due_at").Limit(limit).Find(&rows).Error
-	if err != nil {
+	var rows []returnVisitRow
+	if err := g.Where("done_at IS NULL AND due_at <= ?", utc(now)).Order("due_at, id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: due visits: %w", err)
 	}
 	out := make([]bot.ReturnVisit, len(rows))
 	for i, r := range rows {
-		out[i] = r.returnVisitRow.toBot(r.No)
+		no, err := t.ticketNoOf(g, r.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r.toBot(no)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -115,6 +116,15 @@ func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Tim
 	var id identity
 	hashes := t.keys.Hashes(userID)
 	err := g.Where("channel = ? AND platform_user_id_hash IN ?", channel, hashes).Take(&id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		// Not found under the keys this process knows: a key rotation may have re-hashed the identity
+		// under a key added since. Look again with the key file as it is now.
+		t.keys.Fresh()
+		if h := t.keys.Hashes(userID); !slices.Equal(h, hashes) {
+			hashes = h
+			err = g.Where("channel = ? AND platform_user_id_hash IN ?", channel, hashes).Take(&id).Error
+		}
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		c := customer{Name: name, CreatedAt: at, UpdatedAt: at}
 		if err := g.Create(&c).Error; err != nil {

@@ -340,14 +340,34 @@ func (r *Keyring) reload(force bool) error {
 	return nil
 }
 
-// refresh re-reads a key file at most once a second.
+// Reload reads the key file again now (a no-op for keys given inline).
+func (r *Keyring) Reload() error {
+	if r.file == "" {
+		return nil
+	}
+	return r.reload(true)
+}
+
+// Fresh re-reads the key file if it changed since it was read (whatever the once-a-second refresh
+// says): a lookup that found nothing asks before it concludes that nothing is there, since a rotation
+// may have re-hashed the row under a key this process has not read yet.
+func (r *Keyring) Fresh() {
+	if r.file != "" {
+		_ = r.reload(false)
+	}
+}
+
+// KeyRefresh is how long a running process may keep sealing with a key after the key file changed.
+const KeyRefresh = time.Second
+
+// refresh re-reads a key file at most once a KeyRefresh.
 func (r *Keyring) refresh() {
 	if r.file == "" {
 		return
 	}
 	now := time.Now()
 	r.mu.RLock()
-	fresh := now.Sub(r.checked) < time.Second
+	fresh := now.Sub(r.checked) < KeyRefresh
 	r.mu.RUnlock()
 	if fresh {
 		return

@@ -39,7 +39,7 @@ type LearnCandidate struct {
 	CitationID int64
 	EntryID    string
 	Lang       string
-	Text       string `gorm:"serializer:pii"` // the customer's words: sealed
+	Text       string
 	At         time.Time
 }
 

@@ -257,3 +257,56 @@ func TestNoPlaintextInDatabaseFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestResealLegacyPlainText: rows written before encryption (plain text) are read as they are, and one
+// Reseal pass seals them (hash twins included) so that KeyUsage finds nothing in plain text.
+func TestResealLegacyPlainText(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		tk := storetest.Journey(t, db, "13812345678")
+		g := db.Gorm()
+		// What an older kefu left behind.
+		for _, q := range []string{
+			"UPDATE tickets SET customer_phone = '13700000000', customer_phone_hash = '', summary = 'legacy 13700000000'",
+			"UPDATE messages SET text = 'legacy text 13700000000'",
+			"UPDATE ticket_events SET text = 'legacy event 13700000000' WHERE kind = 'note'",
+		} {
+			if err := g.Exec(q).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.TicketByNo(ctx, tk.No)
+		if err != nil || got.CustomerPhone != "13700000000" {
+			t.Fatalf("legacy ticket read as %q, %v", got.CustomerPhone, err)
+		}
+		st, err := db.Reseal(ctx, 2, nil)
+		if err != nil || st.Resealed < 3 {
+			t.Fatalf("reseal: %+v, %v", st, err)
+		}
+		usage, err := db.KeyUsage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for col, m := range usage {
+			if m["plain"] > 0 {
+				t.Errorf("%s: %d values still in plain text", col, m["plain"])
+			}
+		}
+		if strings.Contains(storetest.DumpTables(t, db), "13700000000") {
+			t.Error("plain text left after Reseal")
+		}
+		got, err = db.TicketByNo(ctx, tk.No)
+		if err != nil || got.CustomerPhone != "13700000000" || got.Summary != "legacy 13700000000" {
+			t.Errorf("resealed ticket reads %+v, %v", got, err)
+		}
+		var n int64
+		g.Raw("SELECT COUNT(*) FROM tickets WHERE customer_phone_hash IN ?", db.Keys().Hashes("137 0000 0000")).Scan(&n)
+		if n != 1 {
+			t.Errorf("phone hash lookup finds %d tickets, want 1", n)
+		}
+		if st, _ := db.Reseal(ctx, 2, nil); st.Pending != 0 {
+			t.Errorf("a second pass found %d values to reseal", st.Pending)
+		}
+	})
+}

@@ -96,6 +96,13 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 		return ephemeral(text), false
 	case "faq":
 		return a.faq(ctx, actor, c), false
+	case "propose", "approve", "reject", "visit":
+		return a.complaint(ctx, actor, c)
+	case "improve":
+		if a.o.Improve == nil {
+			return ephemeral(a.tr("improve.chat.unavailable", nil)), false
+		}
+		return ephemeral(a.o.Improve.Run(ctx, actor.ID, c.Text, a.o.Lang)), false
 	case "ack":
 		if err := a.ack(ctx, actor, no); err != nil {
 			return ephemeral(a.errText(ctx, err, no)), false

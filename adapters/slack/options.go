@@ -44,6 +44,13 @@ type Reports interface {
 	Report(ctx context.Context, period, lang string) (string, error)
 }
 
+// Improve is the optional runner of `/kefu improve …` (package improve's Chat): it answers one
+// command line for the acting agent in lang. When Options.Improve is nil the command answers "not
+// available".
+type Improve interface {
+	Run(ctx context.Context, actor, text, lang string) string
+}
+
 // Translator renders a user-facing string; locales.(*Catalog).T has this shape.
 type Translator func(lang, key string, args map[string]any) string
 
@@ -81,7 +88,13 @@ type Options struct {
 	Store   Store
 	FAQ     FAQ     // optional
 	Reports Reports // optional
-	SLA     SLA     // optional: Acknowledge button on SLA pings and /kefu ack
+	Improve Improve // optional: /kefu improve …
+	// Complaints, when set, runs /kefu propose|approve|reject|visit (standard solutions, return visits).
+	Complaints Complaints
+	// KnownIssues, when set, lists the open improvement records of a category; open tickets' cards
+	// show them as 「已知问题 IMP-…」.
+	KnownIssues func(ctx context.Context, category string) []string
+	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
 
 	Routing     Routing
 	Agents      Members

@@ -106,10 +106,12 @@ type Config struct {
 	Slack SlackConfig `yaml:"slack"`
 
 	WeChat WeChatConfig `yaml:"wechat"` // WeChat Official Account (channels.go)
+	Email  EmailConfig  `yaml:"email"`  // support mailbox (channels.go)
 
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
+	Privacy  PrivacyConfig  `yaml:"privacy"` // personal-data retention (cmd_customer.go)
 
 	serving bool // set by serve: the server applies pending migrations, other commands do not
 }
@@ -259,6 +261,8 @@ func defaultConfig() Config {
 	c.Telegram.PerChatInterval = time.Second
 	c.Telegram.GlobalRate = 30
 	c.WeChat.APIURL = wechat.DefaultAPIURL
+	c.Email.IMAPSecurity, c.Email.SMTPSecurity, c.Email.Mailbox = "tls", "starttls", "INBOX"
+	c.Email.PollInterval = 30 * time.Second
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
@@ -298,6 +302,9 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 // Validate reports every problem at once.
 func (c Config) Validate() error {
 	var errs []error
+	if c.Privacy.MessagesDays < 0 || c.Privacy.ClosedTicketDays < 0 {
+		errs = append(errs, fmt.Errorf("privacy: messages_days and closed_ticket_days must not be negative"))
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/kefu-dev/kefu/improve"
 	"log/slog"
 
 	"github.com/kefu-dev/kefu/adapters/slack"
@@ -65,7 +66,16 @@ func newSlack(a *app) (*slack.App, error) {
 	o.Desk, o.Store = a.engine, a.db
 	o.SLA = slaAcker{a}
 	o.FAQ = faqAdmin{a}
-	o.Reports = digest.NewReporter(digestOptions(a)) // /kefu report today|week|month
+	o.Reports = digest.NewReporter(digestOptions(a))                   // /kefu report today|week|month
+	o.Improve = improve.Chat{S: a.improveService(), T: a.localizedT()} // /kefu improve …
+	o.Complaints = a.engine                                            // /kefu propose|approve|reject|visit
+	o.KnownIssues = func(ctx context.Context, category string) []string {
+		nos, err := improve.KnownIssues(ctx, a.db, category)
+		if err != nil {
+			a.log.WarnContext(ctx, "slack card: known issues", "err", err)
+		}
+		return nos
+	}
 	return slack.New(o)
 }
 
