@@ -309,6 +309,11 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("bot: deliver: %w", err)
 	}
+	// The database is down (a store that can tell, see storage.DB.Down): nothing can be stored, not
+	// even the apology; the store logs the outage once, the channel answers "try again" (web: 503).
+	if d, ok := e.store.(interface{ Down(context.Context) bool }); ok && d.Down(ctx) {
+		return nil, fmt.Errorf("bot: deliver during a database outage: %w", err)
+	}
 	e.log.ErrorContext(ctx, "deliver failed; storing the message and apologizing", "channel", ev.Channel,
 		"chat_id", ev.ChatID, "msg_id", ev.MsgID, "err", err)
 	ferr := e.store.Tx(ctx, func(tx Tx) error {

@@ -52,6 +52,16 @@ func Flatten(r Report) []Metric {
 		Metric{"conversations", strconv.FormatInt(r.Conversations, 10)},
 		Metric{"bot_resolved_pct", Num(r.BotResolvedPct)},
 		Metric{"kb_citation_pct", Num(r.KBCitationPct)},
+		Metric{"complaints", strconv.FormatInt(r.Complaints.Total, 10)},
+	)
+	for _, c := range r.Complaints.ByLevel {
+		m = append(m, Metric{"complaints.level." + c.Key, strconv.FormatInt(c.Count, 10)})
+	}
+	m = append(m,
+		Metric{"repeat_complaint_pct", Num(r.RepeatComplaintPct)},
+		Metric{"return_visits.due", strconv.FormatInt(r.ReturnVisits.Due, 10)},
+		Metric{"return_visits.done", strconv.FormatInt(r.ReturnVisits.Done, 10)},
+		Metric{"return_visits.overdue", strconv.FormatInt(r.ReturnVisits.Overdue, 10)},
 	)
 	for i, p := range r.TopProblems {
 		m = append(m, Metric{fmt.Sprintf("top_problems.%d", i+1), fmt.Sprintf("%s %d (%s%%)", p.Category, p.Count, Num(&p.Share))})

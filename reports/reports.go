@@ -186,6 +186,10 @@ type Report struct {
 	Trend               []Row          `json:"trend"`
 	Agents              []Row          `json:"agents"`
 	Channels            []Row          `json:"channels"`
+	// Complaints by level and the repeat-complaint share; return visits due in the period (complaints.go).
+	Complaints         Complaints   `json:"complaints"`
+	RepeatComplaintPct *float64     `json:"repeat_complaint_pct"`
+	ReturnVisits       ReturnVisits `json:"return_visits"`
 }
 
 // ErrBadFilter is returned for a filter that cannot select anything sensible.
@@ -215,6 +219,7 @@ func ComputeGorm(ctx context.Context, g *gorm.DB, d storage.Dialect, f Filter) (
 	eg.Go(func() (err error) { r.ResolutionBox, err = q.boxes(ctx); return })
 	eg.Go(func() (err error) { r.ResponseVsCSAT, err = q.responseVsCSAT(ctx); return })
 	eg.Go(func() error { return q.conversations(ctx, &r) })
+	eg.Go(func() error { return q.complaints(ctx, &r) })
 	if err := eg.Wait(); err != nil {
 		return Report{}, err
 	}

@@ -14,3 +14,12 @@ func DataDir(dsn string) string {
 	}
 	return filepath.Dir(path)
 }
+
+// SecretsDir is where kefu keeps local secrets (the first admin's generated password): the
+// directory of the encryption key file when the keys come from one, otherwise DataDir(dsn).
+func (db *DB) SecretsDir(dsn string) string {
+	if db.keys != nil && db.keys.file != "" {
+		return filepath.Dir(db.keys.file)
+	}
+	return DataDir(dsn)
+}

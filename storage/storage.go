@@ -70,6 +70,7 @@ type DB struct {
 	dialect Dialect
 	log     *slog.Logger
 	now     func() time.Time
+	out     outage // database outage state (outage.go)
 }
 
 var _ bot.Store = (*DB)(nil)

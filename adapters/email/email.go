@@ -32,6 +32,7 @@ import (
 	"net/textproto"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -389,6 +390,12 @@ func (a *Adapter) event(ctx context.Context, in Inbound, raw []byte, validity ui
 		text = strings.TrimSpace(subj + "\n" + text)
 	}
 	ev.Text = text
+	if th, err := a.loadThread(ctx, chat); err == nil && len(th.Buttons) > 0 && len(in.Attachments) == 0 {
+		if b, ok := pressed(text, th.Buttons); ok {
+			ev.Kind, ev.Payload, ev.Text = bot.KindButton, b.Payload, b.Label
+			return ev, nil
+		}
+	}
 	for _, at := range in.Attachments {
 		at.FileID = fmt.Sprintf("imap:%s/%d/%d/%s", a.opt.Mailbox, validity, uid, at.FileID)
 		ev.Attachments = append(ev.Attachments, at)
@@ -397,6 +404,25 @@ func (a *Adapter) event(ctx context.Context, in Inbound, raw []byte, validity ui
 		ev.Kind = bot.KindMedia
 	}
 	return ev, nil
+}
+
+// pressed reads an answer to a reply with options: its first line is an option's number ("2",
+// "[2]", "２") or its label.
+func pressed(text string, buttons []bot.Button) (bot.Button, bool) {
+	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	first = strings.Trim(strings.TrimSpace(first), "[]【】。.!！")
+	first = strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, first)
+	for i, b := range buttons {
+		if first == strconv.Itoa(i+1) || strings.EqualFold(first, strings.TrimSpace(b.Label)) {
+			return b, true
+		}
+	}
+	return bot.Button{}, false
 }
 
 // chatFor is the conversation key of an address, registering the address (sealed) for replies.
@@ -442,6 +468,8 @@ type thread struct {
 	Parent  string   `json:"parent"`           // the customer's last Message-ID
 	Refs    []string `json:"refs"`             // References of the next reply, oldest first
 	Ticket  string   `json:"ticket,omitempty"` // ticket number once one was mentioned
+	// Buttons of the last reply: an answer that is one of their numbers or labels is a button press.
+	Buttons []bot.Button `json:"buttons,omitempty"`
 }
 
 const maxRefs = 20
@@ -535,8 +563,9 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 	if err == nil {
 		if no := ticketNo.FindString(r.Text); no != "" && th.Ticket == "" {
 			th.Ticket = no
-			err = a.saveThread(ctx, r.ChatID, th)
 		}
+		th.Buttons = r.Buttons
+		err = a.saveThread(ctx, r.ChatID, th)
 	}
 	a.mu.Unlock()
 	if err != nil {
@@ -583,15 +612,15 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 	return "<" + msgID + ">", nil
 }
 
-// Body is the plain text of a reply; buttons become a list the customer answers by writing the
-// option (the flows accept the label as text).
+// Body is the plain text of a reply; buttons become a numbered list, and the customer answers with
+// a number or a label (see pressed).
 func Body(r bot.Reply) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimSpace(r.Text))
 	if len(r.Buttons) > 0 {
 		b.WriteString("\n")
-		for _, bt := range r.Buttons {
-			b.WriteString("\n- " + bt.Label)
+		for i, bt := range r.Buttons {
+			b.WriteString("\n[" + strconv.Itoa(i+1) + "] " + bt.Label)
 		}
 	}
 	b.WriteString("\n")

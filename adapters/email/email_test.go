@@ -210,3 +210,37 @@ func reverse(s string) string {
 	}
 	return string(r)
 }
+
+// A reply with options lists them numbered; the customer's answer with a number or a label is the
+// button press.
+func TestOptionsAnswered(t *testing.T) {
+	s := emailtest.New(t)
+	a := newAdapter(t, s, NewMemState(), nil)
+	st := adaptertest.NewStore()
+	go func() { _ = a.Run(t.Context(), st) }()
+	if err := s.Deliver(emailtest.Message(customer, "保修", "o1@example.cn", "保修怎么申请？")); err != nil {
+		t.Fatal(err)
+	}
+	st.WaitFor(t, 1, 10*time.Second)
+	if _, err := a.Send(t.Context(), bot.Reply{OutboxID: 1, ChatID: customer, Text: "这个回答有帮助吗？",
+		Buttons: []bot.Button{{Label: "有帮助", Payload: "3:yes"}, {Label: "没解决", Payload: "3:no"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := s.WaitSent(t, 1, 5*time.Second)[0]; !strings.Contains(m.Body, "[1] 有帮助\r\n[2] 没解决") {
+		t.Fatalf("options not listed:\n%s", m.Body)
+	}
+	for i, answer := range []string{"２\n\n在 2026年12月3日 写道：\n> 这个回答有帮助吗？", "没解决", "其实我还想问运费"} {
+		if err := s.Deliver(emailtest.Message(customer, "Re: 保修", fmt.Sprintf("o%d@example.cn", i+2), answer, "In-Reply-To: <x@kefu.test>")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := st.WaitFor(t, 4, 10*time.Second)
+	for i, want := range []struct {
+		kind          bot.Kind
+		payload, text string
+	}{{bot.KindButton, "3:no", "没解决"}, {bot.KindButton, "3:no", "没解决"}, {bot.KindText, "", "其实我还想问运费"}} {
+		if ev := evs[i+1]; ev.Kind != want.kind || ev.Payload != want.payload || ev.Text != want.text {
+			t.Errorf("answer %d = %s %q %q; want %s %q %q", i, ev.Kind, ev.Payload, ev.Text, want.kind, want.payload, want.text)
+		}
+	}
+}

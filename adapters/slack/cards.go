@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -124,6 +125,16 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 	}
 	if t.Rating > 0 && t.RatingComment != "" {
 		flags = append(flags, a.tr("slack.card.rating_comment", map[string]any{"comment": truncate(escape(t.Masker().Text(t.RatingComment)), 300)}))
+	}
+	if a.o.KnownIssues != nil && t.Open() {
+		// 「已知问题 IMP-…」: the category has an open improvement record. A card is rendered inside a
+		// request or the feed; the lookup is one indexed query, bounded here so a slow database cannot
+		// hold the card back.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		for _, no := range a.o.KnownIssues(ctx, t.Category) {
+			flags = append(flags, a.tr("improve.known_issue", map[string]any{"no": no}))
+		}
+		cancel()
 	}
 	if a.o.ConsoleURL != "" {
 		flags = append(flags, "<"+strings.TrimRight(a.o.ConsoleURL, "/")+"/tickets/"+t.No+"|"+a.tr("slack.card.console", nil)+">")

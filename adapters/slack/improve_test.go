@@ -2,8 +2,11 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/kefu-dev/kefu/bot"
 )
 
 type fakeImprove struct{ got []string }
@@ -29,5 +32,31 @@ func TestImproveCommand(t *testing.T) {
 	}
 	if got := newEnv(t).command(t, agent1, "improve list"); !strings.Contains(got, "improve.chat.unavailable") {
 		t.Errorf("without a runner: %q", got)
+	}
+}
+
+// TestCardKnownIssue: an open ticket of a category with an open improvement record shows
+// 「已知问题 IMP-…」 on its card; a closed one does not.
+func TestCardKnownIssue(t *testing.T) {
+	var asked []string
+	e := newEnv(t, func(o *Options) {
+		o.KnownIssues = func(ctx context.Context, category string) []string {
+			asked = append(asked, category)
+			if category == "tech" {
+				return []string{"IMP-202611-001"}
+			}
+			return nil
+		}
+	})
+	tk := ticketGD1()
+	tk.Status = bot.StatusOpen
+	b, _ := json.Marshal(e.app.cardBlocks(tk, true))
+	if !strings.Contains(string(b), "improve.known_issue no=IMP-202611-001") {
+		t.Errorf("open tech ticket's card lacks the known issue: %s", b)
+	}
+	tk.Status = bot.StatusClosed
+	b, _ = json.Marshal(e.app.cardBlocks(tk, true))
+	if strings.Contains(string(b), "improve.known_issue") || len(asked) != 1 {
+		t.Errorf("closed ticket's card: %s (asked %v)", b, asked)
 	}
 }

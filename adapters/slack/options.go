@@ -89,7 +89,10 @@ type Options struct {
 	FAQ     FAQ     // optional
 	Reports Reports // optional
 	Improve Improve // optional: /kefu improve …
-	SLA     SLA     // optional: Acknowledge button on SLA pings and /kefu ack
+	// KnownIssues, when set, lists the open improvement records of a category; open tickets' cards
+	// show them as 「已知问题 IMP-…」.
+	KnownIssues func(ctx context.Context, category string) []string
+	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
 
 	Routing     Routing
 	Agents      Members

@@ -241,8 +241,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	id := newID(sessionBytes)
 	if err := a.store.CreateWebSession(r.Context(), id, lang); err != nil {
-		a.log.ErrorContext(r.Context(), "create web session", "err", err)
-		a.fail(w, r, lang, errInternal)
+		a.fail(w, r, lang, a.storeErr(r.Context(), "create web session", err))
 		return
 	}
 	a.known.add(id, cleanLang(lang), a.now())
@@ -331,10 +330,10 @@ func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if ctx.Err() != nil {
 			a.log.DebugContext(ctx, "client gone during deliver", "msg_id", msgID, "err", err)
+			a.fail(w, r, req.Lang, errInternal)
 		} else {
-			a.log.ErrorContext(ctx, "deliver", "msg_id", msgID, "err", err)
+			a.fail(w, r, req.Lang, a.storeErr(ctx, "deliver", err, "msg_id", msgID))
 		}
-		a.fail(w, r, req.Lang, errInternal)
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"replies": toMessages(replies)})
@@ -396,8 +395,7 @@ func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
 	}
 	msgs, err := a.store.WebMessagesAfter(ctx, session, after, pageLimit+1)
 	if err != nil {
-		a.log.ErrorContext(ctx, "web messages after", "err", err)
-		a.fail(w, r, lang, errInternal)
+		a.fail(w, r, lang, a.storeErr(ctx, "web messages after", err))
 		return
 	}
 	more := len(msgs) > pageLimit
@@ -417,8 +415,7 @@ func (a *Adapter) sessionLang(ctx context.Context, id string) (string, error) {
 	}
 	lang, ok, err := a.store.WebSessionLang(ctx, id)
 	if err != nil {
-		a.log.ErrorContext(ctx, "web session lang", "err", err)
-		return "", errInternal
+		return "", a.storeErr(ctx, "web session lang", err)
 	}
 	if !ok {
 		return "", errUnknownSession
@@ -437,6 +434,17 @@ func firstLang(ls ...string) string {
 	return ""
 }
 
+// storeErr is the answer to a failed store or engine call: 503 with Retry-After while the database
+// is down (the store logs the outage once, and its end), otherwise 500 with an ERROR line.
+func (a *Adapter) storeErr(ctx context.Context, what string, err error, attrs ...any) error {
+	if d, ok := a.store.(interface{ Down(context.Context) bool }); ok && d.Down(ctx) {
+		a.log.DebugContext(ctx, what+" during a database outage", "err", err)
+		return errUnavailable
+	}
+	a.log.ErrorContext(ctx, what, append(attrs, "err", err)...)
+	return errInternal
+}
+
 // checkSession returns errUnknownSession for a malformed or unknown session id.
 func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	if !validToken(id, maxSessionLen) {
@@ -447,8 +455,7 @@ func (a *Adapter) checkSession(ctx context.Context, id string) error {
 	}
 	ok, err := a.store.WebSessionExists(ctx, id)
 	if err != nil {
-		a.log.ErrorContext(ctx, "web session exists", "err", err)
-		return errInternal
+		return a.storeErr(ctx, "web session exists", err)
 	}
 	if !ok {
 		return errUnknownSession

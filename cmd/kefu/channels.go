@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
+	"github.com/kefu-dev/kefu/adapters/email"
 	"github.com/kefu-dev/kefu/adapters/wechat"
 )
 
@@ -17,6 +20,21 @@ type WeChatConfig struct {
 	APIURL         string `yaml:"api_url"` // env KEFU_WECHAT_API_URL (a test fake)
 }
 
+// EmailConfig is the `email:` section: a support mailbox, enabled by email.imap_addr
+// (KEFU_EMAIL_IMAP_ADDR); the password comes from KEFU_EMAIL_PASSWORD.
+type EmailConfig struct {
+	IMAPAddr     string        `yaml:"imap_addr"`     // host:port, e.g. imap.exmail.qq.com:993
+	IMAPSecurity string        `yaml:"imap_security"` // tls | starttls | plain (loopback only)
+	Mailbox      string        `yaml:"mailbox"`
+	SMTPAddr     string        `yaml:"smtp_addr"`     // host:port, e.g. smtp.exmail.qq.com:465
+	SMTPSecurity string        `yaml:"smtp_security"` // tls | starttls | plain
+	Username     string        `yaml:"username"`      // the mailbox login (IMAP and SMTP)
+	Password     string        `yaml:"-"`             // env KEFU_EMAIL_PASSWORD
+	From         string        `yaml:"from"`          // the support address; default username
+	FromName     string        `yaml:"from_name"`     // default the company name
+	PollInterval time.Duration `yaml:"poll_interval"` // re-check interval (IDLE notices new mail at once)
+}
+
 // The channels' secrets, settable from the environment only (config_env.go); their other settings
 // follow the kefu.yaml keys (wechat.app_id → KEFU_WECHAT_APP_ID).
 func init() {
@@ -27,6 +45,7 @@ func init() {
 		{"KEFU_WECHAT_APP_SECRET", func(c *Config) *string { return &c.WeChat.AppSecret }},
 		{"KEFU_WECHAT_TOKEN", func(c *Config) *string { return &c.WeChat.Token }},
 		{"KEFU_WECHAT_ENCODING_AES_KEY", func(c *Config) *string { return &c.WeChat.EncodingAESKey }},
+		{"KEFU_EMAIL_PASSWORD", func(c *Config) *string { return &c.Email.Password }},
 	}...)
 }
 
@@ -45,6 +64,16 @@ func (c Config) validateChannels() []error {
 			errs = append(errs, fmt.Errorf("wechat.api_url %q: want an http(s) URL", w.APIURL))
 		}
 	}
+	if e := c.Email; e.IMAPAddr != "" {
+		if e.SMTPAddr == "" || e.Username == "" {
+			errs = append(errs, errors.New("email: imap_addr needs smtp_addr and username (and KEFU_EMAIL_PASSWORD)"))
+		}
+		for _, s := range []string{e.IMAPSecurity, e.SMTPSecurity} {
+			if s != "tls" && s != "starttls" && s != "plain" {
+				errs = append(errs, fmt.Errorf("email: security %q: want tls, starttls or plain", s))
+			}
+		}
+	}
 	return errs
 }
 
@@ -58,6 +87,37 @@ func newWeChat(a *app) (*wechat.Adapter, error) {
 		APIURL:         c.APIURL,
 		State:          a.db,
 		Hash:           a.db.Keys().Hash,
+		Logger:         a.log,
+	})
+}
+
+func newEmail(a *app) (*email.Adapter, error) {
+	c := a.cfg.Email
+	from := c.From
+	if from == "" {
+		from = c.Username
+	}
+	name := c.FromName
+	if name == "" {
+		name = a.cfg.Company[a.cfg.DefaultLang]
+	}
+	keys := a.db.Keys()
+	return email.New(email.Options{
+		IMAPAddr:       c.IMAPAddr,
+		IMAPSecurity:   email.Security(c.IMAPSecurity),
+		Mailbox:        c.Mailbox,
+		SMTPAddr:       c.SMTPAddr,
+		SMTPSecurity:   email.Security(c.SMTPSecurity),
+		Username:       c.Username,
+		Password:       c.Password,
+		From:           from,
+		FromName:       name,
+		PollInterval:   c.PollInterval,
+		DefaultSubject: a.cat.T(a.cfg.DefaultLang, "channels.email.subject", nil),
+		State:          a.db,
+		Hash:           keys.Hash,
+		Seal:           keys.Seal,
+		Open:           keys.Open,
 		Logger:         a.log,
 	})
 }

@@ -106,6 +106,7 @@ type Config struct {
 	Slack SlackConfig `yaml:"slack"`
 
 	WeChat WeChatConfig `yaml:"wechat"` // WeChat Official Account (channels.go)
+	Email  EmailConfig  `yaml:"email"`  // support mailbox (channels.go)
 
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
@@ -259,6 +260,8 @@ func defaultConfig() Config {
 	c.Telegram.PerChatInterval = time.Second
 	c.Telegram.GlobalRate = 30
 	c.WeChat.APIURL = wechat.DefaultAPIURL
+	c.Email.IMAPSecurity, c.Email.SMTPSecurity, c.Email.Mailbox = "tls", "starttls", "INBOX"
+	c.Email.PollInterval = 30 * time.Second
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()

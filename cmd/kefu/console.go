@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/kefu-dev/kefu/console"
-	"github.com/kefu-dev/kefu/storage"
 )
 
 // isTerminal reports whether w is a character device (a terminal), not a pipe or file a log
@@ -52,7 +51,7 @@ const initialPasswordFile = "initial-admin-password"
 // the server's user may read (mode 0600) next to the database; the banner says which. The console
 // makes the admin choose their own password at the first sign-in and then removes the file.
 func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http.Handler, error) {
-	pwFile := filepath.Join(storage.DataDir(a.cfg.DatabaseURL), initialPasswordFile)
+	pwFile := filepath.Join(a.db.SecretsDir(a.cfg.DatabaseURL), initialPasswordFile)
 	pw, created, err := console.EnsureAdmin(ctx, a.db)
 	if err != nil {
 		return nil, fmt.Errorf("console: first admin: %w", err)

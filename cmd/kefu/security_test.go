@@ -31,6 +31,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
+	"github.com/kefu-dev/kefu/storage/storetest"
 )
 
 var securityCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -250,6 +251,7 @@ func securityServerBanner(t *testing.T, mod func(*Config)) (*journeyServer, *log
 	if mod != nil {
 		mod(&cfg)
 	}
+	dsn = cfg.DatabaseURL
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -636,7 +638,12 @@ func TestSecurityConsoleOdds(t *testing.T) {
 // shows nothing but the change form until the admin picks their own.
 func TestSecurityFirstAdminPassword(t *testing.T) {
 	s, logs, banner := securityServerBanner(t, func(c *Config) { c.Log.Format = "json" })
-	file := filepath.Join(filepath.Dir(s.dbURL), initialPasswordFile)
+	// beside the encryption key file: next to the SQLite file, or KEFU_ENCRYPTION_KEY_FILE's directory
+	m0 := regexp.MustCompile(`the password is in (\S+) `).FindStringSubmatch(banner.String())
+	if m0 == nil || filepath.Base(m0[1]) != initialPasswordFile {
+		t.Fatalf("the banner does not say where the password is: %q", banner.String())
+	}
+	file := m0[1]
 	st, err := os.Stat(file)
 	if err != nil {
 		t.Fatalf("no initial password file: %v (banner %q)", err, banner.String())
@@ -713,4 +720,134 @@ func TestSecurityFirstAdminPassword(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("dashboard after the change: %d, want 200", resp.StatusCode)
 	}
+}
+
+// pgProxy forwards a Unix socket to the test PostgreSQL server's socket; down cuts every connection
+// and refuses new ones (a database outage as the server sees it), up restores it.
+type pgProxy struct {
+	t      *testing.T
+	dir    string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+// newPGProxy returns a proxy (up) and a DSN of a fresh schema reached through it; it skips the test
+// without PostgreSQL (the outage is PostgreSQL's: SQLite is a file).
+func newPGProxy(t *testing.T) (*pgProxy, string) {
+	dsn, _ := storetest.PostgresSchemaDSN(t) // skips without KEFU_TEST_POSTGRES_DSN
+	var host string
+	for _, f := range strings.Fields(dsn) {
+		if v, ok := strings.CutPrefix(f, "host="); ok {
+			host = v
+		}
+	}
+	if !strings.HasPrefix(host, "/") {
+		t.Skip("the outage test needs the Unix-socket PostgreSQL of scripts/with-postgres.sh")
+	}
+	dir, err := os.MkdirTemp("", "kpx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pgProxy{t: t, dir: dir, target: filepath.Join(host, ".s.PGSQL.5432")}
+	t.Cleanup(func() { p.down(); os.RemoveAll(dir) })
+	p.up()
+	return p, strings.Replace(dsn, "host="+host, "host="+dir, 1)
+}
+
+func (p *pgProxy) up() {
+	ln, err := net.Listen("unix", filepath.Join(p.dir, ".s.PGSQL.5432"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("unix", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+func (p *pgProxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestSecurityDatabaseOutage (finding 7): while PostgreSQL is unreachable the web chat API answers
+// 503 with Retry-After (not 500 "internal"), the outage is logged once and its end once, not one
+// ERROR per request; afterwards the chat works again.
+func TestSecurityDatabaseOutage(t *testing.T) {
+	p, dsn := newPGProxy(t)
+	s, logs := securityServer(t, func(c *Config) {
+		c.DatabaseURL = dsn
+		c.Web.MessagesPerSecond, c.Web.ClientMessagesPerSecond, c.Web.SessionsPerSecond = -1, -1, -1 // not this test
+	})
+	c := &http.Client{Timeout: 10 * time.Second}
+	sess, code := newWebSession(t, c, s.url, "")
+	if code != http.StatusCreated || postWebMessage(t, c, s.url, sess, "你好", "") != http.StatusOK {
+		t.Fatalf("before the outage: session %d", code)
+	}
+
+	p.down()
+	const n = 20
+	for i := 0; i < n; i++ {
+		b, _ := json.Marshal(map[string]string{"session": sess, "text": fmt.Sprintf("在吗 %d", i)})
+		resp, err := c.Post(s.url+"/api/webchat/messages", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("message %d during the outage: %d, Retry-After %q; want 503 with Retry-After", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		if _, code := newWebSession(t, c, s.url, ""); code != http.StatusServiceUnavailable {
+			t.Fatalf("new session %d during the outage: %d, want 503", i, code)
+		}
+	}
+	during := logs.String()
+	if k := strings.Count(during, "database unavailable"); k != 1 {
+		t.Errorf("the outage was logged %d times, want once", k)
+	}
+	perRequest := 0
+	for _, line := range strings.Split(during, "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) && (strings.Contains(line, `"adapter":"web"`) || strings.Contains(line, "deliver failed")) {
+			perRequest++
+		}
+	}
+	if perRequest > 0 {
+		t.Errorf("%d per-request ERROR lines during the outage, want none", perRequest)
+	}
+
+	p.up()
+	waitWithin(t, 20*time.Second, "the chat to work after the outage", func() bool {
+		return postWebMessage(t, c, s.url, sess, "恢复了吗", "") == http.StatusOK
+	})
+	waitWithin(t, 5*time.Second, "the end of the outage in the log", func() bool {
+		return strings.Count(logs.String(), "database available again") == 1
+	})
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kefu-dev/kefu/adapters/discord"
+	"github.com/kefu-dev/kefu/adapters/email"
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
 	"github.com/kefu-dev/kefu/adapters/wechat"
@@ -137,6 +138,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 		adapters[wechat.Channel] = wx
 		mux.Handle("/wechat/callback", wx)
+	}
+	if cfg.Email.IMAPAddr != "" {
+		em, err := newEmail(a)
+		if err != nil {
+			return err
+		}
+		adapters[email.Channel] = em
 	}
 	var improvePost func(context.Context, string) error // nil: improvement pings go to the log
 	if cfg.Slack.BotToken != "" {

@@ -68,6 +68,13 @@ func newSlack(a *app) (*slack.App, error) {
 	o.FAQ = faqAdmin{a}
 	o.Reports = digest.NewReporter(digestOptions(a))                   // /kefu report today|week|month
 	o.Improve = improve.Chat{S: a.improveService(), T: a.localizedT()} // /kefu improve …
+	o.KnownIssues = func(ctx context.Context, category string) []string {
+		nos, err := improve.KnownIssues(ctx, a.db, category)
+		if err != nil {
+			a.log.WarnContext(ctx, "slack card: known issues", "err", err)
+		}
+		return nos
+	}
 	return slack.New(o)
 }
 

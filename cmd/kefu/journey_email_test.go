@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-dev/kefu/adapters/email"
+	"github.com/kefu-dev/kefu/adapters/email/emailtest"
+)
+
+// mailCustomer writes to the support mailbox and reads kefu's answers from the SMTP server.
+type mailCustomer struct {
+	t      testing.TB
+	m      *emailtest.Server
+	s      *journeyServer
+	addr   string
+	chat   string
+	seq    int
+	seen   int
+	last   []emailtest.Mail
+	parent string
+	subj   string
+}
+
+func (c *mailCustomer) mine() []emailtest.Mail {
+	var out []emailtest.Mail
+	for _, m := range c.m.Sent() {
+		if len(m.To) == 1 && m.To[0] == c.addr {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// write sends a mail (the first one starts the thread, later ones answer kefu's last mail) and
+// returns kefu's answers once the conversation's outbox is drained.
+func (c *mailCustomer) write(body string) []emailtest.Mail {
+	c.t.Helper()
+	c.seq++
+	id := fmt.Sprintf("c%d.%s", c.seq, c.addr)
+	subj, extra := c.subj, []string(nil)
+	if c.parent != "" {
+		subj = "Re: " + c.subj
+		extra = append(extra, "In-Reply-To: <"+c.parent+">", "References: <"+c.parent+">")
+	}
+	if err := c.m.Deliver(emailtest.Message(c.addr, subj, id, body, extra...)); err != nil {
+		c.t.Fatal(err)
+	}
+	waitFor(c.t, "a mail from kefu", func() bool { return len(c.mine()) > c.seen })
+	waitFor(c.t, "outbox drained", func() bool { return c.s.outboxDrained(c.t, email.Channel, c.chat) })
+	all := c.mine()
+	c.last, c.seen = all[c.seen:], len(all)
+	c.parent, _ = c.last[len(c.last)-1].Header.MessageID()
+	return c.last
+}
+
+func mailHas(t testing.TB, ms []emailtest.Mail, wants ...string) string {
+	t.Helper()
+	var all strings.Builder
+	for _, m := range ms {
+		s, _ := m.Header.Subject()
+		all.WriteString("Subject: " + s + "\n" + m.Body + "\n")
+	}
+	for _, w := range wants {
+		if !strings.Contains(all.String(), w) {
+			t.Fatalf("no mail containing %q in\n%s", w, all.String())
+		}
+	}
+	return all.String()
+}
+
+// TestJourneyEmail walks the foundation journey by e-mail in Chinese and English: a question gets the
+// FAQ answer, "not solved" (answered by writing the option) leads through the clarifying questions
+// to a ticket whose number is in the subject from then on, and a command-line agent's reply arrives
+// in the same thread. An out-of-office answer to kefu's mail is never answered.
+func TestJourneyEmail(t *testing.T) {
+	for name, dsn := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			m := emailtest.New(t)
+			s := startJourneyServer(t, dsn(t), map[string]string{
+				"KEFU_EMAIL_IMAP_ADDR":     m.IMAPAddr,
+				"KEFU_EMAIL_IMAP_SECURITY": "plain",
+				"KEFU_EMAIL_SMTP_ADDR":     m.SMTPAddr,
+				"KEFU_EMAIL_SMTP_SECURITY": "plain",
+				"KEFU_EMAIL_USERNAME":      emailtest.Username,
+				"KEFU_EMAIL_PASSWORD":      emailtest.Password,
+				"KEFU_EMAIL_POLL_INTERVAL": "50ms",
+			}, nil)
+			for i, sc := range journeyScripts {
+				addr := fmt.Sprintf("customer%d@example.cn", i)
+				c := &mailCustomer{t: t, m: m, s: s, addr: addr, chat: "h:" + s.db.Keys().Hash(addr), subj: sc.question}
+				r := c.write(sc.question)
+				mailHas(t, r, sc.answer, sc.notHelped)
+				r = c.write(sc.notHelped)
+				r = c.write(sc.category)
+				for _, step := range []string{sc.description, sc.order, sc.urgency} {
+					if strings.Contains(r[len(r)-1].Body, sc.submit) {
+						break
+					}
+					r = c.write(step)
+				}
+				r = c.write(sc.submit)
+				no := ticketNo.FindString(r[len(r)-1].Body)
+				if no == "" {
+					t.Fatalf("no ticket number in\n%s", mailHas(t, r))
+				}
+				s.cli("claim", no)
+				s.cli("reply", no, sc.agentReply)
+				waitFor(t, "the agent's reply", func() bool { return len(c.mine()) > c.seen })
+				got := c.mine()[c.seen]
+				subj, _ := got.Header.Subject()
+				inReply, _ := got.Header.MsgIDList("In-Reply-To")
+				if !strings.Contains(got.Body, sc.agentReply) || !strings.HasPrefix(subj, "["+no+"] Re: ") || len(inReply) != 1 {
+					t.Fatalf("agent reply: subject %q in-reply-to %v\n%s", subj, inReply, got.Body)
+				}
+				c.seen++
+
+				// An auto-reply to that mail is not answered.
+				if err := m.Deliver(emailtest.Message(addr, "Automatic reply: "+subj, "ooo"+addr, "I am out of office.", "Auto-Submitted: auto-replied")); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(300 * time.Millisecond)
+				if n := len(c.mine()); n != c.seen {
+					t.Fatalf("kefu answered an auto-reply (%d mails, want %d)", n, c.seen)
+				}
+			}
+		})
+	}
+}
