@@ -25,6 +25,8 @@ var sampleArgs = map[string]any{
 	// improve
 	"field": "why", "max": 5, "term": "mid", "owner": "cli:alice", "state": "open", "metric": "csat", "known": "backlog, csat",
 	"period": "2026-Q4", "op": ">", "date": "2026-13-01", "value": "27.5", "window": "1h", "threshold": "25", "weeks": 4,
+	// complaints
+	"solution": "solution.refund", "amount": "200", "outcome": "satisfied", "repeat": "GD20261120001",
 	"ticket": "GD20261123001", "tb": "2", "ta": "1.5", "rb": "6", "ra": "2.5", "cb": "2.5", "ca": "4.5",
 }
 

@@ -112,7 +112,7 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 	}
 	var flags []string
 	if t.Complaint {
-		flags = append(flags, a.tr("slack.card.complaint", nil))
+		flags = append(flags, a.tr("slack.card.complaint", map[string]any{"level": t.ComplaintLevel, "repeat": t.RepeatOf}))
 	}
 	if t.Escalated {
 		flags = append(flags, a.tr("slack.card.escalated", nil))

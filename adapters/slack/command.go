@@ -128,6 +128,13 @@ func Parse(text string) (Command, error) {
 		return bad()
 	case "improve":
 		return Command{Verb: verb, Text: rest}, nil
+	case "propose", "approve", "reject", "visit": // complaints.go reads the text
+		no, more := cut(rest)
+		no, ok := ticketNo(no)
+		if !ok || more == "" {
+			return Command{}, &ParseError{Key: "slack.usage.complaint", Verb: verb}
+		}
+		return Command{Verb: verb, Ticket: no, Text: more}, nil
 	case "report":
 		p, more := cut(rest)
 		p = strings.ToLower(p)

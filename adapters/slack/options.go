@@ -89,6 +89,8 @@ type Options struct {
 	FAQ     FAQ     // optional
 	Reports Reports // optional
 	Improve Improve // optional: /kefu improve …
+	// Complaints, when set, runs /kefu propose|approve|reject|visit (standard solutions, return visits).
+	Complaints Complaints
 	// KnownIssues, when set, lists the open improvement records of a category; open tickets' cards
 	// show them as 「已知问题 IMP-…」.
 	KnownIssues func(ctx context.Context, category string) []string
