@@ -111,6 +111,7 @@ type Config struct {
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
 	Database DatabaseConfig `yaml:"database"`
 	Metrics  MetricsConfig  `yaml:"metrics"`
+	Privacy  PrivacyConfig  `yaml:"privacy"` // personal-data retention (cmd_customer.go)
 
 	serving bool // set by serve: the server applies pending migrations, other commands do not
 }
@@ -301,6 +302,9 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 // Validate reports every problem at once.
 func (c Config) Validate() error {
 	var errs []error
+	if c.Privacy.MessagesDays < 0 || c.Privacy.ClosedTicketDays < 0 {
+		errs = append(errs, fmt.Errorf("privacy: messages_days and closed_ticket_days must not be negative"))
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
 	}

@@ -150,6 +150,34 @@ func TestPersonalDataEndToEnd(t *testing.T) {
 					t.Error("the raw database files hold personal data in plain text")
 				}
 			}
+
+			// A data request: the customer, found by phone, gets everything as JSON; then is erased.
+			customer := func(agent string, args ...string) (string, error) {
+				var out bytes.Buffer
+				err := runCustomer(context.Background(), append(args, "--config", cfgFile), &out, env(agent))
+				return out.String(), err
+			}
+			if _, err := customer("alice", "export", "+86 138 1234 5678"); err == nil {
+				t.Error("an agent could export a customer's data")
+			}
+			exported, err := customer("sam", "export", "+86 138 1234 5678")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, "customer export", exported, append([]string{no, "太慢了"}, piiSecrets...)...)
+			erased, err := customer("sam", "erase", "13812345678", "--yes")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, "customer erase", erased, "erased", "1 tickets kept")
+			if pii.Leaks(storetest.DumpTables(t, s.db), piiSecrets) {
+				t.Error("personal data left after kefu customer erase")
+			}
+			audit, err := customer("sam", "audit")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, "customer audit", audit, "reveal", "export", "erase", "cli:sam")
 		})
 	}
 }

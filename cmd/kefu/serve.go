@@ -165,6 +165,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	}
 	workers = append(workers, runnable{"improve", a.improveWorker(improvePost)})
 	workers = append(workers, runnable{"retention", retentionWorker(a.db, cfg.Outbox.Retention, log)})
+	workers = append(workers, runnable{"privacy", privacyWorker(a.db, cfg.Privacy.retention(), log)})
 
 	metered := make(map[bot.Channel]bot.Adapter, len(adapters))
 	for ch, ad := range adapters {

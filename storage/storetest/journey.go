@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,33 @@ func DumpTables(t testing.TB, db *storage.DB) string {
 		rows.Close()
 	}
 	return b.String()
+}
+
+// DSN returns the DSN db was opened with (SQLite: its file; PostgreSQL: the test schema's DSN), for
+// tests that open a second handle as another process would.
+func DSN(t testing.TB, db *storage.DB) string {
+	t.Helper()
+	if db.Dialect() == storage.SQLite {
+		var path string
+		if err := db.Gorm().Raw("SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&path).Error; err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	var schema string
+	if err := db.Gorm().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+		t.Fatal(err)
+	}
+	return withSearchPath(os.Getenv(EnvPostgres), schema)
+}
+
+// Reopen opens another handle on dsn (closed at cleanup).
+func Reopen(t testing.TB, dsn string) *storage.DB {
+	t.Helper()
+	db, err := storage.Open(context.Background(), dsn, storage.Options{})
+	if err != nil {
+		t.Fatalf("storetest: reopen: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// PrivacyConfig says how long personal data is kept (个人信息保护法). Zero: the defaults, 180 days of
+// transcripts and 3 years after a ticket closed.
+type PrivacyConfig struct {
+	MessagesDays     int `yaml:"messages_days"`
+	ClosedTicketDays int `yaml:"closed_ticket_days"`
+}
+
+func (c PrivacyConfig) retention() storage.PrivacyRetention {
+	day := 24 * time.Hour
+	return storage.PrivacyRetention{Messages: time.Duration(c.MessagesDays) * day, ClosedTickets: time.Duration(c.ClosedTicketDays) * day}
+}
+
+// privacyEvery is the personal-data retention's period; every process checks four times as often and
+// the first to claim a period runs it (storage.DB.PurgePersonalData).
+const privacyEvery = time.Hour
+
+func privacyWorker(db *storage.DB, r storage.PrivacyRetention, log *slog.Logger) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(privacyEvery / 4)
+		defer t.Stop()
+		for {
+			if _, _, err := db.PurgePersonalData(ctx, time.Now(), privacyEvery, r); err != nil && ctx.Err() == nil {
+				log.ErrorContext(ctx, "personal data retention failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
+func init() {
+	commands["customer"] = command{
+		usage:   customerUsage,
+		summary: "a customer's data requests: export (right of access, JSON) | erase (right to deletion); audited",
+		run: func(ctx context.Context, args []string) error {
+			return runCustomer(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const customerUsage = `kefu customer export ID|PHONE [-o FILE]   (everything kefu holds about the customer, as JSON)
+kefu customer erase ID|PHONE --yes          (personal data removed everywhere; tickets stay as anonymous numbers)
+kefu customer audit [ID]                    (who revealed, exported or erased personal data)
+Supervisors only (--as NAME or $KEFU_AGENT; supervisor: true in agents); each request is recorded.`
+
+func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("customer", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "config file")
+	as := fs.String("as", "", "supervisor acting (default $KEFU_AGENT, then $USER)")
+	outPath := fs.String("o", "", "export: write to FILE (mode 0600) instead of stdout")
+	yes := fs.Bool("yes", false, "erase: confirm")
+	pos, err := parseArgs(fs, args, 1, 2, "subcommand (export, erase, audit) and ID or PHONE")
+	if err != nil {
+		return err
+	}
+	sub := pos[0]
+	if sub != "export" && sub != "erase" && sub != "audit" {
+		return usagef("unknown customer subcommand %q", sub)
+	}
+	if sub != "audit" && len(pos) < 2 {
+		return usagef("%s needs a customer id or phone number", sub)
+	}
+	if sub == "erase" && !*yes {
+		return usagef("erase removes the customer's personal data for good: add --yes")
+	}
+	cfg, err := loadConfig(*cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ac, err := agentFrom(*as, getenv)
+	if err != nil {
+		return err
+	}
+	if !a.engine.IsSupervisor(ac.ID) {
+		return fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) may handle a customer's data request: %w", bot.ErrForbidden)
+	}
+	if sub == "audit" {
+		var id int64
+		if len(pos) == 2 {
+			ids, err := a.db.CustomerIDs(ctx, pos[1])
+			if err != nil || len(ids) == 0 {
+				return errors.Join(fmt.Errorf("no customer %s", pos[1]), err)
+			}
+			id = ids[0]
+		}
+		log, err := a.db.AccessLog(ctx, id, 200)
+		if err != nil {
+			return err
+		}
+		for _, e := range log {
+			fmt.Fprintf(out, "%s  %-7s %-14s via %-9s ticket=%s customer=%d %s\n", e.At.In(a.loc).Format("2006-01-02 15:04:05"),
+				e.Action, e.Actor, e.Via, orDash(e.TicketNo), e.CustomerID, e.Detail)
+		}
+		return nil
+	}
+	ids, err := a.db.CustomerIDs(ctx, pos[1])
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("no customer %s", pos[1])
+	}
+	switch sub {
+	case "export":
+		w := out
+		if *outPath != "" {
+			f, err := os.OpenFile(*outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := f.Chmod(0o600); err != nil {
+				return err
+			}
+			w = f
+		}
+		for _, id := range ids {
+			// Recorded before anything is written: no record, no export.
+			if err := a.db.LogAccess(ctx, storage.Access{Actor: ac.ID, Action: storage.AccessExport, Via: "cli", CustomerID: id}); err != nil {
+				return err
+			}
+			d, err := a.db.ExportCustomer(ctx, id)
+			if err != nil {
+				return err
+			}
+			b, err := storage.MarshalCustomerData(d)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(w, "%s\n", b); err != nil {
+				return err
+			}
+		}
+		return nil
+	default: // erase
+		for _, id := range ids {
+			n, err := a.db.EraseCustomer(ctx, id, time.Now())
+			if err != nil {
+				return err
+			}
+			if err := a.db.LogAccess(ctx, storage.Access{Actor: ac.ID, Action: storage.AccessErase, Via: "cli", CustomerID: id,
+				Detail: fmt.Sprintf("tickets anonymized: %d", n)}); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "customer %d erased: personal data removed, %d tickets kept as anonymous statistics\n", id, n)
+		}
+		return nil
+	}
+}
