@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/adapters/wecom"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 )
@@ -138,6 +139,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 		adapters[wechat.Channel] = wx
 		mux.Handle("/wechat/callback", wx)
+	}
+	if cfg.WeCom.CorpID != "" {
+		wc, err := newWeCom(a)
+		if err != nil {
+			return err
+		}
+		adapters[wecom.Channel] = wc
+		mux.Handle("/wecom/callback", wc)
 	}
 	if cfg.Email.IMAPAddr != "" {
 		em, err := newEmail(a)
