@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/storage/storetest"
 )
 
 // Tests added where the mutation pass (scripts/mutate) found a one-line break no test noticed.
@@ -29,5 +30,19 @@ func TestClaimMovesOnlyOpenTickets(t *testing.T) {
 	}
 	if stored, _ := e.db.TicketByNo(ctx, "GD20261123002"); stored.Status != bot.StatusPending || stored.Assignee != "cli:bob" {
 		t.Errorf("claim of a pending ticket: %s held by %q; want pending, held by cli:bob", stored.Status, stored.Assignee)
+	}
+}
+
+// TestNewRefusesAgentWithoutID: an agent configured without an id is refused at start (it would
+// match every actor whose id is empty).
+func TestNewRefusesAgentWithoutID(t *testing.T) {
+	db := storetest.OpenSQLite(t)
+	for _, agents := range [][]bot.AgentConfig{{{ID: "", Name: "Nobody"}}, {{ID: "cli:a"}, {Name: "second without id"}}} {
+		if _, err := bot.New(bot.Options{Store: db, Flows: scripted{}, KB: fakeKB{}, Catalog: catalog{}, Agents: agents}); err == nil {
+			t.Errorf("bot.New with agents %+v: no error", agents)
+		}
+	}
+	if _, err := bot.New(bot.Options{Store: db, Flows: scripted{}, KB: fakeKB{}, Catalog: catalog{}, Agents: []bot.AgentConfig{{ID: "cli:a"}}}); err != nil {
+		t.Errorf("bot.New with a valid agent: %v", err)
 	}
 }
