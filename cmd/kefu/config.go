@@ -82,6 +82,9 @@ type Config struct {
 		MessageBurst            int     `yaml:"message_burst"`
 		ClientMessagesPerSecond float64 `yaml:"client_messages_per_second"`
 		ClientMessageBurst      int     `yaml:"client_message_burst"`
+		// Sites that may embed the chat (widget.js): their origins, e.g. https://www.example.com. They
+		// become the page's CSP frame-ancestors; empty: no site may frame it.
+		AllowedOrigins []string `yaml:"allowed_origins"`
 	} `yaml:"web"`
 
 	Telegram struct {
@@ -349,6 +352,11 @@ func (c Config) Validate() error {
 	if a := c.Metrics.Addr; a != "" && a != "off" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
 			errs = append(errs, fmt.Errorf("metrics.addr %q: want host:port (or off): %w", a, err))
+		}
+	}
+	for i, o := range c.Web.AllowedOrigins {
+		if err := checkOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("web.allowed_origins[%d] %q: %w", i, o, err))
 		}
 	}
 	if c.Web.MaxMessageBytes < 1 {

@@ -113,6 +113,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		ClientMessagesPerSecond: cfg.Web.ClientMessagesPerSecond,
 		ClientMessageBurst:      cfg.Web.ClientMessageBurst,
 		ClientIP:                cfg.Security.clientIPs().IP,
+		FrameAncestors:          cfg.Web.AllowedOrigins, // the sites that embed widget.js
 	})
 	if err != nil {
 		return err
@@ -254,6 +255,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	}
 	mux.Handle("/console/", cons)
 	mux.Handle("/console", cons)
+	mux.HandleFunc("GET /widget.js", serveWidget)
 	mux.Handle("/api/v1/", newAPI(a)) // integrations' REST API (api.go); the web chat keeps /api/webchat/
 	mux.Handle("/", webAd)
 
