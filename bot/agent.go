@@ -210,6 +210,11 @@ func (e *Engine) Assign(ctx context.Context, a Actor, no, assignee string) (Tick
 // Reply implements Desk: the text reaches the customer through the outbox (locale key "agent.reply");
 // the first reply stamps FirstResponseAt. An unassigned ticket is claimed by the replying agent.
 func (e *Engine) Reply(ctx context.Context, a Actor, no, text string) (Ticket, error) {
+	return e.replyWith(ctx, a, no, text, nil)
+}
+
+// replyWith is Reply that also runs also (e.g. a KB citation) in the same transaction.
+func (e *Engine) replyWith(ctx context.Context, a Actor, no, text string, also deskOp) (Ticket, error) {
 	text = flows.Normalize(text)
 	if text == "" {
 		return Ticket{}, fmt.Errorf("bot: reply to %s: %w: empty text", no, ErrBadInput)
@@ -247,6 +252,9 @@ func (e *Engine) Reply(ctx context.Context, a Actor, no, text string) (Ticket, e
 		}
 		d.events = append(d.events, TicketEvent{TicketID: d.t.ID, TicketNo: d.t.No, At: d.at, Actor: d.actor.ID,
 			Kind: EvAgentReply, Text: text, Channel: conv.Channel})
+		if also != nil {
+			return also(ctx, d)
+		}
 		return nil
 	})
 }

@@ -149,3 +149,57 @@ func TestAlertsOnceAcrossProcesses(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricRegistry: metrics are added by name (twice is an error), and a registered Live metric
+// serves thresholds like the built-in ones: p0_unclaimed counts open P0 tickets nobody claimed for the
+// window.
+func TestMetricRegistry(t *testing.T) {
+	r := improve.NewRegistry()
+	calls := 0
+	m := improve.Metric{Name: "answer", Live: func(ctx context.Context, db *storage.DB, w time.Duration, now time.Time) (*float64, error) {
+		calls++
+		v := 42.0
+		return &v, nil
+	}}
+	if err := r.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(m); err == nil {
+		t.Error("registered twice")
+	}
+	if err := r.Register(improve.Metric{Name: "empty"}); err == nil {
+		t.Error("a metric without a source registered")
+	}
+	for _, n := range []string{"repeat_complaint_pct", "kb_citation_pct", "backlog", "p0_unclaimed"} {
+		if _, ok := improve.Metrics.Get(n); !ok {
+			t.Errorf("default registry lacks %s", n)
+		}
+	}
+	ctx := context.Background()
+	db := storetest.OpenSQLite(t)
+	c := &clock{t: dec(5, 10)}
+	s := improve.New(improve.Options{DB: db, Agents: agents, Now: c.Now, Metric: r})
+	if _, err := s.SetThreshold(ctx, "cli:sup", improve.Threshold{Name: "p0", Metric: "p0_unclaimed", Op: ">", Value: 0, Window: 10 * time.Minute}); !isProblem(err, "improve.err.unknown_metric") {
+		t.Errorf("metric of another registry: %v", err)
+	}
+	if _, err := s.SetThreshold(ctx, "cli:sup", improve.Threshold{Name: "a", Metric: "answer", Op: ">", Value: 41, Window: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ScanThresholds(ctx, c.Now()); err != nil || n != 1 || calls != 1 {
+		t.Errorf("scan: %d changes, %v, %d calls", n, err, calls)
+	}
+
+	// p0_unclaimed on the default registry: a P0 created 9:55 is not 10 minutes old at 10:00; at 10:06 it is.
+	d := newService(db, c)
+	addTickets(t, db, fxTicket{no: "GD20261205001", category: "tech", prio: "P0", created: time.Date(2026, 12, 5, 9, 55, 0, 0, time.UTC)},
+		fxTicket{no: "GD20261205002", category: "tech", prio: "P0", assignee: "cli:bob", created: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)})
+	if _, err := d.SetThreshold(ctx, "cli:sup", improve.Threshold{Name: "p0", Metric: "p0_unclaimed", Op: ">", Value: 0, Window: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := d.ScanThresholds(ctx, c.Now()); n != 0 {
+		t.Errorf("10:00: %d changes", n)
+	}
+	if n, _ := d.ScanThresholds(ctx, c.Now().Add(6*time.Minute)); n != 1 {
+		t.Errorf("10:06: %d changes; want the crossing", n)
+	}
+}

@@ -107,6 +107,9 @@ func defaultMetrics() []Metric {
 		{Name: "fcr_pct", Unit: "%", FromReport: func(r reports.Report) *float64 { return r.FCRPct }},
 		{Name: "bot_share_pct", Unit: "%", FromReport: func(r reports.Report) *float64 { return r.BotResolvedPct }},
 		{Name: "kb_citation_pct", Unit: "%", FromReport: func(r reports.Report) *float64 { return r.KBCitationPct }},
+		{Name: "repeat_complaint_pct", Unit: "%", FromReport: func(r reports.Report) *float64 { return r.RepeatComplaintPct }},
+		{Name: "complaints", Unit: "", FromReport: func(r reports.Report) *float64 { return count(r.Complaints.Total) }},
+		{Name: "return_visits_overdue", Unit: "", FromReport: func(r reports.Report) *float64 { return count(r.ReturnVisits.Overdue) }},
 		{Name: "p0_unclaimed", Unit: "", Live: p0Unclaimed},
 	}
 }

@@ -14,14 +14,16 @@ import (
 )
 
 // headsQuery finds up to ? conversations whose oldest pending row is unclaimed, due and not leased
-// (ClaimOutbox's lease), oldest first. It walks the partial index of unclaimed pending rows in id
+// (ClaimOutbox's lease), oldest first. "Oldest" is a correlated MIN over the per-chat index, which
+// every planner runs as one index probe per candidate, even on a table it has no statistics for yet
+// (a NOT EXISTS anti-join was planned as a nested loop over every pending row there: quadratic). It walks the partial index of unclaimed pending rows in id
 // order; a claimed conversation's rows are out of that index, so the cost of a pass does not grow
 // with the rows already handed out.
 const headsQuery = `SELECT o.channel, o.chat_id FROM outbox o {{indexed}}
 WHERE o.status = 'pending' AND o.claimed_by IS NULL AND o.channel IN ? AND o.next_attempt_at <= ?
   AND (o.lease_until IS NULL OR o.lease_until <= ?)
-  AND NOT EXISTS (SELECT 1 FROM outbox p
-      WHERE p.status = 'pending' AND p.channel = o.channel AND p.chat_id = o.chat_id AND p.id < o.id)
+  AND o.id = (SELECT MIN(p.id) FROM outbox p
+      WHERE p.status = 'pending' AND p.channel = o.channel AND p.chat_id = o.chat_id)
 ORDER BY o.id LIMIT ?`
 
 // ClaimBatch implements bot.Outbox: one UPDATE … RETURNING claims every unclaimed pending row of up to
@@ -52,11 +54,15 @@ RETURNING *`
 	if db.dialect == Postgres {
 		// The heads are picked once, in a CTE (a sub-select with a locking clause would be run again
 		// for each row and see the rows this statement already claimed), and two dispatchers skip
-		// each other's heads instead of queueing behind them.
+		// each other's heads instead of queueing behind them. The rows to claim are collected from
+		// the heads through the per-chat index (ARRAY(…) runs once), then updated by primary key
+		// ("NOT IN ('sent', 'failed')" keeps the planner off the partial pending index, which
+		// would visit every pending row).
 		q = `WITH heads AS (` + headsQuery + ` FOR UPDATE OF o SKIP LOCKED)
 UPDATE outbox SET claimed_by = ?
-WHERE status = 'pending' AND claimed_by IS NULL AND (lease_until IS NULL OR lease_until <= ?)
-  AND (channel, chat_id) IN (SELECT channel, chat_id FROM heads)
+WHERE id = ANY(ARRAY(SELECT p.id FROM heads h
+    JOIN outbox p ON p.channel = h.channel AND p.chat_id = h.chat_id AND p.status = 'pending'))
+  AND status NOT IN ('sent', 'failed') AND claimed_by IS NULL AND (lease_until IS NULL OR lease_until <= ?)
 RETURNING *`
 		args = []any{chs, now, now, limit, owner, now}
 	}

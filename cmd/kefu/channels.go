@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/email"
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/adapters/wecom"
 )
 
 // WeChatConfig is the `wechat:` section: a WeChat Official Account (公众号). It is enabled by
@@ -18,6 +19,18 @@ type WeChatConfig struct {
 	Token          string `yaml:"-"`       // env KEFU_WECHAT_TOKEN: 服务器配置 → 令牌(Token)
 	EncodingAESKey string `yaml:"-"`       // env KEFU_WECHAT_ENCODING_AES_KEY: 安全模式 (recommended)
 	APIURL         string `yaml:"api_url"` // env KEFU_WECHAT_API_URL (a test fake)
+}
+
+// WeComConfig is the `wecom:` section: a WeCom customer-service (微信客服) account, enabled by
+// wecom.corp_id (KEFU_WECOM_CORP_ID) with KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and
+// KEFU_WECOM_ENCODING_AES_KEY; the callback is served at /wecom/callback.
+type WeComConfig struct {
+	CorpID         string        `yaml:"corp_id"`
+	Secret         string        `yaml:"-"`
+	Token          string        `yaml:"-"`
+	EncodingAESKey string        `yaml:"-"`
+	APIURL         string        `yaml:"api_url"`
+	PollInterval   time.Duration `yaml:"poll_interval"` // sync without a notice this often
 }
 
 // EmailConfig is the `email:` section: a support mailbox, enabled by email.imap_addr
@@ -45,6 +58,9 @@ func init() {
 		{"KEFU_WECHAT_APP_SECRET", func(c *Config) *string { return &c.WeChat.AppSecret }},
 		{"KEFU_WECHAT_TOKEN", func(c *Config) *string { return &c.WeChat.Token }},
 		{"KEFU_WECHAT_ENCODING_AES_KEY", func(c *Config) *string { return &c.WeChat.EncodingAESKey }},
+		{"KEFU_WECOM_SECRET", func(c *Config) *string { return &c.WeCom.Secret }},
+		{"KEFU_WECOM_TOKEN", func(c *Config) *string { return &c.WeCom.Token }},
+		{"KEFU_WECOM_ENCODING_AES_KEY", func(c *Config) *string { return &c.WeCom.EncodingAESKey }},
 		{"KEFU_EMAIL_PASSWORD", func(c *Config) *string { return &c.Email.Password }},
 	}...)
 }
@@ -63,6 +79,9 @@ func (c Config) validateChannels() []error {
 		if u, err := url.Parse(w.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("wechat.api_url %q: want an http(s) URL", w.APIURL))
 		}
+	}
+	if w := c.WeCom; w.CorpID != "" && (w.Secret == "" || w.Token == "" || len(w.EncodingAESKey) != 43) {
+		errs = append(errs, errors.New("wecom: corp_id needs KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and the 43-character KEFU_WECOM_ENCODING_AES_KEY"))
 	}
 	if e := c.Email; e.IMAPAddr != "" {
 		if e.SMTPAddr == "" || e.Username == "" {
@@ -118,6 +137,20 @@ func newEmail(a *app) (*email.Adapter, error) {
 		Hash:           keys.Hash,
 		Seal:           keys.Seal,
 		Open:           keys.Open,
+		Logger:         a.log,
+	})
+}
+
+func newWeCom(a *app) (*wecom.Adapter, error) {
+	c := a.cfg.WeCom
+	return wecom.New(wecom.Options{
+		CorpID:         c.CorpID,
+		Secret:         c.Secret,
+		Token:          c.Token,
+		EncodingAESKey: c.EncodingAESKey,
+		APIURL:         c.APIURL,
+		PollInterval:   c.PollInterval,
+		State:          a.db,
 		Logger:         a.log,
 	})
 }

@@ -247,3 +247,26 @@ func explainComplaint(err error, no string) error {
 	}
 	return explain(err, no)
 }
+
+// printKnowledge prints the top-3 FAQ suggestions for the ticket (reply with `--faq ID`) and the
+// customer's earlier tickets.
+func printKnowledge(ctx context.Context, out io.Writer, a *app, t bot.Ticket, m pii.Masker) {
+	if hits := a.engine.Suggestions(t, 3); len(hits) > 0 {
+		fmt.Fprintf(out, "\nFAQ suggestions (kefu ticket reply --faq ID %s):\n", t.No)
+		for _, h := range hits {
+			fmt.Fprintf(out, "  %-14s %.2f  %s\n", h.Entry.ID, h.Score, clip(h.Entry.Question, 60))
+		}
+	}
+	hist, err := a.engine.CustomerHistory(ctx, t, 5)
+	if err != nil || len(hist) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nearlier tickets of this customer:")
+	for _, h := range hist {
+		rating := "-"
+		if h.Rating > 0 {
+			rating = fmt.Sprintf("%d/5", h.Rating)
+		}
+		fmt.Fprintf(out, "  %s  %s  %s  rating %s  %s\n", h.No, h.Status, categoryOf(h.Category), rating, clip(m.Text(h.Summary), 40))
+	}
+}

@@ -31,7 +31,7 @@ const ticketUsage = `kefu ticket list [--status S[,S]] [--mine] [--unassigned] [
 kefu ticket show [--reveal] GD…      (--reveal: supervisors see personal data unmasked; audited)
 kefu ticket claim GD…
 kefu ticket ack GD…                   (acknowledge an SLA breach: the repeated pings stop)
-kefu ticket reply GD… "text"          (reaches the customer through the outbox)
+kefu ticket reply [--faq ID] GD… "text"   (reaches the customer through the outbox; --faq sends an FAQ answer, cited)
 kefu ticket note GD… "internal text"  (never reaches the customer)
 kefu ticket priority GD… P0|P1|P2
 kefu ticket status GD… in_progress|pending|resolved|closed
@@ -59,6 +59,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	overdue := fs.Bool("overdue", false, "list: only tickets past a due time")
 	limit := fs.Int("limit", 50, "list: at most this many")
 	reveal := fs.Bool("reveal", false, "show: personal data unmasked (supervisors only; recorded in the audit log)")
+	faqID := fs.String("faq", "", "reply: send this FAQ entry's answer (recorded as a knowledge-base citation)")
 	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
 	pos, err := parseArgs(fs, args, 1, -1, "subcommand (list, show, claim, reply, …)")
 	if err != nil {
@@ -66,6 +67,9 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	sub, rest := pos[0], pos[1:]
 	ar, ok := ticketArity[sub]
+	if sub == "reply" && *faqID != "" { // the FAQ entry is the text
+		ar = [2]int{1, 1}
+	}
 	switch {
 	case !ok:
 		return usagef("unknown ticket subcommand %q", sub)
@@ -154,6 +158,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return err
 		}
 		printComplaint(out, t, cv, a.loc, m)
+		printKnowledge(ctx, out, a, t, m)
 		// 「已知问题 IMP-…」: the category has an open improvement record.
 		known, err := improve.KnownIssues(ctx, a.db, t.Category)
 		if err != nil {
@@ -187,6 +192,13 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	case "claim":
 		t, err = desk.Claim(ctx, ac, no)
 	case "reply":
+		if *faqID != "" {
+			t, err = a.engine.ReplyFAQ(ctx, ac, no, *faqID)
+			if errors.Is(err, bot.ErrNotFound) {
+				return fmt.Errorf("no FAQ entry %q (see kefu kb list): %w", *faqID, err)
+			}
+			break
+		}
 		if text() == "" {
 			return fmt.Errorf("%w: reply needs a text", errUsage)
 		}

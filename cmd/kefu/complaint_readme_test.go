@@ -165,6 +165,8 @@ func TestReadmeComplaints(t *testing.T) {
 		{"kefu ticket show", "proposal #1: coupon 30  declined  by cli:alice, reason: 不行，优惠券没用，我要退款"},
 		{"kefu ticket show", "proposal #2: refund 200  accepted  by cli:alice, approved by cli:sup"},
 		{"kefu ticket show", "rating:    2/5"},
+		{"kefu ticket show", "faq_reply"},
+		{"kefu ticket reply --as alice --faq refund-time", "reply ok"},
 		{"kefu ticket close", "GD20261203002"},
 		{"kefu complaint housekeep", "auto-closed 0"},
 	} {

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/adapters/wecom"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/bot/sla"
 	"github.com/kefu-dev/kefu/flows"
@@ -106,6 +107,7 @@ type Config struct {
 	Slack SlackConfig `yaml:"slack"`
 
 	WeChat WeChatConfig `yaml:"wechat"` // WeChat Official Account (channels.go)
+	WeCom  WeComConfig  `yaml:"wecom"`  // WeCom customer service 微信客服 (channels.go)
 	Email  EmailConfig  `yaml:"email"`  // support mailbox (channels.go)
 
 	Security SecurityConfig `yaml:"security"` // trusted proxies, web chat limits, HTTP timeouts (config_security.go)
@@ -263,6 +265,7 @@ func defaultConfig() Config {
 	c.WeChat.APIURL = wechat.DefaultAPIURL
 	c.Email.IMAPSecurity, c.Email.SMTPSecurity, c.Email.Mailbox = "tls", "starttls", "INBOX"
 	c.Email.PollInterval = 30 * time.Second
+	c.WeCom.APIURL, c.WeCom.PollInterval = wecom.DefaultAPIURL, time.Minute
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()

@@ -79,14 +79,13 @@ func walkEnv(v reflect.Value, envPrefix, pathPrefix string, out *[]envSetting) {
 	}
 }
 
-// lookupEnv returns KEY's value, or the content of the file named by KEY_FILE.
+// lookupEnv returns the content of the file named by KEY_FILE, or else KEY's value. The file wins
+// when both are set: it is the more deliberate setting (the image sets KEFU_DATABASE_URL to its SQLite
+// default; a compose file adds KEFU_DATABASE_URL_FILE with the PostgreSQL DSN).
 func lookupEnv(getenv func(string) string, key string) (string, error) {
-	if v := getenv(key); v != "" {
-		return v, nil
-	}
 	f := getenv(key + "_FILE")
 	if f == "" {
-		return "", nil
+		return getenv(key), nil
 	}
 	b, err := os.ReadFile(f)
 	if err != nil {

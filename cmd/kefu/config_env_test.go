@@ -32,6 +32,7 @@ func TestEveryKeyFromEnvironment(t *testing.T) {
 		"KEFU_SLACK_BOT_TOKEN_FILE":       tokenFile,
 		"KEFU_SLACK_SIGNING_SECRET":       "sig",
 		"KEFU_DATABASE_URL_FILE":          dsnFile,
+		"KEFU_DATABASE_URL":               "/data/kefu.db", // the image's default: the file wins
 		"KEFU_TELEGRAM_WEBHOOK_SECRET":    "whs",
 		"KEFU_CONVERSATION_MAX_REASKS":    "3",
 		"KEFU_OUTBOX_POLL_INTERVAL":       "250ms",

@@ -283,3 +283,46 @@ func TestReadmeImprove(t *testing.T) {
 		t.Errorf("second scan: %v %s", err, out)
 	}
 }
+
+// TestImproveWorker: the worker serve runs posts a threshold crossing through the Slack post function
+// (the supervisors' channel) and stops cleanly with its context. Exactly-once across scans and
+// processes is TestAlertsOnceAcrossProcesses (package improve).
+func TestImproveWorker(t *testing.T) {
+	env, dbPath := improveEnv(t)
+	now := time.Now()
+	seedCLITickets(t, dbPath, "order", []time.Time{now.Add(-30 * time.Minute), now.Add(-20 * time.Minute), now.Add(-10 * time.Minute)}, time.Minute, 5)
+	if _, err := improveCLI(t, env, "threshold", "set", "--as", "sup", "--name", "busy", "--metric", "tickets", "--op", ">", "--value", "2", "--window", "1h"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = dbPath
+	a, err := openApp(context.Background(), cfg, newLogger("text", "error"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	posts := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- a.improveWorker(func(ctx context.Context, text string) error { posts <- text; return nil })(ctx)
+	}()
+	select {
+	case p := <-posts:
+		if !strings.Contains(p, "busy") || !strings.Contains(p, "tickets = 3") {
+			t.Errorf("post %q", p)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no post")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("worker: %v", err)
+	}
+	if len(posts) != 0 {
+		t.Errorf("more posts: %q", <-posts)
+	}
+}

@@ -16,12 +16,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +32,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
+	"github.com/kefu-dev/kefu/adapters/telegram/telegramtest"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
@@ -850,4 +854,71 @@ func TestSecurityDatabaseOutage(t *testing.T) {
 	waitWithin(t, 5*time.Second, "the end of the outage in the log", func() bool {
 		return strings.Count(logs.String(), "database available again") == 1
 	})
+}
+
+// TestSecurityDegradedStart (finding 6): with Slack's and Telegram's APIs unreachable at start,
+// `kefu serve` still starts and the web chat works; /readyz says which platform is unreachable; when
+// Telegram comes back it is connected in the background without a restart.
+func TestSecurityDegradedStart(t *testing.T) {
+	defer func(d time.Duration) { platformRetryMax = d }(platformRetryMax)
+	platformRetryMax = time.Second
+	f := telegramtest.NewServer(t)
+	target, _ := url.Parse(f.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var open atomic.Bool
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !open.Load() { // unreachable: the connection drops without an answer
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer gate.Close()
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadURL := "http://" + dead.Addr().String() + "/api/"
+	dead.Close()
+
+	s := startJourneyServer(t, dsnSQLite(t), map[string]string{
+		"KEFU_TELEGRAM_TOKEN":       telegramtest.Token,
+		"KEFU_TELEGRAM_API_URL":     gate.URL,
+		"KEFU_SLACK_BOT_TOKEN":      slacktest.BotToken,
+		"KEFU_SLACK_SIGNING_SECRET": slackSecret,
+		"KEFU_SLACK_API_URL":        deadURL,
+	}, func(c *Config) { c.Slack.Agents = []string{slackAgent1} })
+	sess := s.session()
+	contains(t, s.say(sess, nil, "你好"), "云朵家电")
+
+	readyz := func() string {
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/readyz %d: %s", resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	waitWithin(t, 10*time.Second, "/readyz to report both platforms unreachable", func() bool {
+		r := readyz()
+		return strings.Contains(r, "telegram: unreachable") && strings.Contains(r, "slack: unreachable")
+	})
+
+	open.Store(true)
+	waitWithin(t, 25*time.Second, "Telegram to be connected in the background", func() bool {
+		return !strings.Contains(readyz(), "telegram: unreachable")
+	})
+	if !strings.Contains(readyz(), "slack: unreachable") {
+		t.Errorf("slack is still unreachable but /readyz says:\n%s", readyz())
+	}
+	// The Bot API client's long poll ignores cancellation; drop the proxied connections so the
+	// server stops at once.
+	go func() { time.Sleep(200 * time.Millisecond); gate.CloseClientConnections() }()
+	s.stop()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/web"
 	"github.com/kefu-dev/kefu/adapters/wechat"
+	"github.com/kefu-dev/kefu/adapters/wecom"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 )
@@ -71,9 +72,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 			dispatcher.Kick()
 		}
 	}
+	starts := newPlatformStarts() // platforms not reachable at start run degraded (degraded.go)
 	slackAg, err := slackAgents(ctx, cfg, log)
 	if err != nil {
-		return err
+		// Slack down during a restart must not stop the web chat: the configured user ids still act;
+		// user-group members are resolved again when the process restarts.
+		starts.set("slack", err)
+		log.ErrorContext(ctx, "slack unreachable at start; running without its user groups, retrying in the background", "err", err)
+		slackAg = plainSlackAgents(cfg, log)
 	}
 	a, err := openApp(ctx, cfg, log, kick, slackAg...)
 	if err != nil {
@@ -114,10 +120,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	adapters[bot.ChannelWeb] = webAd
 
 	if cfg.Telegram.Token != "" {
-		tg, err := newTelegram(ctx, a)
-		if err != nil {
-			return err
-		}
+		// connected in the background (getMe): Telegram down at start does not stop the rest
+		tg := &lazyTelegram{connect: func(ctx context.Context) (*telegram.Adapter, error) { return newTelegram(ctx, a) },
+			states: starts, log: log}
 		adapters[bot.ChannelTelegram] = tg
 		if cfg.Telegram.WebhookURL != "" {
 			mux.Handle("/telegram/webhook", tg)
@@ -139,6 +144,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		adapters[wechat.Channel] = wx
 		mux.Handle("/wechat/callback", wx)
 	}
+	if cfg.WeCom.CorpID != "" {
+		wc, err := newWeCom(a)
+		if err != nil {
+			return err
+		}
+		adapters[wecom.Channel] = wc
+		mux.Handle("/wecom/callback", wc)
+	}
 	if cfg.Email.IMAPAddr != "" {
 		em, err := newEmail(a)
 		if err != nil {
@@ -153,7 +166,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 			return err
 		}
 		mux.Handle("/slack/", sl)
-		workers = append(workers, runnable{"slack", sl.Run})
+		workers = append(workers, runnable{"slack", func(ctx context.Context) error {
+			return keepTrying(ctx, log, starts, "slack", sl.Run) // auth.test retried, not fatal
+		}})
 		if cfg.Slack.SupervisorsChannel != "" {
 			ds, err := newDigestScheduler(a, cfg.Slack.Digests, sl)
 			if err != nil {
@@ -215,7 +230,18 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		}
 		fmt.Fprintf(w, "database: %s\n", db)
 		for _, ch := range slices.Sorted(maps.Keys(adapters)) {
-			fmt.Fprintf(w, "%s: %s\n", ch, m.platformStatus(string(ch)))
+			st := m.platformStatus(string(ch))
+			if since, down := starts.PlatformDown(string(ch)); down {
+				st = "unreachable since " + since.UTC().Format(time.RFC3339) + " (retrying)"
+			}
+			fmt.Fprintf(w, "%s: %s\n", ch, st)
+		}
+		if cfg.Slack.BotToken != "" {
+			st := "ok"
+			if since, down := starts.PlatformDown("slack"); down {
+				st = "unreachable since " + since.UTC().Format(time.RFC3339) + " (retrying)"
+			}
+			fmt.Fprintf(w, "slack: %s\n", st)
 		}
 	})
 	url := cfg.PublicURL

@@ -127,3 +127,23 @@ func FuzzDecrypt(f *testing.F) {
 		}
 	})
 }
+
+// WeCom's sample (企业微信 加解密库, URL verification): the echostr is encrypted for the CorpID and
+// signed together with token, timestamp and nonce.
+func TestWeComURLVerificationSample(t *testing.T) {
+	const (
+		token, key, corpID = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"
+		sig, ts, nonce     = "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "1409659589", "263014780"
+		echo               = "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="
+	)
+	if !Verify(sig, token, ts, nonce, echo) {
+		t.Fatalf("signature: got %s", Signature(token, ts, nonce, echo))
+	}
+	c, err := New(key, corpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Decrypt(echo); err != nil || string(got) != "1616140317555161061" {
+		t.Fatalf("Decrypt = %q, %v", got, err)
+	}
+}

@@ -1,0 +1,386 @@
+// Package wecomtest is a strict fake of WeCom's customer-service (kf) API for tests: gettoken,
+// kf/sync_msg with a cursor, kf/send_msg, kf/send_msg_on_event, and encrypted kf_msg_or_event notices
+// posted to the adapter's callback like WeCom does.
+//
+// Strict: the corp id and secret must match (40013/40001), every call needs an issued, unexpired token
+// (41001/40014/42001), JSON bodies are decoded with unknown fields refused, send_msg needs touser,
+// open_kfid and content (40003/95000/44004), a welcome code is good once within 20 s (95018 after),
+// and a customer whose last message is older than 48 hours by the fake's clock cannot be answered
+// (95018).
+package wecomtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
+)
+
+// Credentials the fake accepts.
+const (
+	CorpID         = "ww0123456789abcdef"
+	Secret         = "fake-kf-secret-0123456789"
+	Token          = "kfcallbacktoken"
+	EncodingAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	OpenKfID       = "wkAJ2GCAAAZSfhHCt7IFSvLKtMPxyJTw"
+)
+
+// Sent is one accepted send_msg or send_msg_on_event.
+type Sent struct {
+	ToUser  string // "" for send_msg_on_event
+	Code    string // the welcome code used
+	MsgType string
+	Text    string
+	Menu    []string // "id=content"
+}
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+	Callback string
+
+	crypt   *wxcrypt.Cipher
+	mu      sync.Mutex
+	now     func() time.Time
+	tokens  map[string]time.Time
+	fetches int
+	msgs    []json.RawMessage // every message ever, the cursor is an index
+	seen    map[string]time.Time
+	codes   map[string]time.Time // welcome code -> expiry
+	used    map[string]bool
+	sent    []Sent
+	syncs   int
+	nextID  int
+}
+
+// New starts the fake.
+func New(t testing.TB) *Server {
+	c, err := wxcrypt.New(EncodingAESKey, CorpID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{crypt: c, now: time.Now, tokens: map[string]time.Time{}, seen: map[string]time.Time{},
+		codes: map[string]time.Time{}, used: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /cgi-bin/gettoken", s.gettoken)
+	mux.HandleFunc("POST /cgi-bin/kf/sync_msg", s.authed(s.syncMsg))
+	mux.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(s.sendMsg))
+	mux.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(s.sendOnEvent))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("wecomtest: unexpected %s %s", r.Method, r.URL.Path)
+		reply(w, 48002, "api forbidden", nil)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// SetNow replaces the clock.
+func (s *Server) SetNow(f func() time.Time) { s.mu.Lock(); s.now = f; s.mu.Unlock() }
+
+// RevokeTokens invalidates every token.
+func (s *Server) RevokeTokens() { s.mu.Lock(); s.tokens = map[string]time.Time{}; s.mu.Unlock() }
+
+// TokenFetches counts gettoken calls that issued a token.
+func (s *Server) TokenFetches() int { s.mu.Lock(); defer s.mu.Unlock(); return s.fetches }
+
+// Syncs counts sync_msg calls.
+func (s *Server) Syncs() int { s.mu.Lock(); defer s.mu.Unlock(); return s.syncs }
+
+// Sent returns the accepted messages.
+func (s *Server) Sent() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Sent(nil), s.sent...)
+}
+
+func reply(w http.ResponseWriter, code int, msg string, extra map[string]any) {
+	m := map[string]any{"errcode": code, "errmsg": msg}
+	for k, v := range extra {
+		m[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(m)
+}
+
+func (s *Server) gettoken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case q.Get("corpid") != CorpID:
+		reply(w, 40013, "invalid corpid", nil)
+	case q.Get("corpsecret") != Secret:
+		reply(w, 40001, "invalid secret", nil)
+	default:
+		s.mu.Lock()
+		s.nextID++
+		tok := fmt.Sprintf("TOKEN_%d_%d", s.nextID, time.Now().UnixNano())
+		s.tokens[tok] = s.now().Add(2 * time.Hour)
+		s.fetches++
+		s.mu.Unlock()
+		reply(w, 0, "ok", map[string]any{"access_token": tok, "expires_in": 7200})
+	}
+}
+
+func (s *Server) authed(h func(http.ResponseWriter, *json.Decoder)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("access_token")
+		s.mu.Lock()
+		exp, ok := s.tokens[tok]
+		now := s.now()
+		s.mu.Unlock()
+		switch {
+		case tok == "":
+			reply(w, 41001, "access_token missing", nil)
+		case !ok:
+			reply(w, 40014, "invalid access_token", nil)
+		case !now.Before(exp):
+			reply(w, 42001, "access_token expired", nil)
+		default:
+			dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			h(w, dec)
+		}
+	}
+}
+
+func (s *Server) syncMsg(w http.ResponseWriter, dec *json.Decoder) {
+	var in struct {
+		Cursor      string `json:"cursor"`
+		Token       string `json:"token"`
+		Limit       int    `json:"limit"`
+		VoiceFormat int    `json:"voice_format"`
+		OpenKfID    string `json:"open_kfid"`
+	}
+	if err := dec.Decode(&in); err != nil || in.Limit < 0 || in.Limit > 1000 {
+		reply(w, 40058, "invalid parameter", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncs++
+	from := 0
+	if in.Cursor != "" {
+		n, err := strconv.Atoi(in.Cursor)
+		if err != nil || n < 0 || n > len(s.msgs) {
+			reply(w, 95007, "invalid cursor", nil)
+			return
+		}
+		from = n
+	}
+	limit := in.Limit
+	if limit == 0 {
+		limit = 1000
+	}
+	to := min(from+limit, len(s.msgs))
+	more := 0
+	if to < len(s.msgs) {
+		more = 1
+	}
+	reply(w, 0, "ok", map[string]any{"next_cursor": strconv.Itoa(to), "has_more": more, "msg_list": s.msgs[from:to]})
+}
+
+type sendBody struct {
+	ToUser   string `json:"touser"`
+	OpenKfID string `json:"open_kfid"`
+	Code     string `json:"code"`
+	MsgID    string `json:"msgid"`
+	MsgType  string `json:"msgtype"`
+	Text     *struct {
+		Content string `json:"content"`
+	} `json:"text"`
+	MsgMenu *struct {
+		HeadContent string `json:"head_content"`
+		List        []struct {
+			Type  string `json:"type"`
+			Click *struct {
+				ID      string `json:"id"`
+				Content string `json:"content"`
+			} `json:"click"`
+		} `json:"list"`
+		TailContent string `json:"tail_content"`
+	} `json:"msgmenu"`
+}
+
+func (b sendBody) sent() (Sent, int) {
+	m := Sent{ToUser: b.ToUser, Code: b.Code, MsgType: b.MsgType}
+	switch b.MsgType {
+	case "text":
+		if b.Text == nil || b.Text.Content == "" {
+			return m, 44004
+		}
+		m.Text = b.Text.Content
+	case "msgmenu":
+		if b.MsgMenu == nil || len(b.MsgMenu.List) == 0 {
+			return m, 40058
+		}
+		m.Text = b.MsgMenu.HeadContent
+		for _, it := range b.MsgMenu.List {
+			if it.Type != "click" || it.Click == nil || it.Click.ID == "" || it.Click.Content == "" {
+				return m, 40058
+			}
+			m.Menu = append(m.Menu, it.Click.ID+"="+it.Click.Content)
+		}
+	default:
+		return m, 40008
+	}
+	return m, 0
+}
+
+func (s *Server) sendMsg(w http.ResponseWriter, dec *json.Decoder) {
+	var b sendBody
+	if err := dec.Decode(&b); err != nil {
+		reply(w, 47001, "data format error", nil)
+		return
+	}
+	if b.OpenKfID != OpenKfID {
+		reply(w, 95000, "invalid open_kfid", nil)
+		return
+	}
+	m, code := b.sent()
+	if code != 0 {
+		reply(w, code, "invalid message", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, ok := s.seen[b.ToUser]
+	switch {
+	case !ok:
+		reply(w, 40003, "invalid external_userid", nil)
+	case s.now().Sub(last) > 48*time.Hour:
+		reply(w, 95018, "send msg failed: session status not allowed", nil)
+	default:
+		s.sent = append(s.sent, m)
+		s.nextID++
+		reply(w, 0, "ok", map[string]any{"msgid": "SENT" + strconv.Itoa(s.nextID)})
+	}
+}
+
+func (s *Server) sendOnEvent(w http.ResponseWriter, dec *json.Decoder) {
+	var b sendBody
+	if err := dec.Decode(&b); err != nil || b.Code == "" || b.ToUser != "" {
+		reply(w, 47001, "data format error", nil)
+		return
+	}
+	m, code := b.sent()
+	if code != 0 {
+		reply(w, code, "invalid message", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.codes[b.Code]
+	if !ok || s.used[b.Code] || !s.now().Before(exp) {
+		reply(w, 95018, "invalid or used welcome code", nil)
+		return
+	}
+	s.used[b.Code] = true
+	s.sent = append(s.sent, m)
+	s.nextID++
+	reply(w, 0, "ok", map[string]any{"msgid": "SENT" + strconv.Itoa(s.nextID)})
+}
+
+// Follow records that user wrote just now (opens the 48-hour window) without a message to sync.
+func (s *Server) Follow(user string) { s.mu.Lock(); s.seen[user] = s.now(); s.mu.Unlock() }
+
+// PushText adds a customer's text message and notifies the callback; it returns the msgid.
+func (s *Server) PushText(user, text string) string {
+	return s.push(user, map[string]any{"msgtype": "text", "text": map[string]string{"content": text}})
+}
+
+// PushMenuClick adds the customer's tap on a menu item.
+func (s *Server) PushMenuClick(user, id, content string) string {
+	return s.push(user, map[string]any{"msgtype": "text", "text": map[string]string{"content": content, "menu_id": id}})
+}
+
+// PushServicer adds a message a human servicer wrote in WeCom (origin 5).
+func (s *Server) PushServicer(user, text string) string {
+	return s.push(user, map[string]any{"msgtype": "text", "origin": 5, "servicer_userid": "zhangsan", "text": map[string]string{"content": text}})
+}
+
+// EnterSession adds the enter_session event with a fresh welcome code and returns the code.
+func (s *Server) EnterSession(user string) string {
+	s.mu.Lock()
+	s.nextID++
+	code := fmt.Sprintf("WELCOME%d", s.nextID)
+	s.codes[code] = s.now().Add(20 * time.Second)
+	s.mu.Unlock()
+	s.push(user, map[string]any{"msgtype": "event", "origin": 4, "event": map[string]any{"event_type": "enter_session",
+		"open_kfid": OpenKfID, "external_userid": user, "scene": "qr", "welcome_code": code}})
+	return code
+}
+
+func (s *Server) push(user string, fields map[string]any) string {
+	s.mu.Lock()
+	s.nextID++
+	id := fmt.Sprintf("MSG%06d", s.nextID)
+	m := map[string]any{"msgid": id, "open_kfid": OpenKfID, "external_userid": user, "send_time": s.now().Unix(), "origin": 3}
+	for k, v := range fields {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	s.msgs = append(s.msgs, b)
+	if o, _ := m["origin"].(int); o == 3 || fields["msgtype"] == "event" {
+		s.seen[user] = s.now()
+	}
+	cb := s.Callback
+	s.mu.Unlock()
+	if cb != "" {
+		_ = s.Notify()
+	}
+	return id
+}
+
+// Notify posts an encrypted kf_msg_or_event notice to Callback and returns the HTTP status.
+func (s *Server) Notify() error {
+	s.mu.Lock()
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	cb := s.Callback
+	s.mu.Unlock()
+	plain := "<xml><ToUserName><![CDATA[" + CorpID + "]]></ToUserName><CreateTime>" + ts + "</CreateTime><MsgType><![CDATA[event]]></MsgType>" +
+		"<Event><![CDATA[kf_msg_or_event]]></Event><Token><![CDATA[ENCTOKEN]]></Token><OpenKfId><![CDATA[" + OpenKfID + "]]></OpenKfId></xml>"
+	enc, err := s.crypt.Encrypt([]byte(plain), nil)
+	if err != nil {
+		return err
+	}
+	nonce := strconv.FormatInt(time.Now().UnixNano()%1e9, 10)
+	q := url.Values{"msg_signature": {wxcrypt.Signature(Token, ts, nonce, enc)}, "timestamp": {ts}, "nonce": {nonce}}
+	body := "<xml><ToUserName><![CDATA[" + CorpID + "]]></ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt><AgentID><![CDATA[]]></AgentID></xml>"
+	resp, err := http.Post(cb+"?"+q.Encode(), "text/xml", bytes.NewReader([]byte(body)))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("wecomtest: notice answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// VerifyURL performs the URL verification with an encrypted echostr and returns the answer.
+func (s *Server) VerifyURL(echo string) (int, string, error) {
+	enc, err := s.crypt.Encrypt([]byte(echo), nil)
+	if err != nil {
+		return 0, "", err
+	}
+	s.mu.Lock()
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	s.mu.Unlock()
+	q := url.Values{"msg_signature": {wxcrypt.Signature(Token, ts, "5", enc)}, "timestamp": {ts}, "nonce": {"5"}, "echostr": {enc}}
+	resp, err := http.Get(s.Callback + "?" + q.Encode())
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}

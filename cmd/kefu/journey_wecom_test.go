@@ -1,0 +1,94 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kefu-dev/kefu/adapters/wecom"
+	"github.com/kefu-dev/kefu/adapters/wecom/wecomtest"
+)
+
+// TestJourneyWeCom walks the foundation journey on a WeCom customer-service account: entering the
+// chat gives the greeting (sent with the welcome code), a question the FAQ answer, "not solved" (a
+// menu tap) the clarification and a ticket, and a command-line agent's reply reaches the customer.
+func TestJourneyWeCom(t *testing.T) {
+	for name, dsn := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			f := wecomtest.New(t)
+			s := startJourneyServer(t, dsn(t), map[string]string{
+				"KEFU_WECOM_CORP_ID":          wecomtest.CorpID,
+				"KEFU_WECOM_SECRET":           wecomtest.Secret,
+				"KEFU_WECOM_TOKEN":            wecomtest.Token,
+				"KEFU_WECOM_ENCODING_AES_KEY": wecomtest.EncodingAESKey,
+				"KEFU_WECOM_API_URL":          f.URL,
+			}, nil)
+			f.Callback = s.url + "/wecom/callback"
+			sc := journeyScripts[0]
+			user := "wm_" + name + "_customer"
+			chat := wecom.ChatID(wecomtest.OpenKfID, user)
+			seen := 0
+			var last []wecomtest.Sent
+			settle := func() []wecomtest.Sent {
+				t.Helper()
+				waitFor(t, "a reply", func() bool { return len(f.Sent()) > seen })
+				waitFor(t, "outbox drained", func() bool { return s.outboxDrained(t, wecom.Channel, chat) })
+				all := f.Sent()
+				last, seen = all[seen:], len(all)
+				return last
+			}
+			has := func(ms []wecomtest.Sent, want string) {
+				t.Helper()
+				for _, m := range ms {
+					if strings.Contains(m.Text+strings.Join(m.Menu, " "), want) {
+						return
+					}
+				}
+				t.Fatalf("no message with %q in %+v", want, ms)
+			}
+			press := func(label string) []wecomtest.Sent {
+				t.Helper()
+				for i := len(last) - 1; i >= 0; i-- {
+					for _, it := range last[i].Menu {
+						id, content, _ := strings.Cut(it, "=")
+						if content == label || strings.HasPrefix(content, label) {
+							f.PushMenuClick(user, id, content)
+							return settle()
+						}
+					}
+				}
+				t.Fatalf("no menu item %q in %+v", label, last)
+				return nil
+			}
+			say := func(text string) []wecomtest.Sent { f.PushText(user, text); return settle() }
+
+			code := f.EnterSession(user)
+			r := settle()
+			has(r, sc.greeting)
+			if r[0].Code != code {
+				t.Errorf("greeting sent without the welcome code: %+v", r[0])
+			}
+			r = say(sc.question)
+			has(r, sc.answer)
+			press(sc.notHelped)
+			r = press(sc.category)
+			for _, step := range []string{sc.description, sc.order, "!" + sc.urgency} {
+				if strings.Contains(strings.Join(r[len(r)-1].Menu, " "), sc.submit) {
+					break
+				}
+				if label, ok := strings.CutPrefix(step, "!"); ok {
+					r = press(label)
+				} else {
+					r = say(step)
+				}
+			}
+			r = press(sc.submit)
+			no := ticketNo.FindString(r[len(r)-1].Text)
+			if no == "" {
+				t.Fatalf("no ticket number in %+v", r)
+			}
+			s.cli("claim", no)
+			s.cli("reply", no, sc.agentReply)
+			has(settle(), sc.agentReply)
+		})
+	}
+}
