@@ -118,6 +118,9 @@ func (e *Engine) deskTx(ctx context.Context, a Actor, no string, op deskOp) (Tic
 		if err != nil {
 			return err
 		}
+		if err := markOnce(ctx, tx, t.No); err != nil { // WithOnce: at most once, with this commit
+			return err
+		}
 		d := &deskTurn{tx: tx, actor: a, t: t, at: e.now().UTC()}
 		if err := op(ctx, d); err != nil {
 			return err

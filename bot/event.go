@@ -18,7 +18,10 @@ const (
 	ChannelTelegram Channel = "telegram"
 	ChannelDiscord  Channel = "discord"
 	ChannelSlack    Channel = "slack"
-	ChannelCLI      Channel = "cli" // agents working from `kefu ticket …`
+	ChannelCLI      Channel = "cli"    // agents working from `kefu ticket …`
+	ChannelWeChat   Channel = "wechat" // WeChat Official Account 公众号 (adapters/wechat)
+	ChannelWeCom    Channel = "wecom"  // WeCom customer service 微信客服 (adapters/wecom)
+	ChannelEmail    Channel = "email"  // support mailbox (adapters/email)
 )
 
 // Kind is what an inbound Event carries.

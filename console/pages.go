@@ -141,7 +141,8 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	lb, _ := json.Marshal(labels)
 	p.Labels = string(lb)
-	p.Options.Channels = []string{string(bot.Channel("web")), "telegram", "discord"}
+	p.Options.Channels = []string{string(bot.ChannelWeb), string(bot.ChannelTelegram), string(bot.ChannelDiscord),
+		string(bot.ChannelWeChat), string(bot.ChannelWeCom), string(bot.ChannelEmail)}
 	cats := map[string]bool{}
 	for _, cat := range flows.DefaultConfig().Categories {
 		cats[cat.Key] = true

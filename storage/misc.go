@@ -122,6 +122,16 @@ func (db *DB) SetKV(ctx context.Context, key, value string) error {
 	return nil
 }
 
+// MarkOnce implements bot.OnceMarker in a transaction: it records key (in kv) unless it is there.
+func (t *txStore) MarkOnce(ctx context.Context, key, value string) (bool, error) {
+	res := t.g.WithContext(ctx).Exec("INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+		key, value, time.Now().UTC())
+	if res.Error != nil {
+		return false, fmt.Errorf("storage: mark once %s: %w", key, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
 // DeleteKV removes key.
 func (db *DB) DeleteKV(ctx context.Context, key string) error {
 	if err := db.gdb.WithContext(ctx).Where("key = ?", key).Delete(&kvRow{}).Error; err != nil {

@@ -47,7 +47,7 @@ import (
 )
 
 // Channel is the bot.Channel of e-mail conversations.
-const Channel bot.Channel = "email"
+const Channel = bot.ChannelEmail
 
 // Security is how a connection is protected.
 type Security string

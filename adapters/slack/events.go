@@ -15,6 +15,8 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kefu-dev/kefu/bot"
 )
 
 // serveEvent answers url_verification and handles Events API callbacks. A thread reply is relayed
@@ -125,17 +127,20 @@ func (a *App) threadMessage(ctx context.Context, m slackevents.MessageEvent) err
 	if err := a.store.SetKV(ctx, relayedKey(no, actor.ID, text), strconv.FormatInt(a.now().Unix(), 10)); err != nil {
 		a.log.WarnContext(ctx, "relay marker not saved", "ticket_no", no, "err", err)
 	}
+	// The dedupe marker commits in the reply's own transaction (bot.WithOnce): a crash between the
+	// two cannot relay a redelivered message twice.
+	octx := bot.WithOnce(ctx, doneKey)
 	if internal {
-		_, err = a.desk.Note(ctx, actor, no, text)
+		_, err = a.desk.Note(octx, actor, no, text)
 	} else {
-		_, err = a.desk.Reply(ctx, actor, no, text)
+		_, err = a.desk.Reply(octx, actor, no, text)
+	}
+	if errors.Is(err, bot.ErrDuplicate) {
+		return nil // relayed before (a redelivery)
 	}
 	if err != nil {
 		a.tellEphemeral(ctx, m.Channel, m.User, a.errText(ctx, err, no))
 		return nil
-	}
-	if err := a.store.SetKV(ctx, doneKey, no); err != nil {
-		a.log.WarnContext(ctx, "relay dedupe marker not saved", "ticket_no", no, "err", err)
 	}
 	a.kickFeed()
 	return nil

@@ -53,7 +53,8 @@ func TestKeysDocumented(t *testing.T) {
 	for _, s := range []bot.Status{bot.StatusOpen, bot.StatusInProgress, bot.StatusPending, bot.StatusResolved, bot.StatusClosed} {
 		used["slack.status."+string(s)] = true
 	}
-	for _, c := range []bot.Channel{bot.ChannelWeb, bot.ChannelTelegram, bot.ChannelDiscord, bot.ChannelSlack, bot.ChannelCLI} {
+	for _, c := range []bot.Channel{bot.ChannelWeb, bot.ChannelTelegram, bot.ChannelDiscord, bot.ChannelSlack, bot.ChannelCLI,
+		bot.ChannelWeChat, bot.ChannelWeCom, bot.ChannelEmail} {
 		used["slack.channel."+string(c)] = true
 	}
 	for _, k := range []bot.EventKind{bot.EvCreated, bot.EvCustomerMessage, bot.EvAgentReply, bot.EvNote, bot.EvClaimed,

@@ -46,7 +46,7 @@ import (
 )
 
 // Channel is the bot.Channel of WeChat Official Account conversations.
-const Channel bot.Channel = "wechat"
+const Channel = bot.ChannelWeChat
 
 // DefaultAPIURL is WeChat's API server.
 const DefaultAPIURL = "https://api.weixin.qq.com"

@@ -46,7 +46,7 @@ import (
 )
 
 // Channel is the bot.Channel of WeCom customer-service conversations.
-const Channel bot.Channel = "wecom"
+const Channel = bot.ChannelWeCom
 
 // DefaultAPIURL is WeCom's API server.
 const DefaultAPIURL = "https://qyapi.weixin.qq.com"

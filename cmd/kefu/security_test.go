@@ -33,6 +33,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/adapters/telegram/telegramtest"
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
@@ -921,4 +922,41 @@ func TestSecurityDegradedStart(t *testing.T) {
 	// server stops at once.
 	go func() { time.Sleep(200 * time.Millisecond); gate.CloseClientConnections() }()
 	s.stop()
+}
+
+// TestSecurityRelayOnceMarker (finding 11, Slack part): the thread relay's de-dup marker commits in
+// the reply's own transaction (bot.WithOnce), so a redelivery finds it whenever the reply exists:
+// the second relay of the same Slack message does nothing.
+func TestSecurityRelayOnceMarker(t *testing.T) {
+	s, _ := securityServer(t, nil)
+	sess, no := handoff(t, s.e2eServer, "洗衣机不转了")
+	cfg, err := loadConfig("", func(k string) string {
+		if k == "KEFU_DATABASE_URL" {
+			return s.dbURL
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	const text = "师傅明天上午上门（转发一次）"
+	ctx := bot.WithOnce(context.Background(), "slack:msg:C1:1763888500.000100")
+	if _, err := a.engine.Reply(ctx, bot.Actor{ID: "cli:alice", Name: "alice"}, no, text); err != nil {
+		t.Fatal(err)
+	}
+	if _, done, _ := s.db.GetKV(context.Background(), "slack:msg:C1:1763888500.000100"); !done {
+		t.Error("the marker was not recorded with the reply")
+	}
+	if _, err := a.engine.Reply(ctx, bot.Actor{ID: "cli:alice", Name: "alice"}, no, text); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("second relay of the same message: %v, want ErrDuplicate", err)
+	}
+	s.poll(sess, 0, text)
+	if n := strings.Count(strings.Join(s.outboxTexts(t, bot.ChannelWeb, sess), "\n"), text); n != 1 {
+		t.Errorf("the customer got the reply %d times, want once", n)
+	}
 }

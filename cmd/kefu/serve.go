@@ -254,6 +254,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	}
 	mux.Handle("/console/", cons)
 	mux.Handle("/console", cons)
+	mux.Handle("/api/v1/", newAPI(a)) // integrations' REST API (api.go); the web chat keeps /api/webchat/
 	mux.Handle("/", webAd)
 
 	srv := newHTTPServer(cfg.Security, accessLog(mux, log, m), log)
