@@ -401,6 +401,13 @@ func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) str
 		return a.tr("slack.sup.escalated", args)
 	case bot.EvReopened:
 		return a.tr("slack.sup.reopened", args)
+	case bot.EvVisitOverdue: // once per visit (sla_fired)
+		return a.tr("slack.sup.visit_overdue", args)
+	case bot.EvProposal:
+		if strings.Contains(ev.Text, "needs approval") {
+			return a.tr("slack.sup.proposal_approval", args)
+		}
+		return ""
 	case bot.EvRated:
 		score, comment := t.Rating, t.RatingComment
 		if s, c := parseRating(ev.Text); s > 0 {
