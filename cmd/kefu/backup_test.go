@@ -27,6 +27,10 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		return ""
 	}
 	t.Setenv("KEFU_DATABASE_URL", dsn) // kefu report reads it from the process environment
+	// The key must come from the file beside each database (what the test is about), not from a key
+	// the environment provides to every test (scripts/with-postgres.sh sets KEFU_ENCRYPTION_KEY_FILE).
+	t.Setenv("KEFU_ENCRYPTION_KEY_FILE", "")
+	t.Setenv("KEFU_ENCRYPTION_KEY", "")
 	if err := runDemo(ctx, []string{"--days", "20", "--per-day", "6", "--seed", "7"}, io.Discard, env); err != nil {
 		t.Fatal(err)
 	}
