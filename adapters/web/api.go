@@ -220,7 +220,7 @@ func (a *Adapter) handleSessions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "", errMethod)
 		return
 	}
-	if a.sink.Load() == nil {
+	if a.waitSink(r.Context()) == nil {
 		a.fail(w, r, "", errUnavailable)
 		return
 	}
@@ -279,7 +279,7 @@ func (a *Adapter) handleAPINotFound(w http.ResponseWriter, r *http.Request) {
 
 func (a *Adapter) postMessage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sinkp := a.sink.Load()
+	sinkp := a.waitSink(ctx)
 	if sinkp == nil {
 		a.fail(w, r, "", errUnavailable)
 		return
@@ -369,7 +369,7 @@ func (a *Adapter) deliver(ctx context.Context, sink bot.Sink, ev bot.Event) ([]b
 
 func (a *Adapter) listMessages(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if a.sink.Load() == nil {
+	if a.waitSink(ctx) == nil {
 		a.fail(w, r, "", errUnavailable)
 		return
 	}
@@ -432,6 +432,34 @@ func firstLang(ls ...string) string {
 		}
 	}
 	return ""
+}
+
+// sinkWait bounds how long a request waits for Run: the listener opens before the adapter's Run
+// goroutine has started, and a customer arriving in that moment should get an answer, not a 503.
+const sinkWait = 3 * time.Second
+
+// waitSink returns the sink, waiting up to sinkWait (or the request's end) for Run to set it; nil
+// when the adapter is not running.
+func (a *Adapter) waitSink(ctx context.Context) *bot.Sink {
+	if p := a.sink.Load(); p != nil {
+		return p
+	}
+	deadline := time.NewTimer(sinkWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-deadline.C:
+			return a.sink.Load()
+		case <-tick.C:
+			if p := a.sink.Load(); p != nil {
+				return p
+			}
+		}
+	}
 }
 
 // storeErr is the answer to a failed store or engine call: 503 with Retry-After while the database
