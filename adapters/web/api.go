@@ -436,7 +436,7 @@ func firstLang(ls ...string) string {
 
 // sinkWait bounds how long a request waits for Run: the listener opens before the adapter's Run
 // goroutine has started, and a customer arriving in that moment should get an answer, not a 503.
-const sinkWait = 3 * time.Second
+var sinkWait = 3 * time.Second // a variable for the tests
 
 // waitSink returns the sink, waiting up to sinkWait (or the request's end) for Run to set it; nil
 // when the adapter is not running.

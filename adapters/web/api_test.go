@@ -465,6 +465,9 @@ func TestGetPaging(t *testing.T) {
 }
 
 func TestUnavailableUntilRun(t *testing.T) {
+	old := sinkWait
+	sinkWait = 20 * time.Millisecond
+	t.Cleanup(func() { sinkWait = old })
 	st := newFakeStore()
 	a, err := New(Options{Store: st})
 	if err != nil {
@@ -759,5 +762,25 @@ func TestPostInlineReplies(t *testing.T) {
 		if w.Code != http.StatusOK || len(got.Replies) != 1 || got.Replies[0].Text != "inline "+text || got.Replies[0].ID != int64(1001+i) {
 			t.Errorf("message %q: %d %+v", text, w.Code, got.Replies)
 		}
+	}
+}
+
+// A customer arriving between the listener opening and Run starting is answered once Run starts,
+// not with a 503.
+func TestRequestWaitsForRunAtStartup(t *testing.T) {
+	st := newFakeStore()
+	a, err := New(Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		a.Run(ctx, newFakeSink(st))
+	}()
+	w := do(t, a, "POST", "/api/webchat/sessions", "", nil, nil)
+	if w.Code != http.StatusOK && w.Code != http.StatusCreated {
+		t.Fatalf("session created during startup: %d %s", w.Code, w.Body.String())
 	}
 }
