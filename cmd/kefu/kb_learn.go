@@ -198,25 +198,10 @@ func (a *app) swapLibrary(ctx context.Context, lib *kb.Library) {
 // watchLearned reloads the served library when a supervisor decides on learned wordings.
 func watchLearned(ctx context.Context, a *app) error {
 	seen, _, _ := a.db.GetKV(ctx, kvFAQLearned)
-	every := a.cfg.FAQ.Reload
-	if every <= 0 {
-		every = defaultConfig().FAQ.Reload
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		v, _, err := a.db.GetKV(ctx, kvFAQLearned)
-		if err != nil || v == seen {
-			continue
-		}
-		seen = v
+	return watchKV(ctx, a, kvFAQLearned, seen, func() bool {
 		if base := a.baseLib.Load(); base != nil {
 			a.swapLibrary(ctx, base)
 		}
-	}
+		return true
+	})
 }

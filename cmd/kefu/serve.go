@@ -409,6 +409,23 @@ func commandDescriptions(a *app) map[string]map[string]string {
 // watchDBLibrary swaps in the library imported with `kefu kb import` when its version changes.
 func watchDBLibrary(ctx context.Context, a *app) error {
 	_, seen, _ := dbLibrary(ctx, a.db)
+	return watchKV(ctx, a, kvFAQVersion, seen, func() bool {
+		lib, _, err := dbLibrary(ctx, a.db)
+		if err != nil {
+			a.log.Warn("faq library reload failed", "err", err)
+			return false
+		}
+		if lib != nil {
+			a.swapLibrary(ctx, lib)
+			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
+		}
+		return true
+	})
+}
+
+// watchKV calls changed every faq.reload while the value of key differs from the one last handled
+// (seen at first); changed reports whether it handled it (false: try again at the next tick).
+func watchKV(ctx context.Context, a *app, key, seen string, changed func() bool) error {
 	every := a.cfg.FAQ.Reload
 	if every <= 0 { // as kb.Watch does for faq.file: the default rather than a NewTicker panic
 		every = defaultConfig().FAQ.Reload
@@ -421,19 +438,12 @@ func watchDBLibrary(ctx context.Context, a *app) error {
 			return nil
 		case <-t.C:
 		}
-		v, _, err := a.db.GetKV(ctx, kvFAQVersion)
+		v, _, err := a.db.GetKV(ctx, key)
 		if err != nil || v == seen {
 			continue
 		}
-		lib, v, err := dbLibrary(ctx, a.db)
-		if err != nil {
-			a.log.Warn("faq library reload failed", "err", err)
-			continue
-		}
-		seen = v
-		if lib != nil {
-			a.swapLibrary(ctx, lib)
-			a.log.Info("faq library reloaded from the database", "entries", lib.Len())
+		if changed() {
+			seen = v
 		}
 	}
 }
