@@ -43,6 +43,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -144,7 +145,7 @@ func New(o Options) (*Adapter, error) {
 		o.IdleRefresh = 10 * time.Minute
 	}
 	if o.State == nil {
-		o.State = newMemState()
+		o.State = memstate.New()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -683,27 +684,5 @@ func classify(op string, err error) error {
 	return fmt.Errorf("email: smtp %s: %w", op, err)
 }
 
-// memState is the default State of one process.
-type memState struct {
-	mu sync.Mutex
-	kv map[string]string
-}
-
-func newMemState() *memState { return &memState{kv: map[string]string{}} }
-
 // NewMemState returns an in-memory State (tests, single process).
-func NewMemState() State { return newMemState() }
-
-func (m *memState) GetKV(_ context.Context, key string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.kv[key]
-	return v, ok, nil
-}
-
-func (m *memState) SetKV(_ context.Context, key, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.kv[key] = value
-	return nil
-}
+func NewMemState() State { return memstate.New() }

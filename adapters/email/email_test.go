@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/adaptertest"
 	"github.com/kefu-dev/kefu/adapters/email/emailtest"
+	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -190,7 +191,7 @@ func TestAddressProtected(t *testing.T) {
 	if strings.Contains(ev.ChatID, "@") || strings.Contains(ev.UserID, "@") {
 		t.Fatalf("chat id %q holds the address", ev.ChatID)
 	}
-	for k, v := range state.(*memState).kv {
+	for k, v := range state.(*memstate.State).Snapshot() {
 		if strings.Contains(k+v, customer) {
 			t.Errorf("state %q = %q holds the address in clear", k, v)
 		}

@@ -41,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -177,46 +178,7 @@ func randomHex(n int) string {
 }
 
 // MemState is an in-memory State for a single process and for tests.
-type MemState struct {
-	mu     sync.Mutex
-	kv     map[string]string
-	leases map[string]memLease
-}
-
-type memLease struct {
-	holder string
-	until  time.Time
-}
+type MemState = memstate.State
 
 // NewMemState returns an empty MemState.
-func NewMemState() *MemState {
-	return &MemState{kv: map[string]string{}, leases: map[string]memLease{}}
-}
-
-// GetKV implements State.
-func (m *MemState) GetKV(_ context.Context, key string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.kv[key]
-	return v, ok, nil
-}
-
-// SetKV implements State.
-func (m *MemState) SetKV(_ context.Context, key, value string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.kv[key] = value
-	return nil
-}
-
-// Lease implements State.
-func (m *MemState) Lease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := time.Now()
-	if l, ok := m.leases[name]; ok && l.holder != holder && now.Before(l.until) {
-		return false, nil
-	}
-	m.leases[name] = memLease{holder: holder, until: now.Add(ttl)}
-	return true, nil
-}
+func NewMemState() *MemState { return memstate.New() }

@@ -41,6 +41,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -115,7 +116,7 @@ func New(o Options) (*Adapter, error) {
 		return nil, fmt.Errorf("wecom: new: %w", err)
 	}
 	if o.State == nil {
-		o.State = newMemState()
+		o.State = memstate.New()
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
@@ -584,39 +585,5 @@ func (a *Adapter) token(ctx context.Context, bad string) (string, error) {
 	}
 }
 
-type memState struct {
-	mu     sync.Mutex
-	kv     map[string]string
-	leases map[string]string
-}
-
-func newMemState() *memState { return &memState{kv: map[string]string{}, leases: map[string]string{}} }
-
 // NewMemState returns an in-memory State (one process, tests).
-func NewMemState() State { return newMemState() }
-
-func (m *memState) GetKV(_ context.Context, k string) (string, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.kv[k]
-	return v, ok, nil
-}
-
-func (m *memState) SetKV(_ context.Context, k, v string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.kv[k] = v
-	return nil
-}
-
-func (m *memState) Lease(_ context.Context, name, holder string, ttl time.Duration) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, until, _ := strings.Cut(m.leases[name], " ")
-	ms, _ := strconv.ParseInt(until, 10, 64)
-	if cur != "" && cur != holder && time.Now().UnixMilli() < ms {
-		return false, nil
-	}
-	m.leases[name] = holder + " " + strconv.FormatInt(time.Now().Add(ttl).UnixMilli(), 10)
-	return true, nil
-}
+func NewMemState() State { return memstate.New() }
