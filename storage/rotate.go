@@ -17,7 +17,7 @@ import (
 // field is missing here.
 var sealedModels = []any{
 	&customer{}, &identity{}, &conversation{}, &message{}, &ticket{}, &ticketEvent{}, &survey{}, &faqCitation{},
-	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{},
+	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{}, &taskRow{},
 }
 
 // SealedColumn is a column that holds sealed personal data.
