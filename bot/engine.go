@@ -733,6 +733,14 @@ func (e *Engine) addToTicket(ctx context.Context, t *turn, x flows.AddToTicket) 
 			return err
 		}
 	}
+	if tk.Summary == "" && strings.TrimSpace(x.Text) != "" {
+		// A ticket opened without a description (转人工, then a type tapped): the customer's first
+		// words on it are its summary, not an empty line on every list and card.
+		tk.Summary, tk.Description = truncateRunes(x.Text, 200), x.Text
+		if err := t.tx.UpdateTicket(ctx, tk); err != nil {
+			return err
+		}
+	}
 	ev := TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer", Kind: EvCustomerMessage,
 		Text: x.Text, Channel: t.conv.Channel}
 	if t.ev != nil {
