@@ -17,7 +17,8 @@ import (
 // field is missing here.
 var sealedModels = []any{
 	&customer{}, &identity{}, &conversation{}, &message{}, &ticket{}, &ticketEvent{}, &survey{}, &faqCitation{},
-	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{}, &taskRow{},
+	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{},
+	&webhookEndpoint{}, &taskRow{},
 }
 
 // SealedColumn is a column that holds sealed personal data.
