@@ -133,6 +133,7 @@ func New(o Options) (*Console, error) {
 	c.mux.HandleFunc("POST /console/users", c.auth(RoleAdmin, c.addUser))
 	c.improveRoutes()
 	c.inboxRoutes()
+	c.accountRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }
@@ -428,6 +429,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if len(pw) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || u.ID == 0 {
 		c.log.WarnContext(ctx, "console sign-in failed", nameForLog(name, u), "ip", ip)
 		c.renderLogin(w, r, http.StatusUnauthorized, c.t(lang, "console.login_failed"))
+		return
+	}
+	if u.Disabled() { // told only to whoever knows the password
+		c.log.WarnContext(ctx, "console sign-in of a disabled account", "user", u.Name, "ip", ip)
+		c.renderLogin(w, r, http.StatusForbidden, c.t(lang, "console.acc.account_disabled"))
 		return
 	}
 	// Right password: the account's count is cleared, the client's attempt taken back (not cleared,

@@ -69,6 +69,8 @@ type page struct {
 	Inbox   *inboxData
 	Ticket  *ticketData
 	InboxOn bool
+	// Acc is the users page's account administration data (console/accounts.go).
+	Acc accountsData
 }
 
 // T translates a key in the page's language.
@@ -239,13 +241,21 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s session) {
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, s session, status int, errMsg, notice string) {
+	c.renderUsersWith(w, r, s, status, errMsg, notice, accountsData{})
+}
+
+func (c *Console) renderUsersWith(w http.ResponseWriter, r *http.Request, s session, status int, errMsg, notice string, acc accountsData) {
 	us, err := c.o.DB.Users(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	if acc.Audit, err = c.o.DB.AccountAudit(r.Context(), "", 50); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, status, "users.html", page{Lang: c.lang(r, s), User: s.user, CSRF: s.csrf, Users: us, IsAdmin: true, CanExp: true,
-		Error: errMsg, Notice: notice, Roles: []string{RoleAgent, RoleSupervisor, RoleAdmin}})
+		Error: errMsg, Notice: notice, Roles: []string{RoleAgent, RoleSupervisor, RoleAdmin}, Acc: acc})
 }
 
 func (c *Console) addUser(w http.ResponseWriter, r *http.Request, s session) {
@@ -266,9 +276,16 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request, s session) {
 		c.fail(w, r, err)
 		return
 	}
-	_, err = c.o.DB.CreateUser(r.Context(), storage.User{Name: name, Role: role, AgentID: strings.TrimSpace(r.PostFormValue("agent_id")), PasswordHash: hash})
+	u, err := c.o.DB.CreateUser(r.Context(), storage.User{Name: name, Role: role, AgentID: strings.TrimSpace(r.PostFormValue("agent_id")), PasswordHash: hash})
+	if err == nil {
+		err = c.o.DB.LogAccountAdded(r.Context(), actorOf(s), u)
+	}
 	if errors.Is(err, bot.ErrDuplicate) {
 		c.renderUsers(w, r, s, http.StatusConflict, c.t(lang, "console.user_exists"), "")
+		return
+	}
+	if errors.Is(err, storage.ErrAgentIDTaken) {
+		c.renderUsers(w, r, s, http.StatusConflict, c.t(lang, "console.acc.agent_id_taken"), "")
 		return
 	}
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/improve"
+	"github.com/kefu-dev/kefu/locales"
 	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -367,9 +368,11 @@ func clip(s string, n int) string {
 }
 
 // categoryOf names a ticket's category for the terminal; an uncategorized ticket is never blank.
+// The label is the catalogs' category.none in both languages: 「未分类 / Uncategorized」.
 func categoryOf(c string) string {
 	if c == "" {
-		return "uncategorized"
+		cat := locales.Default()
+		return cat.T(locales.ZhCN, "category.none", nil) + " / " + cat.T(locales.En, "category.none", nil)
 	}
 	return c
 }
