@@ -120,7 +120,9 @@ func TestReadmeComplaints(t *testing.T) {
 	}
 	runners := map[string]func(context.Context, []string, io.Writer, func(string) string) error{
 		"complaint": runComplaint, "ticket": runTicket, "report": runReport,
-		"kb": func(ctx context.Context, args []string, out io.Writer, _ func(string) string) error { return runKB(ctx, args, nil, out) }}
+		"kb": func(ctx context.Context, args []string, out io.Writer, _ func(string) string) error {
+			return runKB(ctx, args, nil, out)
+		}}
 	outputs := map[string]string{}
 	cmds := readmeCommands(t, "Complaints, solutions and return visits")
 	if len(cmds) < 10 {

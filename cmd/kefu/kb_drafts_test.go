@@ -51,7 +51,9 @@ func TestKBDraftPublishReloads(t *testing.T) {
 		err := r(ctx, args, &out)
 		return out.String(), err
 	}
-	ticket := func(ctx context.Context, args []string, out *bytes.Buffer) error { return runTicket(ctx, args, out, os.Getenv) }
+	ticket := func(ctx context.Context, args []string, out *bytes.Buffer) error {
+		return runTicket(ctx, args, out, os.Getenv)
+	}
 	kbCmd := func(ctx context.Context, args []string, out *bytes.Buffer) error { return runKB(ctx, args, nil, out) }
 	must := func(out string, err error) string {
 		t.Helper()
