@@ -168,6 +168,11 @@ func (m *Machine) stepHumanType(s Session, ev event) (Session, []Effect) {
 			s.Intake.Urgency = u
 		}
 	}
+	if s.Intake.Description == "" && s.Intake.FirstText == "" {
+		// A type was tapped (or skipped) and nothing is known yet: ask for the description while a
+		// person takes over; the next message becomes the ticket's summary (bot: addToTicket).
+		return m.openTicket(s, say("human.transfer_describe"))
+	}
 	return m.openTicket(s, say("human.transfer"))
 }
 

@@ -5,29 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
-
-// TestMain lets a test start the test binary itself as `kefu …` (KEFU_TEST_MAIN=1): a real process
-// that a test can kill.
-func TestMain(m *testing.M) {
-	if os.Getenv("KEFU_TEST_MAIN") == "1" {
-		main()
-	}
-	os.Exit(m.Run())
-}
 
 // TestKillNineUnderLoad runs `kefu serve` as a process, drives 16 web chat customers against it,
 // kills it with SIGKILL in the middle of the load and starts it again. Each customer retries a send
@@ -43,49 +30,6 @@ func TestKillNineUnderLoad(t *testing.T) {
 	})
 }
 
-// killProc is a `kefu serve` child process.
-type killProc struct {
-	cmd  *exec.Cmd
-	url  string
-	logs bytes.Buffer
-}
-
-func startKefuProcess(t *testing.T, cfgPath, dbURL, addr string) *killProc {
-	t.Helper()
-	p := &killProc{url: "http://" + addr}
-	p.cmd = exec.Command(os.Args[0], "serve", "--config", cfgPath, "--addr", addr)
-	p.cmd.Env = append(os.Environ(), "KEFU_TEST_MAIN=1", "KEFU_DATABASE_URL="+dbURL)
-	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	waitWithin(t, 60*time.Second, "kefu serve ready", func() bool {
-		resp, err := http.Get(p.url + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return p
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // killCustomer is one web chat customer: what it sent and which replies it has seen.
 type killCustomer struct {
 	session string
@@ -97,14 +41,12 @@ type killCustomer struct {
 }
 
 func killNine(t *testing.T, dbURL string) {
-	cfgPath := filepath.Join(t.TempDir(), "kefu.yaml")
-	body := "log:\n  level: error\nmetrics:\n  addr: \"off\"\nweb:\n  sessions_per_second: -1\n  messages_per_second: -1\n  client_messages_per_second: -1\n"
-	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	proc := startKefuProcess(t, cfgPath, dbURL, addr)
-	base := proc.url // the restarted process listens on the same address
+	env := []string{"KEFU_DATABASE_URL=" + dbURL, "KEFU_WEB_SESSIONS_PER_SECOND=-1", "KEFU_WEB_MESSAGES_PER_SECOND=-1",
+		"KEFU_WEB_CLIENT_MESSAGES_PER_SECOND=-1"}
+	proc := startKefu(t, env...)
+	var baseURL atomic.Value // the restarted process listens on another port
+	baseURL.Store(proc.url)
+	base := func() string { return baseURL.Load().(string) }
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 	const customers, perCustomer = 16, 25
 	cs := make([]*killCustomer, customers)
@@ -139,7 +81,7 @@ func killNine(t *testing.T, dbURL string) {
 						t.Errorf("customer %d: message %d not accepted before the deadline", i, n)
 						return
 					}
-					ids, status := killSend(client, base, c.session, clientID, text)
+					ids, status := killSend(client, base(), c.session, clientID, text)
 					if status == http.StatusOK {
 						if attempt > 0 {
 							c.retried++
@@ -147,7 +89,7 @@ func killNine(t *testing.T, dbURL string) {
 								c.cut++
 								// A duplicate of a send the kill cut off: its replies are stored; the
 								// page's poll shows them.
-								ids = killPoll(t, client, base, c.session, c.last)
+								ids = killPoll(t, client, base(), c.session, c.last)
 							}
 						}
 						for _, id := range ids {
@@ -159,10 +101,10 @@ func killNine(t *testing.T, dbURL string) {
 						if n == 3 {
 							// The same send again, as after an answer lost on the way: stored once,
 							// answered without replies (the page's poll has them already).
-							ids, status := killSend(client, base, c.session, clientID, text)
+							ids, status := killSend(client, base(), c.session, clientID, text)
 							for status == 0 && time.Now().Before(deadline) { // a kill in between
 								time.Sleep(20 * time.Millisecond)
-								ids, status = killSend(client, base, c.session, clientID, text)
+								ids, status = killSend(client, base(), c.session, clientID, text)
 							}
 							if status != http.StatusOK || len(ids) != 0 {
 								t.Errorf("customer %d: repeated send: status %d, replies %v; want 200 and none", i, status, ids)
@@ -180,17 +122,13 @@ func killNine(t *testing.T, dbURL string) {
 	var killedAt []int64
 	for _, frac := range []int64{4, 2} {
 		waitWithin(t, time.Minute, "messages accepted", func() bool { return accepted.Load() >= customers*perCustomer/frac })
-		if err := proc.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		proc.cmd.Wait()
+		proc.kill()
 		killedAt = append(killedAt, accepted.Load())
-		time.Sleep(200 * time.Millisecond)
-		proc = startKefuProcess(t, cfgPath, dbURL, addr)
+		proc = startKefu(t, env...)
+		baseURL.Store(proc.url)
 	}
 	wg.Wait()
 	if t.Failed() {
-		t.Logf("server log:\n%s", proc.logs.String())
 		return
 	}
 	if killedAt[1] >= customers*perCustomer {
@@ -202,8 +140,7 @@ func killNine(t *testing.T, dbURL string) {
 			t.Errorf("customer %d: replies %v never reached the customer", i, ids)
 		}
 	}
-	proc.cmd.Process.Signal(syscall.SIGTERM)
-	proc.cmd.Wait()
+	proc.stop()
 
 	db := openTestDB(t, dbURL)
 	ctx := context.Background()
