@@ -77,5 +77,6 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		// the sign-in backoff keys on the client, read from X-Forwarded-For of trusted proxies only
 		ClientIP: a.cfg.Security.clientIPs().IP,
 		Improve:  a.improveService(),
+		Context:  ctx, // live feed streams end with the server
 	})
 }
