@@ -100,7 +100,7 @@ func (e *Engine) SetComplaintLevel(ctx context.Context, a Actor, no string, leve
 			d.event(EvPriority, string(d.t.Priority)+"->"+string(p), false)
 			d.t.Priority = p
 		}
-		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(d.t.Priority, SLACategory(d.t.Category, level), d.t.CreatedAt)
+		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(d.t.Priority, SLACategory(d.t.Category, level), d.t.Channel, d.t.CreatedAt)
 		d.changed = true
 		return nil
 	})

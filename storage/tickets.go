@@ -159,6 +159,9 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 	if err := t.advanceClock(ctx, g, ev); err != nil {
 		return 0, err
 	}
+	if err := t.webhookFanout(ctx, g, ev, m.ID); err != nil {
+		return 0, err
+	}
 	return m.ID, nil
 }
 
