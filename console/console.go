@@ -77,6 +77,13 @@ type Options struct {
 	// often an idle stream gets a keep-alive line (default 15 s), PresenceTTL how long a ticket page's
 	// presence heartbeat lasts (default 15 s; the page repeats it every third of that).
 	LivePoll, LiveHeartbeat, PresenceTTL time.Duration
+	// Desk, when set, adds the agents' inbox and ticket pages (inbox.go, ticket.go); kefu serve passes
+	// the bot engine. AckSLA acknowledges SLA breaches (nil: the ack button answers "not found").
+	Desk   Desk
+	AckSLA SLAAcker
+	// AgentsSeeAllTeams lets agents open every team's tickets (default: their own, the unassigned
+	// ones not queued for another team, and their team's).
+	AgentsSeeAllTeams bool
 }
 
 // Console is the http.Handler of /console/.
@@ -133,6 +140,7 @@ func New(o Options) (*Console, error) {
 	c.mux.HandleFunc("GET /console/users", c.auth(RoleAdmin, c.usersPage))
 	c.mux.HandleFunc("POST /console/users", c.auth(RoleAdmin, c.addUser))
 	c.improveRoutes()
+	c.inboxRoutes()
 	c.accountRoutes()
 	c.liveRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })

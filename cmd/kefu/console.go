@@ -78,5 +78,9 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		ClientIP: a.cfg.Security.clientIPs().IP,
 		Improve:  a.improveService(),
 		Context:  ctx, // live feed streams end with the server
+		// the agents' inbox: the engine's desk operations, and SLA acknowledgements as the CLI and Slack do them
+		Desk:              a.engine,
+		AckSLA:            a.ackSLA,
+		AgentsSeeAllTeams: a.cfg.Console.AgentsSeeAllTeams,
 	})
 }
