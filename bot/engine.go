@@ -464,6 +464,9 @@ func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) err
 			return fmt.Errorf("bot: apply %T: %w", ef, err)
 		}
 	}
+	if e.caps(t.conv.Channel).Batch {
+		t.out = mergeReplies(t.out)
+	}
 	if err := t.flush(ctx); err != nil {
 		return fmt.Errorf("bot: enqueue replies: %w", err)
 	}
