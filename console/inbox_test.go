@@ -468,3 +468,103 @@ func TestTicketActions(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+var olderRe = regexp.MustCompile(`<a href="([^"]+)" id="page-older"`)
+var newerRe = regexp.MustCompile(`<a href="([^"]+)" id="page-newer"`)
+
+// TestInboxSearchAndPages: search finds tickets by number (or its prefix), by the customer's phone and
+// platform user id (keyed hashes: the values are encrypted), never by words of encrypted texts; 120
+// tickets come in pages of 50 newest first, with next and previous links that neither skip nor repeat.
+func TestInboxSearchAndPages(t *testing.T) {
+	e := newInboxEnv(t, false)
+	var nos []string
+	for i := 0; i < 120; i++ {
+		nos = append(nos, e.seed(t, "", "", fmt.Sprintf("快递问题 %d", i)))
+	}
+	sue, _ := e.signIn(t, "sue", "password-sue")
+	tk, _, _ := e.eng.Ticket(t.Context(), nos[7])
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{nos[7], []string{nos[7]}},
+		{strings.ToLower(nos[7]), []string{nos[7]}},
+		{tk.CustomerPhone, []string{nos[7]}},
+		{"+86 " + tk.CustomerPhone[:3] + "-" + tk.CustomerPhone[3:], []string{nos[7]}},
+		{"快递问题", nil}, // words of a sealed summary: not searchable
+	} {
+		_, body := get(t, sue, e.srv.URL+"/console/inbox?view=all&q="+url.QueryEscape(tc.q))
+		got := rows(body)
+		if tc.want != nil && strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("search %q: %v, want %v", tc.q, got, tc.want)
+		}
+		if tc.q == "快递问题" && len(got) != 0 {
+			t.Errorf("search for sealed words found %v", got)
+		}
+	}
+	// The platform user id of the seventh seed's customer (seed gives chat C the user "u-C").
+	_, body := get(t, sue, e.srv.URL+"/console/inbox?view=all&q="+url.QueryEscape("u-"+chatOf(t, e, nos[7])))
+	if got := rows(body); len(got) != 1 || got[0] != nos[7] {
+		t.Errorf("search by platform user id: %v", got)
+	}
+	_, body = get(t, sue, e.srv.URL+"/console/inbox?view=all&q=GD2026112")
+	if got := rows(body); len(got) != 50 {
+		t.Errorf("prefix search: %d rows on the first page, want 50", len(got))
+	}
+
+	// Pages: newest first, 50 + 50 + 20, and back.
+	var seen []string
+	next := "/console/inbox?view=all"
+	var pages [][]string
+	for i := 0; next != "" && i < 5; i++ {
+		_, body := get(t, sue, e.srv.URL+strings.ReplaceAll(next, "&amp;", "&"))
+		r := rows(body)
+		pages = append(pages, r)
+		seen = append(seen, r...)
+		next = ""
+		if m := olderRe.FindStringSubmatch(body); m != nil {
+			next = m[1]
+		}
+		if i == 2 {
+			m := newerRe.FindStringSubmatch(body)
+			if m == nil {
+				t.Fatal("the last page has no link to newer tickets")
+			}
+			_, back := get(t, sue, e.srv.URL+strings.ReplaceAll(m[1], "&amp;", "&"))
+			if got := rows(back); strings.Join(got, " ") != strings.Join(pages[1], " ") {
+				t.Errorf("back from page 3 shows %d rows starting %v, want page 2", len(got), got[:min(1, len(got))])
+			}
+		}
+	}
+	if len(pages) != 3 || len(pages[0]) != 50 || len(pages[1]) != 50 || len(pages[2]) != 20 {
+		t.Fatalf("pages of %v rows", lens(pages))
+	}
+	want := sorted(nos)
+	for i, j := 0, len(want)-1; i < j; i, j = i+1, j-1 {
+		want[i], want[j] = want[j], want[i]
+	}
+	if strings.Join(seen, " ") != strings.Join(want, " ") {
+		t.Error("the pages do not list every ticket once, newest first")
+	}
+}
+
+func lens(pp [][]string) []int {
+	var out []int
+	for _, p := range pp {
+		out = append(out, len(p))
+	}
+	return out
+}
+
+// chatOf is the chat id seed gave ticket no's customer.
+func chatOf(t *testing.T, e *inboxEnv, no string) string {
+	tk, _, err := e.eng.Ticket(t.Context(), no)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.db.Conversation(t.Context(), tk.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ChatID
+}
