@@ -352,6 +352,9 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		if err := statusOrder(d, "resolve", force); err != nil {
 			return err
 		}
+		if err := openTasksGuard(ctx, d, "resolve", force); err != nil {
+			return err
+		}
 		at := d.at
 		d.event(EvResolved, summary, false)
 		d.t.Status, d.t.ResolvedAt = StatusResolved, &at
@@ -375,6 +378,9 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 			return nil
 		}
 		if err := statusOrder(d, "close", force); err != nil {
+			return err
+		}
+		if err := openTasksGuard(ctx, d, "close", force); err != nil {
 			return err
 		}
 		at := d.at

@@ -30,6 +30,7 @@ type Translator interface {
 type AgentConfig struct {
 	ID         string // "cli:alice", "slack:U123"
 	Name       string
+	Team       string // the agent's team: the console's team view and which tickets the agent may see
 	Supervisor bool
 }
 

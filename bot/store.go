@@ -84,12 +84,14 @@ type Reader interface {
 	// Conversation returns a conversation by id or ErrNotFound.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	ComplaintReader // complaint details, proposals, return visits (complaints.go)
+	TaskReader      // follow-through tasks (tasks.go)
 }
 
 // Tx is one transaction of the engine.
 type Tx interface {
 	Reader
 	ComplaintTx // complaint levels, proposals, return visits (complaints.go)
+	TaskTx      // follow-through tasks (tasks.go)
 	// SaveInbound stores an inbound message once and resolves (creating if needed) the customer, the
 	// identity (Channel, UserID) and the conversation (Channel, ChatID). A (Channel, MsgID) that was
 	// stored before gives ErrDuplicate; an empty MsgID is never deduplicated.

@@ -65,6 +65,10 @@ type page struct {
 	// Improve is the improvement pages' data (console/improve.go); ImproveOn shows their links.
 	Improve   *improveData
 	ImproveOn bool
+	// Inbox and Ticket are the agents' inbox pages' data (inbox.go, ticket.go); InboxOn shows their link.
+	Inbox   *inboxData
+	Ticket  *ticketData
+	InboxOn bool
 	// Acc is the users page's account administration data (console/accounts.go).
 	Acc accountsData
 }
@@ -91,6 +95,7 @@ func (p page) OtherLang() string {
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.c = c
 	p.ImproveOn = c.o.Improve != nil && rank(p.User.Role) >= rank(RoleAgent) && p.User.Name != ""
+	p.InboxOn = c.o.Desk != nil && p.User.Name != ""
 	if p.Loc == nil {
 		p.Loc = c.o.Loc
 	}

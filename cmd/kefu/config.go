@@ -61,6 +61,13 @@ type Config struct {
 	// With none configured, any command-line agent may act (single-machine, zero-setup use).
 	Agents []AgentConfig `yaml:"agents"`
 
+	// Console is the web console's agents' inbox (issue 17).
+	Console struct {
+		// AgentsSeeAllTeams lets agents open every team's tickets; by default an agent sees their own,
+		// the unassigned ones not queued for another team, and their team's (agents[].team).
+		AgentsSeeAllTeams bool `yaml:"agents_see_all_teams"`
+	} `yaml:"console"`
+
 	Outbox struct {
 		PollInterval time.Duration `yaml:"poll_interval"`
 		MaxAttempts  int           `yaml:"max_attempts"`
