@@ -85,6 +85,11 @@ type Console struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
+
+	// the inbox's filter lists, cached (inbox.go, filterValues)
+	filterMu                sync.Mutex
+	filterAt                time.Time
+	filterChans, filterCats []string
 }
 
 //go:embed assets
