@@ -70,6 +70,13 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Improve, when set, adds the continuous-improvement pages (records, actions, targets).
 	Improve *improve.Service
+	// Context, when set, ends the live feed's streams when it is done (the server's shutdown, which
+	// would otherwise wait for them).
+	Context context.Context
+	// LivePoll is how often the live feed reads new ticket events (default 250 ms), LiveHeartbeat how
+	// often an idle stream gets a keep-alive line (default 15 s), PresenceTTL how long a ticket page's
+	// presence heartbeat lasts (default 15 s; the page repeats it every third of that).
+	LivePoll, LiveHeartbeat, PresenceTTL time.Duration
 	// Desk, when set, adds the agents' inbox and ticket pages (inbox.go, ticket.go); kefu serve passes
 	// the bot engine. AckSLA acknowledges SLA breaches (nil: the ack button answers "not found").
 	Desk   Desk
@@ -85,6 +92,7 @@ type Console struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
+	hub     *liveHub   // the live feed's shared poll loop (live.go)
 
 	// the inbox's filter lists, cached (inbox.go, filterValues)
 	filterMu                sync.Mutex
@@ -139,6 +147,7 @@ func New(o Options) (*Console, error) {
 	c.improveRoutes()
 	c.inboxRoutes()
 	c.accountRoutes()
+	c.liveRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

@@ -57,6 +57,9 @@ type Session struct {
 	TicketNo   string   `json:"ticket_no,omitempty"`  // the open (or just resolved) ticket
 	Rating     int      `json:"rating,omitempty"`
 	Proposal   string   `json:"proposal,omitempty"` // the proposal id on offer (StateProposal, StateDeclineReason)
+	Batch      *Batch   `json:"batch,omitempty"`    // the intake in one message (StateAskAll; batch.go)
+
+	caps Caps // Input.Caps of the step being run (not stored: the engine passes it every time)
 }
 
 // Signal is something that happened outside the conversation and moves it on.
