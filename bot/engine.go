@@ -264,7 +264,11 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	ev.Text = flows.Normalize(ev.Text)
 	var sent int
 	var replies []Reply
-	err := e.store.Tx(ctx, func(tx Tx) error {
+	txf := e.store.Tx
+	if g, ok := e.store.(GroupCommitter); ok {
+		txf = g.GroupTx // a customer's message: commits may be shared with other customers' messages
+	}
+	err := txf(ctx, func(tx Tx) error {
 		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {
@@ -326,7 +330,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	}
 	e.log.ErrorContext(ctx, "deliver failed; storing the message and apologizing", "channel", ev.Channel,
 		"chat_id", ev.ChatID, "msg_id", ev.MsgID, "err", err)
-	ferr := e.store.Tx(ctx, func(tx Tx) error {
+	ferr := txf(ctx, func(tx Tx) error {
 		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {

@@ -38,6 +38,14 @@ type Store interface {
 	Outbox
 }
 
+// GroupCommitter is a Store that may commit the transactions of several callers together (SQLite's
+// group commit: one writer, one COMMIT for a batch of customers' messages). GroupTx has Tx's contract
+// — fn's writes commit together or not at all, fn may be run again — and returns only once fn's
+// writes are committed (or failed); one caller's failure never loses another's.
+type GroupCommitter interface {
+	GroupTx(ctx context.Context, fn func(Tx) error) error
+}
+
 // Outbox is the dispatcher's view of the store.
 type Outbox interface {
 	// ClaimOutbox leases up to limit pending rows that are due at now, for the given channels only,

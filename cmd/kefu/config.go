@@ -143,6 +143,9 @@ type DatabaseConfig struct {
 	MaxOpenConns    int           `yaml:"max_open_conns"`    // 0: 8 on PostgreSQL, 4 on SQLite
 	MaxIdleConns    int           `yaml:"max_idle_conns"`    // 0: as max_open_conns
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"` // 0: connections are kept
+	// GroupCommit: on SQLite, customers' messages arriving together share one transaction and commit
+	// (default true; see storage/group.go). PostgreSQL ignores it.
+	GroupCommit bool `yaml:"group_commit"`
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464"
@@ -273,6 +276,7 @@ func defaultConfig() Config {
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
 	c.Outbox.Retention = 30 * 24 * time.Hour
+	c.Database.GroupCommit = true
 	c.Webhooks.MaxAttempts, c.Webhooks.MinBackoff, c.Webhooks.MaxBackoff = 15, 10*time.Second, time.Hour
 	c.Webhooks.Timeout = 15 * time.Second
 	c.Web.SessionsPerSecond = 5
