@@ -106,6 +106,7 @@ type convo struct {
 	log      strings.Builder
 	last     []Effect
 	hint     string
+	caps     Caps // the channel's capabilities, set on every input
 }
 
 func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
@@ -122,7 +123,7 @@ func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
 //	<media>         an attachment without text
 func (c *convo) do(line string) []Effect {
 	c.t.Helper()
-	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Caps: c.caps}
 	if c.s.State == StateNew {
 		in.LangHint = c.hint
 	}

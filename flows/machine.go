@@ -106,6 +106,7 @@ func init() {
 		StateComment:        (*Machine).stepComment,
 		StateProposal:       (*Machine).stepProposal,
 		StateDeclineReason:  (*Machine).stepDeclineReason,
+		StateAskAll:         (*Machine).stepAskAll,
 	}
 }
 
@@ -114,7 +115,7 @@ func States() []State {
 	out := make([]State, 0, len(steps))
 	for _, st := range []State{StateNew, StateIdle, StateAnswered, StateChoosing, StateAnythingElse, StateAskType,
 		StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateTicketOpen, StateConfirmSolved,
-		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason} {
+		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskAll} {
 		out = append(out, st)
 	}
 	return out
@@ -137,7 +138,9 @@ func (m *Machine) Step(s Session, in Input) (out Session, effects []Effect, err 
 		}
 	}()
 	s.Lang = normLang(s.Lang)
+	s.caps = in.Caps
 	next, effects := m.dispatch(s, in)
+	next.caps = Caps{}
 	return stamp(s, next, effects), effects, nil
 }
 
@@ -273,6 +276,8 @@ func (m *Machine) prompt(s Session) []Effect {
 		return m.askOrderSay()
 	case StateAskUrgency:
 		return m.askUrgencySay()
+	case StateAskAll:
+		return m.batchPrompt(s)
 	case StateConfirm:
 		return m.confirmSay(s)
 	case StateConfirmSolved:

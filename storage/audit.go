@@ -25,6 +25,7 @@ const (
 	AccessExport = "export"
 	AccessErase  = "erase"
 	AccessPurge  = "purge"
+	AccessFlags  = "flags" // a supervisor set or cleared customer flags (kefu customer flag)
 )
 
 type piiAudit struct {

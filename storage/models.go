@@ -85,6 +85,7 @@ type ticket struct {
 	Complaint         bool
 	Escalated         bool
 	Assignee          string
+	Team              string
 	Reopens           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
@@ -278,6 +279,7 @@ func (t ticket) toBot() bot.Ticket {
 		Complaint:        t.Complaint,
 		Escalated:        t.Escalated,
 		Assignee:         t.Assignee,
+		Team:             t.Team,
 		Reopens:          t.Reopens,
 		CreatedAt:        t.CreatedAt.UTC(),
 		FirstResponseDue: t.FirstResponseDue.UTC(),
@@ -313,6 +315,7 @@ func ticketFromBot(t bot.Ticket) ticket {
 		Complaint:        t.Complaint,
 		Escalated:        t.Escalated,
 		Assignee:         t.Assignee,
+		Team:             t.Team,
 		Reopens:          t.Reopens,
 		CreatedAt:        utc(t.CreatedAt),
 		UpdatedAt:        time.Now().UTC(),

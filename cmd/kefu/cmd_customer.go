@@ -60,9 +60,13 @@ func init() {
 const customerUsage = `kefu customer export ID|PHONE [-o FILE]   (everything kefu holds about the customer, as JSON)
 kefu customer erase ID|PHONE --yes          (personal data removed everywhere; tickets stay as anonymous numbers)
 kefu customer audit [ID]                    (who revealed, exported or erased personal data)
-Supervisors only (--as NAME or $KEFU_AGENT; supervisor: true in agents); each request is recorded.`
+kefu customer flag ID|PHONE [--set vip,media] [--clear legal]   (complaint-level flags; agents see, supervisors change)
+Supervisors only (but flag without --set/--clear) (--as NAME or $KEFU_AGENT; supervisor: true in agents); each request is recorded.`
 
 func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "flag" {
+		return runCustomerFlag(ctx, args[1:], out, getenv)
+	}
 	fs := flag.NewFlagSet("customer", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	as := fs.String("as", "", "supervisor acting (default $KEFU_AGENT, then $USER)")

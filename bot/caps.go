@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kefu-dev/kefu/flows"
+)
+
+// DefaultChannelCaps is what each channel tells the conversation (flows.Caps): the social-media
+// wording of the greeting and the closing on the WeChat Official Account and WeCom customer service,
+// and on e-mail the e-mail wording plus the intake in one message (no buttons; one reply answers
+// every question). Chat channels (web, Telegram, Discord) have the zero Caps.
+func DefaultChannelCaps() map[Channel]flows.Caps {
+	return map[Channel]flows.Caps{
+		ChannelWeChat: {Script: flows.ScriptSocial},
+		ChannelWeCom:  {Script: flows.ScriptSocial},
+		ChannelEmail:  {Script: flows.ScriptEmail, Batch: true},
+	}
+}
+
+// caps is the channel's flows.Caps.
+func (e *Engine) caps(ch Channel) flows.Caps { return e.chanCaps[ch] }
+
+// mergeReplies joins consecutive replies to the same chat into one (paragraphs in order), for a
+// channel where each reply is a separate message the customer must open and answer (e-mail: one mail
+// per turn, not four). Only the last buttons offered stay buttons — the ones a numbered answer is
+// read against (listed at the end of the message); earlier ones, rare, are listed in their paragraph.
+func mergeReplies(rs []Reply) []Reply {
+	var out []Reply
+	for _, r := range rs {
+		if n := len(out); n > 0 && out[n-1].Channel == r.Channel && out[n-1].ChatID == r.ChatID &&
+			out[n-1].ConversationID == r.ConversationID {
+			prev := &out[n-1]
+			text := prev.Text
+			if len(r.Buttons) > 0 {
+				for i, b := range prev.Buttons {
+					text += fmt.Sprintf("\n[%d] %s", i+1, b.Label)
+				}
+				prev.Buttons = r.Buttons
+			}
+			prev.Text = strings.TrimSpace(text) + "\n\n" + strings.TrimSpace(r.Text)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// replyWindows are the platforms' reply windows: how long after the customer's last message kefu may
+// still answer them (WeChat's customer-service messages and WeCom kf: 48 hours).
+var replyWindows = map[Channel]time.Duration{
+	ChannelWeChat: 48 * time.Hour,
+	ChannelWeCom:  48 * time.Hour,
+}
+
+// ReplyWindow is channel's reply window; ok is false for a channel without one.
+func ReplyWindow(ch Channel) (d time.Duration, ok bool) {
+	d, ok = replyWindows[ch]
+	return d, ok
+}
+
+// WindowState is a ticket's reply window as the agents see it.
+type WindowState struct {
+	Applies bool          // the channel has a reply window
+	Open    bool          // a reply can still be sent
+	Until   time.Time     // when it closes (closed: when it closed); zero when the customer never wrote
+	Left    time.Duration // time left while open
+}
+
+// ReplyWindowAt is the reply window of a conversation on ch whose customer last wrote at last (ok
+// false: never), at now.
+func ReplyWindowAt(ch Channel, last time.Time, ok bool, now time.Time) WindowState {
+	d, has := ReplyWindow(ch)
+	if !has {
+		return WindowState{}
+	}
+	if !ok {
+		return WindowState{Applies: true}
+	}
+	until := last.Add(d)
+	w := WindowState{Applies: true, Until: until, Open: now.Before(until)}
+	if w.Open {
+		w.Left = until.Sub(now)
+	}
+	return w
+}
