@@ -97,6 +97,9 @@ type Options struct {
 	// FollowUp, when set, runs /kefu task … and the cards' task, FAQ-answer and FAQ-draft buttons
 	// (followup.go).
 	FollowUp FollowUp
+	// ReplyWindow, when set, tells an open ticket's platform reply window (WeChat, WeCom: 48 hours
+	// after the customer's last message); the card shows the time left or that it is closed.
+	ReplyWindow func(ctx context.Context, t bot.Ticket) bot.WindowState
 	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
 
 	Routing     Routing
