@@ -38,6 +38,10 @@ type Machine struct {
 	kb  kb.Matcher
 	cfg Config
 
+	// known is Input.Profile of the step being run: Step runs on a copy of the Machine that carries it
+	// (the shared Machine stays read-only).
+	known Profile
+
 	orderRE                                    *regexp.Regexp
 	urgent, low, complaint, humanWords, status wordList
 	catWords                                   []wordList
@@ -106,6 +110,7 @@ func init() {
 		StateComment:        (*Machine).stepComment,
 		StateProposal:       (*Machine).stepProposal,
 		StateDeclineReason:  (*Machine).stepDeclineReason,
+		StateAskField:       (*Machine).stepAskField,
 	}
 }
 
@@ -114,7 +119,7 @@ func States() []State {
 	out := make([]State, 0, len(steps))
 	for _, st := range []State{StateNew, StateIdle, StateAnswered, StateChoosing, StateAnythingElse, StateAskType,
 		StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateTicketOpen, StateConfirmSolved,
-		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason} {
+		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskField} {
 		out = append(out, st)
 	}
 	return out
@@ -137,6 +142,11 @@ func (m *Machine) Step(s Session, in Input) (out Session, effects []Effect, err 
 		}
 	}()
 	s.Lang = normLang(s.Lang)
+	if in.Profile != nil {
+		mm := *m
+		mm.known = *in.Profile
+		m = &mm
+	}
 	next, effects := m.dispatch(s, in)
 	return stamp(s, next, effects), effects, nil
 }
@@ -273,6 +283,8 @@ func (m *Machine) prompt(s Session) []Effect {
 		return m.askOrderSay()
 	case StateAskUrgency:
 		return m.askUrgencySay()
+	case StateAskField:
+		return m.askFieldSay(s)
 	case StateConfirm:
 		return m.confirmSay(s)
 	case StateConfirmSolved:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -378,4 +379,36 @@ func (db *DB) ConversationByChat(ctx context.Context, ch bot.Channel, chatID str
 		return bot.Conversation{}, fmt.Errorf("storage: conversation by chat: %w", err)
 	}
 	return db.r(ctx).Conversation(ctx, c.ID)
+}
+
+// CustomerProfile implements bot.Tx (a customer row that does not exist has an empty profile).
+func (t *txStore) CustomerProfile(ctx context.Context, customerID int64) (flows.Profile, error) {
+	var cs []customer
+	if err := t.g.WithContext(ctx).Select("id", "contact_name", "phone", "email", "intake_asked").
+		Where("id = ?", customerID).Limit(1).Find(&cs).Error; err != nil {
+		return flows.Profile{}, fmt.Errorf("storage: customer %d profile: %w", customerID, err)
+	}
+	if len(cs) == 0 {
+		return flows.Profile{}, nil
+	}
+	c := cs[0]
+	p := flows.Profile{Name: c.ContactName, Phone: c.Phone, Email: c.Email}
+	if c.IntakeAsked != "" {
+		p.Asked = strings.Split(c.IntakeAsked, ",")
+	}
+	return p, nil
+}
+
+// SaveCustomerProfile implements bot.Tx.
+func (t *txStore) SaveCustomerProfile(ctx context.Context, customerID int64, p flows.Profile) error {
+	res := t.g.WithContext(ctx).Model(&customer{}).Where("id = ?", customerID).Updates(map[string]any{
+		"contact_name": p.Name, "phone": p.Phone, "email": p.Email, "intake_asked": strings.Join(p.Asked, ","),
+		"updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("storage: save customer %d profile: %w", customerID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("storage: save customer %d profile: %w", customerID, bot.ErrNotFound)
+	}
+	return nil
 }

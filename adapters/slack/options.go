@@ -95,6 +95,9 @@ type Options struct {
 	// show them as 「已知问题 IMP-…」.
 	KnownIssues func(ctx context.Context, category string) []string
 	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
+	// Customers, when set, adds the customer's intake details and earlier tickets to a new card's
+	// thread and to /kefu show.
+	Customers Customers
 
 	Routing     Routing
 	Agents      Members
