@@ -36,14 +36,14 @@ var ErrExpectedBad = errors.New("expected time not understood")
 type tokKind int
 
 const (
-	tokFiller tokKind = iota
-	tokDay            // n: days from today
-	tokWeekday        // n: 0 Sunday .. 6 Saturday; next: of next week
-	tokWeek           // n: 0 this week, 1 next week
-	tokDate           // y (0: current year), mo, d
-	tokPart           // h, mi: the deadline of that part of the day; pm: a clock time in it is afternoon
-	tokClock          // h, mi; ampm: "am" | "pm" | ""
-	tokSpan           // d: the span
+	tokFiller  tokKind = iota
+	tokDay             // n: days from today
+	tokWeekday         // n: 0 Sunday .. 6 Saturday; next: of next week
+	tokWeek            // n: 0 this week, 1 next week
+	tokDate            // y (0: current year), mo, d
+	tokPart            // h, mi: the deadline of that part of the day; pm: a clock time in it is afternoon
+	tokClock           // h, mi; ampm: "am" | "pm" | ""
+	tokSpan            // d: the span
 )
 
 type token struct {

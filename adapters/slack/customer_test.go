@@ -16,7 +16,9 @@ type fakeCustomers struct {
 	hist []bot.Ticket
 }
 
-func (f fakeCustomers) CustomerProfile(context.Context, int64) (flows.Profile, error) { return f.p, nil }
+func (f fakeCustomers) CustomerProfile(context.Context, int64) (flows.Profile, error) {
+	return f.p, nil
+}
 func (f fakeCustomers) CustomerHistory(_ context.Context, _ bot.Ticket, limit int) ([]bot.Ticket, error) {
 	return f.hist[:min(limit, len(f.hist))], nil
 }
