@@ -299,7 +299,7 @@ func (e *Engine) SetPriority(ctx context.Context, a Actor, no string, p Priority
 		}
 		d.event(EvPriority, string(d.t.Priority)+"->"+string(p), false)
 		d.t.Priority = p
-		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, SLACategory(d.t.Category, d.t.ComplaintLevel), d.t.CreatedAt)
+		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(p, SLACategory(d.t.Category, d.t.ComplaintLevel), d.t.Channel, d.t.CreatedAt)
 		d.changed = true
 		return nil
 	})
@@ -352,6 +352,9 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		if err := statusOrder(d, "resolve", force); err != nil {
 			return err
 		}
+		if err := openTasksGuard(ctx, d, "resolve", force); err != nil {
+			return err
+		}
 		at := d.at
 		d.event(EvResolved, summary, false)
 		d.t.Status, d.t.ResolvedAt = StatusResolved, &at
@@ -375,6 +378,9 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 			return nil
 		}
 		if err := statusOrder(d, "close", force); err != nil {
+			return err
+		}
+		if err := openTasksGuard(ctx, d, "close", force); err != nil {
 			return err
 		}
 		at := d.at
@@ -418,6 +424,7 @@ func (e *Engine) signalInput(ctx context.Context, d *deskTurn, in flows.Input, e
 	} else if err != nil {
 		return err
 	}
+	in.Caps = e.caps(conv.Channel)
 	next, effects, err := e.flows.Step(s, in)
 	if err != nil {
 		return fmt.Errorf("bot: signal %s to conversation %d: %w", sig, conv.ID, err)

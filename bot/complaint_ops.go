@@ -100,7 +100,7 @@ func (e *Engine) SetComplaintLevel(ctx context.Context, a Actor, no string, leve
 			d.event(EvPriority, string(d.t.Priority)+"->"+string(p), false)
 			d.t.Priority = p
 		}
-		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(d.t.Priority, SLACategory(d.t.Category, level), d.t.CreatedAt)
+		d.t.FirstResponseDue, d.t.ResolutionDue = e.due(d.t.Priority, SLACategory(d.t.Category, level), d.t.Channel, d.t.CreatedAt)
 		d.changed = true
 		return nil
 	})
@@ -114,6 +114,7 @@ type ComplaintView struct {
 	Details   ComplaintDetails
 	Proposals []Proposal
 	Visits    []ReturnVisit
+	Tasks     []Task // follow-through tasks (any ticket may have them)
 }
 
 // Complaint returns the complaint records of a ticket (empty for tickets without any).
@@ -128,6 +129,12 @@ func (e *Engine) Complaint(ctx context.Context, t Ticket) (ComplaintView, error)
 	}
 	if v.Visits, err = e.store.ReturnVisits(ctx, t.ID); err != nil {
 		return v, err
+	}
+	if v.Tasks, err = e.store.Tasks(ctx, t.ID); err != nil {
+		return v, err
+	}
+	for i := range v.Tasks {
+		v.Tasks[i].TicketNo = t.No
 	}
 	return v, nil
 }

@@ -51,6 +51,9 @@ type ComplaintConfig struct {
 	LowRatingVisit time.Duration `yaml:"low_rating_visit,omitempty"`
 	// AutoClose closes resolved tickets the customer never confirmed after this time (default 72h).
 	AutoClose time.Duration `yaml:"auto_close,omitempty"`
+	// TaskKinds are the kinds of follow-through task on a ticket (default DefaultTaskKinds; labels:
+	// locale key "task.kind.<key>").
+	TaskKinds []string `yaml:"task_kinds,omitempty"`
 }
 
 // Solution is one entry of the standard solution library.
@@ -115,6 +118,9 @@ func (c ComplaintConfig) withDefaults() ComplaintConfig {
 	}
 	if c.AutoClose == 0 {
 		c.AutoClose = 72 * time.Hour
+	}
+	if len(c.TaskKinds) == 0 {
+		c.TaskKinds = DefaultTaskKinds()
 	}
 	slices.SortStableFunc(c.Levels, func(a, b ComplaintLevel) int { return a.Level - b.Level })
 	return c

@@ -49,6 +49,7 @@ type Ticket struct {
 	RepeatOf         string // an earlier complaint of the same customer and category (repeat complaint)
 	Escalated        bool
 	Assignee         string // agent id, empty when unassigned
+	Team             string // the team the ticket is queued for (AssignTeam), empty for none
 	Reopens          int
 	CreatedAt        time.Time
 	FirstResponseDue time.Time
@@ -75,6 +76,7 @@ const (
 	EvNote            EventKind = "note"             // internal, never reaches the customer
 	EvClaimed         EventKind = "claimed"
 	EvAssigned        EventKind = "assigned"
+	EvTeam            EventKind = "team"     // Text: "old->new" team
 	EvPriority        EventKind = "priority" // Text: "P2->P0"
 	EvStatus          EventKind = "status"   // Text: "open->in_progress"
 	EvEscalated       EventKind = "escalated"

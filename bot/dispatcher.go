@@ -32,6 +32,10 @@ type DispatcherOptions struct {
 	// BaseBackoff doubles per attempt up to MaxBackoff (defaults 1s and 10m), with ±20% jitter.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
+	// MarkEvery is how many sent rows a pass collects before it marks them sent in one statement
+	// (default 64). A killed process sends the rows it had not marked yet again: 1 keeps that to the
+	// sends in flight (webhooks, where a few more statements cost nothing).
+	MarkEvery int
 	// SendTimeout bounds one Adapter.Send (default 30s).
 	SendTimeout time.Duration
 	Now         func() time.Time
@@ -58,9 +62,6 @@ type Dispatcher struct {
 	held   []int64   // rows to give back whose release failed; retried every pass
 }
 
-// markEvery is how many sent rows a pass collects before it marks them in one statement.
-const markEvery = 64
-
 // NewDispatcher builds a Dispatcher.
 func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	if o.Store == nil {
@@ -86,6 +87,9 @@ func NewDispatcher(o DispatcherOptions) (*Dispatcher, error) {
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 10 * time.Minute
+	}
+	if o.MarkEvery <= 0 {
+		o.MarkEvery = 64
 	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 30 * time.Second
@@ -216,7 +220,7 @@ func (d *Dispatcher) alive(ctx context.Context) error {
 	return d.beat(ctx)
 }
 
-// pass collects one Flush's outcomes: sent rows are marked every markEvery rows and at the end,
+// pass collects one Flush's outcomes: sent rows are marked every MarkEvery rows and at the end,
 // rows given back are released at the end.
 type pass struct {
 	d       *Dispatcher
@@ -241,7 +245,7 @@ func (p *pass) done(ctx context.Context, s *Sent) {
 	var batch []Sent
 	if s != nil {
 		p.sent = append(p.sent, *s)
-		if len(p.sent) >= markEvery {
+		if len(p.sent) >= p.d.o.MarkEvery {
 			batch, p.sent = p.sent, nil
 		}
 	}

@@ -31,6 +31,7 @@ type Translator interface {
 type AgentConfig struct {
 	ID         string // "cli:alice", "slack:U123"
 	Name       string
+	Team       string // the agent's team: the console's team view and which tickets the agent may see
 	Supervisor bool
 }
 
@@ -77,9 +78,10 @@ type Options struct {
 	KB      kb.Matcher // looks up FAQ answers (AnswerFAQ); nil answers "faq.no_answer"
 	Catalog Translator // default: locales.Default()
 	Policy  SLAPolicy  // zero value: DefaultSLAPolicy
-	// Due, when set, computes a ticket's due times instead of Policy (e.g. business hours from
-	// bot/sla: first, res := due of policy.Due(policy.Opened(p, category, from))).
-	Due func(p Priority, category string, from time.Time) (firstResponse, resolution time.Time)
+	// Due, when set, computes a ticket's due times instead of Policy (e.g. business hours and the
+	// channel's own first-response promise from bot/sla: policy.Due(policy.OpenedOn(p, category,
+	// channel, from))).
+	Due func(p Priority, category string, channel Channel, from time.Time) (firstResponse, resolution time.Time)
 	// Location is the time zone of ticket numbers and of times told to customers (default Asia/Shanghai).
 	Location *time.Location
 	// Agents may act on tickets. When empty, any CLI actor ("cli:…") may (zero-setup).
@@ -95,6 +97,9 @@ type Options struct {
 	// Complaints: levels, core points, responsible parties, standard solutions, return visits and
 	// auto-closing (complaints.go, proposals.go, visits.go). Zero fields take the defaults.
 	Complaints ComplaintConfig
+	// ChannelCaps is what each channel tells the conversation (greeting/closing wording, intake in one
+	// message); nil means DefaultChannelCaps. A channel missing from the map is online chat.
+	ChannelCaps map[Channel]flows.Caps
 	// Workdays counts the working days of return visits (wire the SLA calendar, *sla.Calendar);
 	// default Monday to Friday, closing at 18:00 in Location.
 	Workdays Workdays
@@ -114,9 +119,10 @@ type Engine struct {
 	now      func() time.Time
 	notify   func()
 	linkTTL  time.Duration
-	dueFn    func(Priority, string, time.Time) (time.Time, time.Time)
+	dueFn    func(Priority, string, Channel, time.Time) (time.Time, time.Time)
 	cc       ComplaintConfig
 	workdays Workdays
+	chanCaps map[Channel]flows.Caps
 }
 
 var (
@@ -169,6 +175,10 @@ func New(o Options) (*Engine, error) {
 	}
 	e.cc = o.Complaints.withDefaults()
 	e.workdays = o.Workdays
+	e.chanCaps = o.ChannelCaps
+	if e.chanCaps == nil {
+		e.chanCaps = DefaultChannelCaps()
+	}
 	if e.workdays == nil {
 		e.workdays = weekdays{loc: e.loc}
 	}
@@ -255,7 +265,11 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	ev.Text = flows.Normalize(ev.Text)
 	var sent int
 	var replies []Reply
-	err := e.store.Tx(ctx, func(tx Tx) error {
+	txf := e.store.Tx
+	if g, ok := e.store.(GroupCommitter); ok {
+		txf = g.GroupTx // a customer's message: commits may be shared with other customers' messages
+	}
+	err := txf(ctx, func(tx Tx) error {
 		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {
@@ -323,7 +337,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	}
 	e.log.ErrorContext(ctx, "deliver failed; storing the message and apologizing", "channel", ev.Channel,
 		"chat_id", ev.ChatID, "msg_id", ev.MsgID, "err", err)
-	ferr := e.store.Tx(ctx, func(tx Tx) error {
+	ferr := txf(ctx, func(tx Tx) error {
 		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
 		if err != nil {
@@ -360,7 +374,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 // input turns an event into a flows.Input.
 func (e *Engine) input(ev Event) flows.Input {
 	// At in the configured zone: the customer's 「明天下午」 is tomorrow afternoon there.
-	in := flows.Input{LangHint: ev.LangHint, At: ev.At.In(e.loc), Media: len(ev.Attachments) > 0}
+	in := flows.Input{LangHint: ev.LangHint, At: ev.At.In(e.loc), Media: len(ev.Attachments) > 0, Caps: e.caps(ev.Channel)}
 	switch ev.Kind {
 	case KindButton:
 		in.Button = ev.Payload
@@ -411,10 +425,10 @@ func (e *Engine) FormatTime(t time.Time, lang string) string {
 	return lt.Format("2006-01-02 15:04")
 }
 
-// due returns the due times of a ticket of priority p and category opened at from.
-func (e *Engine) due(p Priority, category string, from time.Time) (time.Time, time.Time) {
+// due returns the due times of a ticket of priority p and category opened at from on channel.
+func (e *Engine) due(p Priority, category string, channel Channel, from time.Time) (time.Time, time.Time) {
 	if e.dueFn != nil {
-		return e.dueFn(p, category, from)
+		return e.dueFn(p, category, channel, from)
 	}
 	return e.policy.Due(p, from)
 }
@@ -457,6 +471,9 @@ func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) err
 		if err := e.applyOne(ctx, t, ef); err != nil {
 			return fmt.Errorf("bot: apply %T: %w", ef, err)
 		}
+	}
+	if e.caps(t.conv.Channel).Batch {
+		t.out = mergeReplies(t.out)
 	}
 	if err := t.flush(ctx); err != nil {
 		return fmt.Errorf("bot: enqueue replies: %w", err)
@@ -649,7 +666,7 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 		}
 		level, repeatOf, why, pr = lv.Level, rep, reason, higher(pr, lv.Priority)
 	}
-	first, res := e.due(pr, SLACategory(in.Category, level), t.at)
+	first, res := e.due(pr, SLACategory(in.Category, level), t.conv.Channel, t.at)
 	summary := in.Description
 	if summary == "" {
 		summary = in.FirstText

@@ -547,9 +547,10 @@ func TestConcurrentCustomerAndAgent(t *testing.T) {
 func TestDueHookOverridesPolicy(t *testing.T) {
 	e := newEnv(t)
 	var gotCategory string
+	var gotChannel bot.Channel
 	eng, err := bot.New(bot.Options{Store: e.db, Flows: scripted{}, Catalog: catalog{}, Now: e.clock.Now,
-		Due: func(p bot.Priority, category string, from time.Time) (time.Time, time.Time) {
-			gotCategory = category
+		Due: func(p bot.Priority, category string, channel bot.Channel, from time.Time) (time.Time, time.Time) {
+			gotCategory, gotChannel = category, channel
 			return from.Add(7 * time.Hour), from.Add(9 * time.Hour)
 		}})
 	if err != nil {
@@ -558,8 +559,8 @@ func TestDueHookOverridesPolicy(t *testing.T) {
 	e.eng = eng
 	e.say(t, "s", "ticket x")
 	tk, _, _ := eng.Ticket(context.Background(), "GD20261123001")
-	if tk.FirstResponseDue.Sub(tk.CreatedAt) != 7*time.Hour || tk.ResolutionDue.Sub(tk.CreatedAt) != 9*time.Hour || gotCategory != "order" {
-		t.Errorf("due hook not used: %+v (category %q)", tk, gotCategory)
+	if tk.FirstResponseDue.Sub(tk.CreatedAt) != 7*time.Hour || tk.ResolutionDue.Sub(tk.CreatedAt) != 9*time.Hour || gotCategory != "order" || gotChannel != bot.ChannelWeb {
+		t.Errorf("due hook not used: %+v (category %q, channel %q)", tk, gotCategory, gotChannel)
 	}
 }
 

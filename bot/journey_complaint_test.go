@@ -109,7 +109,8 @@ func (x *transcript) agent(what string, do func() error) {
 }
 
 // The complaint journey of issue 11: angry first message → soothing → complaint ticket → proposal →
-// decline → second proposal (above the agent's limit: a supervisor approves) → accept → resolved →
+// decline → second proposal (above the agent's limit: a supervisor approves) → accept → follow-through
+// task (resolving is refused while it is open) → task done → resolved →
 // confirmed and rated → return visit recorded; in both languages, on SQLite and PostgreSQL.
 func TestComplaintJourneyGolden(t *testing.T) {
 	script := map[string][]string{
@@ -168,6 +169,16 @@ func TestComplaintJourneyGolden(t *testing.T) {
 				})
 				x.agent("sue approves #2", func() error { _, err := x.eng.Approve(ctx, sue, no, 2); return err })
 				step(in[3]) // accept
+				x.agent("alice adds a follow-through task: finance refunds within 24 hours", func() error {
+					_, err := x.eng.AddTask(ctx, alice, no, bot.NewTask{Kind: "refund", Owner: "finance:li", Due: e.clock.Now().Add(24 * time.Hour), Note: "退款 200 元"})
+					return err
+				})
+				if _, err := x.eng.Resolve(ctx, alice, no, "too early"); !errors.Is(err, bot.ErrOpenTasks) {
+					t.Fatalf("resolve with the refund task open: %v, want ErrOpenTasks", err)
+				}
+				fmt.Fprintf(&x.b, "* alice tries to resolve: refused, task #1 refund is open\n")
+				e.clock.Add(3 * time.Hour)
+				x.agent("alice marks the task done", func() error { _, err := x.eng.DoneTask(ctx, alice, no, 1, "财务已退款"); return err })
 				x.agent("alice resolves", func() error {
 					_, err := x.eng.Resolve(ctx, alice, no, map[string]string{"zh-CN": "已退款 200 元", "en": "Refunded 200 yuan"}[lang])
 					return err
@@ -192,6 +203,10 @@ func TestComplaintJourneyGolden(t *testing.T) {
 				fmt.Fprintf(&x.b, "= ticket %s %s level=%d rating=%d\n", tk.Status, tk.Priority, tk.ComplaintLevel, tk.Rating)
 				for _, p := range ps {
 					fmt.Fprintf(&x.b, "= proposal #%d %s %s %s proposed_by=%s approved_by=%s reason=%q\n", p.ID, p.Solution, bot.Yuan(p.Amount), p.Status, p.ProposedBy, p.ApprovedBy, p.Reason)
+				}
+				ts, _ := e.db.Tasks(ctx, tk.ID)
+				for _, k := range ts {
+					fmt.Fprintf(&x.b, "= task #%d %s owner=%s due=%s state=%s done_by=%s\n", k.ID, k.Kind, k.Owner, k.DueAt.UTC().Format(time.RFC3339), k.State, k.DoneBy)
 				}
 				for _, v := range vs {
 					fmt.Fprintf(&x.b, "= visit %s due=%s outcome=%s done=%v\n", v.Reason, v.DueAt.UTC().Format(time.RFC3339), v.Outcome, v.Done())

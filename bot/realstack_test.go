@@ -19,7 +19,7 @@ import (
 )
 
 // realEngine wires the engine with the real flows machine, locale catalogs and the bundled FAQ.
-func realEngine(t testing.TB, db *storage.DB, now func() time.Time) *bot.Engine {
+func realEngine(t testing.TB, db bot.Store, now func() time.Time) *bot.Engine {
 	t.Helper()
 	matcher := kb.NewMatcher(kb.Sample(), kb.MatchOptions{})
 	m, err := flows.New(flows.Options{KB: matcher, Config: flows.DefaultConfig()})

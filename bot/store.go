@@ -38,6 +38,14 @@ type Store interface {
 	Outbox
 }
 
+// GroupCommitter is a Store that may commit the transactions of several callers together (SQLite's
+// group commit: one writer, one COMMIT for a batch of customers' messages). GroupTx has Tx's contract
+// — fn's writes commit together or not at all, fn may be run again — and returns only once fn's
+// writes are committed (or failed); one caller's failure never loses another's.
+type GroupCommitter interface {
+	GroupTx(ctx context.Context, fn func(Tx) error) error
+}
+
 // Outbox is the dispatcher's view of the store.
 type Outbox interface {
 	// ClaimOutbox leases up to limit pending rows that are due at now, for the given channels only,
@@ -84,12 +92,14 @@ type Reader interface {
 	// Conversation returns a conversation by id or ErrNotFound.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	ComplaintReader // complaint details, proposals, return visits (complaints.go)
+	TaskReader      // follow-through tasks (tasks.go)
 }
 
 // Tx is one transaction of the engine.
 type Tx interface {
 	Reader
 	ComplaintTx // complaint levels, proposals, return visits (complaints.go)
+	TaskTx      // follow-through tasks (tasks.go)
 	// SaveInbound stores an inbound message once and resolves (creating if needed) the customer, the
 	// identity (Channel, UserID) and the conversation (Channel, ChatID). A (Channel, MsgID) that was
 	// stored before gives ErrDuplicate; an empty MsgID is never deduplicated.

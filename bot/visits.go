@@ -129,13 +129,15 @@ func (e *Engine) RecordVisit(ctx context.Context, a Actor, no, outcome, note str
 type HousekeepResult struct {
 	AutoClosed   int
 	VisitsPinged int
+	TasksPinged  int // late follow-through tasks (tasks.go)
 }
 
 // systemActor acts for kefu itself (auto-closing): never authorized from outside.
 var systemActor = Actor{ID: "system", Name: "kefu", Supervisor: true}
 
 // Housekeep closes resolved tickets unconfirmed for ComplaintConfig.AutoClose (an audit event says
-// so, the customer is told) and pings the supervisors once for each return visit past its due time.
+// so, the customer is told) and pings the supervisors once for each return visit and each
+// follow-through task past its due time.
 // Several processes may run it: each close is a conditional desk transaction and each ping is
 // recorded once in sla_fired.
 func (e *Engine) Housekeep(ctx context.Context) (HousekeepResult, error) {
@@ -190,7 +192,8 @@ func (e *Engine) Housekeep(ctx context.Context) (HousekeepResult, error) {
 			}
 			res.VisitsPinged++
 		}
-		return nil
+		res.TasksPinged, err = pingLateTasks(ctx, tx, now)
+		return err
 	})
 	return res, err
 }

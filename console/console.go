@@ -70,6 +70,20 @@ type Options struct {
 	ClientIP func(*http.Request) string
 	// Improve, when set, adds the continuous-improvement pages (records, actions, targets).
 	Improve *improve.Service
+	// Context, when set, ends the live feed's streams when it is done (the server's shutdown, which
+	// would otherwise wait for them).
+	Context context.Context
+	// LivePoll is how often the live feed reads new ticket events (default 250 ms), LiveHeartbeat how
+	// often an idle stream gets a keep-alive line (default 15 s), PresenceTTL how long a ticket page's
+	// presence heartbeat lasts (default 15 s; the page repeats it every third of that).
+	LivePoll, LiveHeartbeat, PresenceTTL time.Duration
+	// Desk, when set, adds the agents' inbox and ticket pages (inbox.go, ticket.go); kefu serve passes
+	// the bot engine. AckSLA acknowledges SLA breaches (nil: the ack button answers "not found").
+	Desk   Desk
+	AckSLA SLAAcker
+	// AgentsSeeAllTeams lets agents open every team's tickets (default: their own, the unassigned
+	// ones not queued for another team, and their team's).
+	AgentsSeeAllTeams bool
 }
 
 // Console is the http.Handler of /console/.
@@ -78,6 +92,7 @@ type Console struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
+	hub     *liveHub   // the live feed's shared poll loop (live.go)
 }
 
 //go:embed assets
@@ -125,6 +140,9 @@ func New(o Options) (*Console, error) {
 	c.mux.HandleFunc("GET /console/users", c.auth(RoleAdmin, c.usersPage))
 	c.mux.HandleFunc("POST /console/users", c.auth(RoleAdmin, c.addUser))
 	c.improveRoutes()
+	c.inboxRoutes()
+	c.accountRoutes()
+	c.liveRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }
@@ -420,6 +438,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if len(pw) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) != nil || u.ID == 0 {
 		c.log.WarnContext(ctx, "console sign-in failed", nameForLog(name, u), "ip", ip)
 		c.renderLogin(w, r, http.StatusUnauthorized, c.t(lang, "console.login_failed"))
+		return
+	}
+	if u.Disabled() { // told only to whoever knows the password
+		c.log.WarnContext(ctx, "console sign-in of a disabled account", "user", u.Name, "ip", ip)
+		c.renderLogin(w, r, http.StatusForbidden, c.t(lang, "console.acc.account_disabled"))
 		return
 	}
 	// Right password: the account's count is cleared, the client's attempt taken back (not cleared,

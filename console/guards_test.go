@@ -1,11 +1,14 @@
 package console_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -43,5 +46,54 @@ func TestAgentWithoutAgentIDSeesNothing(t *testing.T) {
 		if a.Key != "" && strings.Contains(body, a.Key) {
 			t.Errorf("the dashboard of an agent without agent id names agent %q", a.Key)
 		}
+	}
+}
+
+// TestInboxRoutesGuarded: every inbox route needs a session (GET → sign-in page, POST → 401), and
+// every ticket action needs the session's CSRF token: without it or with a wrong one the answer is
+// 403 and the ticket, its trail and the customer's outbox stay as they were.
+func TestInboxRoutesGuarded(t *testing.T) {
+	e := newInboxEnv(t, false)
+	no := e.seed(t, "", "", "我的快递三天没动了")
+	anon := e.client()
+	for _, p := range []string{"/console/inbox", "/console/inbox?view=all", "/console/tickets/" + no} {
+		resp, _ := get(t, anon, e.srv.URL+p)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/login" {
+			t.Errorf("GET %s without a session: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	alice, _ := e.signIn(t, "alice", "password-alice")
+	_, page := get(t, alice, e.srv.URL+"/console/tickets/"+no)
+	good := csrfOf(t, page)
+	_, evs0, _ := e.eng.Ticket(t.Context(), no)
+	for _, action := range []string{"claim", "assign", "team", "reply", "faq", "note", "priority", "status", "resolve", "close",
+		"escalate", "ack", "complaint", "level", "propose", "approve", "reject", "visit"} {
+		form := url.Values{"text": {"hello"}, "assignee": {"cli:alice"}, "team": {"tech"}, "priority": {"P0"}, "status": {"pending"},
+			"level": {"1"}, "solution": {"reship"}, "outcome": {"satisfied"}, "faq": {"order-track"}, "proposal": {"1"}}
+		if resp, _ := post(t, anon, e.srv.URL+"/console/tickets/"+no+"/"+action, form); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s without a session: %d, want 401", action, resp.StatusCode)
+		}
+		for _, tok := range []string{"", "x" + good} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if tok != "" {
+				f.Set("csrf", tok)
+			}
+			if resp, _ := post(t, alice, e.srv.URL+"/console/tickets/"+no+"/"+action, f); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s with csrf %q: %d, want 403", action, tok, resp.StatusCode)
+			}
+		}
+	}
+	tk, evs, _ := e.eng.Ticket(t.Context(), no)
+	if len(evs) != len(evs0) || tk.Assignee != "" || tk.Priority != bot.P2 || tk.Status != bot.StatusOpen || len(e.acked) != 0 {
+		t.Errorf("refused requests changed the ticket: %d→%d events, assignee %q, %s, %s, acks %v", len(evs0), len(evs), tk.Assignee, tk.Priority, tk.Status, e.acked)
+	}
+	if out := e.outbound(t, no); len(out) != 0 {
+		t.Errorf("refused requests queued %q for the customer", out)
+	}
+	if resp, _ := post(t, alice, e.srv.URL+"/console/tickets/"+no+"/delete", url.Values{"csrf": {good}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown action: %d, want 404", resp.StatusCode)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/kefu-dev/kefu/locales"
 )
 
 // builtin is the console's fallback copy of its UI strings, for a Console built without Options.T.
@@ -234,7 +236,9 @@ func (c *Console) t(lang, key string, kv ...any) string {
 	s, ok := builtin[lang][key]
 	if !ok {
 		if s, ok = builtin["zh-CN"][key]; !ok {
-			return key
+			// keys added after KEYS.md (topic files such as locales/*.live.yaml) come from the
+			// embedded catalog when the console was built without Options.T
+			return locales.Default().T(lang, key, args)
 		}
 	}
 	if strings.Contains(s, "{{") {

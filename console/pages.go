@@ -65,6 +65,12 @@ type page struct {
 	// Improve is the improvement pages' data (console/improve.go); ImproveOn shows their links.
 	Improve   *improveData
 	ImproveOn bool
+	// Inbox and Ticket are the agents' inbox pages' data (inbox.go, ticket.go); InboxOn shows their link.
+	Inbox   *inboxData
+	Ticket  *ticketData
+	InboxOn bool
+	// Acc is the users page's account administration data (console/accounts.go).
+	Acc accountsData
 }
 
 // T translates a key in the page's language.
@@ -89,6 +95,7 @@ func (p page) OtherLang() string {
 func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.c = c
 	p.ImproveOn = c.o.Improve != nil && rank(p.User.Role) >= rank(RoleAgent) && p.User.Name != ""
+	p.InboxOn = c.o.Desk != nil && p.User.Name != ""
 	if p.Loc == nil {
 		p.Loc = c.o.Loc
 	}
@@ -234,13 +241,21 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s session) {
 }
 
 func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, s session, status int, errMsg, notice string) {
+	c.renderUsersWith(w, r, s, status, errMsg, notice, accountsData{})
+}
+
+func (c *Console) renderUsersWith(w http.ResponseWriter, r *http.Request, s session, status int, errMsg, notice string, acc accountsData) {
 	us, err := c.o.DB.Users(r.Context())
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	if acc.Audit, err = c.o.DB.AccountAudit(r.Context(), "", 50); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	c.render(w, r, status, "users.html", page{Lang: c.lang(r, s), User: s.user, CSRF: s.csrf, Users: us, IsAdmin: true, CanExp: true,
-		Error: errMsg, Notice: notice, Roles: []string{RoleAgent, RoleSupervisor, RoleAdmin}})
+		Error: errMsg, Notice: notice, Roles: []string{RoleAgent, RoleSupervisor, RoleAdmin}, Acc: acc})
 }
 
 func (c *Console) addUser(w http.ResponseWriter, r *http.Request, s session) {
@@ -261,9 +276,16 @@ func (c *Console) addUser(w http.ResponseWriter, r *http.Request, s session) {
 		c.fail(w, r, err)
 		return
 	}
-	_, err = c.o.DB.CreateUser(r.Context(), storage.User{Name: name, Role: role, AgentID: strings.TrimSpace(r.PostFormValue("agent_id")), PasswordHash: hash})
+	u, err := c.o.DB.CreateUser(r.Context(), storage.User{Name: name, Role: role, AgentID: strings.TrimSpace(r.PostFormValue("agent_id")), PasswordHash: hash})
+	if err == nil {
+		err = c.o.DB.LogAccountAdded(r.Context(), actorOf(s), u)
+	}
 	if errors.Is(err, bot.ErrDuplicate) {
 		c.renderUsers(w, r, s, http.StatusConflict, c.t(lang, "console.user_exists"), "")
+		return
+	}
+	if errors.Is(err, storage.ErrAgentIDTaken) {
+		c.renderUsers(w, r, s, http.StatusConflict, c.t(lang, "console.acc.agent_id_taken"), "")
 		return
 	}
 	if err != nil {

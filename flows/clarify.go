@@ -21,6 +21,9 @@ import (
 func (m *Machine) startClarify(s Session, text, leadKey string) (Session, []Effect) {
 	s.Intake = Intake{FirstText: text, Description: text}
 	s.Candidates, s.Asked = nil, 0
+	if s.caps.Batch {
+		return m.startBatch(s, say(leadKey))
+	}
 	next, effects := m.askType(s)
 	return next, append(say(leadKey), effects...)
 }
@@ -29,6 +32,12 @@ func (m *Machine) startClarify(s Session, text, leadKey string) (Session, []Effe
 func (m *Machine) startComplaint(s Session, text string) (Session, []Effect) {
 	s.Intake = Intake{FirstText: text, Description: text, Complaint: true}
 	s.Candidates, s.Asked = nil, 0
+	if s.caps.Batch {
+		if c, ok := m.complaintCategory(); ok {
+			s.Intake.Category = c.Key
+		}
+		return m.startBatch(s, say("complaint.soothe"))
+	}
 	if c, ok := m.complaintCategory(); ok {
 		s.Intake.Category = c.Key
 		next, effects := m.nextAfter(s, StateAskType)
@@ -446,7 +455,7 @@ func (m *Machine) openTicket(s Session, lead []Effect) (Session, []Effect) {
 		s.Intake.Description = s.Intake.FirstText
 	}
 	in := s.Intake
-	s.State, s.Asked, s.TicketNo, s.Candidates, s.Field = StateTicketOpen, 0, "", nil, ""
+	s.State, s.Asked, s.TicketNo, s.Candidates, s.Batch, s.Field = StateTicketOpen, 0, "", nil, nil, ""
 	s.Intake = Intake{}
 	return s, append(lead, OpenTicket{Intake: in})
 }

@@ -8,20 +8,20 @@ import "github.com/kefu-dev/kefu/locales"
 func (m *Machine) command(s Session, in Input, name, args string) (Session, []Effect) {
 	var lead []Effect
 	if s.State == StateNew {
-		first := event{in: Input{LangHint: in.LangHint}}
+		first := event{in: Input{LangHint: in.LangHint, Caps: in.Caps}}
 		if name == "start" {
 			return m.stepNew(s, first)
 		}
 		s, lead = m.stepNew(s, first)
 	}
-	next, effects := m.run(s, name, args)
+	next, effects := m.run(s, in, name, args)
 	return next, append(lead, effects...)
 }
 
-func (m *Machine) run(s Session, name, args string) (Session, []Effect) {
+func (m *Machine) run(s Session, in Input, name, args string) (Session, []Effect) {
 	switch name {
 	case "start":
-		effects := []Effect{m.greeting(s)}
+		effects := []Effect{m.greeting(s, in.Caps)}
 		if s.State == StateTicketOpen {
 			return s, append(effects, sayArgs("ticket.open_reminder", map[string]any{"no": s.TicketNo}))
 		}

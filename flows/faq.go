@@ -132,7 +132,7 @@ func (m *Machine) stepAnythingElse(s Session, ev event) (Session, []Effect) {
 	if more {
 		return s, say("anything.ask")
 	}
-	return s, say("closing")
+	return s, say(ev.in.Caps.scriptKey("closing"))
 }
 
 var thanksWords = wordList{"谢谢", "感谢", "多谢", "thanks", "thank you", "thx"}

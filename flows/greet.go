@@ -5,8 +5,8 @@ import "github.com/kefu-dev/kefu/locales"
 // 阶段一 步骤1-1: the customer arrives. Greet with the standard script (company and bot name), pick the
 // language from the text or the platform, then treat anything more than a greeting as the question.
 
-func (m *Machine) greeting(s Session) Say {
-	return sayArgs("greeting.hello", map[string]any{
+func (m *Machine) greeting(s Session, c Caps) Say {
+	return sayArgs(c.scriptKey("greeting.hello"), map[string]any{
 		"company": m.name(m.cfg.Company, s.Lang),
 		"bot":     m.name(m.cfg.BotName, s.Lang),
 	})
@@ -29,7 +29,7 @@ func (m *Machine) stepNew(s Session, ev event) (Session, []Effect) {
 			effects = append(effects, SetLang{Lang: l})
 		}
 	}
-	effects = append(effects, m.greeting(s))
+	effects = append(effects, m.greeting(s, ev.in.Caps))
 	s.State, s.Intake, s.Asked = StateIdle, Intake{}, 0
 	if ev.text == "" || isGreeting(ev.text) || isAck(ev.text) || len(ev.text) > m.cfg.MaxInputBytes {
 		return s, effects

@@ -108,6 +108,7 @@ type convo struct {
 	last     []Effect
 	hint     string
 	profile  Profile // what the engine remembers of the customer's intake fields
+	caps     Caps    // the channel's capabilities, set on every input
 }
 
 func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
@@ -125,7 +126,7 @@ func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
 func (c *convo) do(line string) []Effect {
 	c.t.Helper()
 	p := c.profile
-	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Profile: &p}
+	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Profile: &p, Caps: c.caps}
 	if c.s.State == StateNew {
 		in.LangHint = c.hint
 	}

@@ -111,6 +111,7 @@ func init() {
 		StateProposal:       (*Machine).stepProposal,
 		StateDeclineReason:  (*Machine).stepDeclineReason,
 		StateAskField:       (*Machine).stepAskField,
+		StateAskAll:         (*Machine).stepAskAll,
 	}
 }
 
@@ -119,7 +120,7 @@ func States() []State {
 	out := make([]State, 0, len(steps))
 	for _, st := range []State{StateNew, StateIdle, StateAnswered, StateChoosing, StateAnythingElse, StateAskType,
 		StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateTicketOpen, StateConfirmSolved,
-		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskField} {
+		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskField, StateAskAll} {
 		out = append(out, st)
 	}
 	return out
@@ -142,12 +143,14 @@ func (m *Machine) Step(s Session, in Input) (out Session, effects []Effect, err 
 		}
 	}()
 	s.Lang = normLang(s.Lang)
+	s.caps = in.Caps
 	if in.Profile != nil {
 		mm := *m
 		mm.known = *in.Profile
 		m = &mm
 	}
 	next, effects := m.dispatch(s, in)
+	next.caps = Caps{}
 	return stamp(s, next, effects), effects, nil
 }
 
@@ -285,6 +288,8 @@ func (m *Machine) prompt(s Session) []Effect {
 		return m.askUrgencySay()
 	case StateAskField:
 		return m.askFieldSay(s)
+	case StateAskAll:
+		return m.batchPrompt(s)
 	case StateConfirm:
 		return m.confirmSay(s)
 	case StateConfirmSolved:

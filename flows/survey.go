@@ -58,5 +58,5 @@ func (m *Machine) stepComment(s Session, ev event) (Session, []Effect) {
 		thanks = "survey.thanks_low"
 	}
 	s.State, s.TicketNo, s.Asked, s.Intake, s.Rating = StateIdle, "", 0, Intake{}, 0
-	return s, append(effects, Say{Key: thanks}, Say{Key: "closing"})
+	return s, append(effects, Say{Key: thanks}, Say{Key: ev.in.Caps.scriptKey("closing")})
 }

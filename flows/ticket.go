@@ -15,7 +15,8 @@ func (m *Machine) human(s Session, ev event) (Session, []Effect) {
 		return s, []Effect{AddToTicket{Text: ev.text, Media: ev.in.Media}, sayArgs("human.already", map[string]any{"no": s.TicketNo})}
 	case StateConfirmSolved, StateReopenReason: // the resolution did not help: reopen for a person
 		return m.reopen(s, ev.text)
-	case StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateAskField, StateConfirm:
+	case StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateAskField, StateConfirm, StateAskAll:
+		s.Batch = nil
 	default:
 		s.Intake = Intake{}
 	}

@@ -105,6 +105,9 @@ type Session struct {
 	Rating     int      `json:"rating,omitempty"`
 	Proposal   string   `json:"proposal,omitempty"` // the proposal id on offer (StateProposal, StateDeclineReason)
 	Field      string   `json:"field,omitempty"`    // the intake field asked (StateAskField)
+	Batch      *Batch   `json:"batch,omitempty"`    // the intake in one message (StateAskAll; batch.go)
+
+	caps Caps // Input.Caps of the step being run (not stored: the engine passes it every time)
 }
 
 // Signal is something that happened outside the conversation and moves it on.
@@ -126,10 +129,39 @@ type Input struct {
 	TicketNo string // with Signal
 	LangHint string // platform language code, may be empty
 	Media    bool   // the message carried an attachment
+	Caps     Caps   // what the customer's channel can do
 	At       time.Time
 	// Profile is what the customer gave at earlier intakes (name, phone, e-mail; fields asked). nil:
 	// nothing known, every configured field is asked.
 	Profile *Profile
+}
+
+// Scripts of Caps.Script: the seeds word the greeting and the closing differently per channel.
+const (
+	ScriptChat   = ""       // online chat (web, Telegram, Discord): 您好，我是…请问您需要咨询什么问题呢？
+	ScriptSocial = "social" // social media (公众号, 微信客服): …已收到您的留言，请问您需要协助处理什么事项？
+	ScriptEmail  = "email"  // e-mail: …已收到您的来信…
+)
+
+// Caps is what the customer's channel can do, as far as the conversation needs to know. The engine
+// sets it on every input from the channel's configuration (bot.DefaultChannelCaps).
+type Caps struct {
+	// Script picks the channel's wording of the greeting and the closing (ScriptChat, ScriptSocial,
+	// ScriptEmail); an unknown script is chat.
+	Script string `json:"script,omitempty"`
+	// Batch: the channel has no buttons and answers come back slowly (e-mail). Clarification asks all
+	// its questions in one message and reads the answers from one reply (see batch.go).
+	Batch bool `json:"batch,omitempty"`
+}
+
+// scriptKey is key in the wording of the channel's script: "channels.<key>.<script>" for a known
+// non-chat script, key itself otherwise.
+func (c Caps) scriptKey(key string) string {
+	switch c.Script {
+	case ScriptSocial, ScriptEmail:
+		return "channels." + key + "." + c.Script
+	}
+	return key
 }
 
 // Effect is an instruction for the engine; flows performs no I/O.

@@ -73,6 +73,7 @@ type Durations struct {
 // Row is one group's numbers: a per-agent or per-channel table row, or a trend point.
 type Row struct {
 	Key                 string    `json:"key"`
+	Name                string    `json:"name,omitempty"` // agent rows: the person behind the agent id (Compute)
 	Tickets             int64     `json:"tickets"`
 	Resolved            int64     `json:"resolved"`
 	FirstResponse       Durations `json:"first_response"`
@@ -197,8 +198,23 @@ var ErrBadFilter = errors.New("reports: bad filter")
 
 // Compute builds the report for f: one statement for every per-ticket aggregate of every grouping
 // (see aggregates) and one per remaining panel, run concurrently (at most 4 at a time).
+//
+// Agent rows carry the person's name: the console account linked to the agent id, else the
+// configured agent's (storage.AgentNames), so a console user with agent id X and Slack/CLI agent X
+// are one row and one person.
 func Compute(ctx context.Context, db *storage.DB, f Filter) (Report, error) {
-	return ComputeGorm(ctx, db.Gorm(), db.Dialect(), f)
+	r, err := ComputeGorm(ctx, db.Gorm(), db.Dialect(), f)
+	if err != nil || len(r.Agents) == 0 {
+		return r, err
+	}
+	names, err := db.AgentNames(ctx)
+	if err != nil {
+		return Report{}, err
+	}
+	for i := range r.Agents {
+		r.Agents[i].Name = names[r.Agents[i].Key]
+	}
+	return r, nil
 }
 
 // ComputeGorm is Compute on a *gorm.DB of the given dialect.

@@ -90,6 +90,7 @@ type ticket struct {
 	Complaint         bool
 	Escalated         bool
 	Assignee          string
+	Team              string
 	Reopens           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
@@ -284,6 +285,7 @@ func (t ticket) toBot() bot.Ticket {
 		Complaint:        t.Complaint,
 		Escalated:        t.Escalated,
 		Assignee:         t.Assignee,
+		Team:             t.Team,
 		Reopens:          t.Reopens,
 		CreatedAt:        t.CreatedAt.UTC(),
 		FirstResponseDue: t.FirstResponseDue.UTC(),
@@ -320,6 +322,7 @@ func ticketFromBot(t bot.Ticket) ticket {
 		Complaint:        t.Complaint,
 		Escalated:        t.Escalated,
 		Assignee:         t.Assignee,
+		Team:             t.Team,
 		Reopens:          t.Reopens,
 		CreatedAt:        utc(t.CreatedAt),
 		UpdatedAt:        time.Now().UTC(),

@@ -30,6 +30,7 @@ type slaRow struct {
 	Assignee            string
 	Priority            string
 	Category            string
+	Channel             string
 	ComplaintLevel      int
 	Status              string
 	CreatedAt           time.Time
@@ -77,6 +78,7 @@ func tp(t time.Time) *time.Time {
 func (r slaRow) clock() (sla.TicketClock, bool) {
 	tc := sla.TicketClock{
 		Category:        bot.SLACategory(r.Category, r.ComplaintLevel),
+		Channel:         r.Channel,
 		CreatedAt:       r.CreatedAt.UTC(),
 		Start:           tv(r.SlaStartAt),
 		PriorityAt:      tv(r.SlaPriorityAt),
@@ -160,10 +162,10 @@ func (t *txStore) advanceClock(ctx context.Context, g *gorm.DB, ev bot.TicketEve
 	setString(&pr, r.Priority)
 	setString(&st, r.Status)
 	if !started || ev.Kind == bot.EvCreated {
-		tc = p.Opened(pr, bot.SLACategory(r.Category, r.ComplaintLevel), r.CreatedAt.UTC())
+		tc = p.OpenedOn(pr, bot.SLACategory(r.Category, r.ComplaintLevel), r.Channel, r.CreatedAt.UTC())
 		tc.FirstResponseAt = tv(r.FirstResponseAt)
 	}
-	tc.Category = bot.SLACategory(r.Category, r.ComplaintLevel)
+	tc.Category, tc.Channel = bot.SLACategory(r.Category, r.ComplaintLevel), r.Channel
 	if tc.Priority != pr {
 		tc = p.PriorityChanged(tc, pr, at)
 	}

@@ -94,6 +94,7 @@ func (t *txStore) UpdateTicket(ctx context.Context, tk bot.Ticket) error {
 		"complaint":          m.Complaint,
 		"escalated":          m.Escalated,
 		"assignee":           m.Assignee,
+		"team":               m.Team,
 		"reopens":            m.Reopens,
 		"updated_at":         time.Now().UTC(),
 		"first_response_due": m.FirstResponseDue,
@@ -160,6 +161,9 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 	if err := t.advanceClock(ctx, g, ev); err != nil {
 		return 0, err
 	}
+	if err := t.webhookFanout(ctx, g, ev, m.ID); err != nil {
+		return 0, err
+	}
 	return m.ID, nil
 }
 
@@ -167,7 +171,7 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 // priorities, SLA levels), never the customer's words: they stay plain so that reports can read them
 // in SQL (reports.handoffEvent and the partial index ticket_events_handoff match "->%"). Every other
 // kind, including kinds added later, is sealed.
-var plainEventKinds = map[bot.EventKind]bool{bot.EvAssigned: true, bot.EvClaimed: true, bot.EvPriority: true, bot.EvStatus: true, bot.EvSLA: true}
+var plainEventKinds = map[bot.EventKind]bool{bot.EvAssigned: true, bot.EvTeam: true, bot.EvClaimed: true, bot.EvPriority: true, bot.EvStatus: true, bot.EvSLA: true}
 
 // SealEventText is what AddEvent stores as an event's text (for raw SQL writers such as reports/demo).
 func SealEventText(r *Keyring, kind bot.EventKind, text string) string {

@@ -28,7 +28,13 @@ type User struct {
 	// MustChange: the password was set by someone else (the generated first admin's); the console
 	// shows nothing but the change form until the user picks their own.
 	MustChange bool
+	// DisabledAt is when an admin disabled the account (nil: enabled). A disabled account cannot
+	// sign in and its sessions are refused.
+	DisabledAt *time.Time
 }
+
+// Disabled reports whether an admin disabled the account.
+func (u User) Disabled() bool { return u.DisabledAt != nil }
 
 type consoleUser struct {
 	ID           int64 `gorm:"primaryKey"`
@@ -38,6 +44,7 @@ type consoleUser struct {
 	PasswordHash string
 	Lang         string
 	MustChange   bool
+	DisabledAt   *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -45,7 +52,7 @@ type consoleUser struct {
 func (consoleUser) TableName() string { return "console_users" }
 
 func (u consoleUser) toUser() User {
-	return User{ID: u.ID, Name: u.Name, Role: u.Role, AgentID: u.AgentID, Lang: u.Lang, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt.UTC(), MustChange: u.MustChange}
+	return User{ID: u.ID, Name: u.Name, Role: u.Role, AgentID: u.AgentID, Lang: u.Lang, PasswordHash: u.PasswordHash, CreatedAt: u.CreatedAt.UTC(), MustChange: u.MustChange, DisabledAt: utcPtr(u.DisabledAt)}
 }
 
 type consoleSession struct {
@@ -71,9 +78,20 @@ func (db *DB) CreateUser(ctx context.Context, u User) (User, error) {
 		if n > 0 {
 			return bot.ErrDuplicate
 		}
+		if u.AgentID != "" { // one account per agent id (see SetUserAgentID)
+			if err := tx.Model(&consoleUser{}).Where("agent_id = ?", u.AgentID).Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return ErrAgentIDTaken
+			}
+		}
 		return tx.Create(&m).Error
 	})
 	if err != nil {
+		if errors.Is(err, ErrAgentIDTaken) {
+			return User{}, fmt.Errorf("storage: create user %q: %w", u.Name, err)
+		}
 		if errors.Is(err, bot.ErrDuplicate) || strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "23505") {
 			return User{}, fmt.Errorf("storage: create user %q: %w", u.Name, bot.ErrDuplicate)
 		}
@@ -140,7 +158,8 @@ func (db *DB) CreateSession(ctx context.Context, tokenHash string, userID int64,
 	return nil
 }
 
-// Session returns the account and CSRF token of a live session, or bot.ErrNotFound.
+// Session returns the account and CSRF token of a live session, or bot.ErrNotFound (also when the
+// account has been disabled since: its sessions end at once, whatever their expiry).
 func (db *DB) Session(ctx context.Context, tokenHash string, now time.Time) (User, string, error) {
 	var s consoleSession
 	err := db.gdb.WithContext(ctx).Where("token_hash = ? AND expires_at > ?", tokenHash, now.UTC()).Take(&s).Error
@@ -151,7 +170,7 @@ func (db *DB) Session(ctx context.Context, tokenHash string, now time.Time) (Use
 		return User{}, "", fmt.Errorf("storage: session: %w", err)
 	}
 	var u consoleUser
-	if err := db.gdb.WithContext(ctx).Where("id = ?", s.UserID).Take(&u).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Where("id = ? AND disabled_at IS NULL", s.UserID).Take(&u).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return User{}, "", bot.ErrNotFound
 		}

@@ -409,6 +409,9 @@ func (a *App) supervisorLine(ev bot.TicketEvent, t bot.Ticket, card cardRef) str
 		return a.tr("slack.sup.reopened", args)
 	case bot.EvVisitOverdue: // once per visit (sla_fired)
 		return a.tr("slack.sup.visit_overdue", args)
+	case bot.EvTaskLate: // once per task and due time (sla_fired); the owner is mentioned when a Slack user
+		args["owner"] = taskOwner(ev.Text)
+		return a.tr("slack.sup.task_late", args)
 	case bot.EvProposal:
 		if strings.Contains(ev.Text, "needs approval") {
 			return a.tr("slack.sup.proposal_approval", args)
@@ -437,4 +440,15 @@ func parseRating(s string) (int, string) {
 		return 0, ""
 	}
 	return n, rest
+}
+
+// taskOwner mentions the owner of a late task ("#1 refund owner=slack:U1 due=…"): a Slack user is
+// pinged, anyone else is named.
+func taskOwner(text string) string {
+	for _, f := range strings.Fields(text) {
+		if o, ok := strings.CutPrefix(f, "owner="); ok {
+			return mention(o)
+		}
+	}
+	return ""
 }

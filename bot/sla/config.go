@@ -188,6 +188,12 @@ type Config struct {
 	Calendar   CalendarConfig                 `yaml:"calendar"`
 	Priorities map[Priority]Limits            `yaml:"priorities"`
 	Categories map[string]map[Priority]Limits `yaml:"categories,omitempty"` // category key -> priority -> overrides
+	// Channels are each channel's own first-response promise (the seeds' 渠道响应时效: social media
+	// within 15 minutes, e-mail within hours). A ticket opened from the channel is due for its first
+	// response by the sooner of its priority's (or category's) target and its channel's: a channel
+	// tightens a promise, never loosens it. Keys are channel names (wechat, wecom, email, web,
+	// telegram, discord); a channel set here replaces its default entry.
+	Channels map[string]ChannelLimits `yaml:"channels,omitempty"`
 	// WarnBefore is the default warning lead of every target.
 	WarnBefore *Lead `yaml:"warn_before,omitempty"`
 	// WarnNotify is who gets the warning (default: assignee and team).
@@ -205,6 +211,20 @@ type Config struct {
 	OnPriorityChange string `yaml:"on_priority_change,omitempty"`
 }
 
+// ChannelLimits are one channel's targets. In YAML either a duration ("15m", the first response) or
+// a mapping {first_response: {within: 4h, clock: business}}. The clock defaults to the priority's.
+type ChannelLimits struct {
+	FirstResponse Limit `yaml:"first_response"`
+}
+
+func (c *ChannelLimits) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return c.FirstResponse.UnmarshalYAML(n)
+	}
+	type plain ChannelLimits
+	return n.Decode((*plain)(c))
+}
+
 // CustomerUpdateConfig configures the "still being handled" messages.
 type CustomerUpdateConfig struct {
 	Every *Duration `yaml:"every,omitempty"`
@@ -213,6 +233,18 @@ type CustomerUpdateConfig struct {
 
 func dur(d time.Duration) Duration   { return Duration(d) }
 func durp(d time.Duration) *Duration { v := Duration(d); return &v }
+
+// DefaultChannels are the seeds' channel response times where they promise less than a priority does:
+// social media (the WeChat Official Account, WeCom customer service) within 15 minutes; e-mail within
+// 2 working hours (the seeds' "相关部门同事会在2个工作小时内与您联系"). Online chat (web, Telegram,
+// Discord) is answered by the bot within seconds and needs no ticket target of its own.
+func DefaultChannels() map[string]ChannelLimits {
+	return map[string]ChannelLimits{
+		"wechat": {FirstResponse: Limit{Within: dur(15 * time.Minute)}},
+		"wecom":  {FirstResponse: Limit{Within: dur(15 * time.Minute)}},
+		"email":  {FirstResponse: Limit{Within: dur(2 * time.Hour)}},
+	}
+}
 
 // DefaultConfig is the policy of the seeds:
 //
@@ -246,6 +278,7 @@ func DefaultConfig() Config {
 			"complaint_l1": {P0: {FirstResponse: Limit{Within: dur(15 * time.Minute)}}},
 			"complaint_l3": {P1: {FirstResponse: Limit{Within: dur(4 * time.Hour)}}},
 		},
+		Channels:    DefaultChannels(),
 		WarnBefore:  MustLead("25%"),
 		WarnNotify:  []Audience{ToAssignee, ToTeam},
 		RepeatEvery: durp(30 * time.Minute),
@@ -296,6 +329,13 @@ func (c Config) merged(d Config) Config {
 	}
 	for cat, m := range c.Categories {
 		out.Categories[cat] = m
+	}
+	out.Channels = map[string]ChannelLimits{}
+	for ch, l := range d.Channels {
+		out.Channels[ch] = l
+	}
+	for ch, l := range c.Channels {
+		out.Channels[ch] = l
 	}
 	if c.WarnBefore != nil {
 		out.WarnBefore = c.WarnBefore

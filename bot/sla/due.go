@@ -12,6 +12,7 @@ import (
 type TicketClock struct {
 	Priority Priority
 	Category string
+	Channel  string // the channel the ticket was opened from: its own first-response promise applies
 	Status   Status
 
 	CreatedAt time.Time // the first-response clock starts here
@@ -102,12 +103,12 @@ func (p *Policy) Due(tc TicketClock) Deadlines {
 
 	// First response: from creation (or, in restart mode, the last priority change); never paused.
 	{
-		g := r.first
-		cal := p.cal(g.clock)
 		start := tc.CreatedAt
 		if p.restart && tc.PriorityAt.After(start) && tc.FirstResponseAt.IsZero() {
 			start = tc.PriorityAt
 		}
+		g, _ := p.firstGoal(tc.Priority, tc.Category, tc.Channel, start)
+		cal := p.cal(g.clock)
 		d := Deadline{Target: FirstResponse, Clock: g.clock, Within: g.within, Start: start, DoneAt: tc.FirstResponseAt}
 		d.Due = cal.Add(start, g.within)
 		if g.lead > 0 {
@@ -185,6 +186,13 @@ func latest(ts ...time.Time) time.Time {
 // Opened returns the clock of a ticket opened at `at`.
 func (p *Policy) Opened(pr Priority, category string, at time.Time) TicketClock {
 	return TicketClock{Priority: pr, Category: category, Status: StatusOpen, CreatedAt: at, Start: at}
+}
+
+// OpenedOn returns the clock of a ticket opened at `at` from channel.
+func (p *Policy) OpenedOn(pr Priority, category, channel string, at time.Time) TicketClock {
+	tc := p.Opened(pr, category, at)
+	tc.Channel = channel
+	return tc
 }
 
 // resume folds a running pending period into the paused totals.

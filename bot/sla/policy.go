@@ -35,6 +35,11 @@ func (r rule) goal(t Target) goal {
 	return r.resolution
 }
 
+type chanKey struct {
+	channel  string
+	priority Priority
+}
+
 type ruleKey struct {
 	category string
 	priority Priority
@@ -46,6 +51,7 @@ type Policy struct {
 	business   *Calendar
 	always     *Calendar
 	rules      map[ruleKey]rule // category "" is the per-priority base
+	channels   map[chanKey]goal // each channel's first-response promise, per priority
 	warnNotify []Audience
 	repeat     time.Duration
 	levels     []Level
@@ -68,6 +74,7 @@ func New(c Config) (*Policy, error) {
 		business:   cal,
 		always:     AlwaysOpen(cal.Location()),
 		rules:      map[ruleKey]rule{},
+		channels:   map[chanKey]goal{},
 		warnNotify: c.WarnNotify,
 		levels:     c.Escalation,
 		custClock:  c.CustomerUpdate.Clock,
@@ -98,6 +105,7 @@ func New(c Config) (*Policy, error) {
 			p.rules[ruleKey{cat, pr}] = r
 		}
 	}
+	errs = append(errs, p.compileChannels(c)...)
 	errs = append(errs, checkAudiences("warn_notify", c.WarnNotify)...)
 	if c.RepeatEvery != nil {
 		p.repeat = time.Duration(*c.RepeatEvery)
@@ -156,45 +164,14 @@ func MustNew(c Config) *Policy {
 }
 
 func compile(where string, pr Priority, l Limits, warn *Lead) (rule, error) {
-	defClock := Business
-	if pr == P0 {
-		defClock = AllDay
-	}
-	if l.Clock != "" {
-		defClock = l.Clock
-	}
+	defClock := defaultClock(pr, l)
 	var errs []error
 	if !validClock(defClock) {
 		errs = append(errs, fmt.Errorf("%s.clock: unknown clock %q (want business or 24x7)", where, defClock))
 	}
 	one := func(name string, lim Limit) goal {
-		g := goal{within: time.Duration(lim.Within), clock: defClock}
-		if lim.Clock != "" {
-			g.clock = lim.Clock
-			if !validClock(lim.Clock) {
-				errs = append(errs, fmt.Errorf("%s.%s.clock: unknown clock %q (want business or 24x7)", where, name, lim.Clock))
-			}
-		}
-		switch {
-		case g.within <= 0:
-			errs = append(errs, fmt.Errorf("%s.%s: the target must be positive, got %v", where, name, g.within))
-		case g.within > maxTarget:
-			errs = append(errs, fmt.Errorf("%s.%s: the target %v is longer than a year", where, name, g.within))
-		}
-		lead := warn
-		if l.WarnBefore != nil {
-			lead = l.WarnBefore
-		}
-		if lim.WarnBefore != nil {
-			lead = lim.WarnBefore
-		}
-		if lead != nil {
-			g.lead = lead.Of(g.within)
-			if g.within > 0 && g.lead >= g.within {
-				errs = append(errs, fmt.Errorf("%s.%s: warn_before %v is not shorter than the target %v (the warning would go out at once)",
-					where, name, lead, g.within))
-			}
-		}
+		g, err := compileGoal(where+"."+name, defClock, lim, l.WarnBefore, warn)
+		errs = append(errs, err)
 		return g
 	}
 	r := rule{
@@ -203,6 +180,82 @@ func compile(where string, pr Priority, l Limits, warn *Lead) (rule, error) {
 		resolution: one("resolution", l.Resolution),
 	}
 	return r, errors.Join(errs...)
+}
+
+// defaultClock is the clock of a priority's targets: P0 runs on wall time, the others on business
+// hours, unless l says otherwise.
+func defaultClock(pr Priority, l Limits) Clock {
+	if l.Clock != "" {
+		return l.Clock
+	}
+	if pr == P0 {
+		return AllDay
+	}
+	return Business
+}
+
+// compileGoal compiles one target: its own clock and lead win over the Limits' (limitsWarn), which win
+// over the policy's (warn).
+func compileGoal(where string, defClock Clock, lim Limit, limitsWarn, warn *Lead) (goal, error) {
+	var errs []error
+	g := goal{within: time.Duration(lim.Within), clock: defClock}
+	if lim.Clock != "" {
+		g.clock = lim.Clock
+		if !validClock(lim.Clock) {
+			errs = append(errs, fmt.Errorf("%s.clock: unknown clock %q (want business or 24x7)", where, lim.Clock))
+		}
+	}
+	switch {
+	case g.within <= 0:
+		errs = append(errs, fmt.Errorf("%s: the target must be positive, got %v", where, g.within))
+	case g.within > maxTarget:
+		errs = append(errs, fmt.Errorf("%s: the target %v is longer than a year", where, g.within))
+	}
+	lead := warn
+	if limitsWarn != nil {
+		lead = limitsWarn
+	}
+	if lim.WarnBefore != nil {
+		lead = lim.WarnBefore
+	}
+	if lead != nil {
+		g.lead = lead.Of(g.within)
+		if g.within > 0 && g.lead >= g.within {
+			errs = append(errs, fmt.Errorf("%s: warn_before %v is not shorter than the target %v (the warning would go out at once)",
+				where, lead, g.within))
+		}
+	}
+	return g, errors.Join(errs...)
+}
+
+// compileChannels compiles each channel's first-response target for each priority: the channel's
+// clock and lead where it sets them, else those of the priority's first response.
+func (p *Policy) compileChannels(c Config) []error {
+	var errs []error
+	for _, ch := range sortedKeys(c.Channels) {
+		if ch == "" {
+			errs = append(errs, errors.New("channels: empty channel name"))
+			continue
+		}
+		lim := c.Channels[ch].FirstResponse
+		for _, pr := range Priorities {
+			base := c.Priorities[pr]
+			l := lim
+			if l.Clock == "" {
+				l.Clock = base.FirstResponse.Clock
+			}
+			if l.WarnBefore == nil {
+				l.WarnBefore = base.FirstResponse.WarnBefore
+			}
+			g, err := compileGoal(fmt.Sprintf("channels.%s.first_response", ch), defaultClock(pr, base), l, base.WarnBefore, c.WarnBefore)
+			if err != nil {
+				errs = append(errs, err)
+				break // the same problem for every priority: say it once
+			}
+			p.channels[chanKey{ch, pr}] = g
+		}
+	}
+	return errs
 }
 
 // Calendar returns the business-hours calendar.
@@ -231,4 +284,42 @@ func (p *Policy) rule(pr Priority, category string) rule {
 func (p *Policy) Within(pr Priority, category string, t Target) (time.Duration, Clock) {
 	g := p.rule(pr, category).goal(t)
 	return g.within, g.clock
+}
+
+// firstGoal is the first-response target of a ticket of priority pr and category from channel, and
+// whether the channel's promise (sooner than the priority's) applies. from is the clock's start.
+func (p *Policy) firstGoal(pr Priority, category, channel string, from time.Time) (goal, bool) {
+	g := p.rule(pr, category).first
+	if !slices.Contains(Priorities, pr) {
+		pr = P2
+	}
+	cg, ok := p.channels[chanKey{channel, pr}]
+	if !ok || channel == "" {
+		return g, false
+	}
+	if p.cal(cg.clock).Add(from, cg.within).Before(p.cal(g.clock).Add(from, g.within)) {
+		return cg, true
+	}
+	return g, false
+}
+
+// ChannelWithin returns channel's own first-response target and clock for priority pr (ok false when
+// the channel has none): what reports show beside the channel's measured first responses.
+func (p *Policy) ChannelWithin(channel string, pr Priority) (time.Duration, Clock, bool) {
+	g, ok := p.channels[chanKey{channel, pr}]
+	return g.within, g.clock, ok
+}
+
+// Channels lists the channels that have a first-response target of their own, sorted.
+func (p *Policy) Channels() []string {
+	seen := map[string]bool{}
+	var out []string
+	for k := range p.channels {
+		if !seen[k.channel] {
+			seen[k.channel] = true
+			out = append(out, k.channel)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

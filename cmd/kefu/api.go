@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
-	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/storage"
+	"github.com/kefu-dev/kefu/webhook"
 )
 
 // The REST API for integrations (/api/v1/, documented in api/openapi.yaml, which TestOpenAPIMatchesHandlers
@@ -92,34 +92,6 @@ func apiJSON(w http.ResponseWriter, code int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// apiTicket is a ticket as integrations see it (personal data masked).
-type apiTicket struct {
-	No               string     `json:"no"`
-	Status           string     `json:"status"`
-	Priority         string     `json:"priority"`
-	Category         string     `json:"category"`
-	Channel          string     `json:"channel"`
-	Assignee         string     `json:"assignee"`
-	Customer         string     `json:"customer"`
-	Summary          string     `json:"summary"`
-	Complaint        bool       `json:"complaint"`
-	Escalated        bool       `json:"escalated"`
-	CreatedAt        time.Time  `json:"created_at"`
-	FirstResponseDue time.Time  `json:"first_response_due"`
-	ResolutionDue    time.Time  `json:"resolution_due"`
-	FirstResponseAt  *time.Time `json:"first_response_at"`
-	ResolvedAt       *time.Time `json:"resolved_at"`
-	Rating           int        `json:"rating"`
-}
-
-func toAPITicket(t bot.Ticket) apiTicket {
-	m := t.Masker()
-	return apiTicket{No: t.No, Status: string(t.Status), Priority: string(t.Priority), Category: t.Category,
-		Channel: string(t.Channel), Assignee: t.Assignee, Customer: pii.MaskName(t.CustomerName), Summary: m.Text(t.Summary),
-		Complaint: t.Complaint, Escalated: t.Escalated, CreatedAt: t.CreatedAt, FirstResponseDue: t.FirstResponseDue,
-		ResolutionDue: t.ResolutionDue, FirstResponseAt: t.FirstResponseAt, ResolvedAt: t.ResolvedAt, Rating: t.Rating}
-}
-
 func apiListTickets(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := bot.TicketFilter{Limit: 50}
@@ -148,9 +120,9 @@ func apiListTickets(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.R
 		apiStoreError(a, w, r.Context(), err)
 		return
 	}
-	out := make([]apiTicket, len(ts))
+	out := make([]webhook.Ticket, len(ts))
 	for i, t := range ts {
-		out[i] = toAPITicket(t)
+		out[i] = webhook.TicketOf(t)
 	}
 	apiJSON(w, http.StatusOK, map[string]any{"tickets": out})
 }
@@ -172,7 +144,7 @@ func apiShowTicket(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Re
 	for i, e := range evs {
 		out[i] = event{Kind: string(e.Kind), Actor: e.Actor, Text: m.Text(e.Text), At: e.At}
 	}
-	apiJSON(w, http.StatusOK, map[string]any{"ticket": toAPITicket(t), "events": out})
+	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t), "events": out})
 }
 
 func apiReply(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Request) {
@@ -191,7 +163,7 @@ func apiReply(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Reque
 		apiStoreError(a, w, r.Context(), err)
 		return
 	}
-	apiJSON(w, http.StatusOK, map[string]any{"ticket": toAPITicket(t)})
+	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t)})
 }
 
 func apiSetStatus(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Request) {
@@ -212,7 +184,7 @@ func apiSetStatus(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.R
 		apiStoreError(a, w, r.Context(), err)
 		return
 	}
-	apiJSON(w, http.StatusOK, map[string]any{"ticket": toAPITicket(t)})
+	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t)})
 }
 
 func apiReport(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {

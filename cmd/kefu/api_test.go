@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/kefu-dev/kefu/webhook"
 )
 
 // TestOpenAPIMatchesHandlers: api/openapi.yaml documents exactly the routes the API serves, each
@@ -70,7 +72,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		}
 	}
 	var fields []string
-	ty := reflect.TypeFor[apiTicket]()
+	ty := reflect.TypeFor[webhook.Ticket]()
 	for i := range ty.NumField() {
 		fields = append(fields, strings.Split(ty.Field(i).Tag.Get("json"), ",")[0])
 	}

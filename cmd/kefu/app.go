@@ -93,7 +93,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, onEnqueue func()
 	}
 	agents := make([]bot.AgentConfig, 0, len(cfg.Agents))
 	for _, ag := range cfg.Agents {
-		agents = append(agents, bot.AgentConfig{ID: ag.ID, Name: ag.Name, Supervisor: ag.Supervisor})
+		agents = append(agents, bot.AgentConfig{ID: ag.ID, Name: ag.Name, Team: ag.Team, Supervisor: ag.Supervisor})
 	}
 	agents = append(agents, extraAgents...)
 	a.agents = agents

@@ -44,6 +44,10 @@ func printComplaint(out io.Writer, t bot.Ticket, cv bot.ComplaintView, loc *time
 		}
 		fmt.Fprintf(out, "return visit (%s): %s\n", v.Reason, state)
 	}
+	if len(cv.Tasks) > 0 {
+		fmt.Fprintf(out, "\nfollow-through tasks (kefu ticket task done %s ID):\n", t.No)
+		printTasks(out, cv.Tasks, loc, time.Now(), m)
+	}
 }
 
 // yuan renders an amount in fen as yuan ("200", "12.50"); "" for 0.
@@ -67,8 +71,8 @@ func housekeep(ctx context.Context, eng *bot.Engine, log *slog.Logger, every tim
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.ErrorContext(ctx, "housekeeping failed", "err", err)
-		case res.AutoClosed > 0 || res.VisitsPinged > 0:
-			log.InfoContext(ctx, "housekeeping", "auto_closed", res.AutoClosed, "visits_pinged", res.VisitsPinged)
+		case res.AutoClosed > 0 || res.VisitsPinged > 0 || res.TasksPinged > 0:
+			log.InfoContext(ctx, "housekeeping", "auto_closed", res.AutoClosed, "visits_pinged", res.VisitsPinged, "tasks_pinged", res.TasksPinged)
 		}
 		select {
 		case <-ctx.Done():
@@ -135,7 +139,7 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "auto-closed %d, return visits pinged %d\n", res.AutoClosed, res.VisitsPinged)
+		fmt.Fprintf(out, "auto-closed %d, return visits pinged %d, late tasks pinged %d\n", res.AutoClosed, res.VisitsPinged, res.TasksPinged)
 		return nil
 	}
 	ac, err := agentFrom(*as, getenv)

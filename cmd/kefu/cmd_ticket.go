@@ -39,6 +39,7 @@ kefu ticket status GD… in_progress|pending|resolved|closed
 kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
 kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
 kefu ticket escalate GD… "reason"
+kefu ticket task add|done|cancel|reopen|list GD… …   (follow-through tasks: kefu ticket task for help)
 Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags may stand before or after the
 arguments; put text that begins with "-" after --.`
 
@@ -51,6 +52,9 @@ var ticketArity = map[string][2]int{
 }
 
 func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && args[0] == "task" { // cmd_ticket_task.go
+		return runTicketTask(ctx, args[1:], out, getenv)
+	}
 	fs := flag.NewFlagSet("ticket", flag.ContinueOnError)
 	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
 	cfgPath := fs.String("config", "", "config file")
@@ -280,6 +284,8 @@ func explain(err error, no string) error {
 		return fmt.Errorf("%s is already claimed by someone else: %w", no, err)
 	case errors.Is(err, bot.ErrClosed):
 		return fmt.Errorf("%s is closed", no)
+	case errors.Is(err, bot.ErrOpenTasks): // the message names the open tasks
+		return fmt.Errorf("%s: %w; mark them done (kefu ticket task done %s ID), or a supervisor uses --force \"reason\"", no, err, no)
 	case errors.Is(err, bot.ErrNoReply):
 		return fmt.Errorf("%s has no agent reply yet: reply first, or a supervisor uses --force \"reason\": %w", no, err)
 	}

@@ -17,7 +17,7 @@ import (
 func init() {
 	commands["user"] = command{
 		usage:   userUsage,
-		summary: "console accounts: add NAME --role agent|supervisor|admin, passwd NAME, list",
+		summary: "console accounts: add, passwd, list, disable, enable, rm, role, agent",
 		run: func(ctx context.Context, args []string) error {
 			return runUser(ctx, args, os.Stdin, os.Stdout, os.Getenv)
 		},
@@ -27,7 +27,11 @@ func init() {
 const userUsage = `kefu user add NAME --role agent|supervisor|admin [--agent ID] [--lang zh-CN|en] [--password-stdin]
 kefu user passwd NAME [--password-stdin]
 kefu user list
-Without --password-stdin a random password is generated and printed once.`
+kefu user disable|enable|rm NAME
+kefu user role NAME --role agent|supervisor|admin
+kefu user agent NAME --agent ID   (link the account to a Slack/CLI agent id; --agent "" unlinks)
+Without --password-stdin a random password is generated and printed once. The last enabled admin
+cannot be disabled, removed or demoted; every change is audited as cli:$KEFU_AGENT (or cli:$USER).`
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
@@ -36,7 +40,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	agentID := fs.String("agent", "", "agent id whose tickets an agent sees (e.g. cli:alice, slack:U123); default cli:NAME for agents")
 	lang := fs.String("lang", "", "console language (zh-CN or en)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	pos, err := parseArgs(fs, args, 1, 2, "subcommand (add, passwd, list)")
+	pos, err := parseArgs(fs, args, 1, 2, "subcommand (add, passwd, list, disable, enable, rm, role, agent)")
 	if err != nil {
 		return err
 	}
@@ -44,7 +48,11 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	if len(pos) > 1 {
 		name = pos[1]
 	}
+	agentSet := false
+	fs.Visit(func(f *flag.Flag) { agentSet = agentSet || f.Name == "agent" })
 	switch {
+	case userAdminSubs[sub]:
+		return runUserAdmin(ctx, sub, name, *cfgPath, *role, *agentID, agentSet, out, getenv)
 	case sub != "add" && sub != "passwd" && sub != "list" && sub != "ls":
 		return usagef("unknown subcommand %q", sub)
 	case (sub == "list" || sub == "ls") && name != "":
@@ -81,7 +89,11 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if _, err := db.CreateUser(ctx, storage.User{Name: name, Role: *role, AgentID: *agentID, Lang: *lang, PasswordHash: hash}); err != nil {
+		u, err := db.CreateUser(ctx, storage.User{Name: name, Role: *role, AgentID: *agentID, Lang: *lang, PasswordHash: hash})
+		if err != nil {
+			return err
+		}
+		if err := db.LogAccountAdded(ctx, cliActor(getenv), u); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "added %s (%s)\n", name, *role)
@@ -100,7 +112,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
-		if err := db.SetUserPassword(ctx, name, hash); err != nil {
+		if err := db.ResetUserPassword(ctx, cliActor(getenv), name, hash, false); err != nil {
 			return fmt.Errorf("user %s: %w", name, err)
 		}
 		fmt.Fprintf(out, "password of %s changed; their sessions ended\n", name)
@@ -113,9 +125,13 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tAGENT\tCREATED")
+		fmt.Fprintln(tw, "NAME\tROLE\tAGENT\tSTATE\tCREATED")
 		for _, u := range us {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, u.AgentID, u.CreatedAt.Format("2006-01-02"))
+			state := "enabled"
+			if u.Disabled() {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.AgentID, state, u.CreatedAt.Format("2006-01-02"))
 		}
 		tw.Flush()
 	default:

@@ -169,6 +169,10 @@ func TestReadmeComplaints(t *testing.T) {
 		{"kefu ticket reply --as alice --faq refund-time", "reply ok"},
 		{"kefu ticket close", "GD20261203002"},
 		{"kefu complaint housekeep", "auto-closed 0"},
+		{"kefu ticket task add", "GD20261203001  task #1 refund  owner finance:li  due "},
+		{"kefu ticket task done", "task #1 refund  owner finance:li"},
+		{"kefu ticket show", "follow-through tasks (kefu ticket task done GD20261203001 ID):"},
+		{"kefu ticket show", "cli:alice  财务已退款"},
 	} {
 		if out := find(w.cmd); !strings.Contains(out, w.want) {
 			t.Errorf("%s: output lacks %q:\n%s", w.cmd, w.want, out)

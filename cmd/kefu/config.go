@@ -61,6 +61,13 @@ type Config struct {
 	// With none configured, any command-line agent may act (single-machine, zero-setup use).
 	Agents []AgentConfig `yaml:"agents"`
 
+	// Console is the web console's agents' inbox (issue 17).
+	Console struct {
+		// AgentsSeeAllTeams lets agents open every team's tickets; by default an agent sees their own,
+		// the unassigned ones not queued for another team, and their team's (agents[].team).
+		AgentsSeeAllTeams bool `yaml:"agents_see_all_teams"`
+	} `yaml:"console"`
+
 	Outbox struct {
 		PollInterval time.Duration `yaml:"poll_interval"`
 		MaxAttempts  int           `yaml:"max_attempts"`
@@ -68,6 +75,16 @@ type Config struct {
 		// (hourly, by one process of all that share the database).
 		Retention time.Duration `yaml:"retention"`
 	} `yaml:"outbox"`
+
+	// Webhooks: how outbound webhook deliveries (`kefu webhook add`) are retried: the wait doubles from
+	// min_backoff up to max_backoff; after max_attempts failures a delivery is given up (status failed
+	// in the outbox, kefu_outbox_failed{channel="webhook"}). Timeout bounds one request.
+	Webhooks struct {
+		MaxAttempts int           `yaml:"max_attempts"`
+		MinBackoff  time.Duration `yaml:"min_backoff"`
+		MaxBackoff  time.Duration `yaml:"max_backoff"`
+		Timeout     time.Duration `yaml:"timeout"`
+	} `yaml:"webhooks"`
 
 	// Web is the built-in web chat.
 	Web struct {
@@ -126,6 +143,9 @@ type DatabaseConfig struct {
 	MaxOpenConns    int           `yaml:"max_open_conns"`    // 0: 8 on PostgreSQL, 4 on SQLite
 	MaxIdleConns    int           `yaml:"max_idle_conns"`    // 0: as max_open_conns
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"` // 0: connections are kept
+	// GroupCommit: on SQLite, customers' messages arriving together share one transaction and commit
+	// (default true; see storage/group.go). PostgreSQL ignores it.
+	GroupCommit bool `yaml:"group_commit"`
 }
 
 const defaultMetricsAddr = "127.0.0.1:9464"
@@ -256,6 +276,9 @@ func defaultConfig() Config {
 	c.Outbox.PollInterval = 100 * time.Millisecond
 	c.Outbox.MaxAttempts = 20
 	c.Outbox.Retention = 30 * 24 * time.Hour
+	c.Database.GroupCommit = true
+	c.Webhooks.MaxAttempts, c.Webhooks.MinBackoff, c.Webhooks.MaxBackoff = 15, 10*time.Second, time.Hour
+	c.Webhooks.Timeout = 15 * time.Second
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
 	c.Web.MaxMessageBytes = 4096
@@ -348,6 +371,9 @@ func (c Config) Validate() error {
 	}
 	if c.Database.MaxOpenConns < 0 || c.Database.MaxIdleConns < 0 || c.Database.ConnMaxLifetime < 0 {
 		errs = append(errs, errors.New("database: pool sizes and lifetime must not be negative"))
+	}
+	if w := c.Webhooks; w.MaxAttempts < 1 || w.MinBackoff <= 0 || w.MaxBackoff < w.MinBackoff || w.Timeout <= 0 {
+		errs = append(errs, errors.New("webhooks: max_attempts ≥ 1, min_backoff > 0, max_backoff ≥ min_backoff, timeout > 0"))
 	}
 	if a := c.Metrics.Addr; a != "" && a != "off" {
 		if _, _, err := net.SplitHostPort(a); err != nil {

@@ -77,5 +77,10 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		// the sign-in backoff keys on the client, read from X-Forwarded-For of trusted proxies only
 		ClientIP: a.cfg.Security.clientIPs().IP,
 		Improve:  a.improveService(),
+		Context:  ctx, // live feed streams end with the server
+		// the agents' inbox: the engine's desk operations, and SLA acknowledgements as the CLI and Slack do them
+		Desk:              a.engine,
+		AckSLA:            a.ackSLA,
+		AgentsSeeAllTeams: a.cfg.Console.AgentsSeeAllTeams,
 	})
 }

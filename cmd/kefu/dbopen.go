@@ -22,5 +22,6 @@ func (c Config) storageOptions(log *slog.Logger, policy *sla.Policy) storage.Opt
 		MaxOpenConns:    c.Database.MaxOpenConns,
 		MaxIdleConns:    c.Database.MaxIdleConns,
 		ConnMaxLifetime: c.Database.ConnMaxLifetime,
+		GroupCommit:     c.Database.GroupCommit,
 	}
 }

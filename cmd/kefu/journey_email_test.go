@@ -71,10 +71,12 @@ func mailHas(t testing.TB, ms []emailtest.Mail, wants ...string) string {
 	return all.String()
 }
 
-// TestJourneyEmail walks the foundation journey by e-mail in Chinese and English: a question gets the
-// FAQ answer, "not solved" (answered by writing the option) leads through the clarifying questions
-// to a ticket whose number is in the subject from then on, and a command-line agent's reply arrives
-// in the same thread. An out-of-office answer to kefu's mail is never answered.
+// TestJourneyEmail walks the foundation journey by e-mail in Chinese and English, one mail per answer:
+// a question gets the FAQ answer with "did this help?" as a numbered list, "not solved" (answered by
+// writing the option) gets every clarifying question in one mail (the types as a numbered list, order
+// number, urgency), the customer's numbered reply fills them all and opens the ticket — restated, its
+// number in the subject from then on — and a command-line agent's reply arrives in the same thread.
+// An out-of-office answer to kefu's mail is never answered.
 func TestJourneyEmail(t *testing.T) {
 	for name, dsn := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -91,25 +93,40 @@ func TestJourneyEmail(t *testing.T) {
 			for i, sc := range journeyScripts {
 				addr := fmt.Sprintf("customer%d@example.cn", i)
 				c := &mailCustomer{t: t, m: m, s: s, addr: addr, chat: "h:" + s.db.Keys().Hash(addr), subj: sc.question}
-				r := c.write(sc.question)
-				mailHas(t, r, sc.answer, sc.notHelped)
-				r = c.write(sc.notHelped)
-				r = c.write(sc.category)
-				for _, step := range []string{sc.description, sc.order, sc.urgency} {
-					if strings.Contains(r[len(r)-1].Body, sc.submit) {
-						break
+				one := func(r []emailtest.Mail) emailtest.Mail {
+					t.Helper()
+					if len(r) != 1 {
+						t.Fatalf("%d mails for one customer mail, want one:\n%s", len(r), mailHas(t, r))
 					}
-					r = c.write(step)
+					return r[0]
 				}
-				r = c.write(sc.submit)
-				no := ticketNo.FindString(r[len(r)-1].Body)
-				if no == "" {
-					t.Fatalf("no ticket number in\n%s", mailHas(t, r))
+				r := c.write(sc.question)
+				mailHas(t, r, sc.answer, "] "+sc.notHelped)
+				one(r)
+				// All the clarifying questions in one mail, the types as a numbered list.
+				q := one(c.write(sc.notHelped)).Body
+				for _, w := range []string{"1. ", "2. ", "3. ", ") " + sc.category, "202611"} {
+					if !strings.Contains(q, w) {
+						t.Fatalf("the questions mail lacks %q:\n%s", w, q)
+					}
+				}
+				if strings.Contains(q, "\r\n[1] ") {
+					t.Fatalf("the questions mail offers buttons:\n%s", q)
+				}
+				// One numbered reply answers them; the ticket opens, restated.
+				got := one(c.write(fmt.Sprintf("1. %s\n2. %s\n3. %s", sc.category, sc.order, sc.urgency)))
+				no := ticketNo.FindString(got.Body)
+				if no == "" || !strings.Contains(got.Body, sc.order) || !strings.Contains(got.Body, sc.category) {
+					t.Fatalf("no ticket number, order or type in\n%s", got.Body)
+				}
+				tk, _ := s.ticketEvents(t, no)
+				if tk.Category != "aftersale" || tk.OrderNo != sc.order || tk.Urgency != "low" || tk.Channel != email.Channel {
+					t.Fatalf("ticket %s: category %q order %q urgency %q channel %q", no, tk.Category, tk.OrderNo, tk.Urgency, tk.Channel)
 				}
 				s.cli("claim", no)
 				s.cli("reply", no, sc.agentReply)
 				waitFor(t, "the agent's reply", func() bool { return len(c.mine()) > c.seen })
-				got := c.mine()[c.seen]
+				got = c.mine()[c.seen]
 				subj, _ := got.Header.Subject()
 				inReply, _ := got.Header.MsgIDList("In-Reply-To")
 				if !strings.Contains(got.Body, sc.agentReply) || !strings.HasPrefix(subj, "["+no+"] Re: ") || len(inReply) != 1 {

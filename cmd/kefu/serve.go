@@ -25,6 +25,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/wecom"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/webhook"
 )
 
 func init() {
@@ -66,10 +67,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 	cfg.serving = true
 	bi := buildInfo()
 	log.Info("kefu starting", "version", bi.Version, "commit", bi.Commit, "go", bi.GoVersion, "platform", bi.Platform)
-	var dispatcher *bot.Dispatcher
+	var dispatcher, hooks *bot.Dispatcher
 	kick := func() {
 		if dispatcher != nil {
 			dispatcher.Kick()
+		}
+		if hooks != nil {
+			hooks.Kick()
 		}
 	}
 	starts := newPlatformStarts() // platforms not reachable at start run degraded (degraded.go)
@@ -199,6 +203,23 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		return err
 	}
 
+	// Outbound webhooks: the same outbox machinery (claims, heartbeat, takeover after a kill) with its
+	// own retry schedule, and no "undelivered" notice to the agents when a receiver stays down.
+	hooks, err = bot.NewDispatcher(bot.DispatcherOptions{
+		Store:        a.db,
+		Adapters:     map[bot.Channel]bot.Adapter{webhook.Channel: m.adapter(newWebhookSender(a.db, cfg))},
+		Logger:       log.With("component", "webhooks"),
+		PollInterval: cfg.Outbox.PollInterval,
+		MaxAttempts:  cfg.Webhooks.MaxAttempts,
+		BaseBackoff:  cfg.Webhooks.MinBackoff,
+		MaxBackoff:   cfg.Webhooks.MaxBackoff,
+		SendTimeout:  cfg.Webhooks.Timeout + time.Second,
+		MarkEvery:    1, // a kill re-sends only the requests in flight (receivers deduplicate those)
+	})
+	if err != nil {
+		return err
+	}
+
 	scanner, err := a.newSLAScanner(cfg.SLA.now)
 	if err != nil {
 		return err
@@ -284,6 +305,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		})
 	}
 	g.Go(func() error { return dispatcher.Run(gctx) })
+	g.Go(func() error { return hooks.Run(gctx) })
 	g.Go(func() error { return scanner.Run(gctx) })
 	g.Go(func() error { return housekeep(gctx, a.engine, log, time.Minute) })
 	if cfg.FAQ.File == "" {

@@ -12,9 +12,9 @@ import (
 
 // slaDue is the engine's due-time hook: the business-hours deadlines of a new ticket, so that the
 // time the bot promises the customer respects nights, weekends, holidays and make-up days.
-func slaDue(p *sla.Policy) func(bot.Priority, string, time.Time) (time.Time, time.Time) {
-	return func(pr bot.Priority, category string, from time.Time) (time.Time, time.Time) {
-		ds := p.Due(p.Opened(sla.Priority(pr), category, from))
+func slaDue(p *sla.Policy) func(bot.Priority, string, bot.Channel, time.Time) (time.Time, time.Time) {
+	return func(pr bot.Priority, category string, channel bot.Channel, from time.Time) (time.Time, time.Time) {
+		ds := p.Due(p.OpenedOn(sla.Priority(pr), category, string(channel), from))
 		return ds.FirstResponse.Due, ds.Resolution.Due
 	}
 }

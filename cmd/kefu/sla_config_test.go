@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,18 @@ func TestSLAExampleConfig(t *testing.T) {
 			}
 		}
 	}
+	if got, want := ex.Channels(), def.Channels(); !slices.Equal(got, want) {
+		t.Errorf("example channels %v, default %v", got, want)
+	}
+	for _, ch := range def.Channels() {
+		for _, pr := range sla.Priorities {
+			gd, gc, _ := ex.ChannelWithin(ch, pr)
+			wd, wc, _ := def.ChannelWithin(ch, pr)
+			if gd != wd || gc != wc {
+				t.Errorf("example channel %s %s = %v %s, default %v %s", ch, pr, gd, gc, wd, wc)
+			}
+		}
+	}
 	// 2026-10-05 (Monday) is a holiday in the example, 2026-10-10 (Saturday) a make-up working day.
 	cal := ex.Calendar()
 	sh := cal.Location()
@@ -173,19 +186,23 @@ func TestSLADueHook(t *testing.T) {
 	tests := []struct {
 		name      string
 		pr        bot.Priority
+		channel   bot.Channel
 		from      time.Time
 		wantFirst time.Time
 	}{
-		{"P1 in hours", bot.P1, at(11, 24, 10, 0), at(11, 24, 12, 0)},
-		{"P1 late Friday: Monday", bot.P1, at(11, 27, 17, 30), at(11, 30, 10, 30)},
-		{"P1 at night: next morning", bot.P1, at(11, 24, 23, 0), at(11, 25, 11, 0)},
-		{"P1 in the holiday: first working day", bot.P1, at(10, 2, 10, 0), at(10, 8, 11, 0)},
-		{"P1 Friday before a make-up Saturday", bot.P1, at(10, 9, 17, 0), at(10, 10, 10, 0)},
-		{"P0 runs 24x7", bot.P0, at(10, 2, 23, 50), at(10, 3, 0, 20)},
+		{"P1 in hours", bot.P1, bot.ChannelWeb, at(11, 24, 10, 0), at(11, 24, 12, 0)},
+		{"P1 late Friday: Monday", bot.P1, bot.ChannelWeb, at(11, 27, 17, 30), at(11, 30, 10, 30)},
+		{"P1 at night: next morning", bot.P1, bot.ChannelWeb, at(11, 24, 23, 0), at(11, 25, 11, 0)},
+		{"P1 in the holiday: first working day", bot.P1, bot.ChannelWeb, at(10, 2, 10, 0), at(10, 8, 11, 0)},
+		{"P1 Friday before a make-up Saturday", bot.P1, bot.ChannelWeb, at(10, 9, 17, 0), at(10, 10, 10, 0)},
+		{"P0 runs 24x7", bot.P0, bot.ChannelWeb, at(10, 2, 23, 50), at(10, 3, 0, 20)},
+		{"P1 from WeChat: social media within 15 minutes", bot.P1, bot.ChannelWeChat, at(11, 24, 10, 0), at(11, 24, 10, 15)},
+		{"P2 by e-mail: 2 working hours", bot.P2, bot.ChannelEmail, at(11, 27, 17, 30), at(11, 30, 10, 30)},
+		{"P0 by e-mail keeps its sooner 30 minutes", bot.P0, bot.ChannelEmail, at(10, 2, 23, 50), at(10, 3, 0, 20)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			first, res := due(tc.pr, "order", tc.from)
+			first, res := due(tc.pr, "order", tc.channel, tc.from)
 			if diff := cmp.Diff(tc.wantFirst.UTC(), first.UTC()); diff != "" {
 				t.Errorf("first response due (-want +got):\n%s", diff)
 			}

@@ -1,0 +1,1 @@
+// Placeholder: the live inbox (server-sent events, collision notice, shortcuts) replaces this file.

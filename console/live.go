@@ -1,0 +1,438 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/storage"
+)
+
+// The inbox's live feed (issue 17): GET /console/inbox/events is a server-sent-events stream of ticket
+// events for the signed-in user, and POST /console/tickets/{no}/presence the collision notice's
+// heartbeat.
+//
+// One poll loop per console replica (liveHub) reads new ticket events from the database for every
+// connected stream at once — one query per LivePoll, whatever the number of streams — and fans them
+// out to the streams allowed to see them. Polling the database (not an in-process notification) is
+// what makes it work with several replicas on PostgreSQL: every replica reads the same committed
+// events in id order. The same loop checks, in one query per second, that every stream's session is
+// still valid: a disabled account's streams end with a "signout" event.
+//
+// The stream carries no personal data: ticket number, event kind, actor id and the ticket's
+// assignee/status/priority. Pages fetch what they show through their authenticated HTML endpoints.
+
+// Live feed defaults.
+const (
+	defaultLivePoll      = 250 * time.Millisecond
+	defaultLiveHeartbeat = 15 * time.Second
+	defaultPresenceTTL   = 15 * time.Second
+	liveBuffer           = 512  // events a stream may lag behind before it is dropped (and resumes)
+	liveBatch            = 500  // events read per poll
+	liveCatchUp          = 2000 // events a resuming stream may ask for; more: "reset" (reload)
+)
+
+// liveMsg is one message of a stream.
+type liveMsg struct {
+	event string // "ticket", "gone"
+	ev    storage.LiveEvent
+}
+
+type liveSub struct {
+	tokHash string
+	user    storage.User // as of the last session check (guarded by liveHub.mu)
+	ch      chan liveMsg
+	done    chan struct{} // closed when the hub drops the stream; end says why
+	end     string        // "signout" when the session ended; "" otherwise
+}
+
+type liveHub struct {
+	c       *Console
+	mu      sync.Mutex
+	subs    map[*liveSub]bool
+	cursor  int64
+	running bool
+	// polls counts the event queries (tests check one per interval for all streams).
+	polls int64
+}
+
+func (c *Console) liveRoutes() {
+	c.hub = &liveHub{c: c, subs: map[*liveSub]bool{}}
+	c.mux.HandleFunc("GET /console/inbox/events", c.auth(RoleAgent, c.liveEvents))
+	c.mux.HandleFunc("POST /console/tickets/{no}/presence", c.auth(RoleAgent, c.presence))
+}
+
+func (c *Console) livePoll() time.Duration {
+	if c.o.LivePoll > 0 {
+		return c.o.LivePoll
+	}
+	return defaultLivePoll
+}
+
+// subscribe registers a stream and returns the id it starts after (the hub's cursor).
+func (h *liveHub) subscribe(ctx context.Context, s session) (*liveSub, int64, error) {
+	sub := &liveSub{tokHash: hashToken(s.tok), user: s.user, ch: make(chan liveMsg, liveBuffer), done: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.running {
+		cur, err := h.c.o.DB.LastEventID(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		h.cursor, h.running = cur, true
+		go h.run()
+	}
+	h.subs[sub] = true
+	return sub, h.cursor, nil
+}
+
+func (h *liveHub) unsubscribe(sub *liveSub) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.drop(sub, "")
+}
+
+// drop removes sub (h.mu held).
+func (h *liveHub) drop(sub *liveSub, why string) {
+	if !h.subs[sub] {
+		return
+	}
+	delete(h.subs, sub)
+	sub.end = why
+	close(sub.done)
+}
+
+// run is the shared poll loop; it stops when no stream is left.
+func (h *liveHub) run() {
+	ctx := context.Background()
+	if h.c.o.Context != nil {
+		ctx = h.c.o.Context
+	}
+	poll := h.c.livePoll()
+	sessionEvery := max(time.Second, poll)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	lastCheck := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			h.mu.Lock()
+			for sub := range h.subs {
+				h.drop(sub, "")
+			}
+			h.running = false
+			h.mu.Unlock()
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		if len(h.subs) == 0 {
+			h.running = false
+			h.mu.Unlock()
+			return
+		}
+		cur := h.cursor
+		h.mu.Unlock()
+		if time.Since(lastCheck) >= sessionEvery {
+			lastCheck = time.Now()
+			h.checkSessions(ctx)
+		}
+		for { // drain a burst in batches
+			evs, err := h.c.o.DB.LiveEventsAfter(ctx, cur, liveBatch)
+			h.mu.Lock()
+			h.polls++
+			h.mu.Unlock()
+			if err != nil {
+				if ctx.Err() == nil {
+					h.c.log.WarnContext(ctx, "live feed poll failed", "err", err)
+				}
+				break
+			}
+			if len(evs) == 0 {
+				break
+			}
+			h.broadcast(evs)
+			cur = evs[len(evs)-1].ID
+			if len(evs) < liveBatch {
+				break
+			}
+		}
+	}
+}
+
+func (h *liveHub) broadcast(evs []storage.LiveEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs {
+		for _, ev := range evs {
+			m, ok := liveFor(sub.user, ev)
+			if !ok {
+				continue
+			}
+			select {
+			case sub.ch <- m:
+			default: // too far behind: the stream ends, EventSource reconnects and resumes from Last-Event-ID
+				h.drop(sub, "")
+			}
+			if !h.subs[sub] {
+				break
+			}
+		}
+	}
+	h.cursor = evs[len(evs)-1].ID
+}
+
+// checkSessions ends the streams whose session is gone (signed out, expired, account disabled or
+// deleted) and refreshes the others' accounts (a changed role or agent id applies at once).
+func (h *liveHub) checkSessions(ctx context.Context) {
+	h.mu.Lock()
+	hashes := make([]string, 0, len(h.subs))
+	for sub := range h.subs {
+		hashes = append(hashes, sub.tokHash)
+	}
+	h.mu.Unlock()
+	valid, err := h.c.o.DB.LiveSessions(ctx, hashes, h.c.o.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			h.c.log.WarnContext(ctx, "live feed session check failed", "err", err)
+		}
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for sub := range h.subs {
+		u, ok := valid[sub.tokHash]
+		if !ok {
+			h.drop(sub, "signout")
+			continue
+		}
+		sub.user = u
+	}
+}
+
+// liveFor decides what user u is sent of ev: the event itself when u may see the ticket, a "gone"
+// notice when an agent saw the ticket a moment ago (unassigned or theirs) and it was just taken by
+// someone else, nothing otherwise.
+func liveFor(u storage.User, ev storage.LiveEvent) (liveMsg, bool) {
+	if mayView(u, ev.Assignee) {
+		return liveMsg{event: "ticket", ev: ev}, true
+	}
+	switch bot.EventKind(ev.Kind) {
+	case bot.EvClaimed: // a claim wins only on an unassigned ticket, which every agent sees
+		return liveMsg{event: "gone", ev: ev}, true
+	case bot.EvAssigned:
+		if from, _, ok := strings.Cut(ev.Detail, "->"); ok && (from == "" || (u.AgentID != "" && from == u.AgentID)) {
+			return liveMsg{event: "gone", ev: ev}, true
+		}
+	}
+	return liveMsg{}, false
+}
+
+// mayView reports whether u may see a ticket held by assignee: supervisors and admins every ticket,
+// agents the unassigned ones and their own.
+func mayView(u storage.User, assignee string) bool {
+	if rank(u.Role) >= rank(RoleSupervisor) {
+		return true
+	}
+	return assignee == "" || (u.AgentID != "" && assignee == u.AgentID)
+}
+
+// liveJSON is a stream message's data.
+type liveJSON struct {
+	ID       int64  `json:"id"`
+	Ticket   string `json:"ticket"`
+	Kind     string `json:"kind"`
+	Actor    string `json:"actor,omitempty"`
+	At       string `json:"at"`
+	Internal bool   `json:"internal,omitempty"`
+	Assignee string `json:"assignee,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Priority string `json:"priority,omitempty"`
+}
+
+func writeLive(w http.ResponseWriter, m liveMsg) error {
+	d := liveJSON{ID: m.ev.ID, Ticket: m.ev.TicketNo, Kind: m.ev.Kind, At: m.ev.At.Format(time.RFC3339Nano)}
+	if m.event == "ticket" {
+		d.Actor, d.Internal, d.Assignee, d.Status, d.Priority = m.ev.Actor, m.ev.Internal, m.ev.Assignee, m.ev.Status, m.ev.Priority
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.ev.ID, m.event, b)
+	return err
+}
+
+// liveEvents is the stream. A client that reconnects sends Last-Event-ID (EventSource does) and gets
+// the events it missed first; without it the stream starts with the events after the connection.
+func (c *Console) liveEvents(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	heartbeat := c.o.LiveHeartbeat
+	if heartbeat <= 0 {
+		heartbeat = defaultLiveHeartbeat
+	}
+	// A stream outlives the server's read and write timeouts (meant for ordinary answers): each write
+	// gets its own deadline instead.
+	_ = rc.SetReadDeadline(time.Time{})
+	deadline := func() { _ = rc.SetWriteDeadline(time.Now().Add(heartbeat + 30*time.Second)) }
+	deadline()
+	var last int64
+	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		last, _ = strconv.ParseInt(v, 10, 64)
+	} else if v := r.URL.Query().Get("after"); v != "" {
+		last, _ = strconv.ParseInt(v, 10, 64)
+	}
+	sub, cursor, err := c.hub.subscribe(ctx, s)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	defer c.hub.unsubscribe(sub)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\n\n")
+	if last > 0 && last < cursor {
+		evs, err := c.o.DB.LiveEventsAfter(ctx, last, liveCatchUp)
+		if err != nil {
+			c.log.WarnContext(ctx, "live feed catch-up failed", "err", err)
+			return
+		}
+		if len(evs) == liveCatchUp && evs[len(evs)-1].ID < cursor {
+			fmt.Fprintf(w, "event: reset\ndata: {}\n\n") // too much missed: the page reloads
+			rc.Flush()
+			return
+		}
+		for _, ev := range evs {
+			if ev.ID > cursor {
+				break // the hub sends these
+			}
+			if m, ok := liveFor(s.user, ev); ok {
+				if writeLive(w, m) != nil {
+					return
+				}
+			}
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	var done <-chan struct{}
+	if c.o.Context != nil {
+		done = c.o.Context.Done()
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-sub.done:
+			if sub.end != "" {
+				deadline()
+				fmt.Fprintf(w, "event: %s\ndata: {}\n\n", sub.end)
+				rc.Flush()
+			}
+			return
+		case m := <-sub.ch:
+			deadline()
+			err = writeLive(w, m)
+		drain:
+			for err == nil {
+				select {
+				case m := <-sub.ch:
+					err = writeLive(w, m)
+				default:
+					break drain
+				}
+			}
+		case <-tick.C:
+			deadline()
+			_, err = fmt.Fprintf(w, ": ping\n\n")
+		}
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// presence is the collision notice's heartbeat: the ticket page posts state "viewing" or "replying"
+// every few seconds (and "left" when it closes) and gets back who else has the ticket open.
+func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	no := bot.NormalizeTicketNo(r.PathValue("no"))
+	t, err := c.o.DB.TicketByNo(ctx, no)
+	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if !mayView(s.user, t.Assignee) {
+		c.forbidden(w, r, s)
+		return
+	}
+	ttl := c.o.PresenceTTL
+	if ttl <= 0 {
+		ttl = defaultPresenceTTL
+	}
+	state := r.PostFormValue("state")
+	switch state {
+	case storage.PresenceViewing, storage.PresenceReplying:
+	case "left":
+		ttl = 0
+	default:
+		http.Error(w, "state: viewing, replying or left", http.StatusBadRequest)
+		return
+	}
+	others, err := c.o.DB.TouchPresence(ctx, t.No, s.user, state, c.o.Now(), ttl)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	type other struct {
+		Name  string `json:"name"`
+		State string `json:"state"`
+	}
+	out := struct {
+		Others []other `json:"others"`
+		Notice string  `json:"notice"`
+	}{Others: []other{}}
+	var viewing, replying []string
+	for _, o := range others {
+		out.Others = append(out.Others, other{o.UserName, o.State})
+		if o.State == storage.PresenceReplying {
+			replying = append(replying, o.UserName)
+		} else {
+			viewing = append(viewing, o.UserName)
+		}
+	}
+	lang := c.lang(r, s)
+	var parts []string
+	if len(replying) > 0 {
+		parts = append(parts, c.t(lang, "console.live.replying", "names", strings.Join(replying, c.t(lang, "console.live.and"))))
+	}
+	if len(viewing) > 0 {
+		parts = append(parts, c.t(lang, "console.live.viewing", "names", strings.Join(viewing, c.t(lang, "console.live.and"))))
+	}
+	out.Notice = strings.Join(parts, " ")
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}

@@ -1,0 +1,143 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// Endpoint is a receiver of webhooks.
+type Endpoint struct {
+	ID        int64
+	Name      string
+	URL       string
+	Secret    string   // signing secret (whsec_…)
+	Events    []string // subscribed event types
+	CreatedAt time.Time
+}
+
+// Wants reports whether the endpoint subscribed to typ.
+func (e Endpoint) Wants(typ string) bool {
+	for _, t := range e.Events {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNoEndpoint means the endpoint was removed.
+var ErrNoEndpoint = errors.New("webhook: no such endpoint")
+
+// Endpoints looks endpoints up (storage.DB implements it). It returns ErrNoEndpoint for a removed one.
+type Endpoints interface {
+	WebhookEndpoint(ctx context.Context, id int64) (Endpoint, error)
+}
+
+// Chat is the outbox chat id of endpoint's deliveries about ticket no: deliveries of one chat go out
+// in order, one at a time.
+func Chat(endpointID int64, ticketNo string) string {
+	return strconv.FormatInt(endpointID, 10) + ":" + ticketNo
+}
+
+func endpointOf(chat string) (int64, error) {
+	id, _, _ := strings.Cut(chat, ":")
+	return strconv.ParseInt(id, 10, 64)
+}
+
+// Sender is the bot.Adapter of channel "webhook": Send posts one outbox row's payload to its endpoint.
+type Sender struct {
+	Endpoints Endpoints
+	// Client makes the requests (default: a 15 s timeout and no redirects — a redirect is answered as
+	// a failure, since following it would re-post the signed body somewhere not configured).
+	Client    *http.Client
+	UserAgent string
+	Now       func() time.Time
+}
+
+var _ bot.Adapter = (*Sender)(nil)
+
+// Channel implements bot.Adapter.
+func (s *Sender) Channel() bot.Channel { return Channel }
+
+// Run implements bot.Adapter: webhooks receive nothing.
+func (s *Sender) Run(ctx context.Context, _ bot.Sink) error {
+	<-ctx.Done()
+	return nil
+}
+
+var defaultClient = &http.Client{
+	Timeout:       15 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// Send implements bot.Adapter. A 2xx answer is a delivery; 410 Gone gives up on the row at once; 429
+// with Retry-After waits as asked (at most an hour); anything else, a timeout or a refused connection
+// is retried with the dispatcher's backoff. The "message id" is the receiver's HTTP status.
+func (s *Sender) Send(ctx context.Context, r bot.Reply) (string, error) {
+	epID, err := endpointOf(r.ChatID)
+	if err != nil {
+		return "", &bot.PermanentError{Err: fmt.Errorf("webhook: bad chat id %q", r.ChatID)}
+	}
+	ep, err := s.Endpoints.WebhookEndpoint(ctx, epID)
+	if errors.Is(err, ErrNoEndpoint) {
+		return "", &bot.PermanentError{Err: fmt.Errorf("webhook endpoint %d was removed", epID)}
+	}
+	if err != nil {
+		return "", err
+	}
+	var head struct{ ID, Type string }
+	body := []byte(r.Text)
+	if err := json.Unmarshal(body, &head); err != nil || head.ID == "" {
+		return "", &bot.PermanentError{Err: fmt.Errorf("webhook: delivery %d holds no payload", r.OutboxID)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return "", &bot.PermanentError{Err: fmt.Errorf("webhook %s: %w", ep.Name, err)}
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	req.Header.Set("Content-Type", "application/json")
+	ua := s.UserAgent
+	if ua == "" {
+		ua = "kefu-webhook"
+	}
+	req.Header.Set("User-Agent", ua)
+	req.Header.Set(HeaderEventID, head.ID)
+	req.Header.Set(HeaderEventType, head.Type)
+	req.Header.Set(HeaderDelivery, strconv.FormatInt(r.OutboxID, 10))
+	req.Header.Set(HeaderSignature, Sign(ep.Secret, now(), body))
+	c := s.Client
+	if c == nil {
+		c = defaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		// The URL is the operator's; the error text names it without any secret.
+		return "", fmt.Errorf("webhook %s: %w", ep.Name, err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return strconv.Itoa(resp.StatusCode), nil
+	case resp.StatusCode == http.StatusGone:
+		return "", &bot.PermanentError{Err: fmt.Errorf("webhook %s: the endpoint answered 410 Gone", ep.Name)}
+	case resp.StatusCode == http.StatusTooManyRequests:
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			return "", &bot.RateLimitedError{Wait: min(time.Duration(secs)*time.Second, time.Hour)}
+		}
+	}
+	return "", fmt.Errorf("webhook %s: the endpoint answered %s", ep.Name, resp.Status)
+}
