@@ -67,6 +67,9 @@ func (c *Console) liveRoutes() {
 	c.hub = &liveHub{c: c, subs: map[*liveSub]bool{}}
 	c.mux.HandleFunc("GET /console/inbox/events", c.auth(RoleAgent, c.liveEvents))
 	c.mux.HandleFunc("POST /console/tickets/{no}/presence", c.auth(RoleAgent, c.presence))
+	if c.o.Desk != nil {
+		c.mux.HandleFunc("GET /console/tickets/{no}/messages", c.auth(RoleAgent, c.ticketMessages))
+	}
 }
 
 func (c *Console) livePoll() time.Duration {
@@ -172,7 +175,7 @@ func (h *liveHub) broadcast(evs []storage.LiveEvent) {
 	defer h.mu.Unlock()
 	for sub := range h.subs {
 		for _, ev := range evs {
-			m, ok := liveFor(sub.user, ev)
+			m, ok := h.c.liveFor(sub.user, ev)
 			if !ok {
 				continue
 			}
@@ -217,27 +220,45 @@ func (h *liveHub) checkSessions(ctx context.Context) {
 	}
 }
 
-// liveFor decides what user u is sent of ev: the event itself when u may see the ticket, a "gone"
-// notice when an agent saw the ticket a moment ago (unassigned or theirs) and it was just taken by
-// someone else, nothing otherwise.
-func liveFor(u storage.User, ev storage.LiveEvent) (liveMsg, bool) {
-	if mayView(u, ev.Assignee) {
+// liveFor decides what user u is sent of ev: the event itself when u may see the ticket now, a bare
+// "gone" notice when u could see it just before this event (it was claimed, assigned or queued away),
+// nothing otherwise — a stream never names a ticket its user was not allowed to see.
+func (c *Console) liveFor(u storage.User, ev storage.LiveEvent) (liveMsg, bool) {
+	if c.mayView(u, ev.Assignee, ev.Team) {
 		return liveMsg{event: "ticket", ev: ev}, true
 	}
+	before, team := ev.Assignee, ev.Team
+	from, _, arrow := strings.Cut(ev.Detail, "->")
 	switch bot.EventKind(ev.Kind) {
-	case bot.EvClaimed: // a claim wins only on an unassigned ticket, which every agent sees
-		return liveMsg{event: "gone", ev: ev}, true
+	case bot.EvClaimed: // a claim wins only on an unassigned ticket
+		before = ""
 	case bot.EvAssigned:
-		if from, _, ok := strings.Cut(ev.Detail, "->"); ok && (from == "" || (u.AgentID != "" && from == u.AgentID)) {
-			return liveMsg{event: "gone", ev: ev}, true
+		if !arrow {
+			return liveMsg{}, false
 		}
+		before = from
+	case bot.EvTeam:
+		if !arrow {
+			return liveMsg{}, false
+		}
+		team = from
+	default:
+		return liveMsg{}, false
+	}
+	if c.mayView(u, before, team) {
+		return liveMsg{event: "gone", ev: ev}, true
 	}
 	return liveMsg{}, false
 }
 
-// mayView reports whether u may see a ticket held by assignee: supervisors and admins every ticket,
-// agents the unassigned ones and their own.
-func mayView(u storage.User, assignee string) bool {
+// mayView reports whether u may see a ticket held by assignee and queued for team: the inbox's rule
+// (ticketVisible: supervisors and admins every ticket; agents their own, the unassigned ones not queued
+// for another team and their team's, or all with AgentsSeeAllTeams). Without a Desk (no inbox),
+// agents see their own and the unassigned ones.
+func (c *Console) mayView(u storage.User, assignee, team string) bool {
+	if c.o.Desk != nil {
+		return c.ticketVisible(session{user: u}, bot.Ticket{Assignee: assignee, Team: team})
+	}
 	if rank(u.Role) >= rank(RoleSupervisor) {
 		return true
 	}
@@ -316,7 +337,7 @@ func (c *Console) liveEvents(w http.ResponseWriter, r *http.Request, s session) 
 			if ev.ID > cursor {
 				break // the hub sends these
 			}
-			if m, ok := liveFor(s.user, ev); ok {
+			if m, ok := c.liveFor(s.user, ev); ok {
 				if writeLive(w, m) != nil {
 					return
 				}
@@ -385,7 +406,7 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 		c.fail(w, r, err)
 		return
 	}
-	if !mayView(s.user, t.Assignee) {
+	if !c.mayView(s.user, t.Assignee, t.Team) {
 		c.forbidden(w, r, s)
 		return
 	}
@@ -427,12 +448,43 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 	lang := c.lang(r, s)
 	var parts []string
 	if len(replying) > 0 {
-		parts = append(parts, c.t(lang, "console.live.replying", "names", strings.Join(replying, c.t(lang, "console.live.and"))))
+		parts = append(parts, c.t(lang, "console.live.replying", "name", strings.Join(replying, c.t(lang, "console.live.and"))))
 	}
 	if len(viewing) > 0 {
-		parts = append(parts, c.t(lang, "console.live.viewing", "names", strings.Join(viewing, c.t(lang, "console.live.and"))))
+		parts = append(parts, c.t(lang, "console.live.viewing", "name", strings.Join(viewing, c.t(lang, "console.live.and"))))
 	}
 	out.Notice = strings.Join(parts, " ")
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(out)
+}
+
+// ticketMessages is the ticket page's conversation fragment: the <li> items (as the page renders them,
+// masked the same way) newer than ?after= (Unix milliseconds, the last item's data-at), for live.js to
+// append when the stream says the ticket changed.
+func (c *Console) ticketMessages(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	t, evs, err := c.o.Desk.Ticket(ctx, r.PathValue("no"))
+	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) || (err == nil && !c.ticketVisible(s, t)) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	msgs, err := c.o.DB.CustomerMessages(ctx, t.CustomerID, t.CreatedAt.Add(-convSince), t.ClosedAt, 300)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	var items []convItem
+	for _, it := range conversation(msgs, evs, t.Masker()) {
+		if it.At.UnixMilli() > after {
+			items = append(items, it)
+		}
+	}
+	p := c.deskPage(r, s)
+	p.Ticket = &ticketData{Conv: items}
+	c.render(w, r, http.StatusOK, "conv-items", p)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -437,4 +438,83 @@ func TestLiveFeedLatency(t *testing.T) {
 			t.Errorf("max latency %v > 1 s", ds[len(ds)-1])
 		}
 	})
+}
+
+// TestLiveFeedTeams: with teams (alice and carol in tech, bob in billing) a stream shows an agent
+// their own, their team's and the unassigned unqueued tickets only — never another team's — and a
+// ticket queued away from what alice could see leaves her inbox with a bare "gone" event.
+func TestLiveFeedTeams(t *testing.T) {
+	e := newInboxEnv(t, false)
+	ctx := t.Context()
+	carols := e.seed(t, "cli:carol", "tech", "carol 的工单")
+	bobs := e.seed(t, "cli:bob", "billing", "bob 的工单")
+	free := e.seed(t, "", "", "没人管的工单")
+	alice, _ := e.signIn(t, "alice", "password-alice")
+	bob, _ := e.signIn(t, "bob", "password-bob")
+	sue, _ := e.signIn(t, "sue", "password-sue")
+	_, aliceCh := stream(t, alice, e.srv.URL+"/console/inbox/events", "")
+	_, bobCh := stream(t, bob, e.srv.URL+"/console/inbox/events", "")
+	_, sueCh := stream(t, sue, e.srv.URL+"/console/inbox/events", "")
+	carol, sueA := bot.Actor{ID: "cli:carol"}, bot.Actor{ID: "cli:sue"}
+	time.Sleep(300 * time.Millisecond) // the streams are registered
+	if _, err := e.eng.Note(ctx, carol, carols, "内部备注"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Note(ctx, bot.Actor{ID: "cli:bob"}, bobs, "账单备注"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.AssignTeam(ctx, sueA, free, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Note(ctx, sueA, free, "已转账单组"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who  string
+		ch   <-chan sse
+		want []string
+	}{
+		{"alice", aliceCh, []string{"gone:" + free, "ticket:" + carols}},
+		{"bob", bobCh, []string{"ticket:" + bobs, "ticket:" + free, "ticket:" + free}},
+		{"sue", sueCh, []string{"ticket:" + bobs, "ticket:" + carols, "ticket:" + free, "ticket:" + free}},
+	} {
+		sort.Strings(tc.want)
+		if got := collect(t, tc.ch, 800*time.Millisecond); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%s got %v, want %v", tc.who, got, tc.want)
+		}
+	}
+}
+
+var dataAtRe = regexp.MustCompile(`data-at="(\d+)"`)
+
+// TestTicketMessagesFragment: the conversation fragment gives the items after ?after= as the ticket
+// page renders them (masked), to the accounts that may open the ticket only.
+func TestTicketMessagesFragment(t *testing.T) {
+	e := newInboxEnv(t, false)
+	no := e.seed(t, "cli:alice", "tech", "我的电话是 13900001111，订单没到")
+	bobs := e.seed(t, "cli:bob", "billing", "账单问题")
+	alice, _ := e.signIn(t, "alice", "password-alice")
+	resp, body := get(t, alice, e.srv.URL+"/console/tickets/"+no+"/messages?after=0")
+	if resp.StatusCode != 200 || strings.Count(body, `<li class="msg msg-customer"`) != 1 || strings.Contains(body, "13900001111") {
+		t.Fatalf("fragment: %d\n%s", resp.StatusCode, body)
+	}
+	_, page := get(t, alice, e.srv.URL+"/console/tickets/"+no)
+	if !strings.Contains(page, strings.TrimSpace(body)) {
+		t.Errorf("the fragment is not what the page shows:\n%s\n---\n%s", body, page)
+	}
+	last := dataAtRe.FindAllStringSubmatch(body, -1)
+	if _, err := e.eng.Note(t.Context(), bot.Actor{ID: "cli:alice"}, no, "内部：已联系仓库"); err != nil {
+		t.Fatal(err)
+	}
+	_, body = get(t, alice, e.srv.URL+"/console/tickets/"+no+"/messages?after="+last[len(last)-1][1])
+	if strings.Count(body, "<li") != 1 || !strings.Contains(body, "msg-note") || !strings.Contains(body, "已联系仓库") {
+		t.Errorf("after the last item: %s", body)
+	}
+	if resp, _ := get(t, alice, e.srv.URL+"/console/tickets/"+bobs+"/messages"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another team's ticket: %d", resp.StatusCode)
+	}
+	c := e.client()
+	if resp, _ := get(t, c, e.srv.URL+"/console/tickets/"+no+"/messages"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("no session: %d", resp.StatusCode)
+	}
 }

@@ -22,12 +22,16 @@ var sampleArgs = map[string]any{
 	"from": "2026-11-16", "to": "2026-11-22", "created": 120, "resolved": 110, "backlog": 14, "median": "12 分钟", "p90": "2.5 小时",
 	"response": "92.5%", "resolution": "88.0%", "avg": "4.62", "rate": "71.0%", "fcr": "83.1%", "bot_pct": "41.2%", "kb": "55.0%",
 	"list": "订单问题 30.1%", "share": "30.1%", "seconds": 30,
+	// REST API errors (integrate)
+	"param": "from", "request_id": "3f2a9c",
 	// improve
 	"field": "why", "max": 5, "term": "mid", "owner": "cli:alice", "state": "open", "metric": "csat", "known": "backlog, csat",
 	"period": "2026-Q4", "op": ">", "date": "2026-13-01", "value": "27.5", "window": "1h", "threshold": "25", "weeks": 4,
 	// complaints
 	"solution": "solution.refund", "amount": "200", "outcome": "satisfied", "repeat": "GD20261120001",
 	"ticket": "GD20261123001", "tb": "2", "ta": "1.5", "rb": "6", "ra": "2.5", "cb": "2.5", "ca": "4.5",
+	// channels (reply window)
+	"hours": 5, "until": "11-24 10:00",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

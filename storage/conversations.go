@@ -327,7 +327,7 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 			NextAttemptAt:  at,
 			CreatedAt:      at,
 		}
-		if delivered {
+		if delivered || r.Channel == bot.ChannelAPI { // the integration reads them (bot.ChannelAPI)
 			rows[i].Status, rows[i].Attempts, rows[i].SentAt = outboxSent, 1, &at
 		}
 	}

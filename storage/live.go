@@ -18,11 +18,12 @@ type LiveEvent struct {
 	Actor    string
 	At       time.Time
 	Internal bool
-	// Detail is the text of the bookkeeping kinds that are stored plain ("a->b" of assigned, the agent
-	// id of claimed, "open->pending" of status, "P2->P0" of priority); empty for every other kind.
+	// Detail is the text of the bookkeeping kinds that are stored plain ("a->b" of assigned and team,
+	// the agent id of claimed, "open->pending" of status, "P2->P0" of priority); empty for every other kind.
 	Detail string
 	// the ticket now
 	Assignee string
+	Team     string
 	Status   string
 	Priority string
 }
@@ -44,11 +45,12 @@ func (db *DB) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]Li
 		Internal bool
 		Detail   string
 		Assignee string
+		Team     string
 		Status   string
 		Priority string
 	}
 	err := db.gdb.WithContext(ctx).Raw(`SELECT e.id, e.ticket_id, e.ticket_no, e.kind, e.actor, e.at, e.internal,
-		CASE WHEN e.kind IN ('assigned', 'claimed', 'status', 'priority') THEN e.text ELSE '' END AS detail, t.assignee, t.status, t.priority
+		CASE WHEN e.kind IN ('assigned', 'claimed', 'team', 'status', 'priority') THEN e.text ELSE '' END AS detail, t.assignee, t.team, t.status, t.priority
 		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("storage: live events after %d: %w", after, err)

@@ -9,7 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/reports"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/webhook"
@@ -17,9 +21,11 @@ import (
 
 // The REST API for integrations (/api/v1/, documented in api/openapi.yaml, which TestOpenAPIMatchesHandlers
 // checks against apiRoutes). Every call needs "Authorization: Bearer kefu_…", a per-integration token
-// (`kefu api-token create`): read tokens may list and show, write tokens may also change tickets,
-// as the agent the token was created for (audited like any agent action). Personal data is masked as
-// in Slack: integrations see 张* and 138****5678, never the customer's full name, phone or ID numbers.
+// (`kefu api-token create`): read tokens may list and show, write tokens may also open and change
+// tickets, as the agent the token was created for (audited like any agent action). Personal data is
+// masked as in Slack: integrations see 张* and 138****5678, never the customer's full name, phone or
+// ID numbers. Errors are {"error": a stable machine code, "message": text in the Accept-Language
+// (zh-CN by default, or en)}; the codes are listed in openapi.yaml.
 
 // apiRoute is one documented endpoint.
 type apiRoute struct {
@@ -30,13 +36,22 @@ type apiRoute struct {
 
 var apiRoutes = []apiRoute{
 	{"GET", "/tickets", false, apiListTickets},
+	{"POST", "/tickets", true, apiCreateTicket},
 	{"GET", "/tickets/{no}", false, apiShowTicket},
 	{"POST", "/tickets/{no}/reply", true, apiReply},
 	{"POST", "/tickets/{no}/status", true, apiSetStatus},
+	{"GET", "/customers", false, apiListCustomers},
+	{"GET", "/customers/{id}", false, apiShowCustomer},
 	{"GET", "/reports", false, apiReport},
 }
 
 const apiPrefix = "/api/v1"
+
+// apiErrorCodes are the machine codes of API errors (each has the locales key "api.error.<code>").
+var apiErrorCodes = []string{"unauthorized", "invalid_token", "insufficient_scope", "forbidden", "not_found",
+	"ticket_not_found", "customer_not_found", "bad_request", "invalid_json", "unsupported_media_type", "invalid_status",
+	"invalid_limit", "invalid_date", "invalid_range", "invalid_id", "text_required", "invalid_ticket", "conflict",
+	"duplicate_request", "unavailable", "internal"}
 
 // newAPI returns the /api/v1/ handler.
 func newAPI(a *app) http.Handler {
@@ -49,14 +64,15 @@ func newAPI(a *app) http.Handler {
 				return
 			}
 			if rt.write && tok.Scope != "write" {
-				apiError(w, http.StatusForbidden, "forbidden", "this token may only read (scope read)")
+				w.Header().Set("WWW-Authenticate", `Bearer realm="kefu", error="insufficient_scope", scope="write"`)
+				apiError(a, w, r, http.StatusForbidden, "insufficient_scope", nil)
 				return
 			}
 			rt.handle(a, tok, w, r)
 		})
 	}
 	mux.HandleFunc(apiPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		apiError(w, http.StatusNotFound, "not_found", "no such API endpoint (see api/openapi.yaml)")
+		apiError(a, w, r, http.StatusNotFound, "not_found", nil)
 	})
 	return mux
 }
@@ -66,24 +82,43 @@ func apiAuth(a *app, w http.ResponseWriter, r *http.Request) (storage.APIToken, 
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kefu"`)
-		apiError(w, http.StatusUnauthorized, "unauthorized", "send Authorization: Bearer <token> (kefu api-token create)")
+		apiError(a, w, r, http.StatusUnauthorized, "unauthorized", nil)
 		return storage.APIToken{}, false
 	}
 	tok, err := a.db.APITokenByToken(r.Context(), token)
 	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="kefu", error="invalid_token"`)
 		if errors.Is(err, storage.ErrTokenNotFound) {
-			apiError(w, http.StatusUnauthorized, "unauthorized", "unknown or revoked token")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kefu", error="invalid_token"`)
+			apiError(a, w, r, http.StatusUnauthorized, "invalid_token", nil)
 		} else {
-			apiError(w, http.StatusServiceUnavailable, "unavailable", "the database is unavailable")
+			apiError(a, w, r, http.StatusServiceUnavailable, "unavailable", nil)
 		}
 		return storage.APIToken{}, false
 	}
 	return tok, true
 }
 
-func apiError(w http.ResponseWriter, code int, kind, msg string) {
-	apiJSON(w, code, map[string]string{"error": kind, "message": msg})
+// apiLangs are the catalog's languages, zh-CN (the default) first.
+var apiLangs = language.NewMatcher([]language.Tag{language.MustParse(locales.ZhCN), language.English})
+
+// apiLang is the language of r's answers: the best Accept-Language match, zh-CN by default.
+func apiLang(r *http.Request) string {
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return locales.ZhCN
+	}
+	_, i, conf := apiLangs.Match(tags...)
+	if conf == language.No || i != 1 {
+		return locales.ZhCN
+	}
+	return locales.En
+}
+
+// apiError answers {"error": code, "message": localized}; args fill the message's placeholders.
+func apiError(a *app, w http.ResponseWriter, r *http.Request, status int, code string, args map[string]any) {
+	w.Header().Set("Content-Language", apiLang(r))
+	w.Header().Add("Vary", "Accept-Language")
+	apiJSON(w, status, map[string]string{"error": code, "message": a.localizedT()(apiLang(r), "api.error."+code, args)})
 }
 
 func apiJSON(w http.ResponseWriter, code int, v any) {
@@ -101,23 +136,20 @@ func apiListTickets(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.R
 			case bot.StatusOpen, bot.StatusInProgress, bot.StatusPending, bot.StatusResolved, bot.StatusClosed:
 				f.Statuses = append(f.Statuses, bot.Status(st))
 			default:
-				apiError(w, http.StatusBadRequest, "bad_request", "status: open, in_progress, pending, resolved or closed (comma-separated)")
+				apiError(a, w, r, http.StatusBadRequest, "invalid_status", nil)
 				return
 			}
 		}
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 500 {
-			apiError(w, http.StatusBadRequest, "bad_request", "limit: 1…500")
-			return
-		}
-		f.Limit = n
+	n, ok := apiLimit(a, w, r)
+	if !ok {
+		return
 	}
+	f.Limit = n
 	f.Assignee = q.Get("assignee")
 	ts, err := a.engine.ListTickets(r.Context(), f)
 	if err != nil {
-		apiStoreError(a, w, r.Context(), err)
+		apiStoreError(a, w, r, err)
 		return
 	}
 	out := make([]webhook.Ticket, len(ts))
@@ -127,10 +159,24 @@ func apiListTickets(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.R
 	apiJSON(w, http.StatusOK, map[string]any{"tickets": out})
 }
 
+// apiLimit reads ?limit= (1…500, default 50).
+func apiLimit(a *app, w http.ResponseWriter, r *http.Request) (int, bool) {
+	l := r.URL.Query().Get("limit")
+	if l == "" {
+		return 50, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > 500 {
+		apiError(a, w, r, http.StatusBadRequest, "invalid_limit", nil)
+		return 0, false
+	}
+	return n, true
+}
+
 func apiShowTicket(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
 	t, evs, err := a.engine.Ticket(r.Context(), r.PathValue("no"))
 	if err != nil {
-		apiStoreError(a, w, r.Context(), err)
+		apiStoreError(a, w, r, err)
 		return
 	}
 	m := t.Masker()
@@ -147,20 +193,64 @@ func apiShowTicket(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Re
 	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t), "events": out})
 }
 
+// apiNewTicket is the body of POST /tickets (the NewTicket schema).
+type apiNewTicket struct {
+	Customer struct {
+		ID    string `json:"id"`
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+		Lang  string `json:"lang"`
+	} `json:"customer"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+	Category    string `json:"category"`
+	Priority    string `json:"priority"`
+}
+
+// apiCreateTicket opens a ticket for one of the integration's customers (POST /tickets). The
+// Idempotency-Key header makes a retried call safe: the second one is refused (409 duplicate_request).
+func apiCreateTicket(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Request) {
+	var body apiNewTicket
+	if !apiDecode(a, w, r, &body) {
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > 200 || len(body.Customer.ID) > 200 || len(body.Description) > 20000 || len(body.Summary) > 2000 {
+		apiError(a, w, r, http.StatusBadRequest, "invalid_ticket", nil)
+		return
+	}
+	t, err := a.engine.OpenTicket(r.Context(), apiActor(tok), bot.NewTicket{Source: tok.Name, CustomerID: body.Customer.ID,
+		Name: body.Customer.Name, Phone: body.Customer.Phone, Lang: body.Customer.Lang, Category: body.Category,
+		Priority: bot.Priority(strings.ToUpper(body.Priority)), Summary: body.Summary, Description: body.Description, RequestID: key})
+	switch {
+	case errors.Is(err, bot.ErrBadInput):
+		apiError(a, w, r, http.StatusBadRequest, "invalid_ticket", nil)
+		return
+	case errors.Is(err, bot.ErrDuplicate):
+		apiError(a, w, r, http.StatusConflict, "duplicate_request", nil)
+		return
+	case err != nil:
+		apiStoreError(a, w, r, err)
+		return
+	}
+	w.Header().Set("Location", apiPrefix+"/tickets/"+t.No)
+	apiJSON(w, http.StatusCreated, map[string]any{"ticket": webhook.TicketOf(t)})
+}
+
 func apiReply(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Text string `json:"text"`
 	}
-	if !apiDecode(w, r, &body) {
+	if !apiDecode(a, w, r, &body) {
 		return
 	}
 	if strings.TrimSpace(body.Text) == "" {
-		apiError(w, http.StatusBadRequest, "bad_request", "text is required")
+		apiError(a, w, r, http.StatusBadRequest, "text_required", nil)
 		return
 	}
 	t, err := a.engine.Reply(r.Context(), apiActor(tok), r.PathValue("no"), body.Text)
 	if err != nil {
-		apiStoreError(a, w, r.Context(), err)
+		apiStoreError(a, w, r, err)
 		return
 	}
 	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t)})
@@ -170,21 +260,101 @@ func apiSetStatus(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.R
 	var body struct {
 		Status string `json:"status"`
 	}
-	if !apiDecode(w, r, &body) {
+	if !apiDecode(a, w, r, &body) {
 		return
 	}
 	switch bot.Status(body.Status) {
 	case bot.StatusInProgress, bot.StatusPending, bot.StatusResolved, bot.StatusClosed:
 	default:
-		apiError(w, http.StatusBadRequest, "bad_request", "status: in_progress, pending, resolved or closed")
+		apiError(a, w, r, http.StatusBadRequest, "invalid_status", nil)
 		return
 	}
 	t, err := a.engine.SetStatus(r.Context(), apiActor(tok), r.PathValue("no"), bot.Status(body.Status))
 	if err != nil {
-		apiStoreError(a, w, r.Context(), err)
+		apiStoreError(a, w, r, err)
 		return
 	}
 	apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(t)})
+}
+
+// apiCustomer is a customer as integrations see them (masked).
+type apiCustomer struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Phone       string    `json:"phone"`
+	Lang        string    `json:"lang"`
+	Channels    []string  `json:"channels"`
+	Tickets     int       `json:"tickets"`
+	OpenTickets int       `json:"open_tickets"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+func toAPICustomer(c storage.CustomerSummary) apiCustomer {
+	ch := c.Channels
+	if ch == nil {
+		ch = []string{}
+	}
+	return apiCustomer{ID: c.ID, Name: pii.MaskName(c.Name), Phone: pii.MaskPhone(c.Phone), Lang: c.Lang, Channels: ch,
+		Tickets: c.Tickets, OpenTickets: c.OpenTickets, CreatedAt: c.CreatedAt}
+}
+
+// apiListCustomers lists customers by id, a page at a time: ?after=<the last id of the page before>.
+func apiListCustomers(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
+	n, ok := apiLimit(a, w, r)
+	if !ok {
+		return
+	}
+	var after int64
+	if s := r.URL.Query().Get("after"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			apiError(a, w, r, http.StatusBadRequest, "invalid_id", nil)
+			return
+		}
+		after = v
+	}
+	cs, err := a.db.Customers(r.Context(), after, n)
+	if err != nil {
+		apiStoreError(a, w, r, err)
+		return
+	}
+	out := make([]apiCustomer, len(cs))
+	for i, c := range cs {
+		out[i] = toAPICustomer(c)
+	}
+	page := map[string]any{"customers": out}
+	if len(cs) == n {
+		page["next_after"] = cs[len(cs)-1].ID
+	}
+	apiJSON(w, http.StatusOK, page)
+}
+
+func apiShowCustomer(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		apiError(a, w, r, http.StatusBadRequest, "invalid_id", nil)
+		return
+	}
+	c, err := a.db.Customer(r.Context(), id)
+	if errors.Is(err, bot.ErrNotFound) {
+		apiError(a, w, r, http.StatusNotFound, "customer_not_found", map[string]any{"id": id})
+		return
+	}
+	if err != nil {
+		apiStoreError(a, w, r, err)
+		return
+	}
+	ts, err := a.engine.ListTickets(r.Context(), bot.TicketFilter{CustomerID: id, Limit: 100,
+		Statuses: []bot.Status{bot.StatusOpen, bot.StatusInProgress, bot.StatusPending, bot.StatusResolved, bot.StatusClosed}})
+	if err != nil {
+		apiStoreError(a, w, r, err)
+		return
+	}
+	out := make([]webhook.Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = webhook.TicketOf(t)
+	}
+	apiJSON(w, http.StatusOK, map[string]any{"customer": toAPICustomer(c), "tickets": out})
 }
 
 func apiReport(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
@@ -201,19 +371,19 @@ func apiReport(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Reques
 		if v := q.Get(p.key); v != "" {
 			d, err := time.ParseInLocation("2006-01-02", v, a.loc)
 			if err != nil {
-				apiError(w, http.StatusBadRequest, "bad_request", p.key+": YYYY-MM-DD")
+				apiError(a, w, r, http.StatusBadRequest, "invalid_date", map[string]any{"param": p.key})
 				return
 			}
 			*p.dst = d.AddDate(0, 0, p.add)
 		}
 	}
 	if !from.Before(to) {
-		apiError(w, http.StatusBadRequest, "bad_request", "from must not be after to")
+		apiError(a, w, r, http.StatusBadRequest, "invalid_range", nil)
 		return
 	}
 	rep, err := reports.Compute(r.Context(), a.db, reports.Filter{From: from, To: to, Loc: a.loc, Now: now})
 	if err != nil {
-		apiStoreError(a, w, r.Context(), err)
+		apiStoreError(a, w, r, err)
 		return
 	}
 	apiJSON(w, http.StatusOK, rep)
@@ -224,32 +394,36 @@ func apiActor(tok storage.APIToken) bot.Actor {
 	return bot.Actor{ID: tok.ActAs, Name: "api:" + tok.Name}
 }
 
-func apiDecode(w http.ResponseWriter, r *http.Request, v any) bool {
+func apiDecode(a *app, w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		apiError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
+		apiError(a, w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", nil)
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		apiError(w, http.StatusBadRequest, "bad_request", "malformed JSON body")
+		apiError(a, w, r, http.StatusBadRequest, "invalid_json", nil)
 		return false
 	}
 	return true
 }
 
-func apiStoreError(a *app, w http.ResponseWriter, ctx context.Context, err error) {
+func apiStoreError(a *app, w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, bot.ErrNotFound), errors.Is(err, bot.ErrUnknownTkt):
-		apiError(w, http.StatusNotFound, "not_found", "no such ticket")
+		apiError(a, w, r, http.StatusNotFound, "ticket_not_found", map[string]any{"no": r.PathValue("no")})
 	case errors.Is(err, bot.ErrForbidden):
-		apiError(w, http.StatusForbidden, "forbidden", "the token's agent may not act on tickets (see agents: in kefu.yaml)")
+		apiError(a, w, r, http.StatusForbidden, "forbidden", nil)
 	case errors.Is(err, bot.ErrBadInput):
-		apiError(w, http.StatusBadRequest, "bad_request", "the ticket cannot change that way")
-	case errors.Is(err, bot.ErrConflict):
-		apiError(w, http.StatusConflict, "conflict", "the ticket cannot change that way now")
+		apiError(a, w, r, http.StatusBadRequest, "bad_request", nil)
+	case errors.Is(err, bot.ErrConflict), errors.Is(err, bot.ErrClosed):
+		apiError(a, w, r, http.StatusConflict, "conflict", nil)
 	default:
+		ctx := r.Context()
+		if ctx.Err() == nil {
+			ctx = context.WithoutCancel(ctx)
+		}
 		a.log.ErrorContext(ctx, "api: request failed", "err", err, "request_id", requestID(ctx))
-		apiError(w, http.StatusInternalServerError, "internal", "the request failed; see the server log (request id in X-Request-Id)")
+		apiError(a, w, r, http.StatusInternalServerError, "internal", map[string]any{"request_id": requestID(ctx)})
 	}
 }

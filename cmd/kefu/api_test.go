@@ -5,41 +5,120 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kefu-dev/kefu/locales"
 	"github.com/kefu-dev/kefu/webhook"
 )
 
-// TestOpenAPIMatchesHandlers: api/openapi.yaml documents exactly the routes the API serves, each
-// with the responses the handler can give (200, 401; 403 for write routes), and the Ticket schema
-// has exactly the JSON fields the handler writes.
-func TestOpenAPIMatchesHandlers(t *testing.T) {
-	b, err := os.ReadFile("../../api/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
+// openAPIDoc is what the tests read of api/openapi.yaml.
+type openAPIDoc struct {
+	Servers []struct{ URL string }
+	Paths   map[string]map[string]struct {
+		Responses   map[string]any
+		RequestBody *struct {
+			Content map[string]struct {
+				Schema struct {
+					Ref string `yaml:"$ref"`
+				}
+			}
+		} `yaml:"requestBody"`
 	}
-	var doc struct {
-		Servers []struct{ URL string }
-		Paths   map[string]map[string]struct {
-			Responses map[string]any
-		}
-		Components struct {
-			Schemas map[string]struct {
+	Components struct {
+		Schemas map[string]struct {
+			Properties map[string]struct {
+				Enum       []string
 				Properties map[string]any
 			}
 		}
 	}
+}
+
+func loadOpenAPI(t testing.TB) openAPIDoc {
+	t.Helper()
+	b, err := os.ReadFile("../../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc openAPIDoc
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
+	return doc
+}
+
+// route finds the documented path template that path (after /api/v1) matches.
+func (d openAPIDoc) route(method, path string) (string, bool) {
+	path, _, _ = strings.Cut(path, "?")
+	for tmpl, ops := range d.Paths {
+		if _, ok := ops[strings.ToLower(method)]; !ok {
+			continue
+		}
+		a, b := strings.Split(tmpl, "/"), strings.Split(path, "/")
+		if len(a) != len(b) {
+			continue
+		}
+		match := true
+		for i := range a {
+			if a[i] != b[i] && !strings.HasPrefix(a[i], "{") {
+				match = false
+			}
+		}
+		if match {
+			return tmpl, true
+		}
+	}
+	return "", false
+}
+
+// checkAnswer fails t unless the status is documented for the route and an error's code is in the
+// Error schema's list.
+func (d openAPIDoc) checkAnswer(t testing.TB, method, path string, status int, body map[string]any) {
+	t.Helper()
+	tmpl, ok := d.route(method, path)
+	if !ok {
+		if status != 404 {
+			t.Errorf("%s %s: undocumented route answered %d", method, path, status)
+		}
+		return
+	}
+	if d.Paths[tmpl][strings.ToLower(method)].Responses[strconv.Itoa(status)] == nil {
+		t.Errorf("%s %s: status %d is not documented for %s", method, path, status, tmpl)
+	}
+	if status >= 400 {
+		code, _ := body["error"].(string)
+		if !slices.Contains(d.Components.Schemas["Error"].Properties["error"].Enum, code) || body["message"] == "" {
+			t.Errorf("%s %s: error %v is not a documented code with a message", method, path, body)
+		}
+	}
+}
+
+// jsonFields lists the JSON names of a struct type's fields.
+func jsonFields(ty reflect.Type) []string {
+	var fields []string
+	for i := range ty.NumField() {
+		fields = append(fields, strings.Split(ty.Field(i).Tag.Get("json"), ",")[0])
+	}
+	slices.Sort(fields)
+	return fields
+}
+
+// TestOpenAPIMatchesHandlers: api/openapi.yaml documents exactly the routes the API serves, each
+// with a success response and 401 (403 for write routes, and a request body); the Ticket, Customer,
+// NewTicket and Error schemas have exactly the fields and codes the handlers use; every error code
+// has its message in both languages. (The API tests check each live answer against it too.)
+func TestOpenAPIMatchesHandlers(t *testing.T) {
+	doc := loadOpenAPI(t)
 	if len(doc.Servers) != 1 || doc.Servers[0].URL != apiPrefix {
 		t.Errorf("servers %+v: want %s", doc.Servers, apiPrefix)
 	}
@@ -48,10 +127,11 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		for m, op := range ops {
 			key := strings.ToUpper(m) + " " + path
 			documented[key] = true
-			for _, code := range []string{"200", "401"} {
-				if op.Responses[code] == nil {
-					t.Errorf("%s: response %s undocumented", key, code)
-				}
+			if op.Responses["200"] == nil && op.Responses["201"] == nil {
+				t.Errorf("%s: no success response documented", key)
+			}
+			if op.Responses["401"] == nil {
+				t.Errorf("%s: response 401 undocumented", key)
 			}
 		}
 	}
@@ -61,9 +141,14 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 		served[key] = true
 		if !documented[key] {
 			t.Errorf("%s is served but not in openapi.yaml", key)
+			continue
 		}
-		if rt.write && doc.Paths[rt.path][strings.ToLower(rt.method)].Responses["403"] == nil {
+		op := doc.Paths[rt.path][strings.ToLower(rt.method)]
+		if rt.write && op.Responses["403"] == nil {
 			t.Errorf("%s needs write scope but documents no 403", key)
+		}
+		if (rt.method == "POST") != (op.RequestBody != nil) {
+			t.Errorf("%s: request body documented %v", key, op.RequestBody != nil)
 		}
 	}
 	for key := range documented {
@@ -71,19 +156,31 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 			t.Errorf("%s is documented but not served", key)
 		}
 	}
-	var fields []string
-	ty := reflect.TypeFor[webhook.Ticket]()
-	for i := range ty.NumField() {
-		fields = append(fields, strings.Split(ty.Field(i).Tag.Get("json"), ",")[0])
+	if ref := doc.Paths["/tickets"]["post"].RequestBody.Content["application/json"].Schema.Ref; ref != "#/components/schemas/NewTicket" {
+		t.Errorf("POST /tickets body schema %q", ref)
 	}
-	var props []string
-	for p := range doc.Components.Schemas["Ticket"].Properties {
-		props = append(props, p)
+	for name, ty := range map[string]reflect.Type{"Ticket": reflect.TypeFor[webhook.Ticket](), "Customer": reflect.TypeFor[apiCustomer](),
+		"NewTicket": reflect.TypeFor[apiNewTicket]()} {
+		props := slices.Sorted(maps.Keys(doc.Components.Schemas[name].Properties))
+		if fields := jsonFields(ty); !slices.Equal(fields, props) {
+			t.Errorf("%s schema %v, handler uses %v", name, props, fields)
+		}
 	}
-	slices.Sort(fields)
-	slices.Sort(props)
-	if !slices.Equal(fields, props) {
-		t.Errorf("Ticket schema %v, handler writes %v", props, fields)
+	custProps := slices.Sorted(maps.Keys(doc.Components.Schemas["NewTicket"].Properties["customer"].Properties))
+	if fields := jsonFields(reflect.TypeOf(apiNewTicket{}.Customer)); !slices.Equal(fields, custProps) {
+		t.Errorf("NewTicket.customer schema %v, handler uses %v", custProps, fields)
+	}
+	codes := doc.Components.Schemas["Error"].Properties["error"].Enum
+	if !slices.Equal(slices.Sorted(slices.Values(codes)), slices.Sorted(slices.Values(apiErrorCodes))) {
+		t.Errorf("Error codes documented %v, used %v", codes, apiErrorCodes)
+	}
+	cat := locales.Default()
+	for _, code := range apiErrorCodes {
+		for _, lang := range cat.Langs() {
+			if !cat.Has(lang, "api.error."+code) {
+				t.Errorf("error %s has no %s message (locales/%s.integrate.yaml)", code, lang, lang)
+			}
+		}
 	}
 }
 
@@ -115,6 +212,7 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 		t.Error("a write token without --as was created")
 	}
 	s := startServer(t, dsn)
+	doc := loadOpenAPI(t)
 	call := func(method, path, tok string, body any) (int, map[string]any) {
 		t.Helper()
 		var rd io.Reader
@@ -136,6 +234,7 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 		defer resp.Body.Close()
 		var out map[string]any
 		json.NewDecoder(resp.Body).Decode(&out)
+		doc.checkAnswer(t, method, path, resp.StatusCode, out)
 		return resp.StatusCode, out
 	}
 	if code, out := call("GET", "/tickets", "", nil); code != 401 || out["error"] != "unauthorized" {
@@ -167,7 +266,7 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 		t.Errorf("bad date: %d", code)
 	}
 	// Scopes: read may not write.
-	if code, out := call("POST", "/tickets/"+no+"/reply", read, map[string]string{"text": "hi"}); code != 403 || out["error"] != "forbidden" {
+	if code, out := call("POST", "/tickets/"+no+"/reply", read, map[string]string{"text": "hi"}); code != 403 || out["error"] != "insufficient_scope" {
 		t.Errorf("read token replying: %d %v", code, out)
 	}
 	if code, _ := call("POST", "/tickets/"+no+"/reply", write, map[string]string{"txt": "typo"}); code != 400 {

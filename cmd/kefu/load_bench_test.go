@@ -59,6 +59,27 @@ var loadQuestions = map[string][]string{
 }
 
 func runLoad(b *testing.B, dbURL, kind string, customers int) {
+	r := load(b, dbURL, kind, customers, b.N)
+	b.ReportMetric(r.rate, "msgs/s")
+	b.ReportMetric(ms(r.p50), "p50-ms")
+	b.ReportMetric(ms(r.p99), "p99-ms")
+	b.ReportMetric(r.raw, "raw-commits/s")
+	b.ReportMetric(r.rate/r.raw, "x-raw")
+	b.ReportMetric(float64(r.peakHeap)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+}
+
+// loadResult is one load run: delivered messages per second, latency percentiles, and the raw
+// single-row commits per second of as many clients right after it.
+type loadResult struct {
+	rate, raw float64
+	p50, p99  time.Duration
+	peakHeap  uint64
+}
+
+// load starts a server on dbURL and sends n messages of kind from customers customers (see
+// BenchmarkLoad), then runs the raw commit loop.
+func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 	s := startJourneyServer(b, dbURL, nil, func(c *Config) {
 		c.Outbox.PollInterval = 100 * time.Millisecond // the default: delivery must not rely on a fast poll
 		// ticket runs make a session per message; 16 customers share one address
@@ -67,7 +88,7 @@ func runLoad(b *testing.B, dbURL, kind string, customers int) {
 	w := newDeliveryWatcher(b, dbURL)
 	defer w.stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	per := (b.N + customers - 1) / customers
+	per := (n + customers - 1) / customers
 	lat := make([][]time.Duration, customers)
 	var peak atomic.Uint64
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -119,13 +140,7 @@ func runLoad(b *testing.B, dbURL, kind string, customers int) {
 	rate := float64(len(all)) / elapsed.Seconds()
 	s.stop()
 	raw := rawCommits(b, dbURL, customers, min(max(elapsed, time.Second), 5*time.Second))
-	b.ReportMetric(rate, "msgs/s")
-	b.ReportMetric(ms(all[len(all)/2]), "p50-ms")
-	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
-	b.ReportMetric(raw, "raw-commits/s")
-	b.ReportMetric(rate/raw, "x-raw")
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MiB")
+	return loadResult{rate: rate, raw: raw, p50: all[len(all)/2], p99: all[len(all)*99/100], peakHeap: peak.Load()}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
