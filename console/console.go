@@ -93,6 +93,11 @@ type Console struct {
 	mux     *http.ServeMux
 	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
 	hub     *liveHub   // the live feed's shared poll loop (live.go)
+
+	// the inbox's filter lists, cached (inbox.go, filterValues)
+	filterMu                sync.Mutex
+	filterAt                time.Time
+	filterChans, filterCats []string
 }
 
 //go:embed assets
@@ -143,6 +148,7 @@ func New(o Options) (*Console, error) {
 	c.inboxRoutes()
 	c.accountRoutes()
 	c.liveRoutes()
+	c.macroRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }
