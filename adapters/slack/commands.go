@@ -98,6 +98,8 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 		return a.faq(ctx, actor, c), false
 	case "propose", "approve", "reject", "visit":
 		return a.complaint(ctx, actor, c)
+	case "task":
+		return a.task(ctx, actor, c)
 	case "improve":
 		if a.o.Improve == nil {
 			return ephemeral(a.tr("improve.chat.unavailable", nil)), false
@@ -214,6 +216,12 @@ func (a *App) show(ctx context.Context, no string) *slack.WebhookMessage {
 				a.eventLine(ev, t.Masker())), 300)))
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("kefu_history", els...))
+	}
+	if lines, err := a.customerLines(ctx, t); err != nil {
+		a.log.WarnContext(ctx, "customer details for show", "ticket_no", t.No, "err", err)
+	} else if len(lines) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(strings.Join(lines, "\n"), 2900)), nil, nil,
+			slack.SectionBlockOptionBlockID("kefu_customer")))
 	}
 	return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: a.cardText(t),
 		Blocks: &slack.Blocks{BlockSet: blocks}}
