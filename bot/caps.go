@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kefu-dev/kefu/flows"
 )
@@ -45,4 +46,43 @@ func mergeReplies(rs []Reply) []Reply {
 		out = append(out, r)
 	}
 	return out
+}
+
+// replyWindows are the platforms' reply windows: how long after the customer's last message kefu may
+// still answer them (WeChat's customer-service messages and WeCom kf: 48 hours).
+var replyWindows = map[Channel]time.Duration{
+	ChannelWeChat: 48 * time.Hour,
+	ChannelWeCom:  48 * time.Hour,
+}
+
+// ReplyWindow is channel's reply window; ok is false for a channel without one.
+func ReplyWindow(ch Channel) (d time.Duration, ok bool) {
+	d, ok = replyWindows[ch]
+	return d, ok
+}
+
+// WindowState is a ticket's reply window as the agents see it.
+type WindowState struct {
+	Applies bool          // the channel has a reply window
+	Open    bool          // a reply can still be sent
+	Until   time.Time     // when it closes (closed: when it closed); zero when the customer never wrote
+	Left    time.Duration // time left while open
+}
+
+// ReplyWindowAt is the reply window of a conversation on ch whose customer last wrote at last (ok
+// false: never), at now.
+func ReplyWindowAt(ch Channel, last time.Time, ok bool, now time.Time) WindowState {
+	d, has := ReplyWindow(ch)
+	if !has {
+		return WindowState{}
+	}
+	if !ok {
+		return WindowState{Applies: true}
+	}
+	until := last.Add(d)
+	w := WindowState{Applies: true, Until: until, Open: now.Before(until)}
+	if w.Open {
+		w.Left = until.Sub(now)
+	}
+	return w
 }

@@ -100,6 +100,7 @@ type Tx interface {
 	Reader
 	ComplaintTx // complaint levels, proposals, return visits (complaints.go)
 	TaskTx      // follow-through tasks (tasks.go)
+	FAQDraftTx  // draft FAQ entries from resolved tickets (drafts.go)
 	// SaveInbound stores an inbound message once and resolves (creating if needed) the customer, the
 	// identity (Channel, UserID) and the conversation (Channel, ChatID). A (Channel, MsgID) that was
 	// stored before gives ErrDuplicate; an empty MsgID is never deduplicated.

@@ -11,8 +11,9 @@ import (
 var ErrWindowClosed = errors.New("the platform's reply window for this customer is closed")
 
 // Undelivered tells the agents that reply r never reached the customer: an internal note on the
-// customer's open ticket of that conversation (or their newest open ticket), in the ticket's
-// language. Without an open ticket there is nobody to tell and it only logs. The Dispatcher calls it
+// customer's open ticket of that conversation (or their newest open ticket, or else the
+// conversation's latest ticket, resolved or closed), in the ticket's language. Without any ticket
+// there is no agent to tell and it only logs. The Dispatcher calls it
 // through DispatcherOptions.OnGiveUp.
 func (e *Engine) Undelivered(ctx context.Context, r Reply, cause error) error {
 	reason := "channels.undelivered.failed"
@@ -41,6 +42,20 @@ func (e *Engine) Undelivered(ctx context.Context, r Reply, cause error) error {
 		}
 		if t == nil && len(open) > 0 {
 			t = &open[0]
+		}
+		if t == nil {
+			// No open ticket: the agent answered and resolved (or closed) it before the reply failed.
+			// Note it on the conversation's latest ticket all the same: the agent must hear of it.
+			all, err := tx.ListTickets(ctx, TicketFilter{CustomerID: conv.CustomerID, Limit: 20,
+				Statuses: []Status{StatusOpen, StatusInProgress, StatusPending, StatusResolved, StatusClosed}})
+			if err != nil {
+				return err
+			}
+			for i := range all {
+				if all[i].ConversationID == conv.ID && (t == nil || all[i].CreatedAt.After(t.CreatedAt)) {
+					t = &all[i]
+				}
+			}
 		}
 		if t == nil {
 			return nil

@@ -93,6 +93,11 @@ type Console struct {
 	mux     *http.ServeMux
 	loginMu sync.Mutex // one sign-in attempt is counted at a time (see reserveLogin)
 	hub     *liveHub   // the live feed's shared poll loop (live.go)
+
+	// the inbox's filter lists, cached (inbox.go, filterValues)
+	filterMu                sync.Mutex
+	filterAt                time.Time
+	filterChans, filterCats []string
 }
 
 //go:embed assets

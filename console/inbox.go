@@ -148,7 +148,7 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, s session) {
 		c.fail(w, r, err)
 		return
 	}
-	chans, cats, err := c.o.DB.InboxFilterValues(ctx)
+	chans, cats, err := c.filterValues(ctx)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -232,4 +232,20 @@ func (p page) Label(prefix, key string) string {
 		return s
 	}
 	return key
+}
+
+// filterValues are the channels and categories the filter lists offer, read from the tickets at most
+// once a minute (a DISTINCT over every ticket on each page load would cost more than the page).
+func (c *Console) filterValues(ctx context.Context) ([]string, []string, error) {
+	c.filterMu.Lock()
+	defer c.filterMu.Unlock()
+	now := time.Now()
+	if c.filterAt.IsZero() || now.Sub(c.filterAt) > time.Minute {
+		chans, cats, err := c.o.DB.InboxFilterValues(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		c.filterChans, c.filterCats, c.filterAt = chans, cats, now
+	}
+	return c.filterChans, c.filterCats, nil
 }

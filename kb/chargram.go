@@ -100,7 +100,7 @@ func (cm *charModel) weigh(v sparseVec, unknown float32) sparseVec {
 
 // buildCharModel trains the character model over texts (question and examples, already normalized
 // with the synonyms applied) whose entries are ys.
-func buildCharModel(texts []string, ys []int32, nDocs int, tn tuning) *charModel {
+func buildCharModel(texts []string, wts []float32, ys []int32, nDocs int, tn tuning) *charModel {
 	cm := &charModel{vocab: map[uint64]int32{}}
 	var m merger
 	var rs []rune
@@ -113,6 +113,11 @@ func buildCharModel(texts []string, ys []int32, nDocs int, tn tuning) *charModel
 	cm.idf, cm.maxIDF = smoothIDF(xs, nt)
 	for i := range xs {
 		xs[i] = cm.weigh(xs[i], 0)
+		if wts[i] != 1 {
+			for k := range xs[i].ws {
+				xs[i].ws[k] *= wts[i]
+			}
+		}
 	}
 	// Centroids.
 	cent := make([][]posting, nt)

@@ -15,7 +15,8 @@ import (
 // need ../shared/faq-devset and only run by hand; this set is what fails a regression here.
 //
 // Measured when the set was written: in-scope top-1 71/78 (0.910), in-scope right and not refused
-// 68/78 (0.872), out-of-scope not answered directly 19/20, confident wrong answers 3/98. The floors leave
+// 68/78 (0.872), out-of-scope not answered directly 19/20, confident wrong answers 3/98; with the mined
+// thesaurus (issue 18) 72/78 (0.923) and 69/78 (0.885), the others unchanged. The floors leave
 // two queries of slack each; `go run ./cmd/kefu kb eval --queries kb/testdata/sample-eval.jsonl`
 // prints the same numbers.
 func TestSampleEvalFloor(t *testing.T) {
@@ -85,8 +86,8 @@ func TestSampleEvalFloor(t *testing.T) {
 		what     string
 		got, min int
 	}{
-		{"in-scope top-1", top, 69},
-		{"in-scope right and not refused", right, 66},
+		{"in-scope top-1", top, 70},
+		{"in-scope right and not refused", right, 67},
 		{"out-of-scope not answered directly", oosRefused, 17},
 		{"right answers or refusals (no confident wrong)", n - confidentWrong, n - 5},
 	} {

@@ -64,6 +64,14 @@ type tuning struct {
 	c2min, c2max     int     // its gram lengths
 	prf              float64 // weight of the feedback terms of the top entries (0: off)
 	prfMax           int     // queries with at most this many distinct terms get feedback
+	augAns           float64 // weight of the answer's sentences as extra training examples (augment.go; 0: off)
+	augSub           float64 // weight of the clauses of multi-clause questions and examples (0: off)
+	augQA            float64 // weight of question + the answer's key terms as an extra example (0: off)
+	augBM            float64 // share of the augmented examples' weight that goes into BM25 (0: none)
+	augQAK           int     // key terms taken from the answer
+	thes             float64 // weight of the mined thesaurus' related terms added to a query (thesaurus.go; 0: off)
+	thesMin          float64 // least similarity of a related term
+	thesK            int     // related terms kept per term
 }
 
 var defaultTuning = tuning{
@@ -74,6 +82,7 @@ var defaultTuning = tuning{
 	unknownW: 1, lin: 1, epochs: 5, margin: 0.3, rate: 0.5,
 	char2: 0.3, c2min: 1, c2max: 3,
 	prf: 0.1, prfMax: 1 << 30,
+	thes: 0.3, thesMin: 0.3, thesK: 3,
 }
 
 type posting struct {
@@ -115,10 +124,11 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm      *charModel // second scorer over character n-grams (nil: off)
-	prf     [][]int32  // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB    float64    // confidence offset, calibrated on the library itself (see calibrate.go)
-	scratch sync.Pool  // *scratch
+	cm      *charModel      // second scorer over character n-grams (nil: off)
+	thes    map[int32][]idW // term -> related terms mined from the library (thesaurus.go; nil: off)
+	prf     [][]int32       // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB    float64         // confidence offset, calibrated on the library itself (see calibrate.go)
+	scratch sync.Pool       // *scratch
 
 	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
 	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
@@ -260,6 +270,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	var examples []sparseVec
 	var exEntry []int32
 	var exTexts []string
+	var exW []float32 // weight of each example in training (augmented examples are lighter)
+	var aug *augContext
+	if tn.augQA > 0 {
+		aug = ix.newAugContext(an)
+	}
 	useChar := tn.char2 > 0 && n < charMaxEntries
 	bmDocs := make([]sparseVec, n)
 	ix.docLen = make([]float32, n)
@@ -288,6 +303,18 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			}
 			examples = append(examples, tf)
 			exEntry = append(exEntry, int32(d))
+			exW = append(exW, 1)
+		}
+		for _, p := range ix.augmented(d, e, an, aug) {
+			if tn.augBM > 0 {
+				addBM(p.tf, float32(tn.augBM)*p.w)
+			}
+			if useChar {
+				exTexts = append(exTexts, ix.normText(p.text, e.Lang))
+			}
+			examples = append(examples, p.tf)
+			exEntry = append(exEntry, int32(d))
+			exW = append(exW, p.w)
 		}
 		for _, k := range e.Keywords {
 			addBM(an.analyze(k, e.Lang), 2)
@@ -331,6 +358,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	xs := make([]sparseVec, len(examples))
 	for i, x := range examples {
 		xs[i] = ix.weighVec(x)
+		if exW[i] != 1 {
+			for k := range xs[i].ws {
+				xs[i].ws[k] *= exW[i]
+			}
+		}
 	}
 	if tn.useKNN {
 		ix.exPost = make([][]posting, nt)
@@ -381,13 +413,16 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.lin = nil
 	}
 	if useChar {
-		ix.cm = buildCharModel(exTexts, exEntry, n, tn)
+		ix.cm = buildCharModel(exTexts, exW, exEntry, n, tn)
 	}
 	if n >= pruneMinEntries && pruneMinEntries >= 0 {
 		ix.buildForward(nt)
 	}
 	if tn.prf > 0 && n < charMaxEntries {
 		ix.buildPRF(nt)
+	}
+	if tn.thes > 0 {
+		ix.buildThesaurus(examples, exEntry, exW)
 	}
 	ix.calB = <-calB
 	ne := len(examples)
@@ -523,6 +558,9 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	tf, unknown := ix.analyzeQuery(query, lang, false)
 	if len(tf) == 0 {
 		return nil
+	}
+	if ix.thes != nil {
+		tf = ix.expand(tf)
 	}
 	if ix.prf == nil || len(tf) > ix.tn.prfMax {
 		return ix.rankTF(tf, unknown, query, lang, k, nil)

@@ -33,12 +33,12 @@ func TestWithExamples(t *testing.T) {
 func TestSimulateLearning(t *testing.T) {
 	m := NewMatcher(Sample(), MatchOptions{})
 	got := SimulateLearning(m, []LabeledQuery{
-		{Text: "师傅来装机收钱吗", Lang: "zh-CN", Expect: "installation"}, // suggested, right one among them
+		{Text: "装机要给师傅钱吗", Lang: "zh-CN", Expect: "installation"}, // suggested, right one among them
 		{Text: "空调安装收费吗", Lang: "zh-CN", Expect: "installation"},  // already answered: nothing to learn
-		{Text: "师傅来装机收钱吗", Lang: "zh-CN", Expect: "coupon"},       // the right entry was not shown
+		{Text: "装机要给师傅钱吗", Lang: "zh-CN", Expect: "coupon"},       // the right entry was not shown
 		{Text: "今天天气怎么样", Lang: "zh-CN", Expect: ""},              // out of scope
 	}, 3)
-	if len(got) != 1 || got[0].EntryID != "installation" || got[0].Text != "师傅来装机收钱吗" {
+	if len(got) != 1 || got[0].EntryID != "installation" || got[0].Text != "装机要给师傅钱吗" {
 		t.Fatalf("learned %+v", got)
 	}
 }

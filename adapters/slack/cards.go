@@ -136,6 +136,13 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 		}
 		cancel()
 	}
+	if a.o.ReplyWindow != nil && t.Open() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if f := a.windowFlag(a.o.ReplyWindow(ctx, t)); f != "" {
+			flags = append([]string{f}, flags...) // first: it decides whether replying is possible at all
+		}
+		cancel()
+	}
 	if a.o.ConsoleURL != "" {
 		flags = append(flags, "<"+strings.TrimRight(a.o.ConsoleURL, "/")+"/tickets/"+t.No+"|"+a.tr("slack.card.console", nil)+">")
 	}
@@ -204,4 +211,19 @@ func (a *App) modal(callback, no, channel string) slack.ModalViewRequest {
 			slack.NewInputBlock(inputBlock, plain(a.tr(key+".label", map[string]any{"no": no})), nil, in),
 		}},
 	}
+}
+
+// windowFlag is the card's line about the platform's reply window ("" when the channel has none).
+func (a *App) windowFlag(w bot.WindowState) string {
+	switch {
+	case !w.Applies:
+		return ""
+	case w.Open:
+		left := w.Left.Round(time.Minute)
+		return a.tr("slack.card.window_open", map[string]any{"hours": int(left.Hours()), "minutes": int(left.Minutes()) % 60,
+			"until": slackDate(w.Until)})
+	case w.Until.IsZero():
+		return a.tr("slack.card.window_none", nil)
+	}
+	return a.tr("slack.card.window_closed", map[string]any{"at": slackDate(w.Until)})
 }

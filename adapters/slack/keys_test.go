@@ -60,7 +60,7 @@ func TestKeysDocumented(t *testing.T) {
 	for _, k := range []bot.EventKind{bot.EvCreated, bot.EvCustomerMessage, bot.EvAgentReply, bot.EvNote, bot.EvClaimed,
 		bot.EvAssigned, bot.EvPriority, bot.EvStatus, bot.EvEscalated, bot.EvResolved, bot.EvReopened, bot.EvClosed,
 		bot.EvRated, bot.EvSLA, bot.EvComplaintLevel, bot.EvComplaint, bot.EvProposal, bot.EvVisit, bot.EvVisitOverdue,
-		bot.EvFAQReply, bot.EvForced, bot.EvTask, bot.EvTaskLate} {
+		bot.EvFAQReply, bot.EvForced, bot.EvTask, bot.EvTaskLate, bot.EvFAQDraft} {
 		used["slack.event."+string(k)] = true
 	}
 	for _, a := range []string{"customer", "bot", "system"} {

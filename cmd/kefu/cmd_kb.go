@@ -36,11 +36,13 @@ const kbUsage = `usage:
   kefu kb import FILE                                          load a library into the database (replaces the sample)
   kefu kb stats [--days N]                                     per-entry hits and helpful rate, top unanswered questions
   kefu kb learn [--accept all|ID,… | --reject ID,…]            customers' confirmed wordings: list, accept as examples, reject
+  kefu kb add --from GD…                                       a draft entry from a resolved ticket's reply (personal data removed)
+  kefu kb drafts | publish ID | reject ID "reason"             supervisors review, publish (the library reloads) or reject drafts
 Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold.`
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("missing subcommand (list, match, eval, import, stats, learn)")
+		return usagef("missing subcommand (list, match, eval, import, stats, learn, add, drafts, publish, reject)")
 	}
 	sub, args := args[0], args[1:]
 	switch sub { // the database side lives in cmd_kb_db.go
@@ -50,6 +52,8 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return kbStats(ctx, args, stdout)
 	case "learn":
 		return kbLearn(ctx, args, stdout, os.Getenv)
+	case "add", "drafts", "publish", "reject": // cmd_kb_drafts.go
+		return kbDrafts(ctx, sub, args, stdout, os.Getenv)
 	}
 	fs := flag.NewFlagSet("kb "+sub, flag.ContinueOnError)
 	faq := fs.String("faq", "", "library file (.yaml, .yml, .jsonl); default: the bundled sample")

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -44,9 +45,18 @@ func kbImport(ctx context.Context, args []string, out io.Writer) error {
 	for _, e := range lib.Entries() {
 		entries = append(entries, *e)
 	}
+	before, err := db.FAQEntries(ctx)
+	if err != nil {
+		return err
+	}
 	n, err := db.ImportFAQ(ctx, entries)
 	if err != nil {
 		return err
+	}
+	if len(before) > 0 { // the first import loads a library: no change of the team's to count
+		if err := db.RecordFAQChanges(ctx, faqChanges(before, entries, "import", "", time.Now())); err != nil {
+			return err
+		}
 	}
 	syn := map[string][][]string{}
 	for _, l := range lib.Langs() {
@@ -140,6 +150,68 @@ func kbStats(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", f.n, f.lang, f.last.Format("2006-01-02 15:04"), clip(f.text, 60))
 	}
 	tw.Flush()
+	return kbCareStats(ctx, db, out, stats, time.Now())
+}
+
+// kbCareTarget is the seeds' monthly target of new or revised FAQ entries.
+const kbCareTarget = 10
+
+// kbCareStats prints the entries customers marked unhelpful (to revise), the month's new and revised
+// entries against the seeds' target of 10, and the drafts waiting for a supervisor.
+func kbCareStats(ctx context.Context, db *storage.DB, out io.Writer, stats []storage.FAQStat, now time.Time) error {
+	unhelpful := make([]storage.FAQStat, 0, len(stats))
+	for _, s := range stats {
+		if s.NotHelped > 0 {
+			unhelpful = append(unhelpful, s)
+		}
+	}
+	sort.SliceStable(unhelpful, func(i, j int) bool { return unhelpful[i].NotHelped > unhelpful[j].NotHelped })
+	fmt.Fprintf(out, "\nEntries customers marked unhelpful (revise these)\n")
+	if len(unhelpful) == 0 {
+		fmt.Fprintln(out, "none")
+	} else {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ENTRY\tNOT HELPED\tHELPED\tHITS")
+		for _, s := range unhelpful {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.EntryID, s.NotHelped, s.Helped, s.Cited)
+		}
+		tw.Flush()
+	}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+	changes, err := db.FAQChanges(ctx, month)
+	if err != nil {
+		return err
+	}
+	type key struct{ id, lang string }
+	kind := map[key]string{}
+	var order []key
+	for _, c := range changes {
+		k := key{c.EntryID, c.Lang}
+		if _, ok := kind[k]; !ok {
+			order = append(order, k)
+			kind[k] = c.Change
+		} else if c.Change == "new" {
+			kind[k] = "new"
+		}
+	}
+	verdict := "below the target"
+	if len(order) >= kbCareTarget {
+		verdict = "target met"
+	}
+	fmt.Fprintf(out, "\nNew or revised entries in %s: %d (target >= %d: %s)\n", month.Format("2006-01"), len(order), kbCareTarget, verdict)
+	if len(order) > 0 {
+		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ENTRY\tLANG\tCHANGE")
+		for _, k := range order {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", k.id, k.lang, kind[k])
+		}
+		tw.Flush()
+	}
+	n, err := db.CountFAQDrafts(ctx, bot.DraftOpen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDrafts waiting for a supervisor: %d (kefu kb drafts)\n", n)
 	return nil
 }
 

@@ -119,7 +119,10 @@ func TestReadmeComplaints(t *testing.T) {
 		},
 	}
 	runners := map[string]func(context.Context, []string, io.Writer, func(string) string) error{
-		"complaint": runComplaint, "ticket": runTicket, "report": runReport}
+		"complaint": runComplaint, "ticket": runTicket, "report": runReport,
+		"kb": func(ctx context.Context, args []string, out io.Writer, _ func(string) string) error {
+			return runKB(ctx, args, nil, out)
+		}}
 	outputs := map[string]string{}
 	cmds := readmeCommands(t, "Complaints, solutions and return visits")
 	if len(cmds) < 10 {
@@ -170,6 +173,9 @@ func TestReadmeComplaints(t *testing.T) {
 		{"kefu ticket close", "GD20261203002"},
 		{"kefu complaint housekeep", "auto-closed 0"},
 		{"kefu ticket task add", "GD20261203001  task #1 refund  owner finance:li  due "},
+		{"kefu kb add", "draft #1 from GD20261203001, waiting for a supervisor"},
+		{"kefu kb drafts", "Q: 你们的快递员态度恶劣，把我的冰箱摔坏了，我要投诉！"},
+		{"kefu kb publish", "draft #1 published as FAQ entry faq-d1 (zh-CN)"},
 		{"kefu ticket task done", "task #1 refund  owner finance:li"},
 		{"kefu ticket show", "follow-through tasks (kefu ticket task done GD20261203001 ID):"},
 		{"kefu ticket show", "cli:alice  财务已退款"},

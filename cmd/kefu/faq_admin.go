@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 // faqAdmin lets agents search and grow the FAQ library from Slack (`/kefu faq search|add|edit`).
@@ -36,7 +37,7 @@ func (f faqAdmin) Add(ctx context.Context, actor bot.Actor, e slack.FAQEntry) (s
 	if e.ID == "" {
 		e.ID = "faq-" + strconv.FormatInt(time.Now().UnixMilli(), 36)
 	}
-	err := f.change(ctx, func(entries []kb.Entry) ([]kb.Entry, error) {
+	err := f.change(ctx, actor, "slack", func(entries []kb.Entry) ([]kb.Entry, error) {
 		return []kb.Entry{{ID: e.ID, Lang: e.Lang, Question: e.Question, Answer: e.Answer, Category: "slack"}}, nil
 	})
 	if err == nil {
@@ -50,7 +51,7 @@ func (f faqAdmin) Edit(ctx context.Context, actor bot.Actor, id, answer string) 
 		return slack.FAQEntry{}, fmt.Errorf("faq edit: answer is required: %w", bot.ErrBadInput)
 	}
 	var edited kb.Entry
-	err := f.change(ctx, func(entries []kb.Entry) ([]kb.Entry, error) {
+	err := f.change(ctx, actor, "slack", func(entries []kb.Entry) ([]kb.Entry, error) {
 		// Prefer the entry in the team's language; an id exists once per language.
 		found := -1
 		for i, e := range entries {
@@ -73,8 +74,9 @@ func (f faqAdmin) Edit(ctx context.Context, actor bot.Actor, id, answer string) 
 }
 
 // change applies an edit to the database library (seeding it with the library in use the first time,
-// so adding one entry never drops the others) and swaps the new library in.
-func (f faqAdmin) change(ctx context.Context, edit func([]kb.Entry) ([]kb.Entry, error)) error {
+// so adding one entry never drops the others), records the new and revised entries in the library's
+// change log (kefu kb stats) and swaps the new library in; other processes reload within faq.reload.
+func (f faqAdmin) change(ctx context.Context, actor bot.Actor, source string, edit func([]kb.Entry) ([]kb.Entry, error)) error {
 	if f.a.cfg.FAQ.File != "" {
 		return fmt.Errorf("faq: the library is the file %s; edit it there: %w", f.a.cfg.FAQ.File, errors.ErrUnsupported)
 	}
@@ -97,6 +99,9 @@ func (f faqAdmin) change(ctx context.Context, edit func([]kb.Entry) ([]kb.Entry,
 	if _, err := f.a.db.ImportFAQ(ctx, changed); err != nil {
 		return err
 	}
+	if err := f.a.db.RecordFAQChanges(ctx, faqChanges(current, changed, source, actor.ID, time.Now())); err != nil {
+		return err
+	}
 	if err := f.a.db.SetKV(ctx, kvFAQVersion, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
 		return err
 	}
@@ -104,6 +109,30 @@ func (f faqAdmin) change(ctx context.Context, edit func([]kb.Entry) ([]kb.Entry,
 	if err != nil {
 		return err
 	}
-	f.a.matcher.Swap(lib, f.a.matchOptions())
+	f.a.swapLibrary(ctx, lib) // keeps the learned examples (kefu kb learn)
 	return nil
+}
+
+// faqChanges lists the entries of changed that are new to current or differ from it in question or
+// answer (an unchanged re-import is no revision).
+func faqChanges(current, changed []kb.Entry, source, actor string, at time.Time) []storage.FAQChange {
+	type key struct{ id, lang string }
+	had := map[key]kb.Entry{}
+	for _, e := range current {
+		had[key{e.ID, e.Lang}] = e
+	}
+	var out []storage.FAQChange
+	for _, e := range changed {
+		c := storage.FAQChange{EntryID: e.ID, Lang: e.Lang, Source: source, Actor: actor, At: at}
+		switch old, ok := had[key{e.ID, e.Lang}]; {
+		case !ok:
+			c.Change = "new"
+		case old.Question != e.Question || old.Answer != e.Answer:
+			c.Change = "revised"
+		default:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }

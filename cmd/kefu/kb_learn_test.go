@@ -41,7 +41,7 @@ func TestKBLearnLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A wording the sample library is unsure about: the bot offers candidates.
-	const words = "师傅来装机收钱吗"
+	const words = "装机要给师傅钱吗"
 	hits := a.matcher.Match(words, "zh-CN", 3)
 	if a.matcher.Decide(hits) != kb.Suggest {
 		t.Fatalf("precondition: %q should get suggestions, got %v", words, hits)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/kefu-dev/kefu/improve"
 	"log/slog"
+	"time"
 
 	"github.com/kefu-dev/kefu/adapters/slack"
 	"github.com/kefu-dev/kefu/bot"
@@ -76,7 +77,21 @@ func newSlack(a *app) (*slack.App, error) {
 		}
 		return nos
 	}
+	o.ReplyWindow = a.replyWindow
 	return slack.New(o)
+}
+
+// replyWindow is a ticket's platform reply window, from its conversation's last inbound message.
+func (a *app) replyWindow(ctx context.Context, t bot.Ticket) bot.WindowState {
+	if _, ok := bot.ReplyWindow(t.Channel); !ok {
+		return bot.WindowState{}
+	}
+	last, ok, err := a.db.LastInbound(ctx, t.ConversationID)
+	if err != nil {
+		a.log.WarnContext(ctx, "reply window", "ticket_no", t.No, "err", err)
+		return bot.WindowState{}
+	}
+	return bot.ReplyWindowAt(t.Channel, last, ok, time.Now())
 }
 
 // slaAcker acknowledges SLA breaches from Slack (button, /kefu ack).
