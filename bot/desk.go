@@ -60,6 +60,7 @@ type Ticket struct {
 	Rating           int // 0 = not rated
 	RatingComment    string
 	Attachments      []Attachment
+	ExpectedBy       *time.Time // the customer's expected resolution time (期望解决时间), if asked
 }
 
 // Open reports whether the ticket still needs work.

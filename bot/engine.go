@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -293,12 +294,18 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		case err != nil:
 			return fmt.Errorf("bot: load session %d: %w", conv.ID, err)
 		}
-		next, effects, err := e.flows.Step(s, e.input(ev))
+		profile, err := tx.CustomerProfile(ctx, conv.CustomerID)
+		if err != nil {
+			return err
+		}
+		in := e.input(ev)
+		in.Profile = &profile
+		next, effects, err := e.flows.Step(s, in)
 		if errors.Is(err, flows.ErrUnknownState) {
 			// A state this version does not know (written by a newer or older kefu): start over.
 			e.log.ErrorContext(ctx, "session in an unknown state reset", "conversation_id", conv.ID, "state", s.State)
 			s = fresh()
-			next, effects, err = e.flows.Step(s, e.input(ev))
+			next, effects, err = e.flows.Step(s, in)
 		}
 		if err != nil {
 			return fmt.Errorf("bot: step in state %q: %w", s.State, err)
@@ -366,7 +373,8 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 
 // input turns an event into a flows.Input.
 func (e *Engine) input(ev Event) flows.Input {
-	in := flows.Input{LangHint: ev.LangHint, At: ev.At, Media: len(ev.Attachments) > 0, Caps: e.caps(ev.Channel)}
+	// At in the configured zone: the customer's 「明天下午」 is tomorrow afternoon there.
+	in := flows.Input{LangHint: ev.LangHint, At: ev.At.In(e.loc), Media: len(ev.Attachments) > 0, Caps: e.caps(ev.Channel)}
 	switch ev.Kind {
 	case KindButton:
 		in.Button = ev.Payload
@@ -663,12 +671,18 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 	if summary == "" {
 		summary = in.FirstText
 	}
+	profile, err := e.rememberIntake(ctx, t, in)
+	if err != nil {
+		return err
+	}
 	tk := Ticket{
-		ConversationID:   t.conv.ID,
-		CustomerID:       t.conv.CustomerID,
-		Channel:          t.conv.Channel,
-		CustomerName:     t.conv.UserName,
-		CustomerPhone:    FirstPhone(in.Description + " " + in.FirstText), // a number the customer gave
+		ConversationID: t.conv.ID,
+		CustomerID:     t.conv.CustomerID,
+		Channel:        t.conv.Channel,
+		CustomerName:   firstNonEmptyStr(profile.Name, t.conv.UserName),
+		// The number given at intake, else one in the customer's words.
+		CustomerPhone:    firstNonEmptyStr(profile.Phone, FirstPhone(in.Description+" "+in.FirstText)),
+		ExpectedBy:       in.ExpectedBy(),
 		Lang:             t.sess.Lang,
 		Category:         in.Category,
 		Priority:         pr,
@@ -688,7 +702,7 @@ func (e *Engine) openTicket(ctx context.Context, t *turn, in flows.Intake) error
 	if t.ev != nil {
 		tk.Attachments = t.ev.Attachments
 	}
-	tk, err := t.tx.CreateTicket(ctx, tk, t.at.In(e.loc).Format("20060102"))
+	tk, err = t.tx.CreateTicket(ctx, tk, t.at.In(e.loc).Format("20060102"))
 	if err != nil {
 		return err
 	}
@@ -851,4 +865,31 @@ func (e *Engine) customerTicket(ctx context.Context, t *turn, no string, change 
 	_, err = t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "customer", Kind: kind,
 		Text: text, Channel: t.conv.Channel})
 	return err
+}
+
+// rememberIntake stores the intake fields the customer gave (name, phone, e-mail) and the fields they
+// were asked on the customer, so later tickets do not ask again, and returns the profile.
+func (e *Engine) rememberIntake(ctx context.Context, t *turn, in flows.Intake) (flows.Profile, error) {
+	p, err := t.tx.CustomerProfile(ctx, t.conv.CustomerID)
+	if err != nil {
+		return p, err
+	}
+	changed := false
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&p.Name, in.Name}, {&p.Phone, in.Phone}, {&p.Email, in.Email}} {
+		if f.v != "" && *f.dst != f.v {
+			*f.dst, changed = f.v, true
+		}
+	}
+	for _, f := range in.Asked {
+		if f != flows.FieldExpected && !slices.Contains(p.Asked, f) {
+			p.Asked, changed = append(p.Asked, f), true
+		}
+	}
+	if !changed {
+		return p, nil
+	}
+	return p, t.tx.SaveCustomerProfile(ctx, t.conv.CustomerID, p)
 }

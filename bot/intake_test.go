@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/kb"
+	"github.com/kefu-dev/kefu/locales"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 // TestHumanTransferSummaryIsTheDescription: 转人工, a type tapped, then the description as the next
@@ -108,6 +114,168 @@ func TestCustomerFlags(t *testing.T) {
 		}
 		if !c.Complaint || c.ComplaintLevel != 2 {
 			t.Errorf("complaint of a vip: complaint=%v level %d, want level 2", c.Complaint, c.ComplaintLevel)
+		}
+	})
+}
+
+// fieldsEngine is complaintEngine with intake fields on: name and e-mail optional, the phone required
+// for complaints, the expected time optional for complaints.
+func fieldsEngine(t testing.TB, db *storage.DB, now func() time.Time) *bot.Engine {
+	t.Helper()
+	matcher := kb.NewMatcher(kb.Sample(), kb.MatchOptions{})
+	cfg := flows.DefaultConfig()
+	cfg.Fields = flows.IntakeFields{
+		Name:         flows.FieldRule{Mode: flows.FieldOptional},
+		Phone:        flows.FieldRule{Mode: flows.FieldOptional, Categories: map[string]string{"complaint": flows.FieldRequired}},
+		Email:        flows.FieldRule{Mode: flows.FieldOptional},
+		ExpectedTime: flows.FieldRule{Mode: flows.FieldOff, Categories: map[string]string{"complaint": flows.FieldOptional}},
+	}
+	m, err := flows.New(flows.Options{KB: matcher, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := bot.New(bot.Options{Store: db, Flows: m, KB: matcher, Catalog: locales.Default(), Now: now,
+		Agents: []bot.AgentConfig{agentA, supS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// TestIntakeFieldsAskedOnceAndRemembered: a complaint asks name, phone (required; a bad number is
+// refused with a clear message and asked again, nothing said is lost), e-mail and the expected time;
+// the values are stored on the customer, encrypted (the raw columns hold no plaintext, the e-mail has a
+// lookup hash), and the customer's next complaint asks only the expected time.
+func TestIntakeFieldsAskedOnceAndRemembered(t *testing.T) {
+	forEachDB(t, func(t *testing.T, mk envMaker) {
+		ctx := context.Background()
+		e := mk(t, agentA, supS)
+		eng := fieldsEngine(t, e.db, e.clock.Now)
+		x := &transcript{t: t, e: e, eng: eng, chat: "fields"}
+		alice := bot.Actor{ID: agentA.ID}
+		last := func() string {
+			t.Helper()
+			if len(x.last) == 0 {
+				t.Fatal("no reply")
+			}
+			return x.last[len(x.last)-1].Text
+		}
+		expectAsk := func(what, want string) {
+			t.Helper()
+			if !strings.Contains(last(), want) {
+				t.Fatalf("%s: last reply %q, want %q", what, last(), want)
+			}
+		}
+		desc := "我要投诉，你们的安装师傅态度很差，迟到了三个小时还乱收费"
+		x.say(desc)
+		expectAsk("name", "请问怎么称呼您")
+		x.say("我叫王小明")
+		expectAsk("phone", "请留下您的手机号码")
+		x.say("12345")
+		if !strings.Contains(x.last[0].Text, "「12345」不是有效的手机号码") || !strings.Contains(last(), "请留下您的手机号码") {
+			t.Fatalf("bad phone: %+v", x.last)
+		}
+		x.say("跳过")
+		expectAsk("required phone cannot be skipped", "请留下您的手机号码")
+		x.say("+86 138-1234-5678")
+		expectAsk("email", "电子邮箱")
+		x.say("wang@example")
+		if !strings.Contains(x.last[0].Text, "不是有效的电子邮箱地址") {
+			t.Fatalf("bad email: %+v", x.last)
+		}
+		x.say("Wang@Example.cn")
+		expectAsk("expected", "您希望我们在什么时间之前解决")
+		x.say("明天下午")
+		expectAsk("confirm", desc)
+		x.press("对")
+		tk, _, err := eng.Ticket(ctx, "GD20261123001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBy := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) // 18:00 in Shanghai
+		if tk.CustomerName != "王小明" || tk.CustomerPhone != "13812345678" || tk.ExpectedBy == nil || !tk.ExpectedBy.Equal(wantBy) ||
+			tk.Description != desc {
+			t.Errorf("ticket name %q phone %q expected %v description %q", tk.CustomerName, tk.CustomerPhone, tk.ExpectedBy, tk.Description)
+		}
+		p, err := eng.CustomerProfile(ctx, tk.CustomerID)
+		if err != nil || p.Name != "王小明" || p.Phone != "13812345678" || p.Email != "wang@example.cn" {
+			t.Errorf("profile %+v %v", p, err)
+		}
+		// Encrypted at rest: the raw columns hold no plaintext; the e-mail is found by its hash.
+		var raw struct{ ContactName, Phone, Email, EmailHash string }
+		if err := e.db.Gorm().Raw("SELECT contact_name, phone, email, email_hash FROM customers WHERE id = ?", tk.CustomerID).Scan(&raw).Error; err != nil {
+			t.Fatal(err)
+		}
+		for col, v := range map[string]string{"contact_name": raw.ContactName, "phone": raw.Phone, "email": raw.Email} {
+			if v == "" || strings.Contains(v, "王小明") || strings.Contains(v, "13812345678") || strings.Contains(v, "example.cn") {
+				t.Errorf("customers.%s stored as %q", col, v)
+			}
+		}
+		if ids, err := e.db.CustomerIDs(ctx, "WANG@example.cn"); err != nil || len(ids) != 1 || ids[0] != tk.CustomerID || raw.EmailHash == "" {
+			t.Errorf("lookup by e-mail: %v %v (hash %q)", ids, err, raw.EmailHash)
+		}
+		// The next complaint asks only the expected time.
+		if _, err := eng.Reply(ctx, alice, tk.No, "您好"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Close(ctx, alice, tk.No); err != nil {
+			t.Fatal(err)
+		}
+		x.say("我要投诉，师傅又迟到了，而且态度还是很差，希望换个师傅")
+		expectAsk("only the expected time", "您希望我们在什么时间之前解决")
+		x.press("跳过")
+		expectAsk("confirm", "师傅又迟到了")
+		x.press("对")
+		tk2, _, err := eng.Ticket(ctx, "GD20261123002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk2.CustomerName != "王小明" || tk2.CustomerPhone != "13812345678" || tk2.ExpectedBy != nil {
+			t.Errorf("second ticket name %q phone %q expected %v", tk2.CustomerName, tk2.CustomerPhone, tk2.ExpectedBy)
+		}
+	})
+}
+
+// TestIntakeSkippedFieldsNotAskedAgain: optional fields skipped (button or word) are remembered as
+// asked; the next ticket of the customer does not ask them; erasing the customer removes the details.
+func TestIntakeSkippedFieldsNotAskedAgain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, mk envMaker) {
+		ctx := context.Background()
+		e := mk(t, agentA, supS)
+		eng := fieldsEngine(t, e.db, e.clock.Now)
+		x := &transcript{t: t, e: e, eng: eng, chat: "skips"}
+		x.say("The app crashes on login since yesterday, I cannot use it at all, please help")
+		x.press("Technical support")
+		x.press("Skip") // name
+		x.say("skip")   // phone (optional for tech)
+		x.say("bob@example.com")
+		x.press("Yes")
+		tk, _, err := eng.Ticket(ctx, "GD20261123001")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, x.b.String())
+		}
+		p, _ := eng.CustomerProfile(ctx, tk.CustomerID)
+		if p.Name != "" || p.Phone != "" || p.Email != "bob@example.com" || !slices.Equal(p.Asked, []string{"name", "phone", "email"}) {
+			t.Errorf("profile %+v", p)
+		}
+		if _, err := eng.Reply(ctx, bot.Actor{ID: agentA.ID}, tk.No, "hi"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Close(ctx, bot.Actor{ID: agentA.ID}, tk.No); err != nil {
+			t.Fatal(err)
+		}
+		x.say("The app crashes again when I open the settings page, nothing works there")
+		x.press("Technical support")
+		x.press("Normal")
+		if rest := x.b.String()[strings.LastIndex(x.b.String(), "[Technical support]"):]; !strings.Contains(rest, "Just to confirm") ||
+			strings.Contains(rest, "address you") || strings.Contains(rest, "phone") || strings.Contains(rest, "e-mail") {
+			t.Errorf("fields asked again:\n%s", x.b.String())
+		}
+		if _, err := e.db.EraseCustomer(ctx, tk.CustomerID, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := eng.CustomerProfile(ctx, tk.CustomerID); p.Email != "" || len(p.Asked) != 0 {
+			t.Errorf("erased customer keeps %+v", p)
 		}
 	})
 }

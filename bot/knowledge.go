@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 )
 
@@ -65,4 +66,16 @@ func (e *Engine) CustomerHistory(ctx context.Context, t Ticket, limit int) ([]Ti
 		}
 	}
 	return out, nil
+}
+
+// CustomerProfile returns what customer id gave at intake (name, phone, e-mail; unmasked: mask it before
+// it reaches anyone but a supervisor's audited reveal).
+func (e *Engine) CustomerProfile(ctx context.Context, customerID int64) (flows.Profile, error) {
+	var p flows.Profile
+	err := e.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		p, err = tx.CustomerProfile(ctx, customerID)
+		return err
+	})
+	return p, err
 }

@@ -110,6 +110,10 @@ type Tx interface {
 	SaveSession(ctx context.Context, conversationID int64, s flows.Session, at time.Time) error
 	// SetCustomerLang remembers the customer's language.
 	SetCustomerLang(ctx context.Context, customerID int64, lang string) error
+	// CustomerProfile returns what the customer gave at earlier intakes (name, phone, e-mail) and the
+	// fields they were asked; SaveCustomerProfile replaces it.
+	CustomerProfile(ctx context.Context, customerID int64) (flows.Profile, error)
+	SaveCustomerProfile(ctx context.Context, customerID int64, p flows.Profile) error
 	// Enqueue writes outbox rows (and the outbound messages), in order, and returns their ids.
 	Enqueue(ctx context.Context, at time.Time, rs ...Reply) ([]int64, error)
 	// EnqueueDelivered is Enqueue for replies the adapter hands over itself (web chat's HTTP

@@ -148,6 +148,7 @@ func New(o Options) (*Console, error) {
 	c.inboxRoutes()
 	c.accountRoutes()
 	c.liveRoutes()
+	c.macroRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

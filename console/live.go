@@ -448,10 +448,10 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 	lang := c.lang(r, s)
 	var parts []string
 	if len(replying) > 0 {
-		parts = append(parts, c.t(lang, "console.live.replying", "names", strings.Join(replying, c.t(lang, "console.live.and"))))
+		parts = append(parts, c.t(lang, "console.live.replying", "name", strings.Join(replying, c.t(lang, "console.live.and"))))
 	}
 	if len(viewing) > 0 {
-		parts = append(parts, c.t(lang, "console.live.viewing", "names", strings.Join(viewing, c.t(lang, "console.live.and"))))
+		parts = append(parts, c.t(lang, "console.live.viewing", "name", strings.Join(viewing, c.t(lang, "console.live.and"))))
 	}
 	out.Notice = strings.Join(parts, " ")
 	w.Header().Set("Content-Type", "application/json")

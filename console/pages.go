@@ -71,6 +71,8 @@ type page struct {
 	InboxOn bool
 	// Acc is the users page's account administration data (console/accounts.go).
 	Acc accountsData
+	// Macros is the macros page's data (console/macros.go).
+	Macros *macroData
 }
 
 // T translates a key in the page's language.

@@ -41,7 +41,8 @@ type slaClock struct {
 
 // ticketData is page.Ticket.
 type ticketData struct {
-	T           bot.Ticket // personal data masked
+	T           bot.Ticket  // personal data masked
+	Macros      []MacroView // the canned replies the agent may pick (macros.go)
 	Conv        []convItem
 	History     []bot.Ticket
 	Events      []bot.TicketEvent
@@ -111,6 +112,10 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 		return
 	}
 	d.Suggestions = c.o.Desk.Suggestions(t, 3)
+	if d.Macros, err = c.MacrosFor(ctx, t, s.user.AgentID, s.user.Name); err != nil {
+		c.fail(w, r, err)
+		return
+	}
 	cc := c.o.Desk.ComplaintConfig()
 	for _, lv := range cc.Levels {
 		d.Levels = append(d.Levels, lv.Level)
@@ -284,7 +289,7 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		c.renderTicket(w, r, s, http.StatusForbidden, c.t(lang, "inbox.err.no_agent"), f, "")
 		return
 	}
-	err = c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, f)
+	err = c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, sendValues(action, f, t.CustomerName))
 	if err != nil {
 		status, key := problemOf(err)
 		if status == http.StatusInternalServerError {

@@ -3,6 +3,7 @@ package flows
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -91,7 +92,7 @@ func TestBatchIntake(t *testing.T) {
 			if diff := cmp.Diff(tc.rounds, rounds); diff != "" {
 				t.Errorf("items asked per round (-want +got):\n%s\n%s", diff, c.log.String())
 			}
-			if tc.want == (Intake{}) {
+			if reflect.DeepEqual(tc.want, Intake{}) {
 				return
 			}
 			if opened == nil {

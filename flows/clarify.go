@@ -198,7 +198,7 @@ func (m *Machine) setCategory(s Session, c Category) (Session, []Effect) {
 
 // nextAfter asks the first missing field after the given clarification state, or confirms.
 func (m *Machine) nextAfter(s Session, after State) (Session, []Effect) {
-	order := []State{StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm}
+	order := []State{StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateAskField, StateConfirm}
 	i := slices.Index(order, after) + 1
 	cat, _ := m.category(s.Intake.Category)
 	for ; i < len(order); i++ {
@@ -229,6 +229,10 @@ func (m *Machine) nextAfter(s Session, after State) (Session, []Effect) {
 			if s.Intake.Urgency == "" {
 				s.State = StateAskUrgency
 				return s, m.askUrgencySay()
+			}
+		case StateAskField:
+			if len(m.PendingFields(s.Intake.Category, m.known, s.Intake)) > 0 {
+				return m.nextField(s)
 			}
 		case StateConfirm:
 			s.Intake.Priority = m.priority(s.Intake)
@@ -421,7 +425,14 @@ func (m *Machine) stepConfirm(s Session, ev event) (Session, []Effect) {
 	case known && ok:
 		return m.openTicket(s, nil)
 	case known:
-		s.Intake = Intake{}
+		// Start over, keeping the contact details just given (they are not what was wrong).
+		in := s.Intake
+		s.Intake = Intake{Name: in.Name, Phone: in.Phone, Email: in.Email}
+		for _, f := range in.Asked {
+			if f != FieldExpected {
+				s.Intake.Asked = append(s.Intake.Asked, f)
+			}
+		}
 		next, effects := m.askType(s)
 		return next, append(say("clarify.restart"), effects...)
 	}
@@ -444,7 +455,7 @@ func (m *Machine) openTicket(s Session, lead []Effect) (Session, []Effect) {
 		s.Intake.Description = s.Intake.FirstText
 	}
 	in := s.Intake
-	s.State, s.Asked, s.TicketNo, s.Candidates, s.Batch = StateTicketOpen, 0, "", nil, nil
+	s.State, s.Asked, s.TicketNo, s.Candidates, s.Batch, s.Field = StateTicketOpen, 0, "", nil, nil, ""
 	s.Intake = Intake{}
 	return s, append(lead, OpenTicket{Intake: in})
 }

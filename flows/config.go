@@ -48,6 +48,10 @@ type Config struct {
 	MaxOrderAttempts    int `yaml:"max_order_attempts,omitempty"` // bad order numbers before going on without one
 	MaxHumanRunes       int `yaml:"max_human_runes,omitempty"`    // a human request is a short message
 	MaxInputBytes       int `yaml:"max_input_bytes,omitempty"`    // longer text is refused (default 4096)
+
+	// Fields: name, phone, e-mail and expected resolution time, each off / optional / required, for
+	// every category or per category (fields.go). Default: all off.
+	Fields IntakeFields `yaml:"fields"`
 }
 
 // DefaultConfig is the configuration of the seeds: six categories, order numbers of 12–20 digits.
@@ -90,6 +94,7 @@ func DefaultConfig() Config {
 		MaxOrderAttempts:    3,
 		MaxHumanRunes:       20,
 		MaxInputBytes:       4096,
+		Fields:              IntakeFields{}.withDefaults(),
 	}
 }
 
@@ -138,6 +143,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxInputBytes == 0 {
 		c.MaxInputBytes = d.MaxInputBytes
 	}
+	c.Fields = c.Fields.withDefaults()
 	return c
 }
 
@@ -162,6 +168,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("categories[%d]: urgency %q: want urgent, normal or low", i, cat.Urgency))
 		}
 	}
+	errs = append(errs, c.Fields.validate(c.Categories)...)
 	if len(c.Categories) > 20 {
 		errs = append(errs, errors.New("categories: more than 20"))
 	}

@@ -18,6 +18,7 @@ type scenario struct {
 	name   string
 	hint   string // platform language hint of the first message
 	inputs map[string][]string
+	config func() Config // nil: DefaultConfig
 }
 
 var scenarios = []scenario{
@@ -63,6 +64,15 @@ var scenarios = []scenario{
 		"zh-CN": {"", "你好", "", "😀👍", "   ", "/foo", "请问保修多久", "/lang", "[old]", "/lang", "[lang:en]", "[yes]", "[old]", "/lang fr", "/lang zh", "/help", "/link", "/link K7P2QX", "<media>", "\x00\x01\xff\xfe"},
 		"en":    {"", "hello", "", "😀👍", "   ", "/foo", "how long is the warranty", "/lang", "[old]", "/lang", "[lang:zh-CN]", "[yes]", "[old]", "/lang fr", "/lang en", "/help", "/link", "/link K7P2QX", "<media>", "\x00\x01\xff\xfe"},
 	}},
+	// Intake fields (fieldsConfig): a complaint asks the name (skipped), the phone (required: a skip
+	// word and a bad number are refused, nothing is lost) and the expected time; the customer's second
+	// complaint asks only the expected time (the name was skipped, the phone is remembered).
+	{name: "intake_fields", config: fieldsConfig, inputs: map[string][]string{
+		"zh-CN": {"我要投诉，你们的安装师傅态度很差，迟到了三个小时还乱收费", "[skip]", "跳过", "1234", "138 1234 5678", "明天下午", "[ok]", "!closed",
+			"我要投诉，师傅又迟到了，而且态度还是很差，希望换个师傅", "尽快", "3天内", "[ok]"},
+		"en": {"I want to complain, your installer was rude, three hours late and overcharged me", "[skip]", "skip", "1234", "+44 7911 123456", "tomorrow afternoon", "[ok]", "!closed",
+			"I want to complain again, the technician was late and rude again, please send someone else", "asap", "within 3 days", "[ok]"},
+	}},
 	{name: "closed_by_agent", inputs: map[string][]string{
 		"zh-CN": {"/start", "找人工", "[type:aftersale]", "!closed", "你好"},
 		"en":    {"/start", "I need an operator", "2", "!closed", "hi"},
@@ -70,9 +80,15 @@ var scenarios = []scenario{
 }
 
 func TestGoldenTranscripts(t *testing.T) {
-	m := newTestMachine(t)
 	cat := locales.Default()
 	for _, sc := range scenarios {
+		m := newTestMachine(t)
+		if sc.config != nil {
+			var err error
+			if m, err = New(Options{KB: testKB, Config: sc.config()}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		for _, lang := range []string{"zh-CN", "en"} {
 			t.Run(sc.name+"/"+lang, func(t *testing.T) {
 				c := newConvo(t, m, "", firstNonEmpty(sc.hint, map[string]string{"zh-CN": "", "en": "en-US"}[lang]))

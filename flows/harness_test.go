@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -106,7 +107,8 @@ type convo struct {
 	log      strings.Builder
 	last     []Effect
 	hint     string
-	caps     Caps // the channel's capabilities, set on every input
+	profile  Profile // what the engine remembers of the customer's intake fields
+	caps     Caps    // the channel's capabilities, set on every input
 }
 
 func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
@@ -123,7 +125,8 @@ func newConvo(t testing.TB, m *Machine, lang, hint string) *convo {
 //	<media>         an attachment without text
 func (c *convo) do(line string) []Effect {
 	c.t.Helper()
-	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Caps: c.caps}
+	p := c.profile
+	in := Input{At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Profile: &p, Caps: c.caps}
 	if c.s.State == StateNew {
 		in.LangHint = c.hint
 	}
@@ -157,7 +160,8 @@ func (c *convo) do(line string) []Effect {
 			}
 			c.keyboard = say.Choices
 		}
-		if _, ok := e.(OpenTicket); ok { // what the engine does
+		if ot, ok := e.(OpenTicket); ok { // what the engine does
+			c.profile = remember(c.profile, ot.Intake)
 			c.tickets++
 			c.s.TicketNo = fmt.Sprintf("GD20261123%03d", c.tickets)
 			fmt.Fprintf(&c.log, "< ticket.opened | %s\n", locales.Default().T(c.s.Lang, "ticket.opened",
@@ -218,7 +222,33 @@ func (c *convo) render(e Effect) {
 		in := e.Intake
 		fmt.Fprintf(&c.log, "! OpenTicket{category=%s priority=%s urgency=%s order=%s complaint=%v human=%v description=%q}\n",
 			in.Category, in.Priority, in.Urgency, in.OrderNo, in.Complaint, in.Human, in.Description)
+		if len(in.Asked) > 0 {
+			fmt.Fprintf(&c.log, "  fields{name=%q phone=%q email=%q expected=%q asked=%v}\n", in.Name, in.Phone, in.Email, in.Expected, in.Asked)
+		}
 	default:
 		fmt.Fprintf(&c.log, "! %T %+v\n", e, e)
 	}
+}
+
+// remember is what the engine stores on the customer when a ticket opens: the values given, and the
+// fields asked (the expected time belongs to the ticket).
+func remember(p Profile, in Intake) Profile {
+	for _, f := range []string{FieldName, FieldPhone, FieldEmail} {
+		if v := in.value(f); v != "" {
+			switch f {
+			case FieldName:
+				p.Name = v
+			case FieldPhone:
+				p.Phone = v
+			case FieldEmail:
+				p.Email = v
+			}
+		}
+	}
+	for _, f := range in.Asked {
+		if f != FieldExpected && !slices.Contains(p.Asked, f) {
+			p.Asked = append(p.Asked, f)
+		}
+	}
+	return p
 }

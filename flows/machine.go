@@ -38,6 +38,10 @@ type Machine struct {
 	kb  kb.Matcher
 	cfg Config
 
+	// known is Input.Profile of the step being run: Step runs on a copy of the Machine that carries it
+	// (the shared Machine stays read-only).
+	known Profile
+
 	orderRE                                    *regexp.Regexp
 	urgent, low, complaint, humanWords, status wordList
 	catWords                                   []wordList
@@ -106,6 +110,7 @@ func init() {
 		StateComment:        (*Machine).stepComment,
 		StateProposal:       (*Machine).stepProposal,
 		StateDeclineReason:  (*Machine).stepDeclineReason,
+		StateAskField:       (*Machine).stepAskField,
 		StateAskAll:         (*Machine).stepAskAll,
 	}
 }
@@ -115,7 +120,7 @@ func States() []State {
 	out := make([]State, 0, len(steps))
 	for _, st := range []State{StateNew, StateIdle, StateAnswered, StateChoosing, StateAnythingElse, StateAskType,
 		StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateTicketOpen, StateConfirmSolved,
-		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskAll} {
+		StateReopenReason, StateRating, StateComment, StateProposal, StateDeclineReason, StateAskField, StateAskAll} {
 		out = append(out, st)
 	}
 	return out
@@ -139,6 +144,11 @@ func (m *Machine) Step(s Session, in Input) (out Session, effects []Effect, err 
 	}()
 	s.Lang = normLang(s.Lang)
 	s.caps = in.Caps
+	if in.Profile != nil {
+		mm := *m
+		mm.known = *in.Profile
+		m = &mm
+	}
 	next, effects := m.dispatch(s, in)
 	next.caps = Caps{}
 	return stamp(s, next, effects), effects, nil
@@ -276,6 +286,8 @@ func (m *Machine) prompt(s Session) []Effect {
 		return m.askOrderSay()
 	case StateAskUrgency:
 		return m.askUrgencySay()
+	case StateAskField:
+		return m.askFieldSay(s)
 	case StateAskAll:
 		return m.batchPrompt(s)
 	case StateConfirm:

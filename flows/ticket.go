@@ -15,7 +15,7 @@ func (m *Machine) human(s Session, ev event) (Session, []Effect) {
 		return s, []Effect{AddToTicket{Text: ev.text, Media: ev.in.Media}, sayArgs("human.already", map[string]any{"no": s.TicketNo})}
 	case StateConfirmSolved, StateReopenReason: // the resolution did not help: reopen for a person
 		return m.reopen(s, ev.text)
-	case StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateConfirm, StateAskAll:
+	case StateAskType, StateAskDescription, StateAskOrder, StateAskUrgency, StateAskField, StateConfirm, StateAskAll:
 		s.Batch = nil
 	default:
 		s.Intake = Intake{}

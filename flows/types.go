@@ -28,6 +28,7 @@ const (
 	StateReopenReason   State = "reopen_reason"   // 未解决: why?
 	StateRating         State = "rating"          // 1–5 survey
 	StateComment        State = "comment"         // optional comment after the rating
+	StateAskField       State = "ask_field"       // clarification: an intake field (Session.Field; fields.go)
 )
 
 // ErrUnknownState is returned by Step for a session in a state with no step.
@@ -43,6 +44,52 @@ type Intake struct {
 	Complaint   bool   `json:"complaint,omitempty"`
 	Human       bool   `json:"human,omitempty"` // the customer asked for a person
 	FirstText   string `json:"first_text,omitempty"`
+	// Intake fields (fields.go): contact details given in this intake, the expected resolution time
+	// (RFC 3339) and the fields asked in this intake, answered or skipped.
+	Name     string   `json:"name,omitempty"`
+	Phone    string   `json:"phone,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Expected string   `json:"expected,omitempty"`
+	Asked    []string `json:"asked,omitempty"`
+}
+
+func (in Intake) value(field string) string {
+	switch field {
+	case FieldName:
+		return in.Name
+	case FieldPhone:
+		return in.Phone
+	case FieldEmail:
+		return in.Email
+	case FieldExpected:
+		return in.Expected
+	}
+	return ""
+}
+
+func (in *Intake) set(field, v string) {
+	switch field {
+	case FieldName:
+		in.Name = v
+	case FieldPhone:
+		in.Phone = v
+	case FieldEmail:
+		in.Email = v
+	case FieldExpected:
+		in.Expected = v
+	}
+}
+
+// ExpectedBy is the parsed expected resolution time, or nil.
+func (in Intake) ExpectedBy() *time.Time {
+	if in.Expected == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, in.Expected)
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // Session is a conversation's stored state.
@@ -57,6 +104,7 @@ type Session struct {
 	TicketNo   string   `json:"ticket_no,omitempty"`  // the open (or just resolved) ticket
 	Rating     int      `json:"rating,omitempty"`
 	Proposal   string   `json:"proposal,omitempty"` // the proposal id on offer (StateProposal, StateDeclineReason)
+	Field      string   `json:"field,omitempty"`    // the intake field asked (StateAskField)
 	Batch      *Batch   `json:"batch,omitempty"`    // the intake in one message (StateAskAll; batch.go)
 
 	caps Caps // Input.Caps of the step being run (not stored: the engine passes it every time)
@@ -83,6 +131,9 @@ type Input struct {
 	Media    bool   // the message carried an attachment
 	Caps     Caps   // what the customer's channel can do
 	At       time.Time
+	// Profile is what the customer gave at earlier intakes (name, phone, e-mail; fields asked). nil:
+	// nothing known, every configured field is asked.
+	Profile *Profile
 }
 
 // Scripts of Caps.Script: the seeds word the greeting and the closing differently per channel.

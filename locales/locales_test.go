@@ -30,6 +30,8 @@ var sampleArgs = map[string]any{
 	// complaints
 	"solution": "solution.refund", "amount": "200", "outcome": "satisfied", "repeat": "GD20261120001",
 	"ticket": "GD20261123001", "tb": "2", "ta": "1.5", "rb": "6", "ra": "2.5", "cb": "2.5", "ca": "4.5",
+	// channels (reply window)
+	"hours": 5, "until": "11-24 10:00",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

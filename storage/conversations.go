@@ -46,6 +46,11 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 		id.UserName = ev.UserName
 	}
 	t.cached = &conv
+	if found || cust.ID == id.CustomerID {
+		c := cust
+		c.ID = id.CustomerID
+		t.profile = &c
+	}
 	m := message{
 		ConversationID: conv.ID,
 		Direction:      "in",
@@ -86,13 +91,19 @@ type knownRow struct {
 	IdentityCustomerID int64
 	UserName           string `gorm:"serializer:pii"`
 	Lang               string
+	// The customer's intake fields (CustomerProfile reads them from here: no extra statement per turn).
+	ContactName string `gorm:"serializer:pii"`
+	Phone       string `gorm:"serializer:pii"`
+	Email       string `gorm:"serializer:pii"`
+	IntakeAsked string
 }
 
 // known reads the identity (channel, userID), its customer's language and the conversation
 // (channel, chatID) in one query, the conversation row locked on PostgreSQL like conversation does.
 // found is false when either does not exist yet.
 func (t *txStore) known(g *gorm.DB, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
-	q := `SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang
+	q := `SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang,
+  cu.contact_name AS contact_name, cu.phone AS phone, cu.email AS email, cu.intake_asked AS intake_asked
 FROM conversations c
 JOIN identities i ON i.channel = ? AND i.platform_user_id_hash IN ?
 JOIN customers cu ON cu.id = i.customer_id
@@ -110,7 +121,8 @@ ORDER BY i.id`
 	}
 	r := rows[0]
 	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
-		customer{ID: r.IdentityCustomerID, Lang: r.Lang}, r.Conv, true, nil
+		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
+		r.Conv, true, nil
 }
 
 func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Time) (identity, customer, error) {
@@ -153,7 +165,7 @@ func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Tim
 		id.UserName = name
 	}
 	var c customer
-	if err := g.Select("id", "lang").Where("id = ?", id.CustomerID).Take(&c).Error; err != nil {
+	if err := g.Select("id", "lang", "contact_name", "phone", "email", "intake_asked").Where("id = ?", id.CustomerID).Take(&c).Error; err != nil {
 		return id, c, err
 	}
 	return id, c, nil
@@ -409,4 +421,45 @@ func (db *DB) ConversationByChat(ctx context.Context, ch bot.Channel, chatID str
 		return bot.Conversation{}, fmt.Errorf("storage: conversation by chat: %w", err)
 	}
 	return db.r(ctx).Conversation(ctx, c.ID)
+}
+
+// CustomerProfile implements bot.Tx (a customer row that does not exist has an empty profile).
+func (t *txStore) CustomerProfile(ctx context.Context, customerID int64) (flows.Profile, error) {
+	if c := t.profile; c != nil && c.ID == customerID {
+		return profileOf(*c), nil
+	}
+	var cs []customer
+	if err := t.g.WithContext(ctx).Select("id", "contact_name", "phone", "email", "intake_asked").
+		Where("id = ?", customerID).Limit(1).Find(&cs).Error; err != nil {
+		return flows.Profile{}, fmt.Errorf("storage: customer %d profile: %w", customerID, err)
+	}
+	if len(cs) == 0 {
+		return flows.Profile{}, nil
+	}
+	return profileOf(cs[0]), nil
+}
+
+func profileOf(c customer) flows.Profile {
+	p := flows.Profile{Name: c.ContactName, Phone: c.Phone, Email: c.Email}
+	if c.IntakeAsked != "" {
+		p.Asked = strings.Split(c.IntakeAsked, ",")
+	}
+	return p
+}
+
+// SaveCustomerProfile implements bot.Tx.
+func (t *txStore) SaveCustomerProfile(ctx context.Context, customerID int64, p flows.Profile) error {
+	res := t.g.WithContext(ctx).Model(&customer{}).Where("id = ?", customerID).Updates(map[string]any{
+		"contact_name": p.Name, "phone": p.Phone, "email": p.Email, "intake_asked": strings.Join(p.Asked, ","),
+		"updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("storage: save customer %d profile: %w", customerID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("storage: save customer %d profile: %w", customerID, bot.ErrNotFound)
+	}
+	if c := t.profile; c != nil && c.ID == customerID {
+		c.ContactName, c.Phone, c.Email, c.IntakeAsked = p.Name, p.Phone, p.Email, strings.Join(p.Asked, ",")
+	}
+	return nil
 }

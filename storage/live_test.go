@@ -2,9 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -77,6 +80,49 @@ func TestLiveSessionsAndPresence(t *testing.T) {
 		}
 		if id, err := db.LastEventID(ctx); err != nil || id != 0 {
 			t.Errorf("last event id of an empty database: %d %v", id, err)
+		}
+	})
+}
+
+// TestMacros: add (a name once per team), list per team with the every-team ones, delete.
+func TestMacros(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		ctx := context.Background()
+		db := open(t)
+		for _, m := range []storage.Macro{{Team: "tech", Name: "a", Body: "1"}, {Team: "", Name: "a", Body: "2"}, {Team: "billing", Name: "b", Body: "3"}} {
+			m.CreatedBy = "cli:op"
+			if _, err := db.AddMacro(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.AddMacro(ctx, storage.Macro{Team: "tech", Name: "a", Body: "x", CreatedBy: "cli:op"}); !errors.Is(err, bot.ErrDuplicate) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		for _, tc := range []struct {
+			teams []string
+			want  string
+		}{{nil, "/a billing/b tech/a"}, {[]string{"", "tech"}, "/a tech/a"}, {[]string{"sales"}, ""}} {
+			ms, err := db.Macros(ctx, tc.teams...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range ms {
+				got = append(got, m.Team+"/"+m.Name)
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Errorf("Macros(%q) = %v, want %s", tc.teams, got, tc.want)
+			}
+		}
+		ms, _ := db.Macros(ctx)
+		if err := db.DeleteMacro(ctx, ms[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteMacro(ctx, ms[0].ID); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("delete again: %v", err)
+		}
+		if _, err := db.MacroByID(ctx, ms[1].ID); err != nil {
+			t.Error(err)
 		}
 	})
 }

@@ -10,14 +10,19 @@ import (
 // gorm models. They mirror migrations/*.sql and never leave this package.
 
 type customer struct {
-	ID         int64  `gorm:"primaryKey"`
-	Name       string `gorm:"serializer:pii"`
-	Phone      string `gorm:"serializer:pii"`
-	PhoneHash  string
-	Lang       string
-	MergedInto *int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID        int64  `gorm:"primaryKey"`
+	Name      string `gorm:"serializer:pii"`
+	Phone     string `gorm:"serializer:pii"`
+	PhoneHash string
+	// Intake fields (migration 0140): what the customer gave at intake, and the fields asked.
+	ContactName string `gorm:"serializer:pii"`
+	Email       string `gorm:"serializer:pii"`
+	EmailHash   string
+	IntakeAsked string
+	Lang        string
+	MergedInto  *int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 func (customer) TableName() string { return "customers" }
@@ -99,6 +104,7 @@ type ticket struct {
 	Attachments       string `gorm:"serializer:pii"`
 	ComplaintLevel    int
 	RepeatOf          string
+	ExpectedBy        *time.Time
 }
 
 func (ticket) TableName() string { return "tickets" }
@@ -292,6 +298,7 @@ func (t ticket) toBot() bot.Ticket {
 		Attachments:      fromJSON[bot.Attachment](t.Attachments),
 		ComplaintLevel:   t.ComplaintLevel,
 		RepeatOf:         t.RepeatOf,
+		ExpectedBy:       utcPtr(t.ExpectedBy),
 	}
 }
 
@@ -329,6 +336,7 @@ func ticketFromBot(t bot.Ticket) ticket {
 		Attachments:      toJSON(t.Attachments),
 		ComplaintLevel:   t.ComplaintLevel,
 		RepeatOf:         t.RepeatOf,
+		ExpectedBy:       utcPtr(t.ExpectedBy),
 	}
 }
 

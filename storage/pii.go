@@ -245,6 +245,7 @@ func (db *DB) checkKey(ctx context.Context, readOnly bool) error {
 var hashTwins = []struct{ table, column string }{
 	{"identities", "platform_user_id"},
 	{"customers", "phone"},
+	{"customers", "email"},
 	{"tickets", "customer_phone"},
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -115,7 +116,7 @@ func (db *DB) PurgePersonalData(ctx context.Context, now time.Time, every time.D
 	// Customers with nothing newer than the ticket horizon and no ticket left with personal data.
 	for {
 		var ids []int64
-		if err := g.Raw(`SELECT cu.id FROM customers cu WHERE cu.updated_at < ? AND (cu.name <> '' OR cu.phone <> ''
+		if err := g.Raw(`SELECT cu.id FROM customers cu WHERE cu.updated_at < ? AND (cu.name <> '' OR cu.phone <> '' OR cu.contact_name <> '' OR cu.email <> ''
   OR EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = cu.id))
   AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.customer_id = cu.id AND c.updated_at >= ?)
   AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = cu.id AND t.anonymized_at IS NULL)
@@ -183,7 +184,7 @@ func anonymizeCustomers(tx *gorm.DB, ids []int64, now time.Time) error {
 		q    string
 		args []any
 	}{
-		{`UPDATE customers SET name = '', phone = '', phone_hash = '', updated_at = ? WHERE id IN ?`, []any{now, ids}},
+		{`UPDATE customers SET name = '', phone = '', phone_hash = '', contact_name = '', email = '', email_hash = '', intake_asked = '', updated_at = ? WHERE id IN ?`, []any{now, ids}},
 		{`DELETE FROM identities WHERE customer_id IN ?`, []any{ids}},
 		{`DELETE FROM link_codes WHERE customer_id IN ?`, []any{ids}},
 	}
@@ -221,8 +222,8 @@ func anonymizeCustomers(tx *gorm.DB, ids []int64, now time.Time) error {
 	return nil
 }
 
-// CustomerIDs finds customers by id ("123") or by phone number (any notation; matched by its keyed
-// hash on customers and tickets).
+// CustomerIDs finds customers by id ("123"), by phone number (any notation; matched by its keyed
+// hash on customers and tickets) or by the e-mail address given at intake.
 func (db *DB) CustomerIDs(ctx context.Context, idOrPhone string) ([]int64, error) {
 	if n, err := strconv.ParseInt(idOrPhone, 10, 64); err == nil && len(idOrPhone) < 7 {
 		var c int64
@@ -239,6 +240,13 @@ func (db *DB) CustomerIDs(ctx context.Context, idOrPhone string) ([]int64, error
 		return nil, nil
 	}
 	var ids []int64
+	if strings.Contains(idOrPhone, "@") { // an e-mail address given at intake (stored lower-cased)
+		hs = db.keys.Hashes(strings.ToLower(strings.TrimSpace(idOrPhone)))
+		if err := db.gdb.WithContext(ctx).Raw(`SELECT id FROM customers WHERE email_hash IN ? ORDER BY 1`, hs).Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("storage: customers by e-mail: %w", err)
+		}
+		return ids, nil
+	}
 	err := db.gdb.WithContext(ctx).Raw(`SELECT id FROM customers WHERE phone_hash IN ? UNION
 SELECT customer_id FROM tickets WHERE customer_phone_hash IN ? ORDER BY 1`, hs, hs).Scan(&ids).Error
 	if err != nil {
@@ -250,11 +258,14 @@ SELECT customer_id FROM tickets WHERE customer_phone_hash IN ? ORDER BY 1`, hs, 
 // CustomerData is everything kefu holds about a customer (the right of access).
 type CustomerData struct {
 	Customer struct {
-		ID        int64     `json:"id"`
-		Name      string    `json:"name"`
-		Phone     string    `json:"phone"`
-		Lang      string    `json:"lang"`
-		CreatedAt time.Time `json:"created_at"`
+		ID    int64  `json:"id"`
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+		// Given at intake (kefu's intake fields).
+		ContactName string    `json:"contact_name,omitempty"`
+		Email       string    `json:"email,omitempty"`
+		Lang        string    `json:"lang"`
+		CreatedAt   time.Time `json:"created_at"`
 	} `json:"customer"`
 	Identities []struct {
 		Channel  string `json:"channel"`
@@ -308,6 +319,7 @@ func (db *DB) ExportCustomer(ctx context.Context, id int64) (CustomerData, error
 		return out, fmt.Errorf("storage: customer %d: %w", id, err)
 	}
 	out.Customer.ID, out.Customer.Name, out.Customer.Phone, out.Customer.Lang, out.Customer.CreatedAt = c.ID, c.Name, c.Phone, c.Lang, c.CreatedAt.UTC()
+	out.Customer.ContactName, out.Customer.Email = c.ContactName, c.Email
 	var ids []identity
 	if err := g.Where("customer_id = ?", id).Order("id").Find(&ids).Error; err != nil {
 		return out, fmt.Errorf("storage: customer %d: identities: %w", id, err)

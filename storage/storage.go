@@ -338,6 +338,7 @@ type reader struct {
 type txStore struct {
 	reader
 	cached    *conversation // the conversation SaveInbound resolved (with its session)
+	profile   *customer     // its customer's intake fields, read by the same query (CustomerProfile)
 	eventLock bool          // PostgreSQL: the event-order lock is held
 	sla       *sla.Policy   // keep SLA clocks (nil: off)
 }

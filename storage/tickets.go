@@ -110,6 +110,7 @@ func (t *txStore) UpdateTicket(ctx context.Context, tk bot.Ticket) error {
 		"lang":               m.Lang,
 		"complaint_level":    m.ComplaintLevel,
 		"repeat_of":          m.RepeatOf,
+		"expected_by":        m.ExpectedBy,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("storage: update ticket %s: %w", tk.No, res.Error)

@@ -215,6 +215,12 @@ func (a *App) show(ctx context.Context, no string) *slack.WebhookMessage {
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewContextBlock("kefu_history", els...))
 	}
+	if lines, err := a.customerLines(ctx, t); err != nil {
+		a.log.WarnContext(ctx, "customer details for show", "ticket_no", t.No, "err", err)
+	} else if len(lines) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(strings.Join(lines, "\n"), 2900)), nil, nil,
+			slack.SectionBlockOptionBlockID("kefu_customer")))
+	}
 	return &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: a.cardText(t),
 		Blocks: &slack.Blocks{BlockSet: blocks}}
 }

@@ -335,7 +335,13 @@ func (a *App) autoAssign(ctx context.Context, t bot.Ticket) (bot.Ticket, bool) {
 func (a *App) threadLine(ctx context.Context, ev bot.TicketEvent, t bot.Ticket) string {
 	switch ev.Kind {
 	case bot.EvCreated:
-		return ""
+		// Who the customer is: intake details and earlier tickets (nothing when there is neither).
+		lines, err := a.customerLines(ctx, t)
+		if err != nil {
+			a.log.WarnContext(ctx, "customer details for the thread", "ticket_no", t.No, "err", err)
+			return ""
+		}
+		return strings.Join(lines, "\n")
 	case bot.EvAgentReply, bot.EvNote:
 		if a.relayedFromThread(ctx, ev) {
 			return ""

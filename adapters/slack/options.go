@@ -98,6 +98,9 @@ type Options struct {
 	// after the customer's last message); the card shows the time left or that it is closed.
 	ReplyWindow func(ctx context.Context, t bot.Ticket) bot.WindowState
 	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
+	// Customers, when set, adds the customer's intake details and earlier tickets to a new card's
+	// thread and to /kefu show.
+	Customers Customers
 
 	Routing     Routing
 	Agents      Members

@@ -157,7 +157,11 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			}
 			m = pii.Reveal
 		}
-		printTicket(out, t, evs, a.loc, m)
+		intake, err := intakeLines(ctx, a, t, m)
+		if err != nil {
+			return err
+		}
+		printTicket(out, t, evs, a.loc, m, intake...)
 		cv, err := a.engine.Complaint(ctx, t)
 		if err != nil {
 			return err
@@ -322,12 +326,16 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 }
 
 // printTicket prints a ticket and its trail with personal data masked by m (pii.Reveal: unmasked).
-func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location, m pii.Masker) {
+// extra lines (the intake details) follow the customer's.
+func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location, m pii.Masker, extra ...string) {
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
 	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, categoryOf(t.Category))
 	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", m.Name(t.CustomerName), t.Channel, t.Lang)
 	if t.CustomerPhone != "" {
 		fmt.Fprintf(out, "phone:     %s\n", m.Phone(t.CustomerPhone))
+	}
+	for _, l := range extra {
+		fmt.Fprintln(out, l)
 	}
 	fmt.Fprintf(out, "assignee:  %s\n", orDash(t.Assignee))
 	fmt.Fprintf(out, "created:   %s\n", ts(t.CreatedAt))

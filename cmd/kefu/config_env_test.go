@@ -18,25 +18,27 @@ func TestEveryKeyFromEnvironment(t *testing.T) {
 	dsnFile := filepath.Join(dir, "dsn")
 	os.WriteFile(dsnFile, []byte("postgres://kefu:s3cret@db/kefu"), 0o600)
 	env := map[string]string{
-		"KEFU_COMPANY":                    "ACME",
-		"KEFU_LOG_LEVEL":                  "debug",
-		"KEFU_FAQ_ANSWER_THRESHOLD":       "0.7",
-		"KEFU_SLA_SCAN_INTERVAL":          "30s",
-		"KEFU_SLA_CALENDAR_TZ":            "Europe/Berlin",
-		"KEFU_AGENTS":                     `[{id: "cli:alice", name: Alice}]`,
-		"KEFU_SLACK_ROUTES":               "{tech: C0TECH}",
-		"KEFU_SLACK_AUTO_ASSIGN":          "true",
-		"KEFU_SLACK_DIGESTS_DAILY":        "off",
-		"KEFU_DATABASE_MAX_OPEN_CONNS":    "16",
-		"KEFU_METRICS_ADDR":               ":9464",
-		"KEFU_SLACK_BOT_TOKEN_FILE":       tokenFile,
-		"KEFU_SLACK_SIGNING_SECRET":       "sig",
-		"KEFU_DATABASE_URL_FILE":          dsnFile,
-		"KEFU_DATABASE_URL":               "/data/kefu.db", // the image's default: the file wins
-		"KEFU_TELEGRAM_WEBHOOK_SECRET":    "whs",
-		"KEFU_CONVERSATION_MAX_REASKS":    "3",
-		"KEFU_OUTBOX_POLL_INTERVAL":       "250ms",
-		"KEFU_DATABASE_CONN_MAX_LIFETIME": "5m",
+		"KEFU_COMPANY":                              "ACME",
+		"KEFU_LOG_LEVEL":                            "debug",
+		"KEFU_FAQ_ANSWER_THRESHOLD":                 "0.7",
+		"KEFU_SLA_SCAN_INTERVAL":                    "30s",
+		"KEFU_SLA_CALENDAR_TZ":                      "Europe/Berlin",
+		"KEFU_AGENTS":                               `[{id: "cli:alice", name: Alice}]`,
+		"KEFU_SLACK_ROUTES":                         "{tech: C0TECH}",
+		"KEFU_SLACK_AUTO_ASSIGN":                    "true",
+		"KEFU_SLACK_DIGESTS_DAILY":                  "off",
+		"KEFU_DATABASE_MAX_OPEN_CONNS":              "16",
+		"KEFU_METRICS_ADDR":                         ":9464",
+		"KEFU_SLACK_BOT_TOKEN_FILE":                 tokenFile,
+		"KEFU_SLACK_SIGNING_SECRET":                 "sig",
+		"KEFU_DATABASE_URL_FILE":                    dsnFile,
+		"KEFU_DATABASE_URL":                         "/data/kefu.db", // the image's default: the file wins
+		"KEFU_TELEGRAM_WEBHOOK_SECRET":              "whs",
+		"KEFU_CONVERSATION_MAX_REASKS":              "3",
+		"KEFU_OUTBOX_POLL_INTERVAL":                 "250ms",
+		"KEFU_DATABASE_CONN_MAX_LIFETIME":           "5m",
+		"KEFU_CONVERSATION_FIELDS_PHONE_MODE":       "optional",
+		"KEFU_CONVERSATION_FIELDS_PHONE_CATEGORIES": "{complaint: required}",
 	}
 	c, err := loadConfig("", func(k string) string { return env[k] })
 	if err != nil {
@@ -63,6 +65,9 @@ func TestEveryKeyFromEnvironment(t *testing.T) {
 		{"telegram webhook secret", c.Telegram.WebhookSecret, "whs"},
 		{"conversation.max_reasks", c.Conversation.MaxReasks, 3},
 		{"outbox.poll_interval", c.Outbox.PollInterval, 250 * time.Millisecond},
+		{"conversation.fields.phone.mode", c.Conversation.Fields.Phone.Mode, "optional"},
+		{"conversation.fields.phone.categories", c.Conversation.Fields.Phone.Categories["complaint"], "required"},
+		{"conversation.fields.email.mode (default)", c.Conversation.Fields.Mode("email", "complaint"), "off"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {

@@ -78,10 +78,23 @@ func freeAddr(t testing.TB) string {
 // shown when the test fails (always with KEFU_TEST_LOG=1).
 func startKefu(t testing.TB, env ...string) *kefuProc {
 	t.Helper()
+	p := launchKefu(t, []string{"serve"}, env...)
+	p.waitReady()
+	return p
+}
+
+// launchKefu starts `kefu ARGS…` (serve) on a free loopback port without waiting for it.
+func launchKefu(t testing.TB, args []string, env ...string) *kefuProc {
+	t.Helper()
 	addr := freeAddr(t)
-	args, _ := json.Marshal([]string{"serve"})
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envExec+"="+string(args), "KEFU_ADDR="+addr, "KEFU_METRICS_ADDR=off", "KEFU_LOG_LEVEL=info")
+	a, _ := json.Marshal(args)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Dir = t.TempDir() // its data/ (the console's first password …) stays out of the source tree
+	cmd.Env = append(os.Environ(), envExec+"="+string(a), "KEFU_ADDR="+addr, "KEFU_METRICS_ADDR=off", "KEFU_LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
 	p := &kefuProc{t: t, cmd: cmd, url: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
@@ -98,22 +111,28 @@ func startKefu(t testing.TB, env ...string) *kefuProc {
 			t.Logf("log of kefu serve on %s:\n%s", addr, p.log.String())
 		}
 	})
+	return p
+}
+
+// waitReady waits until the process answers /readyz with 200.
+func (p *kefuProc) waitReady() {
+	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(p.url + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return
 			}
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("kefu serve exited at start:\n%s", p.log.String())
+			p.t.Fatalf("kefu serve exited at start:\n%s", p.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("kefu serve on %s not ready after 30 s:\n%s", addr, p.log.String())
+			p.t.Fatalf("kefu serve on %s not ready after 30 s:\n%s", p.url, p.log.String())
 		}
 		time.Sleep(30 * time.Millisecond)
 	}

@@ -69,6 +69,7 @@ func newSlack(a *app) (*slack.App, error) {
 	o.FAQ = faqAdmin{a}
 	o.Reports = digest.NewReporter(digestOptions(a))                   // /kefu report today|week|month
 	o.Improve = improve.Chat{S: a.improveService(), T: a.localizedT()} // /kefu improve …
+	o.Customers = a.engine                                             // intake details and earlier tickets in the card's thread
 	o.Complaints = a.engine                                            // /kefu propose|approve|reject|visit
 	o.KnownIssues = func(ctx context.Context, category string) []string {
 		nos, err := improve.KnownIssues(ctx, a.db, category)

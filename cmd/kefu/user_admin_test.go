@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,36 @@ func TestUserAdminCommands(t *testing.T) {
 	want := "deleted alice admin|enabled root |disabled root |role alice agent->admin|agent_id alice cli:alice->slack:U123|added alice agent|added root admin"
 	if got := strings.Join(lines, "|"); got != want {
 		t.Errorf("audit log\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestMacroCommandErrors: bad `kefu macro` input is a usage error (exit 2) with a clear line.
+func TestMacroCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KEFU_DATABASE_URL", filepath.Join(dir, "kefu.db"))
+	t.Setenv("KEFU_CONFIG", "")
+	t.Chdir(dir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"add", "x"}, "kefu macro add NAME TEXT"},
+		{[]string{"add", "x", "电话 {{phone}}"}, "unknown placeholder {{phone}}"},
+		{[]string{"add", "", "text"}, "needs a name"},
+		{[]string{"rm", "abc"}, `ID "abc" is not a macro id`},
+		{[]string{"rm", "7"}, "no macro 7"},
+		{[]string{"list", "x"}, `unexpected argument "x"`},
+		{[]string{"fly"}, `unknown subcommand "fly"`},
+	} {
+		err := runMacro(context.Background(), c.args, io.Discard, os.Getenv)
+		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("kefu macro %s: %v; want a usage error with %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+	if err := runMacro(context.Background(), []string{"add", "问候", "您好"}, io.Discard, os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	if err := runMacro(context.Background(), []string{"add", "问候", "again"}, io.Discard, os.Getenv); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "exists already") {
+		t.Errorf("duplicate: %v", err)
 	}
 }
