@@ -265,6 +265,8 @@ func (a *App) errText(ctx context.Context, err error, no string) string {
 		return a.tr("slack.error.closed", args)
 	case errors.Is(err, bot.ErrNoReply):
 		return a.tr("slack.error.no_reply", args)
+	case errors.Is(err, bot.ErrOpenTasks): // a complaint with open follow-through tasks (followup.go)
+		return a.tr("slack.error.open_tasks", args)
 	case errors.Is(err, bot.ErrForbidden):
 		return a.tr("slack.error.forbidden", args)
 	case errors.Is(err, bot.ErrConflict):

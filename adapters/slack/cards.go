@@ -156,6 +156,9 @@ func (a *App) cardBlocks(t bot.Ticket, actions bool) []slack.Block {
 		}
 		blocks = append(blocks, slack.NewContextBlock("kefu_flags", els...))
 	}
+	if actions {
+		blocks = append(blocks, a.followUpBlocks(t)...)
+	}
 	if actions && t.Open() {
 		blocks = append(blocks, a.actionBlock(t))
 	}

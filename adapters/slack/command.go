@@ -135,6 +135,13 @@ func Parse(text string) (Command, error) {
 			return Command{}, &ParseError{Key: "slack.usage.complaint", Verb: verb}
 		}
 		return Command{Verb: verb, Ticket: no, Text: more}, nil
+	case "task": // followup.go reads the text; without one it lists
+		no, more := cut(rest)
+		no, ok := ticketNo(no)
+		if !ok {
+			return bad()
+		}
+		return Command{Verb: verb, Ticket: no, Text: more}, nil
 	case "report":
 		p, more := cut(rest)
 		p = strings.ToLower(p)

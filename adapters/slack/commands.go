@@ -98,6 +98,8 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 		return a.faq(ctx, actor, c), false
 	case "propose", "approve", "reject", "visit":
 		return a.complaint(ctx, actor, c)
+	case "task":
+		return a.task(ctx, actor, c)
 	case "improve":
 		if a.o.Improve == nil {
 			return ephemeral(a.tr("improve.chat.unavailable", nil)), false

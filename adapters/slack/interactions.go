@@ -63,6 +63,11 @@ func (a *App) button(ctx context.Context, ic slack.InteractionCallback, act slac
 		a.tellEphemeral(ctx, channel, ic.User.ID, a.tr("slack.refused", nil))
 		return
 	}
+	if text, ok := a.followUpButton(ctx, actor, act); ok { // followup.go
+		a.kickFeed()
+		a.tellEphemeral(ctx, channel, ic.User.ID, text)
+		return
+	}
 	no := act.Value
 	var (
 		t   bot.Ticket

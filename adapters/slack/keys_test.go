@@ -63,6 +63,9 @@ func TestKeysDocumented(t *testing.T) {
 		bot.EvFAQReply, bot.EvForced, bot.EvTask, bot.EvTaskLate, bot.EvFAQDraft} {
 		used["slack.event."+string(k)] = true
 	}
+	for _, s := range []string{"open", "done", "cancelled", "late"} { // followup.go
+		used["slack.task.state."+s] = true
+	}
 	for _, a := range []string{"customer", "bot", "system"} {
 		used["slack.actor."+a] = true
 	}

@@ -94,6 +94,9 @@ type Options struct {
 	// KnownIssues, when set, lists the open improvement records of a category; open tickets' cards
 	// show them as 「已知问题 IMP-…」.
 	KnownIssues func(ctx context.Context, category string) []string
+	// FollowUp, when set, runs /kefu task … and the cards' task, FAQ-answer and FAQ-draft buttons
+	// (followup.go).
+	FollowUp FollowUp
 	// ReplyWindow, when set, tells an open ticket's platform reply window (WeChat, WeCom: 48 hours
 	// after the customer's last message); the card shows the time left or that it is closed.
 	ReplyWindow func(ctx context.Context, t bot.Ticket) bot.WindowState

@@ -78,8 +78,20 @@ func newSlack(a *app) (*slack.App, error) {
 		}
 		return nos
 	}
+	o.FollowUp = slackFollowUp{a.engine} // /kefu task, the cards' task, FAQ-answer and FAQ-draft buttons
 	o.ReplyWindow = a.replyWindow
 	return slack.New(o)
+}
+
+// slackFollowUp is the engine as slack.FollowUp: FAQ suggestions as the cards show them.
+type slackFollowUp struct{ *bot.Engine }
+
+func (f slackFollowUp) FAQSuggestions(t bot.Ticket, k int) []slack.FAQEntry {
+	var out []slack.FAQEntry
+	for _, h := range f.Suggestions(t, k) {
+		out = append(out, slack.FAQEntry{ID: h.Entry.ID, Lang: h.Entry.Lang, Question: h.Entry.Question, Answer: h.Entry.Answer})
+	}
+	return out
 }
 
 // replyWindow is a ticket's platform reply window, from its conversation's last inbound message.

@@ -10,8 +10,10 @@
 // Slack accepts it: "Authorization: Bearer" or the form's token field; apps.connections.open takes
 // AppToken) or it answers not_authed / invalid_auth; chat.* calls need a channel that exists (a
 // Slack id such as CTECH; "CGONE" and names answer channel_not_found), a message needs text or
-// blocks (no_text), text is at most 40,000 characters (msg_too_long), chat.update needs the ts of a
-// message (message_not_found), and a response_url post needs a JSON body with text or blocks.
+// blocks (no_text), text is at most 40,000 characters (msg_too_long), blocks keep Block Kit's limits
+// (invalid_blocks: unique block and action ids, button text and value lengths …), chat.update needs
+// the ts of a message (message_not_found), and a response_url post needs a JSON body with text or
+// blocks.
 // Refused calls are not in Called; Refused lists them with the error.
 package slacktest
 
@@ -187,7 +189,7 @@ func check(r *http.Request, c Call) string {
 		if !hasMessage(c.JSON["text"], c.JSON["blocks"]) {
 			return "no_text"
 		}
-		return ""
+		return invalidBlocks(c.JSON["blocks"])
 	}
 	token := c.Form.Get("token")
 	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
@@ -231,6 +233,9 @@ func check(r *http.Request, c Call) string {
 		if len([]rune(str("text"))) > 40000 {
 			return "msg_too_long"
 		}
+		if e := invalidBlocks(get("blocks")); e != "" {
+			return e
+		}
 	}
 	switch c.Method {
 	case "chat.update":
@@ -255,6 +260,98 @@ func check(r *http.Request, c Call) string {
 		}
 		if get("view") == nil {
 			return "invalid_arguments"
+		}
+	}
+	return ""
+}
+
+// invalidBlocks checks a message's Block Kit the way Slack does (its documented limits), answering
+// "invalid_blocks" when broken: at most 50 blocks; block_id unique in the message and at most 255
+// characters; action_id unique within its block and at most 255; a button's text plain_text of at
+// most 75 characters and its value at most 2000; section text at most 3000; a header's text at most
+// 150; at most 10 context elements and 25 actions elements.
+func invalidBlocks(blocks any) string {
+	var list []any
+	switch b := blocks.(type) {
+	case nil:
+		return ""
+	case []any:
+		list = b
+	case string:
+		if b == "" {
+			return ""
+		}
+		if json.Unmarshal([]byte(b), &list) != nil {
+			return "invalid_blocks_format"
+		}
+	default:
+		return "invalid_blocks_format"
+	}
+	if len(list) > 50 {
+		return "invalid_blocks"
+	}
+	textLen := func(o any) int {
+		m, _ := o.(map[string]any)
+		s, _ := m["text"].(string)
+		return len([]rune(s))
+	}
+	element := func(el map[string]any, actions map[string]bool) bool {
+		id, _ := el["action_id"].(string)
+		if id != "" {
+			if actions[id] || len(id) > 255 {
+				return false
+			}
+			actions[id] = true
+		}
+		if el["type"] == "button" {
+			txt, _ := el["text"].(map[string]any)
+			v, _ := el["value"].(string)
+			if txt["type"] != "plain_text" || textLen(txt) == 0 || textLen(txt) > 75 || len(v) > 2000 {
+				return false
+			}
+		}
+		return true
+	}
+	seen := map[string]bool{}
+	for _, x := range list {
+		b, ok := x.(map[string]any)
+		if !ok {
+			return "invalid_blocks"
+		}
+		if id, _ := b["block_id"].(string); id != "" {
+			if seen[id] || len(id) > 255 {
+				return "invalid_blocks"
+			}
+			seen[id] = true
+		}
+		actions := map[string]bool{}
+		els, _ := b["elements"].([]any)
+		switch b["type"] {
+		case "section":
+			if textLen(b["text"]) > 3000 {
+				return "invalid_blocks"
+			}
+			if acc, ok := b["accessory"].(map[string]any); ok && !element(acc, actions) {
+				return "invalid_blocks"
+			}
+		case "header":
+			if textLen(b["text"]) > 150 {
+				return "invalid_blocks"
+			}
+		case "context":
+			if len(els) == 0 || len(els) > 10 {
+				return "invalid_blocks"
+			}
+		case "actions":
+			if len(els) == 0 || len(els) > 25 {
+				return "invalid_blocks"
+			}
+			for _, e := range els {
+				el, _ := e.(map[string]any)
+				if el == nil || !element(el, actions) {
+					return "invalid_blocks"
+				}
+			}
 		}
 	}
 	return ""

@@ -117,3 +117,31 @@ func TestFakeRefusesWhatSlackRefuses(t *testing.T) {
 		t.Errorf("Called lists %d calls, want the 5 accepted", n)
 	}
 }
+
+// TestFakeRefusesBrokenBlocks: Block Kit limits Slack enforces are enforced here too.
+func TestFakeRefusesBrokenBlocks(t *testing.T) {
+	btn := func(id, text, value string) map[string]any {
+		return map[string]any{"type": "button", "action_id": id, "value": value, "text": map[string]any{"type": "plain_text", "text": text}}
+	}
+	section := func(id string, acc any) map[string]any {
+		return map[string]any{"type": "section", "block_id": id, "text": map[string]any{"type": "mrkdwn", "text": "x"}, "accessory": acc}
+	}
+	tests := []struct {
+		name   string
+		blocks []any
+		want   string
+	}{
+		{"fine", []any{section("a", btn("x", "Send", "v")), section("b", btn("x", "Send", "w"))}, ""},
+		{"duplicate block id", []any{section("a", btn("x", "Send", "v")), section("a", btn("y", "Send", "w"))}, "invalid_blocks"},
+		{"duplicate action id in a block", []any{map[string]any{"type": "actions", "block_id": "k", "elements": []any{btn("x", "A", "1"), btn("x", "B", "2")}}}, "invalid_blocks"},
+		{"button text too long", []any{section("a", btn("x", strings.Repeat("长", 76), "v"))}, "invalid_blocks"},
+		{"button value too long", []any{section("a", btn("x", "Send", strings.Repeat("v", 2001)))}, "invalid_blocks"},
+		{"mrkdwn button text", []any{section("a", map[string]any{"type": "button", "action_id": "x", "text": map[string]any{"type": "mrkdwn", "text": "*x*"}})}, "invalid_blocks"},
+		{"empty actions", []any{map[string]any{"type": "actions", "elements": []any{}}}, "invalid_blocks"},
+	}
+	for _, tt := range tests {
+		if got := invalidBlocks(tt.blocks); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -38,6 +38,10 @@ const (
 	TokenLifetime  = 7200 * time.Second
 )
 
+// TextLimit is the most UTF-8 bytes of a text message's content (and, here, a menu's head_content)
+// the platform accepts; longer content is refused with 45002 "content size out of limit".
+const TextLimit = 2048
+
 // Sent is one accepted custom/send call.
 type Sent struct {
 	ToUser  string
@@ -207,10 +211,18 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 			fail(44004, "empty content")
 			return
 		}
+		if len(body.Text.Content) > TextLimit {
+			fail(45002, "content size out of limit")
+			return
+		}
 		m.Text = body.Text.Content
 	case "msgmenu":
 		if body.MsgMenu == nil || len(body.MsgMenu.List) == 0 {
 			fail(40035, "invalid args")
+			return
+		}
+		if len(body.MsgMenu.HeadContent) > TextLimit {
+			fail(45002, "content size out of limit")
 			return
 		}
 		m.Text = body.MsgMenu.HeadContent
