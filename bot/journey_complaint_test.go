@@ -43,7 +43,8 @@ func complaintEngine(t testing.TB, db *storage.DB, now func() time.Time) *bot.En
 	return eng
 }
 
-// transcript drives one web chat and writes what the customer and the bot said, and what agents did.
+// transcript drives one web chat (or, with tg set, one Telegram chat through the fake Bot API; see
+// journey_telegram_test.go) and writes what the customer and the bot said, and what agents did.
 type transcript struct {
 	t    *testing.T
 	e    *env
@@ -52,10 +53,16 @@ type transcript struct {
 	seq  int
 	last []bot.Reply
 	b    strings.Builder
+	tg   *tgChat
 }
 
 func (x *transcript) send(kind bot.Kind, text, payload string) {
 	x.t.Helper()
+	if x.tg != nil {
+		x.tg.send(x, kind, text, payload)
+		x.collect(0)
+		return
+	}
 	before, _ := x.e.db.LastWebMessageID(context.Background(), x.chat)
 	x.seq++
 	if err := x.eng.Deliver(context.Background(), bot.Event{Channel: bot.ChannelWeb, MsgID: fmt.Sprintf("%s-%d", x.chat, x.seq),
@@ -66,7 +73,11 @@ func (x *transcript) send(kind bot.Kind, text, payload string) {
 }
 
 func (x *transcript) collect(before int64) {
-	x.last = lastReplies(x.t, x.e.db, x.chat, before)
+	if x.tg != nil {
+		x.last = x.tg.replies(x)
+	} else {
+		x.last = lastReplies(x.t, x.e.db, x.chat, before)
+	}
 	for _, r := range x.last {
 		fmt.Fprintf(&x.b, "< %s", r.Text)
 		for _, b := range r.Buttons {
@@ -118,10 +129,11 @@ func TestComplaintJourneyGolden(t *testing.T) {
 		"en":    {"Your courier was rude and broke my fridge, this is terrible, I want to complain!", "!Yes", "No, a coupon is useless to me, I want a refund", "!Yes, accept", "!Solved", "!2"},
 	}
 	forEachDB(t, func(t *testing.T, mk envMaker) {
-		for _, lang := range []string{"zh-CN", "en"} {
-			t.Run(lang, func(t *testing.T) {
+		for _, v := range journeyVariants {
+			lang := v.lang
+			t.Run(v.name(), func(t *testing.T) {
 				e := mk(t, agentA, supS)
-				x := &transcript{t: t, e: e, eng: complaintEngine(t, e.db, e.clock.Now), chat: "journey-" + lang}
+				x := v.transcript(t, e, complaintEngine(t, e.db, e.clock.Now))
 				ctx := context.Background()
 				alice, sue := bot.Actor{ID: agentA.ID}, bot.Actor{ID: supS.ID}
 				in := script[lang]
@@ -211,7 +223,7 @@ func TestComplaintJourneyGolden(t *testing.T) {
 				for _, v := range vs {
 					fmt.Fprintf(&x.b, "= visit %s due=%s outcome=%s done=%v\n", v.Reason, v.DueAt.UTC().Format(time.RFC3339), v.Outcome, v.Done())
 				}
-				path := filepath.Join("testdata", "complaint_journey."+lang+".txt")
+				path := filepath.Join("testdata", "complaint_journey."+v.file()+".txt")
 				if *updateGolden {
 					if err := os.WriteFile(path, []byte(x.b.String()), 0o644); err != nil {
 						t.Fatal(err)

@@ -392,6 +392,18 @@ func (c *Console) liveEvents(w http.ResponseWriter, r *http.Request, s session) 
 	}
 }
 
+// presenceTTL is how long a presence heartbeat lasts.
+func (c *Console) presenceTTL() time.Duration {
+	if c.o.PresenceTTL > 0 {
+		return c.o.PresenceTTL
+	}
+	return defaultPresenceTTL
+}
+
+// PresenceEvery is how often (ms) live.js repeats the ticket page's presence heartbeat: three times
+// per TTL, so one lost request does not hide the notice.
+func (p page) PresenceEvery() int64 { return p.c.presenceTTL().Milliseconds() / 3 }
+
 // presence is the collision notice's heartbeat: the ticket page posts state "viewing" or "replying"
 // every few seconds (and "left" when it closes) and gets back who else has the ticket open.
 func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
@@ -410,10 +422,7 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 		c.forbidden(w, r, s)
 		return
 	}
-	ttl := c.o.PresenceTTL
-	if ttl <= 0 {
-		ttl = defaultPresenceTTL
-	}
+	ttl := c.presenceTTL()
 	state := r.PostFormValue("state")
 	switch state {
 	case storage.PresenceViewing, storage.PresenceReplying:
