@@ -39,7 +39,13 @@ var inboxAgents = []bot.AgentConfig{
 
 func newInboxEnv(t testing.TB, seeAll bool) *inboxEnv {
 	t.Helper()
-	db := storetest.OpenSQLite(t)
+	return newInboxEnvOn(t, seeAll, storetest.OpenSQLite)
+}
+
+// newInboxEnvOn is newInboxEnv on the database open gives.
+func newInboxEnvOn(t testing.TB, seeAll bool, open storetest.Opener) *inboxEnv {
+	t.Helper()
+	db := open(t)
 	for _, u := range []struct{ name, role, agent string }{{"root", "admin", ""}, {"sue", "supervisor", "cli:sue"},
 		{"alice", "agent", "cli:alice"}, {"bob", "agent", "cli:bob"}, {"noid", "agent", ""}} {
 		hash, err := console.HashPassword("password-"+u.name, bcrypt.MinCost)
@@ -135,7 +141,11 @@ func rows(body string) []string {
 // counts per view; an agent cannot open or act on another team's ticket (404, nothing changes)
 // unless console.agents_see_all_teams is on.
 func TestInboxViewsAndTeams(t *testing.T) {
-	e := newInboxEnv(t, false)
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) { testInboxViewsAndTeams(t, open) })
+}
+
+func testInboxViewsAndTeams(t *testing.T, open storetest.Opener) {
+	e := newInboxEnvOn(t, false, open)
 	mineA := e.seed(t, "cli:alice", "", "A 的工单")
 	free := e.seed(t, "", "", "没人管的工单")
 	bobs := e.seed(t, "cli:bob", "", "B 的工单")
@@ -168,9 +178,6 @@ func TestInboxViewsAndTeams(t *testing.T) {
 			if !strings.Contains(body, `<main data-page="inbox">`) || !strings.Contains(body, `<script src="/console/assets/live.js" defer></script>`) {
 				t.Error("the inbox page lacks the markup live.js hooks onto")
 			}
-			if i := strings.Index(body, "ticket-row"); i > 0 && testing.Verbose() {
-				t.Logf("%.300s", body[i-10:])
-			}
 			got := rows(body)
 			if strings.Join(sorted(got), " ") != strings.Join(sorted(tc.want), " ") {
 				t.Errorf("rows %v, want %v", got, tc.want)
@@ -188,6 +195,12 @@ func TestInboxViewsAndTeams(t *testing.T) {
 	}
 
 	alice, _ := e.signIn(t, "alice", "password-alice")
+	// Without a language asked for, zh-CN; with ?lang=en, English (the same keys in both catalogs).
+	for _, l := range [][2]string{{"", "工单收件箱"}, {"?lang=en", "Unassigned"}, {"?lang=zh-CN", "未分配"}} {
+		if _, body := get(t, alice, e.srv.URL+"/console/inbox"+l[0]); !strings.Contains(body, l[1]) {
+			t.Errorf("inbox%s lacks %q", l[0], l[1])
+		}
+	}
 	for _, no := range []string{bobs, billing} {
 		if resp, _ := get(t, alice, e.srv.URL+"/console/tickets/"+no); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("alice opens another team's %s: %d, want 404", no, resp.StatusCode)
@@ -208,10 +221,10 @@ func TestInboxViewsAndTeams(t *testing.T) {
 	}
 
 	// The switch: agents see every team's tickets.
-	open := newInboxEnv(t, true)
-	other := open.seed(t, "cli:bob", "", "B 的工单")
-	a2, _ := open.signIn(t, "alice", "password-alice")
-	if resp, _ := get(t, a2, open.srv.URL+"/console/tickets/"+other); resp.StatusCode != 200 {
+	all2 := newInboxEnvOn(t, true, open)
+	other := all2.seed(t, "cli:bob", "", "B 的工单")
+	a2, _ := all2.signIn(t, "alice", "password-alice")
+	if resp, _ := get(t, a2, all2.srv.URL+"/console/tickets/"+other); resp.StatusCode != 200 {
 		t.Errorf("with agents_see_all_teams alice opens bob's ticket: %d", resp.StatusCode)
 	}
 }
@@ -407,6 +420,12 @@ func TestTicketActions(t *testing.T) {
 			}
 		}},
 		{name: "agent may not approve", action: "approve", form: url.Values{"proposal": {"1"}}, want: 403, msg: "You may not do that"},
+		{name: "supervisor approves", action: "approve", user: ptr("sue"), form: url.Values{"proposal": {"1"}}, want: 303, check: func(t *testing.T) {
+			cv, _ := e.eng.Complaint(context.Background(), state())
+			if len(cv.Proposals) != 1 || cv.Proposals[0].Status != bot.ProposalOffered || cv.Proposals[0].ApprovedBy != "cli:sue" {
+				t.Errorf("proposals %+v", cv.Proposals)
+			}
+		}},
 		{name: "bad amount", action: "propose", form: url.Values{"solution": {"refund"}, "amount": {"lots"}}, want: 400, msg: "That value is not valid"},
 		{name: "resolve", action: "resolve", form: url.Values{"text": {"已补发"}}, want: 303, check: func(t *testing.T) {
 			if state().Status != bot.StatusResolved {
@@ -419,7 +438,12 @@ func TestTicketActions(t *testing.T) {
 				t.Errorf("visits %+v", cv.Visits)
 			}
 		}},
-		{name: "no agent id", action: "note", user: ptr("noid"), target: free, form: url.Values{"text": {"x"}}, want: 403, msg: "no agent id"},
+		{name: "no agent id", action: "note", user: ptr("noid"), target: free, form: url.Values{"text": {"x"}}, want: 403, msg: "no agent id",
+			check: func(t *testing.T) {
+				if _, evs, _ := e.eng.Ticket(context.Background(), free); len(evs) != 1 {
+					t.Errorf("an account without agent id changed %s: %d events", free, len(evs))
+				}
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -476,7 +500,11 @@ var newerRe = regexp.MustCompile(`<a href="([^"]+)" id="page-newer"`)
 // platform user id (keyed hashes: the values are encrypted), never by words of encrypted texts; 120
 // tickets come in pages of 50 newest first, with next and previous links that neither skip nor repeat.
 func TestInboxSearchAndPages(t *testing.T) {
-	e := newInboxEnv(t, false)
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) { testInboxSearchAndPages(t, open) })
+}
+
+func testInboxSearchAndPages(t *testing.T, open storetest.Opener) {
+	e := newInboxEnvOn(t, false, open)
 	var nos []string
 	for i := 0; i < 120; i++ {
 		nos = append(nos, e.seed(t, "", "", fmt.Sprintf("快递问题 %d", i)))
