@@ -41,35 +41,63 @@ func (ix *Index) selfCalibrate() float64 {
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	rng.Shuffle(len(eligible), func(i, j int) { eligible[i], eligible[j] = eligible[j], eligible[i] })
-	eligible = eligible[:min(len(eligible), selfCalSample)]
-	held := &Library{entries: make([]*Entry, n), synonyms: ix.lib.synonyms}
-	copy(held.entries, ix.lib.entries)
+	// Hard negatives: a few whole entries are left out of the second index, and their texts asked
+	// as queries are questions in the library's own style on a topic it lacks.
+	nNeg := min(int(tn.negShare*float64(len(eligible))), negMaxEntries)
+	negEntries := eligible[:nNeg]
+	eligible = eligible[nNeg:min(len(eligible), nNeg+selfCalSample)]
+	isNeg := map[int]bool{}
+	for _, d := range negEntries {
+		isNeg[d] = true
+	}
+	held := &Library{synonyms: ix.lib.synonyms}
+	pos := make([]int32, n) // entry in the library -> entry in held
+	for d, e := range ix.lib.entries {
+		pos[d] = int32(len(held.entries))
+		if !isNeg[d] {
+			held.entries = append(held.entries, e)
+		}
+	}
 	type probe struct {
-		doc  int32
+		doc  int32 // in held; -1: a negative
 		text string
+		lang string
 	}
 	probes := make([]probe, 0, len(eligible))
 	for _, d := range eligible {
 		e := *ix.lib.entries[d]
 		i := rng.IntN(len(e.Examples) - e.Learned)
-		probes = append(probes, probe{int32(d), e.Examples[i]})
+		probes = append(probes, probe{pos[d], e.Examples[i], e.Lang})
 		e.Examples = slices.Delete(slices.Clone(e.Examples), i, i+1)
-		held.entries[d] = &e
+		held.entries[pos[d]] = &e
+	}
+	for _, d := range negEntries {
+		e := ix.lib.entries[d]
+		texts := append([]string{e.Question}, e.Examples[:len(e.Examples)-e.Learned]...)
+		rng.Shuffle(len(texts), func(i, j int) { texts[i], texts[j] = texts[j], texts[i] })
+		for _, x := range texts[:min(len(texts), negPerEntry)] {
+			probes = append(probes, probe{-1, x, e.Lang})
+		}
 	}
 	tn2 := tn
 	tn2.selfCalLoss = 0 // no recursion
 	h := newIndex(held, ix.opts, tn2)
-	var zs []float64
+	var zs, zneg []float64
 	for _, p := range probes {
-		r := h.rank(p.text, held.entries[p.doc].Lang, 2)
-		if len(r) == 0 || r[0].doc != p.doc {
+		r := h.rank(p.text, p.lang, 2)
+		if len(r) == 0 {
 			continue
 		}
 		next := 0.0
 		if len(r) > 1 {
 			next = r[1].score
 		}
-		zs = append(zs, tn.calA*r[0].score+tn.calC*(r[0].score-next))
+		z := tn.calA*r[0].score + tn.calC*(r[0].score-next)
+		if p.doc < 0 {
+			zneg = append(zneg, z)
+		} else if r[0].doc == p.doc {
+			zs = append(zs, z)
+		}
 	}
 	if len(zs) < selfCalMinEntries {
 		return tn.calB
@@ -77,9 +105,25 @@ func (ix *Index) selfCalibrate() float64 {
 	slices.Sort(zs)
 	zq := zs[int(tn.selfCalLoss*float64(len(zs)))]
 	calB := (zq - math.Log(selfCalRef/(1-selfCalRef))) / tn.calA
+	if len(zneg) >= negMinProbes && tn.negRecall > 0 {
+		// Raise the offset until negRecall of the negatives fall below the suggest threshold, by at
+		// most negMaxShift.
+		slices.Sort(zneg)
+		zn := zneg[min(len(zneg)-1, int(tn.negRecall*float64(len(zneg))))]
+		negB := (zn - math.Log(DefaultSuggestThreshold/(1-DefaultSuggestThreshold))) / tn.calA
+		calB = max(calB, min(negB, calB+tn.negMaxShift))
+	}
 	// Stay near the default: a small or odd sample must not move the thresholds far.
 	return min(max(calB, tn.calB-selfCalRange), tn.calB+selfCalRange)
 }
+
+// Hard negatives for the self-calibration (tuning.negShare of the eligible entries, at most
+// negMaxEntries, each asked with up to negPerEntry of its texts).
+var (
+	negMaxEntries = 40
+	negPerEntry   = 3
+	negMinProbes  = 30
+)
 
 const (
 	selfCalRange = 0.15

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -66,7 +67,14 @@ func runDevsetIx(t testing.TB, dir string, tn tuning) (acc float64, rows []devRo
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix = newIndex(lib, MatchOptions{}, tn)
+	var o MatchOptions
+	if s := os.Getenv("KB_SYN"); s != "" { // extra synonym groups: "a,b,c|d,e"
+		o.Synonyms = map[string][][]string{}
+		for _, g := range strings.Split(s, "|") {
+			o.Synonyms[""] = append(o.Synonyms[""], strings.Split(g, ","))
+		}
+	}
+	ix = newIndex(lib, o, tn)
 	qs := loadDevQueries(t, filepath.Join(dir, "queries.jsonl"))
 	var ins, right int
 	for _, q := range qs {
@@ -130,7 +138,27 @@ func TestDevsetAccuracy(t *testing.T) {
 		acc, rows, ix := runDevsetIx(t, filepath.Join(dir, s), tn)
 		thr, ins := oosAt(ix, rows, 0.7)
 		t.Logf("%-22s in-scope top-1 %.4f  | oos recall 0.70 at conf %.3f: in-scope %.4f", s, acc, thr, ins)
-		fmt.Fprintf(os.Stderr, "%s %.4f %.4f\n", s, acc, ins)
+		// With the default thresholds: in-scope right and not refused, out-of-scope refused,
+		// confident wrong answers (over all queries).
+		var nIns, nOOS, insOK, oosOK, cw int
+		for _, r := range rows {
+			c := ix.confidence(r.top, r.next)
+			if r.oos {
+				nOOS++
+				if c < ix.opts.SuggestThreshold {
+					oosOK++
+				}
+			} else {
+				nIns++
+				if r.right && c >= ix.opts.SuggestThreshold {
+					insOK++
+				}
+			}
+			if c >= ix.opts.AnswerThreshold && (r.oos || !r.right) {
+				cw++
+			}
+		}
+		fmt.Fprintf(os.Stderr, "%s %.4f %.4f thr: %.4f %.4f %.4f\n", s, acc, ins, float64(insOK)/float64(nIns), float64(oosOK)/float64(max(nOOS, 1)), float64(cw)/float64(len(rows)))
 	}
 }
 
@@ -141,7 +169,7 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift}
 	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
@@ -184,6 +212,10 @@ func tuningFromEnv() tuning {
 			prfTerms = int(v)
 		} else if k == "augQAK" {
 			tn.augQAK = int(v)
+		} else if k == "negMax" {
+			negMaxEntries = int(v)
+		} else if k == "negPer" {
+			negPerEntry = int(v)
 		} else if k == "thesC" {
 			thesMinCount = int(v)
 		} else if k == "thesP" {

@@ -72,6 +72,9 @@ type tuning struct {
 	thes             float64 // weight of the mined thesaurus' related terms added to a query (thesaurus.go; 0: off)
 	thesMin          float64 // least similarity of a related term
 	thesK            int     // related terms kept per term
+	negShare         float64 // share of entries left out whole as self-calibration negatives (0: off)
+	negRecall        float64 // share of those negatives the offset puts below the suggest threshold
+	negMaxShift      float64 // most the negatives may raise the offset
 }
 
 var defaultTuning = tuning{
