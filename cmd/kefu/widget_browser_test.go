@@ -61,6 +61,33 @@ func TestBrowserWidgetCrossOrigin(t *testing.T) {
 	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()
 
+	// frameNode returns the chat frame's node. A node read while the frame still holds its initial
+	// empty document keeps pointing at that document: chatFrame reads it again until the chat is in.
+	frameNode := func(url string) *chromedp.Node {
+		t.Helper()
+		frames, err := chromedp.Run(bctx, chromedp.Nodes(chromedp.CSS(`iframe[data-kefu=chat]`)))
+		if err != nil || len(frames) != 1 {
+			t.Fatalf("%s: the chat frame: %v (%d frames)", url, err, len(frames))
+		}
+		return frames[0]
+	}
+	// chatFrame waits up to d for the chat's input box in the frame and returns the frame's node.
+	chatFrame := func(url string, d time.Duration) (*chromedp.Node, bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for {
+			frame := frameNode(url)
+			try, cancel := context.WithTimeout(bctx, time.Second)
+			err := chromedp.Do(try, chromedp.WaitVisible(chromedp.CSS(`#input`), chromedp.FromNode(frame)))
+			cancel()
+			if err == nil {
+				return frame, true
+			}
+			if time.Now().After(deadline) || bctx.Err() != nil {
+				return nil, false
+			}
+		}
+	}
 	// open loads a page, presses the launcher and returns the chat frame's node.
 	open := func(url string) *chromedp.Node {
 		t.Helper()
@@ -68,11 +95,7 @@ func TestBrowserWidgetCrossOrigin(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`button[data-kefu=launcher]`)), chromedp.WaitReady(chromedp.CSS(`iframe[data-kefu=chat]`))); err != nil {
 			t.Fatalf("%s: open the widget: %v", url, err)
 		}
-		frames, err := chromedp.Run(bctx, chromedp.Nodes(chromedp.CSS(`iframe[data-kefu=chat]`)))
-		if err != nil || len(frames) != 1 {
-			t.Fatalf("%s: the chat frame: %v (%d frames)", url, err, len(frames))
-		}
-		return frames[0]
+		return frameNode(url)
 	}
 	in := func(frame *chromedp.Node) chromedp.QueryOption { return chromedp.FromNode(frame) }
 	wait := func(frame *chromedp.Node, what string, re *regexp.Regexp) {
@@ -93,9 +116,10 @@ func TestBrowserWidgetCrossOrigin(t *testing.T) {
 		}
 	}
 
-	frame := open(shop.URL + "/")
-	if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`#input`), in(frame))); err != nil {
-		t.Fatalf("the chat did not open in the frame: %v", err)
+	open(shop.URL + "/")
+	frame, ok := chatFrame(shop.URL, 30*time.Second)
+	if !ok {
+		t.Fatal("the chat did not open in the frame")
 	}
 	wait(frame, "greeting", regexp.MustCompile(`欢迎来到云朵家电`))
 	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(`#input`), "保修期多久", in(frame)),
@@ -110,10 +134,8 @@ func TestBrowserWidgetCrossOrigin(t *testing.T) {
 	}
 
 	// Not allowed: the frame stays without the chat (Chromium blocks it by the CSP frame-ancestors).
-	frame = open(other.URL + "/")
-	short, cancelShort := context.WithTimeout(bctx, 3*time.Second)
-	defer cancelShort()
-	if err := chromedp.Do(short, chromedp.WaitVisible(chromedp.CSS(`#input`), in(frame))); err == nil {
+	open(other.URL + "/")
+	if _, ok := chatFrame(other.URL, 4*time.Second); ok {
 		t.Fatal("the chat opened in a page from an origin not in web.allowed_origins")
 	}
 	resp, err := http.Get(s.url + "/")
