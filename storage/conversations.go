@@ -331,6 +331,9 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 			rows[i].Status, rows[i].Attempts, rows[i].SentAt = outboxSent, 1, &at
 		}
 	}
+	if t.dialect == Postgres {
+		return t.enqueuePG(g, rows)
+	}
 	if err := g.Create(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: enqueue: %w", err)
 	}
@@ -348,6 +351,33 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 		if err := g.Create(&ms).Error; err != nil {
 			return nil, fmt.Errorf("storage: enqueue: messages: %w", err)
 		}
+	}
+	return ids, nil
+}
+
+// enqueuePG writes the outbox rows and their outbound messages in one statement (one round trip on
+// the waiting path, issue 14): the messages copy the rows' sealed text.
+func (t *txStore) enqueuePG(g *gorm.DB, rows []outboxRow) ([]int64, error) {
+	var q strings.Builder
+	q.WriteString(`WITH o AS (INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, created_at, sent_at) VALUES `)
+	args := make([]any, 0, 10*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, r.ConversationID, r.Channel, r.ChatID, t.keys.Seal(r.Text), r.Buttons, r.Status, r.Attempts, r.NextAttemptAt, r.CreatedAt, r.SentAt)
+	}
+	q.WriteString(` RETURNING id, conversation_id, channel, text, created_at),
+m AS (INSERT INTO messages (conversation_id, direction, channel, kind, text, outbox_id, at, created_at)
+  SELECT conversation_id, 'out', channel, 'text', text, id, created_at, created_at FROM o WHERE conversation_id <> 0)
+SELECT id FROM o ORDER BY id`)
+	var ids []int64
+	if err := g.Raw(q.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("storage: enqueue: %w", err)
+	}
+	if len(ids) != len(rows) {
+		return nil, fmt.Errorf("storage: enqueue: %d ids for %d rows", len(ids), len(rows))
 	}
 	return ids, nil
 }

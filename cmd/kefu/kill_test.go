@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -120,8 +123,10 @@ func killNine(t *testing.T, dbURL string) {
 	// SIGKILL in the middle of the load (twice), each time starting again on the same address and
 	// database.
 	var killedAt []int64
+	var rss int64 // peak resident set of the server processes
 	for _, frac := range []int64{4, 2} {
 		waitWithin(t, time.Minute, "messages accepted", func() bool { return accepted.Load() >= customers*perCustomer/frac })
+		rss = max(rss, procPeakRSS(proc.cmd.Process.Pid))
 		proc.kill()
 		killedAt = append(killedAt, accepted.Load())
 		proc = startKefu(t, env...)
@@ -140,7 +145,12 @@ func killNine(t *testing.T, dbURL string) {
 			t.Errorf("customer %d: replies %v never reached the customer", i, ids)
 		}
 	}
+	rss = max(rss, procPeakRSS(proc.cmd.Process.Pid))
 	proc.stop()
+	// Issue 14's memory goal for the server under this load.
+	if rss > 80<<20 {
+		t.Errorf("kefu serve peak RSS %d MiB under the 16-customer load, goal ≤ 80 MB", rss>>20)
+	}
 
 	db := openTestDB(t, dbURL)
 	ctx := context.Background()
@@ -191,7 +201,8 @@ func killNine(t *testing.T, dbURL string) {
 			t.Errorf("customer %d: saw %d replies, %d stored", i, len(c.seen), len(rows))
 		}
 	}
-	t.Logf("killed after %v of %d messages; %d sends retried, %d of them stored before the kill", killedAt, customers*perCustomer, retried, cut)
+	t.Logf("killed after %v of %d messages; %d sends retried, %d of them stored before the kill; server peak RSS %d MiB",
+		killedAt, customers*perCustomer, retried, cut, rss>>20)
 }
 
 // killSend posts one message with a client message id; status 0 when there was no answer.
@@ -231,4 +242,19 @@ func killPoll(t *testing.T, client *http.Client, url, session string, after int6
 		ids[i] = m.ID
 	}
 	return ids
+}
+
+// procPeakRSS is a process's peak resident set (VmHWM), 0 where /proc is missing.
+func procPeakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,19 +146,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // peakRSS is the process's peak resident set (VmHWM), 0 where /proc is missing. The benchmark's
 // clients run in the same process, so it is an upper bound for the server's.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return procPeakRSS(os.Getpid()) }
 
 func postSession(b *testing.B, client *http.Client, url, lang string) string {
 	resp, err := client.Post(url+"/api/webchat/sessions", "application/json", strings.NewReader(`{"lang":"`+lang+`"}`))
