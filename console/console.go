@@ -151,6 +151,7 @@ func New(o Options) (*Console, error) {
 	c.accountRoutes()
 	c.liveRoutes()
 	c.macroRoutes()
+	c.complaintsRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

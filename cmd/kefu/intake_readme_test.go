@@ -84,7 +84,10 @@ func TestReadmeIntake(t *testing.T) {
 	c.act("c1", bot.KindText, "转人工", "")
 	c.act("c1", bot.KindButton, "", "跳过")
 	say("冰箱门关不严，一直报警", "")
-	// Agents may not change flags; unknown flags are refused.
+	// Strangers may not even look; agents may not change flags; unknown flags are refused.
+	if _, err := run(runCustomer, "flag", "--as", "mallory", "1"); !errors.Is(err, bot.ErrForbidden) {
+		t.Errorf("a stranger read flags: %v", err)
+	}
 	if _, err := run(runCustomer, "flag", "--as", "alice", "--set", "vip", "1"); !errors.Is(err, bot.ErrForbidden) {
 		t.Errorf("an agent set a flag: %v", err)
 	}
