@@ -211,6 +211,9 @@ func TestIntakeFieldsAskedOnceAndRemembered(t *testing.T) {
 				t.Errorf("customers.%s stored as %q", col, v)
 			}
 		}
+		if d, err := e.db.ExportCustomer(ctx, tk.CustomerID); err != nil || d.Customer.ContactName != "王小明" || d.Customer.Email != "wang@example.cn" || d.Customer.Phone != "13812345678" {
+			t.Errorf("export (right of access) %+v %v", d.Customer, err)
+		}
 		if ids, err := e.db.CustomerIDs(ctx, "WANG@example.cn"); err != nil || len(ids) != 1 || ids[0] != tk.CustomerID || raw.EmailHash == "" {
 			t.Errorf("lookup by e-mail: %v %v (hash %q)", ids, err, raw.EmailHash)
 		}

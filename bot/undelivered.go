@@ -10,6 +10,11 @@ import (
 // lets kefu message the customer: WeChat's and WeCom's 48-hour reply window, for instance.
 var ErrWindowClosed = errors.New("the platform's reply window for this customer is closed")
 
+// ErrTakenOver is what an adapter's Send wraps (in a *PermanentError) when a person on the platform
+// itself holds the conversation, so the platform lets no API reply through: a WeCom servicer who took
+// the customer in the WeCom app, or the session waiting in WeCom's queue for one.
+var ErrTakenOver = errors.New("a person on the platform holds this conversation")
+
 // Undelivered tells the agents that reply r never reached the customer: an internal note on the
 // customer's open ticket of that conversation (or their newest open ticket, or else the
 // conversation's latest ticket, resolved or closed), in the ticket's language. Without any ticket
@@ -17,7 +22,10 @@ var ErrWindowClosed = errors.New("the platform's reply window for this customer 
 // through DispatcherOptions.OnGiveUp.
 func (e *Engine) Undelivered(ctx context.Context, r Reply, cause error) error {
 	reason := "channels.undelivered.failed"
-	if errors.Is(cause, ErrWindowClosed) {
+	switch {
+	case errors.Is(cause, ErrTakenOver):
+		reason = "channels.undelivered.taken_over"
+	case errors.Is(cause, ErrWindowClosed):
 		reason = "channels.undelivered.window"
 	}
 	noted := ""

@@ -51,11 +51,13 @@ type Translator func(lang, key string, args map[string]any) string
 
 // Options configure the console.
 type Options struct {
-	DB     *storage.DB
-	Loc    *time.Location // dates in filters and tables (default UTC)
-	T      Translator     // nil: built-in texts
-	Logger *slog.Logger
-	Secure bool // set the cookies' Secure flag (serve behind HTTPS)
+	DB  *storage.DB
+	Loc *time.Location // dates in filters and tables (default UTC)
+	// ChannelTargets are the channels' own first-response targets, shown beside their report rows.
+	ChannelTargets map[string]time.Duration
+	T              Translator // nil: built-in texts
+	Logger         *slog.Logger
+	Secure         bool // set the cookies' Secure flag (serve behind HTTPS)
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 	// BcryptCost for passwords set through the console (default bcrypt.DefaultCost).
@@ -149,6 +151,7 @@ func New(o Options) (*Console, error) {
 	c.accountRoutes()
 	c.liveRoutes()
 	c.macroRoutes()
+	c.complaintsRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

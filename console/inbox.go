@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -24,6 +25,7 @@ type Desk interface {
 	ReplyFAQ(ctx context.Context, a bot.Actor, no, id string) (bot.Ticket, error)
 	Suggestions(t bot.Ticket, k int) []kb.Hit
 	CustomerHistory(ctx context.Context, t bot.Ticket, limit int) ([]bot.Ticket, error)
+	CustomerProfile(ctx context.Context, customerID int64) (flows.Profile, error)
 	Complaint(ctx context.Context, t bot.Ticket) (bot.ComplaintView, error)
 	ComplaintConfig() bot.ComplaintConfig
 	RecordComplaint(ctx context.Context, a bot.Actor, no string, d bot.ComplaintDetails) (bot.Ticket, error)
@@ -70,9 +72,10 @@ func (c *Console) inboxRoutes() {
 }
 
 // restricted reports whether the account is kept to its own, unassigned and its team's tickets:
-// agents are, unless Options.AgentsSeeAllTeams; supervisors and admins see every ticket.
+// agents are, unless Options.AgentsSeeAllTeams; supervisors and admins see every ticket, and so does an
+// agent account linked to a configured supervisor (as bot.Engine.CanSee has it).
 func (c *Console) restricted(s session) bool {
-	return s.user.Role == RoleAgent && !c.o.AgentsSeeAllTeams
+	return s.user.Role == RoleAgent && !c.o.AgentsSeeAllTeams && !c.isSupervisor(s.user.AgentID)
 }
 
 // views are the views the account may open.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
+	"github.com/kefu-dev/kefu/locales"
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
@@ -170,7 +171,7 @@ func benchInbox(b *testing.B, db *storage.DB) *httptest.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := console.New(console.Options{DB: db, Desk: eng, Now: func() time.Time { return now }, BcryptCost: bcrypt.MinCost})
+	c, err := console.New(console.Options{DB: db, Desk: eng, Now: func() time.Time { return now }, BcryptCost: bcrypt.MinCost, T: locales.Default().T})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -518,3 +518,45 @@ func TestTicketMessagesFragment(t *testing.T) {
 		t.Errorf("no session: %d", resp.StatusCode)
 	}
 }
+
+// TestPresenceAndFeedAcrossReplicas: two console replicas on one database (PostgreSQL as deployed,
+// SQLite too): alice on replica A and sue on replica B see each other on the same ticket, and an event
+// reaches streams on both replicas.
+func TestPresenceAndFeedAcrossReplicas(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		a := newLiveEnvOn(t, open(t), 50*time.Millisecond)
+		cb, err := console.New(console.Options{DB: a.db, BcryptCost: bcrypt.MinCost, T: locales.Default().T, LivePoll: 50 * time.Millisecond, PresenceTTL: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/console/", cb)
+		srvB := httptest.NewServer(mux)
+		t.Cleanup(srvB.Close)
+		b := &liveEnv{env: &env{srv: srvB, db: a.db}, c: cb, mine: a.mine, bobs: a.bobs, unassigned: a.unassigned}
+		alice, _ := a.signIn(t, "alice", "password-alice")
+		sue, _ := b.signIn(t, "sup", "password-sup")
+		beat := func(e *liveEnv, c *http.Client) string {
+			_, page := get(t, c, e.srv.URL+"/console/password")
+			_, body := post(t, c, e.srv.URL+"/console/tickets/"+e.unassigned+"/presence", url.Values{"csrf": {csrfOf(t, page)}, "state": {"viewing"}})
+			return body
+		}
+		beat(a, alice)
+		if got := beat(b, sue); !strings.Contains(got, `"name":"alice"`) {
+			t.Errorf("sup on replica B: %s", got)
+		}
+		if got := beat(a, alice); !strings.Contains(got, `"name":"sup"`) {
+			t.Errorf("alice on replica A: %s", got)
+		}
+		_, chA := stream(t, alice, a.srv.URL+"/console/inbox/events", "")
+		_, chB := stream(t, sue, b.srv.URL+"/console/inbox/events", "")
+		waitStreams(t, a.c, 1)
+		waitStreams(t, b.c, 1)
+		id := a.addEvent(t, a.unassigned, bot.EvCustomerMessage, "两边都要看到")
+		for name, ch := range map[string]<-chan sse{"A": chA, "B": chB} {
+			if ev, ok := next(t, ch, 2*time.Second); !ok || ev.ID != itoa(id) {
+				t.Errorf("replica %s: %+v %v", name, ev, ok)
+			}
+		}
+	})
+}

@@ -73,6 +73,10 @@ type page struct {
 	Acc accountsData
 	// Macros is the macros page's data (console/macros.go).
 	Macros *macroData
+	// Complaints is the supervisors' complaints page's data (console/complaints.go); ComplaintsOn
+	// shows its link.
+	Complaints   *complaintsData
+	ComplaintsOn bool
 }
 
 // T translates a key in the page's language.
@@ -98,6 +102,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	p.c = c
 	p.ImproveOn = c.o.Improve != nil && rank(p.User.Role) >= rank(RoleAgent) && p.User.Name != ""
 	p.InboxOn = c.o.Desk != nil && p.User.Name != ""
+	p.ComplaintsOn = c.o.Desk != nil && p.User.Name != "" && rank(p.User.Role) >= rank(RoleSupervisor)
 	if p.Loc == nil {
 		p.Loc = c.o.Loc
 	}

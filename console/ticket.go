@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/pii"
 	"github.com/kefu-dev/kefu/storage"
@@ -41,8 +42,9 @@ type slaClock struct {
 
 // ticketData is page.Ticket.
 type ticketData struct {
-	T           bot.Ticket  // personal data masked
-	Macros      []MacroView // the canned replies the agent may pick (macros.go)
+	T           bot.Ticket    // personal data masked
+	Profile     flows.Profile // what the customer gave at intake, masked
+	Macros      []MacroView   // the canned replies the agent may pick (macros.go)
 	Conv        []convItem
 	History     []bot.Ticket
 	Events      []bot.TicketEvent
@@ -97,6 +99,11 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 		c.fail(w, r, err)
 		return
 	}
+	if d.Profile, err = c.o.Desk.CustomerProfile(ctx, t.CustomerID); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Profile = flows.Profile{Name: pii.MaskName(d.Profile.Name), Phone: pii.MaskPhone(d.Profile.Phone), Email: maskEmail(d.Profile.Email)}
 	if d.Complaint, err = c.o.Desk.Complaint(ctx, t); err != nil {
 		c.fail(w, r, err)
 		return
@@ -222,6 +229,9 @@ func conversation(msgs []storage.ConvMessage, evs []bot.TicketEvent, m pii.Maske
 		switch {
 		case x.Direction == "in":
 			it.Kind = "customer"
+			if it.Text == "" && x.Payload != "" { // a pressed button: its payload says which
+				it.Text = "▸ " + x.Payload
+			}
 		default:
 			it.Kind = "bot"
 			for _, i := range replies[key(x.At)] {
@@ -434,3 +444,10 @@ func (p page) KB(n int64) string {
 
 // Yuan renders an amount in fen as yuan.
 func (p page) Yuan(fen int64) string { return bot.Yuan(fen) }
+
+func maskEmail(e string) string {
+	if e == "" {
+		return ""
+	}
+	return pii.MaskEmail(e)
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -71,12 +72,30 @@ func (m *Machine) missing(s Session) []string {
 	if !m.descOK(s.Intake.Description) {
 		out = append(out, ItemDescription)
 	}
+	// The configured intake fields (name, phone, e-mail, expected time: fields.go) the customer has
+	// not given yet.
+	for _, r := range m.PendingFields(s.Intake.Category, m.known, s.Intake) {
+		out = append(out, r.Field)
+	}
 	return out
 }
+
+// fieldsFromText takes the pending phone and e-mail fields from text where it holds a valid one.
+func (m *Machine) fieldsFromText(s *Session, text string) {
+	for _, r := range m.PendingFields(s.Intake.Category, m.known, s.Intake) {
+		if v := m.fromDescription(r.Field, text); v != "" {
+			s.Intake.set(r.Field, v)
+			s.Intake.Asked = append(s.Intake.Asked, r.Field)
+		}
+	}
+}
+
+func isField(item string) bool { return slices.Contains(Fields(), item) }
 
 // askBatch asks the missing items in one message (introduced by introKey), or, when nothing is
 // missing, restates the request and opens the ticket.
 func (m *Machine) askBatch(s Session, lead []Effect, introKey string) (Session, []Effect) {
+	m.fieldsFromText(&s, s.Intake.Description)
 	items := m.missing(s)
 	if len(items) == 0 {
 		return m.finishBatch(s, lead)
@@ -112,6 +131,12 @@ func (m *Machine) itemSay(s Session, n int, item string) Say {
 	case ItemDescription:
 		args["short"] = s.Intake.Description != ""
 	}
+	if isField(item) {
+		args["label"] = "intake.field." + item
+		args["optional"] = m.cfg.Fields.Mode(item, s.Intake.Category) != FieldRequired
+		args["hint"] = "channels.batch.hint." + item
+		return sayArgs("channels.batch.item.field", args)
+	}
 	return sayArgs("channels.batch.item."+item, args)
 }
 
@@ -137,11 +162,30 @@ func (m *Machine) stepAskAll(s Session, ev event) (Session, []Effect) {
 	if len(numbered) == 0 && len(b.Items) == 1 { // one question: the whole reply answers it
 		numbered, free = map[string]string{b.Items[0]: free}, ""
 	}
-	for item, answer := range numbered {
-		m.fillItem(&s, item, answer)
+	now := ev.in.At
+	if now.IsZero() {
+		now = time.Now()
+	}
+	for _, item := range b.Items { // in listing order: a field's answer may also be free text
+		if answer, ok := numbered[item]; ok {
+			if isField(item) {
+				m.fillField(&s, item, answer, now)
+			} else {
+				m.fillItem(&s, item, answer)
+			}
+		}
 	}
 	if free != "" {
 		m.fillFree(&s, free)
+		m.fieldsFromText(&s, free)
+	}
+	// An optional field left unanswered is not asked again (by mail, silence is a skip); a required
+	// one is.
+	for _, item := range b.Items {
+		if isField(item) && s.Intake.value(item) == "" && !slices.Contains(s.Intake.Asked, item) &&
+			m.cfg.Fields.Mode(item, s.Intake.Category) != FieldRequired {
+			s.Intake.Asked = append(s.Intake.Asked, item)
+		}
 	}
 	if !s.Intake.Complaint && m.complaint.match(ev.text) {
 		s.Intake.Complaint = true
@@ -170,6 +214,10 @@ var itemLabels = map[string]wordList{
 	ItemOrder:       {"订单号", "订单编号", "单号", "order number", "order no", "order"},
 	ItemUrgency:     {"紧急程度", "紧急度", "urgency", "priority"},
 	ItemDescription: {"问题描述", "描述", "详情", "description", "details", "problem"},
+	FieldName:       {"姓名", "称呼", "名字", "name"},
+	FieldPhone:      {"电话", "手机", "手机号", "联系电话", "phone", "mobile", "phone number"},
+	FieldEmail:      {"邮箱", "电子邮箱", "email", "e-mail"},
+	FieldExpected:   {"期望解决时间", "期望时间", "期望", "expected", "expected by", "by when"},
 }
 
 // labelled reads "label: answer" for the items asked.
@@ -277,6 +325,21 @@ func saysNoOrder(line string) bool {
 	}
 	yes, ok := yesNo(t)
 	return ok && !yes && itemLabels[ItemOrder].match(t)
+}
+
+// fillField takes the answer to an intake field: a valid value, or a skip of an optional field;
+// anything else is read as free text (nothing is lost) and the field stays pending.
+func (m *Machine) fillField(s *Session, field, answer string, now time.Time) {
+	if v, err := ParseField(field, answer, now); err == nil {
+		s.Intake.set(field, v)
+		s.Intake.Asked = append(s.Intake.Asked, field)
+		return
+	}
+	if isSkip(answer) && m.cfg.Fields.Mode(field, s.Intake.Category) != FieldRequired {
+		s.Intake.Asked = append(s.Intake.Asked, field)
+		return
+	}
+	m.fillFree(s, answer)
 }
 
 // noneWords answer "no order number".

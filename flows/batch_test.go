@@ -164,3 +164,47 @@ func TestSplitAnswers(t *testing.T) {
 		}
 	}
 }
+
+// The configured intake fields are asked in the same message: a phone number already in the mail is
+// taken from it, an optional field left unanswered is not asked again, a required one is.
+func TestBatchIntakeFields(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Fields = IntakeFields{Name: FieldRule{Mode: FieldOptional}, Phone: FieldRule{Mode: FieldRequired},
+		Email: FieldRule{Mode: FieldRequired}}
+	m, err := New(Options{KB: testKB, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConvo(t, m, "zh-CN", "zh-CN")
+	c.caps = batchCaps
+	var rounds [][]string
+	var opened *Intake
+	for _, line := range []string{
+		"快递三天没动了，订单 202611210001111，紧急，我的手机 13812345678",
+		"1. 2\n2. 王先生\n3. 不留了",
+		"邮箱：wang@example.cn",
+	} {
+		c.do(line)
+		for _, e := range c.last {
+			checkRendered(t, locales.Default(), e)
+			if ot, ok := e.(OpenTicket); ok {
+				in := ot.Intake
+				opened = &in
+			}
+		}
+		if c.s.State == StateAskAll && c.s.Batch.Rounds > len(rounds) {
+			rounds = append(rounds, c.s.Batch.Items)
+		}
+	}
+	want := [][]string{{ItemType, FieldName, FieldEmail}, {FieldEmail}}
+	if diff := cmp.Diff(want, rounds); diff != "" {
+		t.Errorf("items per round (-want +got):\n%s\n%s", diff, c.log.String())
+	}
+	if opened == nil {
+		t.Fatalf("no ticket:\n%s", c.log.String())
+	}
+	if opened.Category != "order" || opened.Phone != "13812345678" || opened.Name != "王先生" || opened.Email != "wang@example.cn" ||
+		opened.OrderNo != "202611210001111" || opened.Urgency != UrgencyUrgent {
+		t.Errorf("intake %+v\n%s", *opened, c.log.String())
+	}
+}

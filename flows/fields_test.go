@@ -2,6 +2,7 @@ package flows
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -214,5 +215,119 @@ func TestFieldsConfigValidation(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
+	}
+}
+
+// TestAskFieldSteps: one intake-field question and its answers, in both languages.
+func TestAskFieldSteps(t *testing.T) {
+	m, err := New(Options{KB: testKB, Config: fieldsConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := "安装师傅迟到了三个小时，态度很差，还多收了两百块钱安装费"
+	at := func(field string, in Intake, asked int) Session {
+		in.Category, in.Complaint, in.Urgency = "complaint", true, UrgencyNormal
+		if in.Description == "" {
+			in.Description = desc
+		}
+		return Session{State: StateAskField, Field: field, Seq: 4, Intake: in, Asked: asked}
+	}
+	keys := func(effects []Effect) []string {
+		var out []string
+		for _, e := range effects {
+			switch e := e.(type) {
+			case Say:
+				out = append(out, e.Key)
+			default:
+				out = append(out, fmt.Sprintf("%T", e))
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		s         Session
+		text      string
+		button    string
+		profile   *Profile
+		wantState State
+		wantField string
+		want      []string
+		check     func(t *testing.T, s Session, effects []Effect)
+	}{
+		{name: "optional skipped by button", s: at(FieldName, Intake{}, 0), button: "skip", wantState: StateAskField, wantField: FieldPhone,
+			want: []string{"intake.skipped", "intake.ask.phone"}, check: func(t *testing.T, s Session, _ []Effect) {
+				if !slices.Equal(s.Intake.Asked, []string{FieldName}) || s.Intake.Name != "" {
+					t.Errorf("intake %+v", s.Intake)
+				}
+			}},
+		{name: "a required field has no skip button", s: at(FieldPhone, Intake{}, 0), button: "skip", wantState: StateAskField, wantField: FieldPhone,
+			want: []string{"error.stale_button", "intake.ask.phone"}},
+		{name: "a required field refuses a skip word", s: at(FieldPhone, Intake{}, 0), text: "跳过", wantState: StateAskField, wantField: FieldPhone,
+			want: []string{"intake.required", "intake.ask.phone"}},
+		{name: "a bad phone number is explained and asked again", s: at(FieldPhone, Intake{}, 0), text: "12345", wantState: StateAskField, wantField: FieldPhone,
+			want: []string{"intake.bad.phone", "intake.ask.phone"}, check: func(t *testing.T, s Session, effects []Effect) {
+				if s.Asked != 1 || s.Intake.Phone != "" || s.Intake.Description != desc {
+					t.Errorf("session %+v", s)
+				}
+				if in := effects[0].(Say).Args["input"]; in != "12345" {
+					t.Errorf("input arg %v", in)
+				}
+			}},
+		{name: "more description at the phone question is kept", s: at(FieldPhone, Intake{}, 0), text: "另外师傅把我家地板也刮花了，希望一并处理赔偿",
+			wantState: StateAskField, wantField: FieldPhone, want: []string{"intake.bad.phone", "intake.ask.phone"}, check: func(t *testing.T, s Session, _ []Effect) {
+				if !strings.Contains(s.Intake.Description, "地板也刮花了") || !strings.HasPrefix(s.Intake.Description, desc) {
+					t.Errorf("description %q", s.Intake.Description)
+				}
+			}},
+		{name: "a valid phone goes on to the expected time", s: at(FieldPhone, Intake{Asked: []string{FieldName}}, 1), text: "+86 138 1234 5678",
+			wantState: StateAskField, wantField: FieldExpected, want: []string{"intake.ask.expected_time"}, check: func(t *testing.T, s Session, _ []Effect) {
+				if s.Intake.Phone != "13812345678" || s.Asked != 0 {
+					t.Errorf("session %+v", s)
+				}
+			}},
+		{name: "the last field goes on to the restatement", s: at(FieldExpected, Intake{Phone: "13812345678", Asked: []string{FieldName, FieldPhone}}, 0), text: "3天内",
+			wantState: StateConfirm, want: []string{"clarify.confirm"}, check: func(t *testing.T, s Session, _ []Effect) {
+				if s.Intake.Expected != "2026-11-26T10:00:00Z" || s.Field != "" {
+					t.Errorf("session %+v", s)
+				}
+			}},
+		{name: "a past time is explained", s: at(FieldExpected, Intake{}, 0), text: "今天早上8点", wantState: StateAskField, wantField: FieldExpected,
+			want: []string{"intake.bad.expected_past", "intake.ask.expected_time"}},
+		{name: "an optional field is skipped after the re-asks", s: at(FieldExpected, Intake{Phone: "13812345678", Asked: []string{FieldName, FieldPhone}}, 2), text: "whenever you like", wantState: StateConfirm,
+			want: []string{"intake.skipped", "clarify.confirm"}},
+		{name: "a required field keeps asking", s: at(FieldPhone, Intake{}, 5), text: "abc", wantState: StateAskField, wantField: FieldPhone,
+			want: []string{"intake.bad.phone", "intake.required", "intake.ask.phone"}},
+		{name: "an acknowledgement asks again", s: at(FieldEmail, Intake{}, 0), text: "好的", wantState: StateAskField, wantField: FieldEmail,
+			want: []string{"ack.ok", "intake.ask.email"}},
+		{name: "a remembered phone is not asked", s: at(FieldName, Intake{}, 0), text: "王小明", profile: &Profile{Phone: "13812345678"},
+			wantState: StateAskField, wantField: FieldExpected, want: []string{"intake.ask.expected_time"}},
+		{name: "转人工 opens the ticket with what is known", s: at(FieldPhone, Intake{Name: "王小明", Asked: []string{FieldName}}, 0), text: "转人工",
+			wantState: StateTicketOpen, want: []string{"human.transfer", "flows.OpenTicket"}, check: func(t *testing.T, _ Session, effects []Effect) {
+				if in := effects[1].(OpenTicket).Intake; in.Name != "王小明" || in.Description != desc || !in.Human {
+					t.Errorf("opened %+v", in)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := Input{Text: tc.text, At: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), Profile: tc.profile}
+			if tc.button != "" {
+				in.Button = "4:" + tc.button
+			}
+			next, effects, err := m.Step(tc.s, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if next.State != tc.wantState || next.State == StateAskField && next.Field != tc.wantField {
+				t.Errorf("state %s field %q, want %s %q", next.State, next.Field, tc.wantState, tc.wantField)
+			}
+			if got := keys(effects); !slices.Equal(got, tc.want) {
+				t.Errorf("effects %v, want %v", got, tc.want)
+			}
+			if tc.check != nil {
+				tc.check(t, next, effects)
+			}
+		})
 	}
 }

@@ -95,7 +95,7 @@ func runDevsetIx(t testing.TB, dir string, tn tuning) (acc float64, rows []devRo
 		}
 		rows = append(rows, row)
 	}
-	fmt.Fprintf(os.Stderr, "%s calB %.4f\n", filepath.Base(dir), ix.calB)
+	fmt.Fprintf(os.Stderr, "%s calB %.4f thesaurus %d terms\n", filepath.Base(dir), ix.calB, len(ix.thes))
 	return float64(right) / float64(ins), rows, ix
 }
 
@@ -216,6 +216,10 @@ func tuningFromEnv() tuning {
 			negMaxEntries = int(v)
 		} else if k == "negPer" {
 			negPerEntry = int(v)
+		} else if k == "thesDoc" {
+			thesDoc = v
+		} else if k == "thesDF" {
+			thesDFDiv = int(v)
 		} else if k == "thesC" {
 			thesMinCount = int(v)
 		} else if k == "thesP" {

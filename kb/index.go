@@ -329,6 +329,34 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		total += ix.docLen[d]
 	}
 	nt := len(ix.vocab)
+	if tn.thes > 0 || thesDoc > 0 {
+		ix.buildThesaurus(examples, exEntry, exW)
+		if thesDoc > 0 {
+			for d, bm := range bmDocs {
+				tf := map[int32]float32{}
+				for i, id := range bm.ids {
+					tf[id] = bm.ws[i]
+				}
+				pairs = pairs[:0]
+				for id, w := range tf {
+					for _, r := range ix.thes[id] {
+						if _, ok := tf[r.id]; !ok {
+							pairs = append(pairs, idW{r.id, float32(thesDoc) * r.w * w})
+						}
+					}
+				}
+				if len(pairs) > 0 {
+					for i, id := range bm.ids {
+						pairs = append(pairs, idW{id, bm.ws[i]})
+					}
+					bmDocs[d] = an.m.merge(pairs)
+				}
+			}
+		}
+		if tn.thes == 0 {
+			ix.thes = nil
+		}
+	}
 	if n > 0 {
 		ix.avgLen = total / float32(n)
 	}
@@ -423,9 +451,6 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	}
 	if tn.prf > 0 && n < charMaxEntries {
 		ix.buildPRF(nt)
-	}
-	if tn.thes > 0 {
-		ix.buildThesaurus(examples, exEntry, exW)
 	}
 	ix.calB = <-calB
 	ne := len(examples)

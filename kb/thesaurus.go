@@ -17,6 +17,8 @@ import (
 var (
 	thesMaxPairs = 200 // example pairs looked at per entry (sampled beyond that)
 	thesMinCount = 2   // entries that must pair two terms
+	thesDFDiv    = 20  // terms in more than 1/thesDFDiv of the entries are left out
+	thesDoc      = 0.0 // weight of related terms added to the BM25 documents (0: off)
 )
 
 func (ix *Index) buildThesaurus(examples []sparseVec, exEntry []int32, exW []float32) {
@@ -40,7 +42,7 @@ func (ix *Index) buildThesaurus(examples []sparseVec, exEntry []int32, exW []flo
 			}
 		}
 	}
-	maxDF := int32(max(2, n/20))
+	maxDF := int32(max(2, n/thesDFDiv))
 	pair := map[uint64]int32{}
 	seen := map[uint64]bool{}
 	rng := rand.New(rand.NewPCG(3, 5))

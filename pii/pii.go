@@ -31,6 +31,9 @@ const (
 	Email  Kind = "email"
 	Card   Kind = "bank_card"
 	Name   Kind = "name"
+	// OpenID is a WeChat platform user id: a 公众号 openid or unionid ("o" and 27 more), a WeCom
+	// external_userid ("wm" and 30 more). It identifies one person on WeChat for life.
+	OpenID Kind = "openid"
 )
 
 // Span is one piece of personal data found in a text: s[Start:End].
@@ -47,7 +50,27 @@ var (
 		`|(?:(?:\+|00)86[\s\-]?0?\d{2,3}|0\d{2,3}|\(0\d{2,3}\))[\s\-]?\d{3,4}[\s\-]?\d{4}`)
 	idRE   = regexp.MustCompile(`\d{17}[\dXx]`)
 	cardRE = regexp.MustCompile(`\d{4}(?:[\s\-]?\d{4}){3}(?:[\s\-]?\d{1,3})?|\d{16,19}`)
+	// openIDRE: the shapes of WeChat ids (see OpenID); openID checks the boundaries and the mix of
+	// cases that real ids have and English words do not.
+	openIDRE = regexp.MustCompile(`wm[A-Za-z0-9_\-]{30}|o[A-Za-z0-9_\-]{27}`)
 )
+
+// openID reports whether s[a:b], a match of openIDRE, is a whole WeChat id: not part of a longer
+// token, with upper- and lower-case letters after its prefix.
+func openID(s string, a, b int) bool {
+	idRune := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+	}
+	if a > 0 && idRune(s[a-1]) || b < len(s) && idRune(s[b]) {
+		return false
+	}
+	upper, lower := false, false
+	for i := a + 1; i < b; i++ {
+		upper = upper || s[i] >= 'A' && s[i] <= 'Z'
+		lower = lower || s[i] >= 'a' && s[i] <= 'z'
+	}
+	return upper && lower
+}
 
 // Find returns the personal data in s (names not included: see Masker), in order, without overlaps.
 func Find(s string) []Span { return Masker{}.Find(s) }
@@ -112,6 +135,11 @@ func (m Masker) Find(s string) []Span {
 			add(Card, loc[0], loc[1])
 		}
 	}
+	for _, loc := range openIDRE.FindAllStringIndex(s, -1) {
+		if openID(s, loc[0], loc[1]) {
+			add(OpenID, loc[0], loc[1])
+		}
+	}
 	for _, loc := range phoneRE.FindAllStringIndex(s, -1) {
 		a := loc[0]
 		if s[a] == '(' || s[a] == '+' {
@@ -170,6 +198,8 @@ func (m Masker) Text(s string) string {
 			b.WriteString(MaskCard(v))
 		case Name:
 			b.WriteString(MaskName(v))
+		case OpenID:
+			b.WriteString(MaskOpenID(v))
 		}
 		last = sp.End
 	}
@@ -265,6 +295,15 @@ func MaskIDCard(id string) string {
 		return strings.Repeat("*", len(id))
 	}
 	return id[:3] + strings.Repeat("*", len(id)-7) + id[len(id)-4:]
+}
+
+// MaskOpenID keeps the first and last three characters of a WeChat id: "oLV****GLc" (enough for an
+// engineer to tell two apart in a log, not to message the person).
+func MaskOpenID(id string) string {
+	if len(id) <= 8 {
+		return strings.Repeat("*", len(id))
+	}
+	return id[:3] + "****" + id[len(id)-3:]
 }
 
 // MaskEmail keeps the first character of the local part and the domain: "w***@example.cn".

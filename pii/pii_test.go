@@ -31,6 +31,11 @@ func TestMaskerText(t *testing.T) {
 		{"我是王小明，John Smith 的同事; Johnny Smithers 不是", "我是王*，J* 的同事; Johnny Smithers 不是"},
 		{"李先生", "李先生"}, // one-character names are not masked on their own
 		{"no personal data here", "no personal data here"},
+		// WeChat ids: a 公众号 openid, a WeCom external_userid (its kf account id "wk…" is not personal).
+		{"chat_id=oLVPpjqs9BhvzwPj5A-vTYAX3GLc", "chat_id=oLV****GLc"},
+		{"wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q|wmAJ2GCAAAme1XQRC-NI-q0_ZM9ukoAw", "wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q|wmA****oAw"},
+		{"overcomplicatedlyunderstoodx is a word", "overcomplicatedlyunderstoodx is a word"}, // one case only
+		{"xoLVPpjqs9BhvzwPj5A-vTYAX3GLc", "xoLVPpjqs9BhvzwPj5A-vTYAX3GLc"},                   // part of a longer token
 	}
 	for _, tc := range tests {
 		if got := m.Text(tc.in); got != tc.want {

@@ -61,6 +61,9 @@ type Filter struct {
 	Granularity string
 	// Now is the time backlog ages and due SLA are measured against (zero: time.Now()).
 	Now time.Time
+	// ChannelTargets are the channels' own first-response targets (sla.Policy.ChannelWithin), shown
+	// beside their rows (Row.FirstResponseTargetS).
+	ChannelTargets map[string]time.Duration
 }
 
 // Durations are percentiles of a duration in seconds; nil when there is no sample.
@@ -83,6 +86,8 @@ type Row struct {
 	FCRPct              *float64  `json:"fcr_pct"`
 	CSATAvg             *float64  `json:"csat_avg"`
 	CSATCount           int64     `json:"csat_count"`
+	// FirstResponseTargetS is a channel row's own first-response target in seconds (nil: none).
+	FirstResponseTargetS *float64 `json:"first_response_target_s,omitempty"`
 }
 
 // Count is a labelled number.
@@ -255,6 +260,12 @@ func ComputeGorm(ctx context.Context, g *gorm.DB, d storage.Dialect, f Filter) (
 		}
 	}
 	r.Agents, r.Channels, r.Trend = agents, channels, fillTrend(trend, q)
+	for i, row := range r.Channels {
+		if d, ok := f.ChannelTargets[row.Key]; ok {
+			s := d.Seconds()
+			r.Channels[i].FirstResponseTargetS = &s
+		}
+	}
 	return r, nil
 }
 

@@ -310,6 +310,7 @@ type ConvMessage struct {
 	Channel        bot.Channel
 	Kind           string
 	Text           string
+	Payload        string // a pressed button's payload (kefu's own codes, not personal data)
 	Attachments    []bot.Attachment
 	At             time.Time
 }
@@ -332,7 +333,7 @@ func (db *DB) CustomerMessages(ctx context.Context, customerID int64, since time
 	out := make([]ConvMessage, len(ms))
 	for i, m := range ms {
 		out[i] = ConvMessage{ID: m.ID, ConversationID: m.ConversationID, Direction: m.Direction, Channel: bot.Channel(m.Channel), Kind: m.Kind,
-			Text: m.Text, Attachments: fromJSON[bot.Attachment](m.Attachments), At: m.At.UTC()}
+			Text: m.Text, Payload: m.Payload, Attachments: fromJSON[bot.Attachment](m.Attachments), At: m.At.UTC()}
 	}
 	return out, nil
 }

@@ -165,6 +165,9 @@ func anonymizeTickets(tx *gorm.DB, ids []int64, now time.Time) error {
 		{`UPDATE complaint_details SET verification = '' WHERE ticket_id IN ?`, []any{ids}},
 		{`UPDATE proposals SET reason = '' WHERE ticket_id IN ?`, []any{ids}},
 		{`UPDATE return_visits SET note = '' WHERE ticket_id IN ?`, []any{ids}},
+		{`UPDATE ticket_tasks SET note = '' WHERE ticket_id IN ?`, []any{ids}},
+		// A draft FAQ entry not yet published goes (a published one is reviewed library text).
+		{`DELETE FROM faq_drafts WHERE status <> 'published' AND ticket_no IN (SELECT no FROM tickets WHERE id IN ?)`, []any{ids}},
 	} {
 		if err := tx.Exec(s.q, s.args...).Error; err != nil {
 			return err

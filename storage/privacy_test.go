@@ -142,5 +142,11 @@ func TestExportAndEraseCustomer(t *testing.T) {
 		if tickets != 1 {
 			t.Errorf("%d tickets after erasure, want the anonymous 1", tickets)
 		}
+		var drafts, notes int64
+		db.Gorm().Raw("SELECT COUNT(*) FROM faq_drafts").Scan(&drafts)
+		db.Gorm().Raw("SELECT COUNT(*) FROM ticket_tasks WHERE note <> ''").Scan(&notes)
+		if drafts != 0 || notes != 0 {
+			t.Errorf("after erasure: %d unpublished drafts, %d task notes left", drafts, notes)
+		}
 	})
 }

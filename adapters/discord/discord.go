@@ -73,6 +73,11 @@ type Options struct {
 	DrainTimeout time.Duration
 	// Now is the clock for interaction timestamps. Nil: time.Now.
 	Now func() time.Time
+	// GatewayGate, when set, is called by Run before it connects to the gateway: Run connects once it
+	// returns nil, and stops when it returns an error (nil when ctx is done). Several replicas pass a
+	// lease, so that only one holds the gateway connection; while a replica waits, its sends and its
+	// HTTP interactions endpoint work as usual.
+	GatewayGate func(ctx context.Context) error
 }
 
 // Adapter is the Discord channel. Create it with New; call Run once.
@@ -85,6 +90,7 @@ type Adapter struct {
 	descs   map[string]map[string]string
 	names   map[string]map[string]string
 	now     func() time.Time
+	gate    func(ctx context.Context) error
 
 	retryMin, retryMax, drain time.Duration
 
@@ -188,6 +194,7 @@ func New(o Options) (*Adapter, error) {
 		descs:    o.CommandDescriptions,
 		names:    o.CommandNames,
 		now:      o.Now,
+		gate:     o.GatewayGate,
 		retryMin: o.RetryMin,
 		retryMax: o.RetryMax,
 		drain:    o.DrainTimeout,
@@ -260,6 +267,16 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 		wg.Wait()
 	}
 
+	if a.gate != nil {
+		if err := a.gate(ctx); err != nil {
+			a.stopping.Store(true)
+			stop()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("discord: gateway gate: %w", err)
+		}
+	}
 	if err := a.open(ctx); err != nil {
 		a.stopping.Store(true)
 		stop()

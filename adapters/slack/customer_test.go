@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,25 @@ func TestCardThreadShowsTheCustomer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// /kefu show repeats the customer's details under the card.
+func TestShowIncludesTheCustomer(t *testing.T) {
+	c := fakeCustomers{p: flows.Profile{Phone: "13812345678"}, hist: []bot.Ticket{{No: "GD20261120001", Status: bot.StatusClosed, Rating: 5}}}
+	e := newEnv(t, func(o *Options) { o.Customers = c; o.T = locales.Default().T; o.Lang = "en" })
+	e.desk.create(ticketGD1())
+	m := e.app.show(t.Context(), "GD20261123001")
+	b, err := json.Marshal(m.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kefu_customer", "Phone: 138****5678", "GD20261120001 · Closed · Uncategorized · rating 5/5"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("show lacks %q: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "13812345678") {
+		t.Errorf("show leaks the phone number: %s", b)
 	}
 }

@@ -427,10 +427,60 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 	var out struct {
 		MsgID string `json:"msgid"`
 	}
-	if err := a.call(ctx, "/cgi-bin/kf/send_msg", body, &out); err != nil {
+	err := a.call(ctx, "/cgi-bin/kf/send_msg", body, &out)
+	if errors.Is(err, bot.ErrWindowClosed) {
+		// 95018 also means the session's state lets no API message through: find out which.
+		err = a.sessionRefused(ctx, kf, user, err)
+	}
+	if err != nil {
 		return "", err
 	}
 	return out.MsgID, nil
+}
+
+// Service states of a kf session (分配客服会话).
+// 0 未处理 and 1 由智能助手接待 let the API (kefu: the bot and the agents it relays) answer; 4 is
+// 已结束/未开始.
+const (
+	statePool     = 2 // 待接入池排队中: waiting for a WeCom servicer
+	stateServicer = 3 // 由人工接待: a servicer answers in the WeCom app
+)
+
+// ServiceState returns the session state of a chat and, in state 3, the servicer's userid.
+func (a *Adapter) ServiceState(ctx context.Context, chatID string) (int, string, error) {
+	kf, user, ok := strings.Cut(chatID, "|")
+	if !ok {
+		return 0, "", fmt.Errorf("wecom: service state: bad chat id %q", chatID)
+	}
+	var out struct {
+		State    int    `json:"service_state"`
+		Servicer string `json:"servicer_userid"`
+	}
+	if err := a.call(ctx, "/cgi-bin/kf/service_state/get", map[string]string{"open_kfid": kf, "external_userid": user}, &out); err != nil {
+		return 0, "", err
+	}
+	return out.State, out.Servicer, nil
+}
+
+// sessionRefused explains a send refused with 95018 by the session's state. In states 0 and 1 the API
+// may answer (the fake, like WeCom, moves a new session to 1 when it does), so the refusal is the
+// window's. A session a WeCom servicer holds (3) or that waits in their queue (2) is theirs: the reply
+// is a *bot.PermanentError wrapping bot.ErrTakenOver, and the agents are told to continue in WeCom.
+func (a *Adapter) sessionRefused(ctx context.Context, kf, user string, sendErr error) error {
+	st, servicer, err := a.ServiceState(ctx, kf+"|"+user)
+	if err != nil {
+		a.log.WarnContext(ctx, "service state unknown after a refused send", "err", err)
+		return sendErr
+	}
+	switch st {
+	case statePool, stateServicer:
+		who := "the queue"
+		if st == stateServicer {
+			who = "servicer " + servicer
+		}
+		return &bot.PermanentError{Err: fmt.Errorf("wecom: %w (service_state %d, %s)", bot.ErrTakenOver, st, who)}
+	}
+	return sendErr
 }
 
 // Error is an errcode answer.

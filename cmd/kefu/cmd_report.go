@@ -105,6 +105,9 @@ func runReport(ctx context.Context, args []string, out io.Writer, getenv func(st
 	if err != nil {
 		return err
 	}
+	if p, err := cfg.policy(); err == nil {
+		f.ChannelTargets = channelTargets(p)
+	}
 	db, err := openDB(ctx, *cfgPath)
 	if err != nil {
 		return err
@@ -191,7 +194,11 @@ func writeReport(out io.Writer, format string, r reports.Report, loc *time.Locat
 		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tTICKETS\tRESOLVED\tFIRST RESP p50\tRESOLUTION p50\tSLA RESP\tFCR\tCSAT")
 		for _, row := range t.rows {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", row.Key, row.Tickets, row.Resolved, reports.Dur(row.FirstResponse.MedianS),
+			first := reports.Dur(row.FirstResponse.MedianS)
+			if row.FirstResponseTargetS != nil { // the channel's own target
+				first += " (≤" + reports.Dur(row.FirstResponseTargetS) + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", row.Key, row.Tickets, row.Resolved, first,
 				reports.Dur(row.Resolution.MedianS), reports.Pct(row.SLAResponseMetPct), reports.Pct(row.FCRPct), reports.Num(row.CSATAvg))
 		}
 		tw.Flush()

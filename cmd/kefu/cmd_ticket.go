@@ -39,6 +39,7 @@ kefu ticket status GD… in_progress|pending|resolved|closed
 kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
 kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
 kefu ticket escalate GD… "reason"
+kefu ticket team GD… TEAM|-           (queue for a team of agents[].team; - takes it out of any queue)
 kefu ticket task add|done|cancel|reopen|list GD… …   (follow-through tasks: kefu ticket task for help)
 Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags may stand before or after the
 arguments; put text that begins with "-" after --.`
@@ -48,7 +49,7 @@ arguments; put text that begins with "-" after --.`
 var ticketArity = map[string][2]int{
 	"list": {0, 0}, "ls": {0, 0}, "show": {1, 1}, "claim": {1, 1}, "ack": {1, 1}, "close": {1, 1},
 	"reply": {2, -1}, "note": {2, -1}, "escalate": {2, -1}, "resolve": {1, -1},
-	"priority": {2, 2}, "status": {2, 2}, "assign": {2, 2},
+	"priority": {2, 2}, "status": {2, 2}, "assign": {2, 2}, "team": {2, 2},
 }
 
 func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
@@ -82,7 +83,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return usagef("%s needs a ticket number (GDyyyymmddNNN)", sub)
 	case len(rest) < ar[0]:
 		return usagef("%s needs a ticket number and %s", sub, map[string]string{"reply": "a text", "note": "a text",
-			"escalate": "a reason", "priority": "P0, P1 or P2", "status": "a status", "assign": "an agent"}[sub])
+			"escalate": "a reason", "priority": "P0, P1 or P2", "status": "a status", "assign": "an agent", "team": "a team (or -)"}[sub])
 	case ar[1] >= 0 && len(rest) > ar[1]:
 		return usagef("unexpected argument %q", rest[ar[1]])
 	}
@@ -255,6 +256,12 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			assignee = "cli:" + assignee
 		}
 		t, err = desk.Assign(ctx, ac, no, assignee)
+	case "team":
+		team := text()
+		if team == "-" {
+			team = ""
+		}
+		t, err = a.engine.AssignTeam(ctx, ac, no, team)
 	default:
 		return usagef("unknown ticket subcommand %q", sub)
 	}

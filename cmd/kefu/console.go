@@ -71,6 +71,7 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		InitialPasswordFile: pwFile,
 		DB:                  a.db,
 		Loc:                 a.loc,
+		ChannelTargets:      channelTargets(a.policy),
 		T:                   a.localizedT(),
 		Logger:              a.log,
 		Secure:              strings.HasPrefix(a.cfg.PublicURL, "https://"),

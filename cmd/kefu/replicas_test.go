@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kefu-dev/kefu/adapters/discord/discordtest"
 	"github.com/kefu-dev/kefu/adapters/slack/slacktest"
 	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/telegram/telegramtest"
@@ -34,11 +35,13 @@ const replicaWebhookSecret = "tg-webhook-secret_123"
 
 // TestSeveralReplicas runs three `kefu serve` processes on one PostgreSQL database behind a
 // round-robin reverse proxy on loopback, configured as the README's "Several replicas" section says:
-// Telegram in webhook mode with a secret, Slack over HTTP, the proxy trusted for the client address.
+// Telegram in webhook mode with a secret, Slack over HTTP, Discord's gateway behind a lease, the proxy
+// trusted for the client address.
 // Telegram posts each update twice, to two replicas (as it does when an answer is slow): a request
 // without the secret is refused, the customer's journey to a ticket gets every reply exactly once, in
 // order. The ticket's SLA warning and breach reach Slack once each although three processes scan. A
-// console session made through the proxy is valid on every replica. It needs PostgreSQL (skipped
+// console session made through the proxy is valid on every replica; one replica holds the Discord
+// gateway. It needs PostgreSQL (skipped
 // without it, failing under KEFU_CI_REQUIRE=postgres).
 func TestSeveralReplicas(t *testing.T) {
 	if testing.Short() {
@@ -49,6 +52,7 @@ func TestSeveralReplicas(t *testing.T) {
 	t.Setenv(storage.EnvEncryptionKey, key)
 	tg := telegramtest.NewServer(t)
 	sl := slacktest.NewServer(t)
+	dc := discordtest.NewServer(t)
 
 	// The load balancer's address goes into the config (Telegram's webhook URL): reserve it first.
 	lb := httptest.NewUnstartedServer(nil)
@@ -66,6 +70,7 @@ telegram:
   api_url: ` + tg.URL + `
   webhook_url: ` + lbURL + `/telegram/webhook
   per_chat_interval: 50ms
+discord: {api_url: ` + dc.URL + `, gateway_url: ` + dc.GatewayURL() + `}
 sla:
   calendar: {hours: {mon-sun: ["00:00-24:00"]}}
   priorities:
@@ -90,7 +95,8 @@ slack:
 	}
 	envs := []string{"KEFU_DATABASE_URL=" + dsn, storage.EnvEncryptionKey + "=" + key,
 		"KEFU_TELEGRAM_TOKEN=" + telegramtest.Token, "KEFU_TELEGRAM_WEBHOOK_SECRET=" + replicaWebhookSecret,
-		"KEFU_SLACK_BOT_TOKEN=" + slacktest.BotToken, "KEFU_SLACK_SIGNING_SECRET=" + slaSigningSecret}
+		"KEFU_SLACK_BOT_TOKEN=" + slacktest.BotToken, "KEFU_SLACK_SIGNING_SECRET=" + slaSigningSecret,
+		"KEFU_DISCORD_TOKEN=" + discordtest.Token}
 	// All three start at once (the migrations are applied once, under PostgreSQL's advisory lock).
 	var procs []*kefuProc
 	for range 3 {
@@ -200,6 +206,11 @@ slack:
 	time.Sleep(time.Second) // every process scans ten more times: nothing may come twice
 	if diff := diffCounts(want, slaPosts(sl, no)); diff != "" {
 		t.Errorf("SLA posts for %s (want → got):\n%s", no, diff)
+	}
+
+	// Discord: one replica holds the gateway (the lease); the others wait.
+	if g := dc.Gateway(); g.Connections != 1 || g.Identifies != 1 || !g.Connected {
+		t.Errorf("Discord gateway with three replicas: %d connections, %d identifies, connected %v; want one", g.Connections, g.Identifies, g.Connected)
 	}
 
 	// Console: a session made through the load balancer is valid on every replica.

@@ -412,8 +412,13 @@ func newDiscord(a *app) (*discord.Adapter, error) {
 		ApplicationID:       c.ApplicationID,
 		CommandDescriptions: commandDescriptions(a),
 		Logger:              a.log,
+		// Several replicas: one holds the gateway connection (a lease); all send and serve interactions.
+		GatewayGate: leaseGate(a.db, "discord-gateway", discordLeaseTTL, a.log.With("component", "discord")),
 	})
 }
+
+// discordLeaseTTL is how long a crashed replica's Discord gateway lease holds before another connects.
+const discordLeaseTTL = 15 * time.Second
 
 // commandDescriptions renders the slash-command help texts from locales for both languages.
 func commandDescriptions(a *app) map[string]map[string]string {

@@ -19,6 +19,20 @@ func slaDue(p *sla.Policy) func(bot.Priority, string, bot.Channel, time.Time) (t
 	}
 }
 
+// channelTargets are the channels' own first-response targets, for the reports' channel rows.
+func channelTargets(p *sla.Policy) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	if p == nil {
+		return out
+	}
+	for _, ch := range p.Channels() {
+		if d, _, ok := p.ChannelWithin(ch, sla.P2); ok {
+			out[ch] = d
+		}
+	}
+	return out
+}
+
 // slaStore is the scanner's view of the database. Customer updates ("still being handled") are
 // rendered in the customer's language from the locale key ticket.still_working.
 func (a *app) slaStore(now func() time.Time) (*storage.SLAStore, error) {

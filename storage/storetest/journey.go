@@ -63,6 +63,15 @@ func Journey(t testing.TB, db *storage.DB, phone string) bot.Ticket {
 		if err := tx.SaveSurvey(ctx, tk.ID, conv.CustomerID, 1, "一点也不满意 "+phone, at); err != nil {
 			return err
 		}
+		// A follow-through task's note and a draft FAQ entry from the ticket (sealed; erased with it).
+		if _, err := tx.SaveTask(ctx, bot.Task{TicketID: tk.ID, Kind: "refund", Owner: "finance:li", DueAt: at.Add(time.Hour),
+			State: bot.TaskOpen, Note: "退款给王小明 " + phone, CreatedBy: "cli:alice", CreatedAt: at}); err != nil {
+			return err
+		}
+		if _, err := tx.SaveFAQDraft(ctx, bot.FAQDraft{TicketNo: tk.No, Lang: "zh-CN", Question: "我的快递丢了", Answer: "王小明您好",
+			Status: bot.DraftOpen, CreatedBy: "cli:alice", CreatedAt: at}); err != nil {
+			return err
+		}
 		if err := tx.Cite(ctx, bot.Citation{EntryID: "faq-1", ConversationID: conv.ID, Lang: "zh-CN", Query: text, At: at}); err != nil {
 			return err
 		}

@@ -5,8 +5,10 @@
 // Strict: the corp id and secret must match (40013/40001), every call needs an issued, unexpired token
 // (41001/40014/42001), JSON bodies are decoded with unknown fields refused, send_msg needs touser,
 // open_kfid and content (40003/95000/44004), a welcome code is good once within 20 s (95018 after),
-// and a customer whose last message is older than 48 hours by the fake's clock cannot be answered
-// (95018).
+// a customer whose last message is older than 48 hours by the fake's clock cannot be answered
+// (95018), nor one whose session a servicer holds or that waits in the servicers' queue
+// (service_state 3 or 2, also 95018; kf/service_state/get tells which), and media/get serves only
+// the media ids it issued (40007).
 package wecomtest
 
 import (
@@ -60,6 +62,30 @@ type Server struct {
 	sent    []Sent
 	syncs   int
 	nextID  int
+	states  map[string]state // external_userid -> session state (service_state); absent: 4
+	media   map[string]Media // media_id -> file
+	trans   []string         // service_state/trans calls as "user:from->to"
+}
+
+// Service states of a kf session (service_state).
+const (
+	StateNew      = 0 // 未处理: a customer wrote; the API may answer (and then holds it, state 1)
+	StateBot      = 1 // 由智能助手接待: the API answers
+	StatePool     = 2 // 待接入池排队中: waiting for a human servicer; the API cannot answer
+	StateServicer = 3 // 由人工接待: a human servicer in WeCom answers; the API cannot
+	StateEnded    = 4 // 已结束/未开始: nobody can answer until the customer writes again
+)
+
+type state struct {
+	code     int
+	servicer string
+}
+
+// Media is a file the fake serves at /cgi-bin/media/get.
+type Media struct {
+	ContentType string
+	Name        string
+	Body        []byte
 }
 
 // New starts the fake.
@@ -69,12 +95,14 @@ func New(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	s := &Server{crypt: c, now: time.Now, tokens: map[string]time.Time{}, seen: map[string]time.Time{},
-		codes: map[string]time.Time{}, used: map[string]bool{}}
+		codes: map[string]time.Time{}, used: map[string]bool{}, states: map[string]state{}, media: map[string]Media{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/gettoken", s.gettoken)
 	mux.HandleFunc("POST /cgi-bin/kf/sync_msg", s.authed(s.syncMsg))
 	mux.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(s.sendMsg))
 	mux.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(s.sendOnEvent))
+	mux.HandleFunc("POST /cgi-bin/kf/service_state/get", s.authed(s.stateGet))
+	mux.HandleFunc("GET /cgi-bin/media/get", s.mediaGet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("wecomtest: unexpected %s %s", r.Method, r.URL.Path)
 		reply(w, 48002, "api forbidden", nil)
@@ -258,7 +286,10 @@ func (s *Server) sendMsg(w http.ResponseWriter, dec *json.Decoder) {
 		reply(w, 40003, "invalid external_userid", nil)
 	case s.now().Sub(last) > 48*time.Hour:
 		reply(w, 95018, "send msg failed: session status not allowed", nil)
+	case s.state(b.ToUser).code != StateNew && s.state(b.ToUser).code != StateBot:
+		reply(w, 95018, "send msg failed: session status not allowed", nil)
 	default:
+		s.states[b.ToUser] = state{code: StateBot}
 		s.sent = append(s.sent, m)
 		s.nextID++
 		reply(w, 0, "ok", map[string]any{"msgid": "SENT" + strconv.Itoa(s.nextID)})
@@ -290,7 +321,14 @@ func (s *Server) sendOnEvent(w http.ResponseWriter, dec *json.Decoder) {
 }
 
 // Follow records that user wrote just now (opens the 48-hour window) without a message to sync.
-func (s *Server) Follow(user string) { s.mu.Lock(); s.seen[user] = s.now(); s.mu.Unlock() }
+func (s *Server) Follow(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seen[user] = s.now()
+	if s.state(user).code == StateEnded {
+		s.states[user] = state{code: StateNew}
+	}
+}
 
 // PushText adds a customer's text message and notifies the callback; it returns the msgid.
 func (s *Server) PushText(user, text string) string {
@@ -331,6 +369,10 @@ func (s *Server) push(user string, fields map[string]any) string {
 	s.msgs = append(s.msgs, b)
 	if o, _ := m["origin"].(int); o == 3 || fields["msgtype"] == "event" {
 		s.seen[user] = s.now()
+	}
+	// A customer's message, or their entering the chat (the welcome may follow), opens an ended session.
+	if o, _ := m["origin"].(int); (o == 3 || fields["msgtype"] == "event") && s.state(user).code == StateEnded {
+		s.states[user] = state{code: StateNew}
 	}
 	cb := s.Callback
 	s.mu.Unlock()
@@ -383,4 +425,89 @@ func (s *Server) VerifyURL(echo string) (int, string, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), nil
+}
+
+// state is user's session state (the caller holds mu).
+func (s *Server) state(user string) state {
+	st, ok := s.states[user]
+	if !ok {
+		return state{code: StateEnded}
+	}
+	return st
+}
+
+// SetServiceState puts user's session in a state, as a human servicer's action in WeCom would
+// (servicer: their userid, for StateServicer).
+func (s *Server) SetServiceState(user string, code int, servicer string) {
+	s.mu.Lock()
+	s.states[user] = state{code: code, servicer: servicer}
+	s.mu.Unlock()
+}
+
+// ServiceState is user's session state.
+func (s *Server) ServiceState(user string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state(user).code
+}
+
+// AddMedia serves a file under a new media_id (valid, like WeCom's temporary media, for 3 days).
+func (s *Server) AddMedia(m Media) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	id := fmt.Sprintf("MEDIA%06d", s.nextID)
+	s.media[id] = m
+	return id
+}
+
+func (s *Server) stateGet(w http.ResponseWriter, dec *json.Decoder) {
+	var in struct {
+		OpenKfID       string `json:"open_kfid"`
+		ExternalUserID string `json:"external_userid"`
+	}
+	if err := dec.Decode(&in); err != nil {
+		reply(w, 47001, "data format error", nil)
+		return
+	}
+	if in.OpenKfID != OpenKfID {
+		reply(w, 95000, "invalid open_kfid", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[in.ExternalUserID]; !ok {
+		reply(w, 40003, "invalid external_userid", nil)
+		return
+	}
+	st := s.state(in.ExternalUserID)
+	out := map[string]any{"service_state": st.code}
+	if st.code == StateServicer {
+		out["servicer_userid"] = st.servicer
+	}
+	reply(w, 0, "ok", out)
+}
+
+// mediaGet serves a temporary media file: the bytes with its content type and file name, or an
+// errcode JSON like WeCom (40007 invalid media_id).
+func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("access_token")
+	s.mu.Lock()
+	exp, ok := s.tokens[tok]
+	m, found := s.media[r.URL.Query().Get("media_id")]
+	now := s.now()
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		reply(w, 40014, "invalid access_token", nil)
+	case !now.Before(exp):
+		reply(w, 42001, "access_token expired", nil)
+	case !found:
+		reply(w, 40007, "invalid media_id", nil)
+	default:
+		w.Header().Set("Content-Type", m.ContentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+m.Name+`"`)
+		w.Header().Set("Content-Length", strconv.Itoa(len(m.Body)))
+		w.Write(m.Body)
+	}
 }
