@@ -298,3 +298,26 @@ func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]bot.Ti
 func (db *DB) Conversation(ctx context.Context, id int64) (bot.Conversation, error) {
 	return db.r(ctx).Conversation(ctx, id)
 }
+
+// TicketOfInbound is the ticket an inbound message opened: the first ticket of the message's
+// conversation created at or after it (the API opens the ticket in the message's transaction, with the
+// message's time). An integration that retries POST /tickets with the same Idempotency-Key gets the
+// ticket its first call made. bot.ErrUnknownTkt when the message or its ticket is not there.
+func (db *DB) TicketOfInbound(ctx context.Context, channel, platformMsgID string) (bot.Ticket, error) {
+	g := db.gdb.WithContext(ctx)
+	var m message
+	if err := g.Where("channel = ? AND platform_msg_id = ? AND direction = 'in'", channel, platformMsgID).Take(&m).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return bot.Ticket{}, bot.ErrUnknownTkt
+		}
+		return bot.Ticket{}, fmt.Errorf("storage: ticket of inbound: message: %w", err)
+	}
+	var tk ticket
+	if err := g.Where("conversation_id = ? AND created_at >= ?", m.ConversationID, m.At).Order("id").Take(&tk).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return bot.Ticket{}, bot.ErrUnknownTkt
+		}
+		return bot.Ticket{}, fmt.Errorf("storage: ticket of inbound: ticket: %w", err)
+	}
+	return tk.toBot(), nil
+}

@@ -208,7 +208,9 @@ type apiNewTicket struct {
 }
 
 // apiCreateTicket opens a ticket for one of the integration's customers (POST /tickets). The
-// Idempotency-Key header makes a retried call safe: the second one is refused (409 duplicate_request).
+// Idempotency-Key header makes a retried call safe: a retry gets the ticket the first call opened (200,
+// Idempotent-Replayed: true) and opens nothing; 409 duplicate_request only while that first call has not
+// committed its ticket yet.
 func apiCreateTicket(a *app, tok storage.APIToken, w http.ResponseWriter, r *http.Request) {
 	var body apiNewTicket
 	if !apiDecode(a, w, r, &body) {
@@ -227,7 +229,14 @@ func apiCreateTicket(a *app, tok storage.APIToken, w http.ResponseWriter, r *htt
 		apiError(a, w, r, http.StatusBadRequest, "invalid_ticket", nil)
 		return
 	case errors.Is(err, bot.ErrDuplicate):
-		apiError(a, w, r, http.StatusConflict, "duplicate_request", nil)
+		prev, perr := a.db.TicketOfInbound(r.Context(), string(bot.ChannelAPI), tok.Name+":"+key)
+		if perr != nil {
+			apiError(a, w, r, http.StatusConflict, "duplicate_request", nil)
+			return
+		}
+		w.Header().Set("Location", apiPrefix+"/tickets/"+prev.No)
+		w.Header().Set("Idempotent-Replayed", "true")
+		apiJSON(w, http.StatusOK, map[string]any{"ticket": webhook.TicketOf(prev)})
 		return
 	case err != nil:
 		apiStoreError(a, w, r, err)
