@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 // TestTaskStates walks the follow-through task state machine: every move from every state, allowed or
@@ -210,7 +211,20 @@ func testLateTaskPingsOnce(t *testing.T, mk envMaker) {
 	ctx := context.Background()
 	e := mk(t, agentA, supS)
 	alice := bot.Actor{ID: agentA.ID}
-	engines := []*bot.Engine{e.eng, complaintEngineWith(t, e, bot.ComplaintConfig{}), complaintEngineWith(t, e, bot.ComplaintConfig{})}
+	// Three processes: each its own connection pool on the same database, with the same fake clock.
+	engines := []*bot.Engine{e.eng}
+	for range 2 {
+		db, err := storage.Open(ctx, e.dsn, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		eng, err := bot.New(bot.Options{Store: db, Flows: scripted{}, KB: fakeKB{}, Catalog: catalog{}, Agents: e.agents, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines = append(engines, eng)
+	}
 	e.say(t, "c", "complaint")
 	no := "GD20261123001"
 	due := e.clock.Now().Add(24 * time.Hour)

@@ -212,3 +212,23 @@ func TestLinkedAgentIsOnePerson(t *testing.T) {
 		t.Error("the dashboard's agent table does not name sup")
 	}
 }
+
+// TestOwnPasswordChangeAudited: a user's change of their own password is in the account audit too
+// (never the password itself).
+func TestOwnPasswordChangeAudited(t *testing.T) {
+	e := newEnv(t, 0)
+	alice, _ := e.signIn(t, "alice", "password-alice")
+	_, page := get(t, alice, e.srv.URL+"/console/password")
+	resp, _ := post(t, alice, e.srv.URL+"/console/password", url.Values{"csrf": {csrfOf(t, page)}, "current": {"password-alice"},
+		"password": {"new-password-alice"}, "repeat": {"new-password-alice"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("change: %d", resp.StatusCode)
+	}
+	log, err := e.db.AccountAudit(t.Context(), "alice", 10)
+	if err != nil || len(log) != 1 || log[0].Actor != "console:alice" || log[0].Action != "password" || log[0].Detail != "" {
+		t.Fatalf("audit %+v %v", log, err)
+	}
+	if _, resp := e.signIn(t, "alice", "new-password-alice"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign in with the new password: %d", resp.StatusCode)
+	}
+}

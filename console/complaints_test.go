@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -121,5 +122,85 @@ func TestComplaintsPage(t *testing.T) {
 	}
 	if resp, _ := get(t, e.client(), u); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/login" {
 		t.Errorf("no session: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestComplaintsPageTasks: a supervisor adds a follow-through task from the complaints page and marks
+// it done; bad input, a missing CSRF token, an unknown task and an agent are refused with nothing
+// stored; every change is in the ticket's trail.
+func TestComplaintsPageTasks(t *testing.T) {
+	e := newInboxEnv(t, false)
+	ctx := context.Background()
+	no := e.seed(t, "cli:alice", "", "冰箱冒烟了")
+	if _, err := e.eng.SetComplaintLevel(ctx, bot.Actor{ID: "cli:sue"}, no, 1); err != nil {
+		t.Fatal(err)
+	}
+	u := e.srv.URL + "/console/complaints"
+	sueC, _ := e.signIn(t, "sue", "password-sue")
+	_, page := get(t, sueC, u)
+	if !strings.Contains(page, `data-add-task="`+no+`"`) {
+		t.Fatalf("no task form:\n%.3000s", page)
+	}
+	csrf := csrfOf(t, page)
+	tasks := func() []bot.Task {
+		ts, err := e.eng.Tasks(ctx, no)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	for _, bad := range []struct {
+		name   string
+		form   url.Values
+		status int
+		msg    string
+	}{
+		{"unknown kind", url.Values{"csrf": {csrf}, "kind": {"teleport"}, "owner": {"finance:li"}, "hours": {"24"}}, 400, "无法保存跟进任务"},
+		{"no owner", url.Values{"csrf": {csrf}, "kind": {"refund"}, "hours": {"24"}}, 400, "无法保存跟进任务"},
+		{"bad hours", url.Values{"csrf": {csrf}, "kind": {"refund"}, "owner": {"finance:li"}, "hours": {"-3"}}, 400, "无法保存跟进任务"},
+		{"no csrf", url.Values{"kind": {"refund"}, "owner": {"finance:li"}, "hours": {"24"}}, 403, ""},
+	} {
+		resp, body := post(t, sueC, u+"/"+no+"/tasks", bad.form)
+		if resp.StatusCode != bad.status || !strings.Contains(body, bad.msg) || len(tasks()) != 0 {
+			t.Errorf("%s: %d, %d tasks\n%.500s", bad.name, resp.StatusCode, len(tasks()), body)
+		}
+	}
+	resp, _ := post(t, sueC, u+"/"+no+"/tasks", url.Values{"csrf": {csrf}, "kind": {"refund"}, "owner": {"finance:li"}, "hours": {"24"}, "note": {"退款 200 元"}})
+	_, body := get(t, sueC, u)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(body, `data-task="1" data-state="open"`) {
+		t.Fatalf("add: %d\n%.2000s", resp.StatusCode, body)
+	}
+	if ts := tasks(); len(ts) != 1 || ts[0].Kind != "refund" || ts[0].Owner != "finance:li" || !ts[0].DueAt.Equal(testNow.Add(24*time.Hour)) || ts[0].CreatedBy != "cli:sue" {
+		t.Fatalf("stored %+v", ts)
+	}
+	if resp, _ := post(t, sueC, u+"/"+no+"/tasks/9", url.Values{"csrf": {csrf}, "state": {"done"}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown task: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, sueC, u+"/"+no+"/tasks/1", url.Values{"csrf": {csrf}, "state": {"cancelled"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("cancel without a reason: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, sueC, u+"/"+no+"/tasks/1", url.Values{"csrf": {csrf}, "state": {"done"}})
+	_, body = get(t, sueC, u)
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(body, `data-task="1" data-state="done"`) || tasks()[0].DoneBy != "cli:sue" {
+		t.Fatalf("done: %d\n%.2000s", resp.StatusCode, body)
+	}
+	if resp, _ := post(t, sueC, u+"/"+no+"/tasks/1", url.Values{"csrf": {csrf}, "state": {"done"}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("done twice: %d", resp.StatusCode)
+	}
+	_, evs, _ := e.eng.Ticket(ctx, no)
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind == bot.EvTask && ev.Actor == "cli:sue" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d task events by cli:sue, want 2 (added, done)", n)
+	}
+	// Agents may not post here.
+	aliceC, _ := e.signIn(t, "alice", "password-alice")
+	_, dash := get(t, aliceC, e.srv.URL+"/console/")
+	if resp, _ := post(t, aliceC, u+"/"+no+"/tasks", url.Values{"csrf": {csrfOf(t, dash)}, "kind": {"refund"}, "owner": {"x"}, "hours": {"1"}}); resp.StatusCode != http.StatusForbidden || len(tasks()) != 1 {
+		t.Errorf("agent adds a task: %d", resp.StatusCode)
 	}
 }

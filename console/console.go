@@ -509,7 +509,8 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, s sessi
 		c.fail(w, r, err)
 		return
 	}
-	if err := c.o.DB.SetUserPassword(r.Context(), s.user.Name, hash); err != nil {
+	// the same storage call as an admin's reset, so the change is audited too
+	if err := c.o.DB.ResetUserPassword(r.Context(), actorOf(s), s.user.Name, hash, false); err != nil {
 		c.fail(w, r, err)
 		return
 	}

@@ -72,9 +72,10 @@ func (c *Console) inboxRoutes() {
 }
 
 // restricted reports whether the account is kept to its own, unassigned and its team's tickets:
-// agents are, unless Options.AgentsSeeAllTeams; supervisors and admins see every ticket.
+// agents are, unless Options.AgentsSeeAllTeams; supervisors and admins see every ticket, and so does an
+// agent account linked to a configured supervisor (as bot.Engine.CanSee has it).
 func (c *Console) restricted(s session) bool {
-	return s.user.Role == RoleAgent && !c.o.AgentsSeeAllTeams
+	return s.user.Role == RoleAgent && !c.o.AgentsSeeAllTeams && !c.isSupervisor(s.user.AgentID)
 }
 
 // views are the views the account may open.

@@ -275,10 +275,13 @@ func TestLiveFeedOneQueryPerInterval(t *testing.T) {
 		stream(t, sup, e.srv.URL+"/console/inbox/events", "")
 	}
 	waitStreams(t, e.c, 10)
-	before := e.c.LivePolls()
+	before, start := e.c.LivePolls(), time.Now()
 	time.Sleep(time.Second) // 20 intervals of 50 ms
-	if n := e.c.LivePolls() - before; n < 10 || n > 25 {
-		t.Fatalf("%d event queries in 1 s with 10 streams and a 50 ms interval; want about 20", n)
+	n, intervals := e.c.LivePolls()-before, int64(time.Since(start)/(50*time.Millisecond))
+	// one query per interval at most (a busy machine may skip ticks); ten per interval would be a
+	// query per stream
+	if n < 3 || n > intervals+2 {
+		t.Fatalf("%d event queries in %d intervals of 50 ms with 10 streams; want at most one per interval", n, intervals)
 	}
 }
 
@@ -297,7 +300,7 @@ func TestLiveFeedEndsForDisabledAccount(t *testing.T) {
 	if !ok || ev.Event != "signout" {
 		t.Fatalf("after disable: %+v %v, want a signout event", ev, ok)
 	}
-	if d := time.Since(at); d > 1500*time.Millisecond {
+	if d := time.Since(at); d > 3*time.Second { // the session check runs every second
 		t.Errorf("signout after %v", d)
 	}
 	if _, ok := <-ch; ok {

@@ -329,7 +329,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		total += ix.docLen[d]
 	}
 	nt := len(ix.vocab)
-	if tn.thes > 0 || thesDoc > 0 {
+	if (tn.thes > 0 || thesDoc > 0) && n < charMaxEntries {
 		ix.buildThesaurus(examples, exEntry, exW)
 		if thesDoc > 0 {
 			for d, bm := range bmDocs {

@@ -12,13 +12,15 @@ import (
 // likely said for the same thing. Over the whole library a pair's similarity is the number of
 // entries that pair them that way over the geometric mean of the terms' entry counts. At query time
 // every content term (English word, Chinese character bigram) brings its most similar terms at
-// weight thes × similarity.
+// weight thes × similarity. Like the character model and the feedback, it is built for libraries
+// under charMaxEntries entries only (the few-shot case it is for; the load budget of larger ones).
 
 var (
-	thesMaxPairs = 200 // example pairs looked at per entry (sampled beyond that)
-	thesMinCount = 2   // entries that must pair two terms
-	thesDFDiv    = 20  // terms in more than 1/thesDFDiv of the entries are left out
-	thesDoc      = 0.0 // weight of related terms added to the BM25 documents (0: off)
+	thesMaxPairs = 200     // example pairs looked at per entry (sampled beyond that)
+	thesMinCount = 2       // entries that must pair two terms
+	thesDFDiv    = 20      // terms in more than 1/thesDFDiv of the entries are left out
+	thesDoc      = 0.0     // weight of related terms added to the BM25 documents (0: off)
+	thesMaxMap   = 1 << 21 // distinct pairs counted at most (about 40 MiB while building)
 )
 
 func (ix *Index) buildThesaurus(examples []sparseVec, exEntry []int32, exW []float32) {
@@ -75,6 +77,9 @@ func (ix *Index) buildThesaurus(examples []sparseVec, exEntry []int32, exW []flo
 							continue
 						}
 						k1, k2 := uint64(s)<<32|uint64(t), uint64(t)<<32|uint64(s)
+						if _, ok := pair[k1]; !ok && len(pair) >= thesMaxMap {
+							continue // bounded build memory: new pairs stop counting
+						}
 						if !seen[k1] {
 							seen[k1], seen[k2] = true, true
 							pair[k1]++

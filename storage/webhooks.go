@@ -120,7 +120,7 @@ func (t *txStore) webhookFanout(ctx context.Context, g *gorm.DB, ev bot.TicketEv
 	if err := g.Select("id", "events").Find(&eps).Error; err != nil {
 		return fmt.Errorf("storage: webhooks for %s: %w", ev.TicketNo, err)
 	}
-	eps = slices.DeleteFunc(eps, func(e webhookEndpoint) bool { return !slices.Contains(strings.Split(e.Events, ","), typ) })
+	eps = slices.DeleteFunc(eps, func(e webhookEndpoint) bool { return !e.toEndpoint().Wants(typ) })
 	if len(eps) == 0 {
 		return nil
 	}

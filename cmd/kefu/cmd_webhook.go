@@ -28,7 +28,7 @@ func init() {
 	}
 }
 
-const webhookUsage = "kefu webhook add NAME URL [--events " + "ticket.created,ticket.updated,ticket.resolved,survey.rated] | list | rm NAME"
+const webhookUsage = "kefu webhook add NAME URL [--events ticket.created,ticket.updated,ticket.resolved,survey.rated] | list | rm NAME"
 
 func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {

@@ -106,13 +106,26 @@ func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 				if kind == "ticket" || sess == "" {
 					sess = postSession(b, client, s.url, lang)
 				}
+				body := map[string]string{"session": sess, "text": text}
 				if kind == "ticket" {
-					text = fmt.Sprintf("转人工 订单%d-%d 退款一直没到账", c, i)
+					// The request for a person first (not timed, like the session): the bot asks the
+					// type; the timed message is the answer ("skip"), which opens the ticket.
+					rs := post(b, client, s.url, map[string]string{"session": sess, "text": fmt.Sprintf("转人工 订单%d-%d 退款一直没到账", c, i)})
+					if len(rs) == 0 || len(rs[len(rs)-1].Buttons) == 0 {
+						b.Errorf("转人工: no type question: %+v", rs)
+						return
+					}
+					btns := rs[len(rs)-1].Buttons
+					body = map[string]string{"session": sess, "action": btns[len(btns)-1].Action}
 				}
 				t0 := time.Now()
-				ids := postMessage(b, client, s.url, sess, text)
-				if len(ids) == 0 {
+				rs := post(b, client, s.url, body)
+				if len(rs) == 0 {
 					return
+				}
+				ids := make([]int64, len(rs))
+				for i, r := range rs {
+					ids[i] = r.ID
 				}
 				w.wait(ids)
 				lat[c] = append(lat[c], time.Since(t0))
@@ -137,6 +150,15 @@ func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 	}
 	slices.Sort(all)
 	rate := float64(len(all)) / elapsed.Seconds()
+	if kind == "ticket" {
+		var tickets int64
+		if err := w.sdb.Gorm().Raw("SELECT COUNT(*) FROM tickets WHERE channel = 'web' AND no NOT LIKE 'BK%'").Scan(&tickets).Error; err != nil {
+			b.Fatal(err)
+		}
+		if tickets < int64(len(all)) {
+			b.Fatalf("%d ticket messages opened %d tickets", len(all), tickets)
+		}
+	}
 	s.stop()
 	raw := rawCommits(b, dbURL, customers, min(max(elapsed, time.Second), 5*time.Second))
 	return loadResult{rate: rate, raw: raw, p50: all[len(all)/2], p99: all[len(all)*99/100], peakHeap: peak.Load()}
@@ -163,26 +185,30 @@ func postSession(b *testing.B, client *http.Client, url, lang string) string {
 	return r.Session
 }
 
-// postMessage posts text and returns the ids of the replies (nil after reporting an error).
-func postMessage(b *testing.B, client *http.Client, url, sess, text string) []int64 {
-	body, _ := json.Marshal(map[string]string{"session": sess, "text": text})
+// loadReply is a reply as the web chat API returns it.
+type loadReply struct {
+	ID      int64
+	Buttons []struct {
+		Action string `json:"action"`
+	}
+}
+
+// post sends one message (a text or an action) and returns its replies (nil after reporting an error).
+func post(b *testing.B, client *http.Client, url string, msg map[string]string) []loadReply {
+	body, _ := json.Marshal(msg)
 	resp, err := client.Post(url+"/api/webchat/messages", "application/json", bytes.NewReader(body))
 	if err != nil {
 		b.Error(err)
 		return nil
 	}
-	var out struct{ Replies []struct{ ID int64 } }
+	var out struct{ Replies []loadReply }
 	json.NewDecoder(resp.Body).Decode(&out)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || len(out.Replies) == 0 {
 		b.Errorf("post message: status %d, %d replies", resp.StatusCode, len(out.Replies))
 		return nil
 	}
-	ids := make([]int64, len(out.Replies))
-	for i, r := range out.Replies {
-		ids[i] = r.ID
-	}
-	return ids
+	return out.Replies
 }
 
 // deliveryWatcher tells when outbox rows are sent. A waiter first checks its own rows once (replies
