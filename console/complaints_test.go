@@ -173,6 +173,9 @@ func TestComplaintsPageTasks(t *testing.T) {
 	if ts := tasks(); len(ts) != 1 || ts[0].Kind != "refund" || ts[0].Owner != "finance:li" || !ts[0].DueAt.Equal(testNow.Add(24*time.Hour)) || ts[0].CreatedBy != "cli:sue" {
 		t.Fatalf("stored %+v", ts)
 	}
+	if _, tp := get(t, sueC, e.srv.URL+"/console/tickets/"+no); !strings.Contains(tp, `<tr data-task="1"><td>#1</td><td>财务退款</td><td>finance:li</td>`) {
+		t.Errorf("the ticket page does not list the task:\n%.3000s", tp)
+	}
 	if resp, _ := post(t, sueC, u+"/"+no+"/tasks/9", url.Values{"csrf": {csrf}, "state": {"done"}}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown task: %d", resp.StatusCode)
 	}

@@ -596,3 +596,31 @@ func chatOf(t *testing.T, e *inboxEnv, no string) string {
 	}
 	return c.ChatID
 }
+
+// TestCategoryLabels: the inbox and the ticket page name a ticket's category in the page's language
+// and an uncategorized ticket 「未分类 / Uncategorized」, never a bare key or a blank cell.
+func TestCategoryLabels(t *testing.T) {
+	e := newInboxEnv(t, false)
+	order := e.seed(t, "", "", "快递没到")
+	none := e.seed(t, "", "", "转人工")
+	if err := e.db.Gorm().Exec("UPDATE tickets SET category = '' WHERE no = ?", none).Error; err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := e.signIn(t, "alice", "password-alice")
+	for _, tc := range []struct{ lang, order, none string }{{"zh-CN", "订单物流", "未分类"}, {"en", "Order &amp; delivery", "Uncategorized"}} {
+		_, inbox := get(t, alice, e.srv.URL+"/console/inbox?view=unassigned&lang="+tc.lang)
+		for _, want := range []string{"<td>" + tc.order + "</td>", "<td>" + tc.none + "</td>"} {
+			if !strings.Contains(inbox, want) {
+				t.Errorf("%s inbox lacks %q", tc.lang, want)
+			}
+		}
+		if strings.Contains(inbox, "<td></td><td>") || strings.Contains(inbox, "<td>order</td>") {
+			t.Errorf("%s inbox shows a blank or raw category", tc.lang)
+		}
+		_, p1 := get(t, alice, e.srv.URL+"/console/tickets/"+order+"?lang="+tc.lang)
+		_, p2 := get(t, alice, e.srv.URL+"/console/tickets/"+none+"?lang="+tc.lang)
+		if !strings.Contains(p1, " · "+tc.order) || !strings.Contains(p2, " · "+tc.none) {
+			t.Errorf("%s ticket pages do not name the category (%q, %q)", tc.lang, tc.order, tc.none)
+		}
+	}
+}

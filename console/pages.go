@@ -82,6 +82,19 @@ type page struct {
 // T translates a key in the page's language.
 func (p page) T(key string, kv ...any) string { return p.c.t(p.Lang, key, kv...) }
 
+// Category is a ticket category's label in the page's language: 「未分类 / Uncategorized」 for none
+// (never a blank cell), the catalog's name for a known key, the key itself for a configured category
+// the catalog does not name.
+func (p page) Category(key string) string {
+	if key == "" {
+		return p.T("category.none")
+	}
+	if s := p.T("category." + key); s != "" && s != "category."+key {
+		return s
+	}
+	return key
+}
+
 // Time formats a time in the console's zone.
 func (p page) Time(t *time.Time) string {
 	if t == nil {

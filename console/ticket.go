@@ -146,6 +146,9 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 		}
 	}
 	d.Events = evs
+	for i := range d.Complaint.Tasks { // follow-through tasks (console/complaints.go changes them)
+		d.Complaint.Tasks[i].Note = m.Text(d.Complaint.Tasks[i].Note)
+	}
 	for i := range d.Complaint.Visits {
 		d.Complaint.Visits[i].Note = m.Text(d.Complaint.Visits[i].Note)
 	}
