@@ -128,7 +128,8 @@ func TestJourneyWeChat(t *testing.T) {
 			sc := journeyScripts[0]
 			c := &wxFollower{t: t, f: f, s: s, openID: "oWX_" + name + "_000000000000000001"}
 
-			wxHas(t, c.push(func() error { return f.PushEvent(c.openID, "subscribe", "") }), sc.greeting)
+			// The social-media greeting of the seeds (「…已收到您的留言」), not the online-chat one.
+			wxHas(t, c.push(func() error { return f.PushEvent(c.openID, "subscribe", "") }), sc.greeting, "已收到您的留言")
 			r := c.say(sc.question)
 			wxHas(t, r, sc.answer, sc.notHelped)
 			c.press(sc.notHelped)

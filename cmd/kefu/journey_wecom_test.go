@@ -64,6 +64,7 @@ func TestJourneyWeCom(t *testing.T) {
 			code := f.EnterSession(user)
 			r := settle()
 			has(r, sc.greeting)
+			has(r, "已收到您的留言") // the seeds' social-media greeting
 			if r[0].Code != code {
 				t.Errorf("greeting sent without the welcome code: %+v", r[0])
 			}
