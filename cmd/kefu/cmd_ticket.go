@@ -88,12 +88,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return usagef("unexpected argument %q", rest[ar[1]])
 	}
 
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.Log.Format, "warn")
-	a, err := openApp(ctx, cfg, log, nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}
@@ -175,7 +170,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return err
 		}
 		for _, no := range known {
-			fmt.Fprintf(out, "\n%s\n", a.cat.T(cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+			fmt.Fprintf(out, "\n%s\n", a.cat.T(a.cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
 		}
 		return nil
 	}
