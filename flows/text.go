@@ -47,14 +47,16 @@ func normalizeOnce(s string) string {
 		}
 		return r
 	}, s)
-	s = nfkc(s)
+	s = NFKC(s)
 	return strings.TrimFunc(s, unicode.IsSpace)
 }
 
-// nfkc applies NFKC except to full-width CJK punctuation and the ellipsis, which Chinese text uses as
+// NFKC applies NFKC except to full-width CJK punctuation and the ellipsis, which Chinese text uses as
 // its own punctuation ("，" "？" "：" "……"): NFKC would turn them into ASCII and mangle the customer's
 // words. Full-width letters, digits and the slash of "／ｓｔａｔｕｓ" still become ASCII.
-func nfkc(s string) string {
+// Adapters that clean text before the engine (Telegram) use it too, so a channel never changes the
+// customer's punctuation where another keeps it.
+func NFKC(s string) string {
 	if !strings.ContainsFunc(s, keepPunct) {
 		return norm.NFKC.String(s)
 	}

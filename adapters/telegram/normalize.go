@@ -10,9 +10,9 @@ import (
 	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/flows"
 )
 
 const (
@@ -271,7 +271,7 @@ func displayName(u *tgbotapi.User) string {
 	return cleanName(n)
 }
 
-// cleanText is NFKC, valid UTF-8, without control characters except newline and tab, trimmed, and
+// cleanText is NFKC (keeping Chinese full-width punctuation, as flows.Normalize does), valid UTF-8, without control characters except newline and tab, trimmed, and
 // cut to maxTextRunes. The engine may normalize again; this is idempotent.
 func cleanText(s string) string { return clean(s, maxTextRunes) }
 
@@ -279,7 +279,7 @@ func cleanName(s string) string { return clean(strings.ReplaceAll(s, "\n", " "),
 
 func clean(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = norm.NFKC.String(s)
+	s = flows.NFKC(s)
 	s = strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\t' {
 			return r

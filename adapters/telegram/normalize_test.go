@@ -85,6 +85,9 @@ func TestNormalize(t *testing.T) {
 		{"text is NFKC normalized", textUpdate(10, "ＡＢＣ１２３"), action{Event: ev(func(e *bot.Event) {
 			e.Kind, e.Text = bot.KindText, "ABC123"
 		})}},
+		{"Chinese punctuation kept as web chat keeps it", textUpdate(10, "快递，三天没动？（急）"), action{Event: ev(func(e *bot.Event) {
+			e.Kind, e.Text = bot.KindText, "快递，三天没动？（急）"
+		})}},
 		{"command start with deep link", textUpdate(10, "/start ref_1"), action{Event: ev(func(e *bot.Event) {
 			e.Kind, e.Payload, e.Text = bot.KindCommand, "start", "ref_1"
 		})}},
