@@ -309,6 +309,17 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		return
 	}
 	err := c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, sendValues(action, f, t.CustomerName))
+	var wc *bot.WindowClosedError
+	if errors.As(err, &wc) { // refused at once: say when the platform's window closed and what the agent can do
+		c.log.InfoContext(ctx, "console reply refused: reply window closed", "user", s.user.Name, "ticket", no, "action", action, "err", err)
+		var kv []any
+		for k, v := range wc.Args(func(t time.Time) string { return t.In(c.o.Loc).Format("2006-01-02 15:04 MST") }) {
+			kv = append(kv, k, v)
+		}
+		msg := c.t(lang, "window.closed", kv...)
+		c.renderTicket(w, r, s, http.StatusConflict, msg, f, "")
+		return
+	}
 	if err != nil {
 		status, key := problemOf(err)
 		if status == http.StatusInternalServerError {
