@@ -230,6 +230,9 @@ func (e *Engine) replyWith(ctx context.Context, a Actor, no, text string, also d
 		if err != nil {
 			return err
 		}
+		if err := checkWindow(ctx, d.tx, d.t.No, conv, d.at); err != nil {
+			return err
+		}
 		lang := d.t.Lang
 		if s, err := d.tx.Session(ctx, conv.ID); err == nil && s.Lang != "" {
 			lang = s.Lang

@@ -51,9 +51,16 @@ func mergeReplies(rs []Reply) []Reply {
 // replyWindows are the platforms' reply windows: how long after the customer's last message kefu may
 // still answer them (WeChat's customer-service messages and WeCom kf: 48 hours).
 var replyWindows = map[Channel]time.Duration{
-	ChannelWeChat: 48 * time.Hour,
-	ChannelWeCom:  48 * time.Hour,
+	ChannelWeChat: WeChatReplyWindow,
+	ChannelWeCom:  WeComReplyWindow,
 }
+
+// The platforms' reply windows, the one definition the adapters (wechat.Window, wecom.Window), the
+// desk (Reply refuses once closed) and the Slack card share.
+const (
+	WeChatReplyWindow = 48 * time.Hour // Official Account customer-service messages
+	WeComReplyWindow  = 48 * time.Hour // WeCom kf (微信客服)
+)
 
 // ReplyWindow is channel's reply window; ok is false for a channel without one.
 func ReplyWindow(ch Channel) (d time.Duration, ok bool) {

@@ -91,6 +91,9 @@ type Reader interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]TicketEvent, error)
 	// Conversation returns a conversation by id or ErrNotFound.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
+	// LastInbound is when the customer of a conversation last wrote (their newest stored inbound
+	// message); ok is false when they never did. Reply windows run from it (ReplyWindow).
+	LastInbound(ctx context.Context, conversationID int64) (at time.Time, ok bool, err error)
 	ComplaintReader // complaint details, proposals, return visits (complaints.go)
 	TaskReader      // follow-through tasks (tasks.go)
 }

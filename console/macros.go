@@ -225,13 +225,8 @@ func (c *Console) deleteMacro(w http.ResponseWriter, r *http.Request, s session)
 // macro (after what the agent had typed, which the form sends along).
 func (c *Console) pickMacro(w http.ResponseWriter, r *http.Request, s session) {
 	ctx := r.Context()
-	t, _, err := c.o.Desk.Ticket(ctx, r.PathValue("no"))
-	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) || (err == nil && !c.ticketVisible(s, t)) {
-		c.notFound(w, r, s)
-		return
-	}
-	if err != nil {
-		c.fail(w, r, err)
+	t, _, ok := c.visibleTicket(w, r, s, r.PathValue("no"))
+	if !ok {
 		return
 	}
 	id, _ := strconv.ParseInt(r.PostFormValue("macro"), 10, 64)

@@ -71,6 +71,21 @@ func (c *Console) ticketVisible(s session, t bot.Ticket) bool {
 	return !c.restricted(s) || c.o.Desk.CanSee(s.user.AgentID, t)
 }
 
+// visibleTicket is ticket no with its events, or false once it has answered: the not-found page when
+// there is no such ticket or s may not open it (see ticketVisible), the failure page on any other error.
+func (c *Console) visibleTicket(w http.ResponseWriter, r *http.Request, s session, no string) (bot.Ticket, []bot.TicketEvent, bool) {
+	t, evs, err := c.o.Desk.Ticket(r.Context(), no)
+	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) || (err == nil && !c.ticketVisible(s, t)) {
+		c.notFound(w, r, s)
+		return bot.Ticket{}, nil, false
+	}
+	if err != nil {
+		c.fail(w, r, err)
+		return bot.Ticket{}, nil, false
+	}
+	return t, evs, true
+}
+
 func (c *Console) ticketPage(w http.ResponseWriter, r *http.Request, s session) {
 	done := r.URL.Query().Get("done")
 	if !slices.Contains(ticketActions, done) {
@@ -84,15 +99,11 @@ const convSince = 2 * time.Hour
 
 func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session, status int, msg string, form url.Values, done string) {
 	ctx := r.Context()
-	t, evs, err := c.o.Desk.Ticket(ctx, r.PathValue("no"))
-	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) || (err == nil && !c.ticketVisible(s, t)) {
-		c.notFound(w, r, s)
+	t, evs, ok := c.visibleTicket(w, r, s, r.PathValue("no"))
+	if !ok {
 		return
 	}
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
+	var err error
 	d := &ticketData{Form: form, CanAct: c.canAct(s), Done: done, Agents: c.o.Desk.Agents(), Teams: c.o.Desk.Teams(), Statuses: allStatuses}
 	d.Supervisor = d.CanAct && c.isSupervisor(s.user.AgentID)
 	if d.History, err = c.o.Desk.CustomerHistory(ctx, t, 10); err != nil {
@@ -286,13 +297,8 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		return
 	}
 	no := bot.NormalizeTicketNo(r.PathValue("no"))
-	t, _, err := c.o.Desk.Ticket(ctx, no)
-	if errors.Is(err, bot.ErrUnknownTkt) || errors.Is(err, bot.ErrNotFound) || (err == nil && !c.ticketVisible(s, t)) {
-		c.notFound(w, r, s)
-		return
-	}
-	if err != nil {
-		c.fail(w, r, err)
+	t, _, ok := c.visibleTicket(w, r, s, no)
+	if !ok {
 		return
 	}
 	lang := c.lang(r, s)
@@ -302,7 +308,18 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		c.renderTicket(w, r, s, http.StatusForbidden, c.t(lang, "inbox.err.no_agent"), f, "")
 		return
 	}
-	err = c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, sendValues(action, f, t.CustomerName))
+	err := c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, sendValues(action, f, t.CustomerName))
+	var wc *bot.WindowClosedError
+	if errors.As(err, &wc) { // refused at once: say when the platform's window closed and what the agent can do
+		c.log.InfoContext(ctx, "console reply refused: reply window closed", "user", s.user.Name, "ticket", no, "action", action, "err", err)
+		var kv []any
+		for k, v := range wc.Args(func(t time.Time) string { return t.In(c.o.Loc).Format("2006-01-02 15:04 MST") }) {
+			kv = append(kv, k, v)
+		}
+		msg := c.t(lang, "window.closed", kv...)
+		c.renderTicket(w, r, s, http.StatusConflict, msg, f, "")
+		return
+	}
 	if err != nil {
 		status, key := problemOf(err)
 		if status == http.StatusInternalServerError {
@@ -395,31 +412,31 @@ func (c *Console) act(ctx context.Context, a bot.Actor, no, action string, f url
 	return err
 }
 
+// problems maps desk errors to a status and a locale key, the first that matches wins.
+var problems = []struct {
+	err    error
+	status int
+	key    string
+}{
+	{errEmpty, http.StatusBadRequest, "inbox.err.empty"},
+	{bot.ErrUnknownSolution, http.StatusBadRequest, "inbox.err.solution"},
+	{bot.ErrNotComplaint, http.StatusBadRequest, "inbox.err.not_complaint"},
+	{bot.ErrNoVisit, http.StatusConflict, "inbox.err.no_visit"},
+	{bot.ErrBadInput, http.StatusBadRequest, "inbox.err.bad_input"},
+	{bot.ErrForbidden, http.StatusForbidden, "inbox.err.forbidden"},
+	{bot.ErrClosed, http.StatusConflict, "inbox.err.closed"},
+	{bot.ErrNoReply, http.StatusConflict, "inbox.err.no_reply"},
+	{bot.ErrConflict, http.StatusConflict, "inbox.err.conflict"},
+	{bot.ErrUnknownTkt, http.StatusNotFound, "inbox.err.no_ticket"},
+	{bot.ErrNotFound, http.StatusBadRequest, "inbox.err.not_found"},
+}
+
 // problemOf maps a desk error to a status and a locale key; 500 for anything unexpected.
 func problemOf(err error) (int, string) {
-	switch {
-	case errors.Is(err, errEmpty):
-		return http.StatusBadRequest, "inbox.err.empty"
-	case errors.Is(err, bot.ErrUnknownSolution):
-		return http.StatusBadRequest, "inbox.err.solution"
-	case errors.Is(err, bot.ErrNotComplaint):
-		return http.StatusBadRequest, "inbox.err.not_complaint"
-	case errors.Is(err, bot.ErrNoVisit):
-		return http.StatusConflict, "inbox.err.no_visit"
-	case errors.Is(err, bot.ErrBadInput):
-		return http.StatusBadRequest, "inbox.err.bad_input"
-	case errors.Is(err, bot.ErrForbidden):
-		return http.StatusForbidden, "inbox.err.forbidden"
-	case errors.Is(err, bot.ErrClosed):
-		return http.StatusConflict, "inbox.err.closed"
-	case errors.Is(err, bot.ErrNoReply):
-		return http.StatusConflict, "inbox.err.no_reply"
-	case errors.Is(err, bot.ErrConflict):
-		return http.StatusConflict, "inbox.err.conflict"
-	case errors.Is(err, bot.ErrUnknownTkt):
-		return http.StatusNotFound, "inbox.err.no_ticket"
-	case errors.Is(err, bot.ErrNotFound):
-		return http.StatusBadRequest, "inbox.err.not_found"
+	for _, p := range problems {
+		if errors.Is(err, p.err) {
+			return p.status, p.key
+		}
 	}
 	return http.StatusInternalServerError, ""
 }

@@ -75,6 +75,19 @@ func (r reader) ticketNoOf(g *gorm.DB, id int64) (string, error) {
 	return no, nil
 }
 
+// withTicketNos converts rows to their bot values, each with the number of its ticket (ticketID).
+func withTicketNos[R, B any](r reader, g *gorm.DB, rows []R, ticketID func(R) int64, toBot func(R, string) B) ([]B, error) {
+	out := make([]B, len(rows))
+	for i, row := range rows {
+		no, err := r.ticketNoOf(g, ticketID(row))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = toBot(row, no)
+	}
+	return out, nil
+}
+
 // ComplaintDetails implements bot.ComplaintReader.
 func (r reader) ComplaintDetails(ctx context.Context, ticketID int64) (bot.ComplaintDetails, error) {
 	var rows []complaintDetail
@@ -235,15 +248,7 @@ func (t *txStore) DueVisits(ctx context.Context, now time.Time, limit int) ([]bo
 	if err := g.Where("done_at IS NULL AND due_at <= ?", utc(now)).Order("due_at, id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: due visits: %w", err)
 	}
-	out := make([]bot.ReturnVisit, len(rows))
-	for i, r := range rows {
-		no, err := t.ticketNoOf(g, r.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r.toBot(no)
-	}
-	return out, nil
+	return withTicketNos(t.reader, g, rows, func(v returnVisitRow) int64 { return v.TicketID }, returnVisitRow.toBot)
 }
 
 // FireOnce implements bot.ComplaintTx with the SLA engine's sla_fired table: its primary key makes one

@@ -35,20 +35,7 @@ func (db *DB) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]Li
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
-	var rows []struct {
-		ID       int64
-		TicketID int64
-		TicketNo string
-		Kind     string
-		Actor    string
-		At       time.Time
-		Internal bool
-		Detail   string
-		Assignee string
-		Team     string
-		Status   string
-		Priority string
-	}
+	var rows []LiveEvent
 	err := db.gdb.WithContext(ctx).Raw(`SELECT e.id, e.ticket_id, e.ticket_no, e.kind, e.actor, e.at, e.internal,
 		CASE WHEN e.kind IN ('assigned', 'claimed', 'team', 'status', 'priority') THEN e.text ELSE '' END AS detail, t.assignee, t.team, t.status, t.priority
 		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit).Scan(&rows).Error
@@ -57,7 +44,7 @@ func (db *DB) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]Li
 	}
 	out := make([]LiveEvent, len(rows))
 	for i, r := range rows {
-		out[i] = LiveEvent(r)
+		out[i] = r
 		out[i].At = r.At.UTC()
 	}
 	return out, nil

@@ -88,13 +88,5 @@ func (t *txStore) LateTasks(ctx context.Context, now time.Time, limit int) ([]bo
 	if err := g.Where("state = ? AND due_at <= ?", string(bot.TaskOpen), utc(now)).Order("due_at, id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: late tasks: %w", err)
 	}
-	out := make([]bot.Task, len(rows))
-	for i, r := range rows {
-		no, err := t.ticketNoOf(g, r.TicketID)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = r.toBot(no)
-	}
-	return out, nil
+	return withTicketNos(t.reader, g, rows, func(r taskRow) int64 { return r.TicketID }, taskRow.toBot)
 }

@@ -258,7 +258,10 @@ func (a *App) trOr(key, fallback string) string {
 // errText maps a Desk error to a message for the agent; unexpected errors are logged here.
 func (a *App) errText(ctx context.Context, err error, no string) string {
 	args := map[string]any{"no": no}
+	var wc *bot.WindowClosedError
 	switch {
+	case errors.As(err, &wc): // the platform's reply window closed: say when, and what the agent can do
+		return a.tr("window.closed", wc.Args(slackDate))
 	case errors.Is(err, bot.ErrUnknownTkt), errors.Is(err, bot.ErrNotFound):
 		return a.tr("slack.error.unknown_ticket", args)
 	case errors.Is(err, bot.ErrClosed):

@@ -147,7 +147,10 @@ func (a *App) followUpButton(ctx context.Context, actor bot.Actor, act slack.Blo
 // followUpErr explains the follow-up operations' errors; others go to errText.
 func (a *App) followUpErr(ctx context.Context, err error, no string, draft int64) string {
 	args := map[string]any{"no": no, "id": draft}
+	var wc *bot.WindowClosedError
 	switch {
+	case errors.As(err, &wc):
+		return a.errText(ctx, err, no)
 	case errors.Is(err, bot.ErrDraftExists):
 		return a.tr("slack.error.draft_exists", args)
 	case errors.Is(err, bot.ErrNotResolved):

@@ -53,7 +53,7 @@ const Channel = bot.ChannelWeChat
 const DefaultAPIURL = "https://api.weixin.qq.com"
 
 // Window is how long after a follower's last message the customer-service API may answer them.
-const Window = 48 * time.Hour
+const Window = bot.WeChatReplyWindow
 
 // ErrWindowClosed: the follower's 48-hour reply window is over (or the platform says so, 45015/45047).
 var ErrWindowClosed = bot.ErrWindowClosed

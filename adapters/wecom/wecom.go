@@ -53,7 +53,7 @@ const Channel = bot.ChannelWeCom
 const DefaultAPIURL = "https://qyapi.weixin.qq.com"
 
 // Window is how long after a customer's last message kf may answer them.
-const Window = 48 * time.Hour
+const Window = bot.WeComReplyWindow
 
 // State is shared storage (storage.DB implements it).
 type State interface {

@@ -188,6 +188,16 @@ func (m *liveMatcher) Decide(h []kb.Hit) kb.Decision {
 }
 func (m *liveMatcher) Entry(id, lang string) *kb.Entry { return m.cur.Load().idx.Entry(id, lang) }
 
+// openCLI opens the app for a one-shot command: the config at path (else $KEFU_CONFIG or ./kefu.yaml),
+// the database and the engine, logging warnings and errors only. The caller closes it.
+func openCLI(ctx context.Context, path string, getenv func(string) string) (*app, error) {
+	cfg, err := loadConfig(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+}
+
 // agentFrom resolves the acting agent for CLI commands: --as, then $KEFU_AGENT, then the OS user.
 func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {
 	name := as

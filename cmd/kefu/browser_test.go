@@ -19,28 +19,11 @@ import (
 // agent's CLI reply arriving by polling, the resolution, 已解决 and the rating. Screenshots go to
 // $KEFU_ARTIFACTS (kept by CI). It skips, saying why, when no Chromium is installed.
 func TestBrowserWebChat(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
-	}
-	if testing.Short() {
-		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	s := startServer(t, filepath.Join(t.TempDir(), "kefu.db"))
-	out := os.Getenv("KEFU_ARTIFACTS")
-	if out == "" {
-		out = t.TempDir()
-	}
-	os.MkdirAll(out, 0o755)
+	out := artifactsDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(420, 860), chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "zh-CN"))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := phoneBrowser(t, bin, 90*time.Second)
 
 	// waitText waits until the transcript contains re.
 	waitText := func(what string, re *regexp.Regexp) string {
@@ -120,6 +103,44 @@ func TestBrowserWebChat(t *testing.T) {
 	if show := s.cli("show", no); !regexp.MustCompile(`rating:\s+5/5`).MatchString(show) {
 		t.Fatalf("the rating did not reach the ticket:\n%s", show)
 	}
+}
+
+// needChromium is the Chromium binary for a browser test; it skips the test, saying why, when there is
+// none or in -short mode.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	bin := findChromium()
+	if bin == "" {
+		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
+	}
+	if testing.Short() {
+		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
+	}
+	return bin
+}
+
+// artifactsDir is where a browser test keeps its screenshots: $KEFU_ARTIFACTS (kept by CI), else a
+// temporary directory.
+func artifactsDir(t *testing.T) string {
+	out := os.Getenv("KEFU_ARTIFACTS")
+	if out == "" {
+		out = t.TempDir()
+	}
+	os.MkdirAll(out, 0o755)
+	return out
+}
+
+// phoneBrowser is a phone-sized headless Chromium (zh-CN) for the rest of the test, given at most timeout.
+func phoneBrowser(t *testing.T, bin string, timeout time.Duration) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
+		chromedp.WindowSize(420, 860), chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "zh-CN"))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // findChromium finds a Chromium binary: $KEFU_CHROMIUM, then the usual names on PATH.

@@ -38,11 +38,7 @@ func runAPIToken(ctx context.Context, args []string, out io.Writer, getenv func(
 	if err := fs.Parse(rest); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

@@ -124,11 +124,7 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 	if sub != "housekeep" && len(rest) == 0 {
 		return fmt.Errorf("%w: %s\n%s", errUsage, errNoTicket, complaintUsage)
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

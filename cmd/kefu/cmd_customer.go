@@ -86,11 +86,7 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 	if sub == "erase" && !*yes {
 		return usagef("erase removes the customer's personal data for good: add --yes")
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

@@ -27,11 +27,7 @@ func runCustomerFlag(ctx context.Context, args []string, out io.Writer, getenv f
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

@@ -115,17 +115,13 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	if *format != "table" && *format != "json" {
 		return fmt.Errorf("%w: --format %q: table or json", errUsage, *format)
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	svc := a.improveService()
-	lang := cfg.DefaultLang
+	lang := a.cfg.DefaultLang
 	// explain turns a validation problem into its message in the configured language.
 	explain := func(err error) error {
 		var p *improve.Problem

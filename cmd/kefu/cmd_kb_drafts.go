@@ -57,11 +57,7 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 	if sub == "add" && strings.TrimSpace(*from) == "" {
 		return usagef("kb add needs --from GD… (a resolved ticket)\n%s", kbDraftUsage)
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

@@ -88,12 +88,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return usagef("unexpected argument %q", rest[ar[1]])
 	}
 
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg.Log.Format, "warn")
-	a, err := openApp(ctx, cfg, log, nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}
@@ -175,7 +170,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return err
 		}
 		for _, no := range known {
-			fmt.Fprintf(out, "\n%s\n", a.cat.T(cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+			fmt.Fprintf(out, "\n%s\n", a.cat.T(a.cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
 		}
 		return nil
 	}
@@ -264,6 +259,12 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		t, err = a.engine.AssignTeam(ctx, ac, no, team)
 	default:
 		return usagef("unknown ticket subcommand %q", sub)
+	}
+	var wc *bot.WindowClosedError
+	if errors.As(err, &wc) { // refused at once: when the platform's window closed, and what to do instead
+		return errors.New(a.cat.T(a.cfg.DefaultLang, "window.closed", wc.Args(func(t time.Time) string {
+			return t.In(a.loc).Format("2006-01-02 15:04 MST")
+		})))
 	}
 	if err != nil {
 		return explain(err, no)

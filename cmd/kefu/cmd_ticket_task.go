@@ -66,11 +66,7 @@ func runTicketTask(ctx context.Context, args []string, out io.Writer, getenv fun
 		return usagef("task cancel needs a reason")
 	}
 
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

@@ -61,11 +61,7 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 			evs = append(evs, e)
 		}
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}

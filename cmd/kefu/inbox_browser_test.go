@@ -15,7 +15,6 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
-	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage"
 )
 
@@ -24,13 +23,7 @@ import (
 // unassigned view, claims it, writes an internal note and a reply; the reply appears in the customer's
 // chat, the note never does (neither on the page nor in the stored transcript).
 func TestBrowserInbox(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
-	}
-	if testing.Short() {
-		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	s := startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), nil, func(c *Config) {
 		c.Agents = []AgentConfig{{ID: "cli:alice", Name: "Alice", Team: "tech"}}
 	})
@@ -41,20 +34,9 @@ func TestBrowserInbox(t *testing.T) {
 	if _, err := s.db.CreateUser(context.Background(), storage.User{Name: "alice", Role: console.RoleAgent, AgentID: "cli:alice", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	out := os.Getenv("KEFU_ARTIFACTS")
-	if out == "" {
-		out = t.TempDir()
-	}
-	os.MkdirAll(out, 0o755)
+	out := artifactsDir(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(420, 860), chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "zh-CN"))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	customer, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	customer, cancel = context.WithTimeout(customer, 120*time.Second)
-	defer cancel()
+	customer := phoneBrowser(t, bin, 120*time.Second)
 
 	chatLog := func() string {
 		text, err := chromedp.Run(customer, chromedp.Evaluate[string](`document.querySelector('#log').innerText`))

@@ -46,11 +46,7 @@ func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	if *days <= 0 || *limit <= 0 {
 		return fmt.Errorf("%w: --days and --limit must be positive", errUsage)
 	}
-	cfg, err := loadConfig(*cfgPath, getenv)
-	if err != nil {
-		return err
-	}
-	a, err := openApp(ctx, cfg, newLogger(cfg.Log.Format, "warn"), nil)
+	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
 		return err
 	}
