@@ -34,13 +34,21 @@ const (
 	KindMedia   Kind = "media"   // photo, document, voice; Attachments is set, Text may hold a caption
 )
 
-// Attachment is a file a customer sent. kefu stores a reference, not the bytes.
+// Attachment is a file a customer sent: the platform's reference and, where the adapter keeps a copy
+// (WeCom, whose media expire), the stored file's id.
 type Attachment struct {
 	Type   string `json:"type"`    // photo | document | voice | video | other
 	FileID string `json:"file_id"` // the platform's id or URL
 	Name   string `json:"name,omitempty"`
 	Size   int64  `json:"size,omitempty"`
 	MIME   string `json:"mime,omitempty"`
+	// BlobID is the stored copy (storage attachment_blobs); 0 for none.
+	BlobID int64 `json:"blob_id,omitempty"`
+	// TooLarge: the file is over the configured cap and only the reference is kept.
+	TooLarge bool `json:"too_large,omitempty"`
+	// Failed: the download failed; only the reference is kept (not retried: the platform's copy
+	// may still be fetched by an agent while it lasts).
+	Failed bool `json:"fetch_failed,omitempty"`
 }
 
 // Event is everything an adapter hands the engine: normalized, with no SDK types inside.

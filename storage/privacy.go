@@ -383,6 +383,9 @@ func (db *DB) EraseCustomer(ctx context.Context, id int64, now time.Time) (int, 
 		if err := tx.Raw("SELECT id FROM tickets WHERE customer_id = ?", id).Scan(&tickets).Error; err != nil {
 			return err
 		}
+		if err := deleteCustomerBlobs(tx, id); err != nil {
+			return err
+		}
 		if err := anonymizeTickets(tx, tickets, now.UTC()); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 var sealedModels = []any{
 	&customer{}, &identity{}, &conversation{}, &message{}, &ticket{}, &ticketEvent{}, &survey{}, &faqCitation{},
 	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{},
-	&webhookEndpoint{}, &taskRow{}, &faqDraftRow{},
+	&webhookEndpoint{}, &taskRow{}, &faqDraftRow{}, &attachmentBlob{},
 }
 
 // SealedColumn is a column that holds sealed personal data.

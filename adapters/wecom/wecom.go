@@ -76,6 +76,10 @@ type Options struct {
 	// PollInterval is how often the adapter syncs without a notice (default 1m).
 	PollInterval time.Duration
 	MaxSkew      time.Duration // callback timestamps; default 5m
+	// Blobs, when set, keeps a copy of every image, voice and file (WeCom deletes them after 3
+	// days); MaxAttachment caps one file (default 10 MiB; a bigger one stays a reference).
+	Blobs         Blobs
+	MaxAttachment int64
 }
 
 // Adapter is the WeCom kf channel: bot.Adapter and http.Handler (mount at /wecom/callback).
@@ -132,6 +136,9 @@ func New(o Options) (*Adapter, error) {
 	}
 	if o.MaxSkew <= 0 {
 		o.MaxSkew = 5 * time.Minute
+	}
+	if o.MaxAttachment <= 0 {
+		o.MaxAttachment = 10 << 20
 	}
 	return &Adapter{opt: o, log: o.Logger.With("adapter", "wecom"), api: strings.TrimRight(o.APIURL, "/"), crypt: c,
 		holder: strconv.FormatInt(time.Now().UnixNano(), 36), notice: make(chan string, 1), done: map[string]bool{}}, nil
@@ -297,6 +304,7 @@ func (a *Adapter) sync(ctx context.Context, sink bot.Sink, token string) error {
 			if !ok || a.done[ev.MsgID] {
 				continue
 			}
+			a.keep(ctx, &ev)
 			if err := sink.Deliver(ctx, ev); err != nil {
 				return fmt.Errorf("wecom: deliver %s: %w", m.MsgID, err)
 			}

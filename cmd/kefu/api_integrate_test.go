@@ -52,22 +52,9 @@ func apiCall(t *testing.T, doc openAPIDoc, base, method, path, tok string, body 
 func TestRESTAPICreateAndCustomers(t *testing.T) {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "kefu.db")
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dsn
-		}
-		return ""
-	}
-	token := func(args ...string) string {
-		t.Helper()
-		var b bytes.Buffer
-		if err := runAPIToken(ctx, args, &b, env); err != nil {
-			t.Fatalf("kefu api-token %v: %v", args, err)
-		}
-		return strings.TrimSpace(b.String())
-	}
-	read := token("create", "bi", "--scope", "read")
-	write := token("create", "crm", "--scope", "write", "--as", "cli:crm-bot")
+	env := dbEnv(dsn)
+	read := apiToken(t, env, "create", "bi", "--scope", "read")
+	write := apiToken(t, env, "create", "crm", "--scope", "write", "--as", "cli:crm-bot")
 	hook := newHookReceiver(t)
 	addWebhook(t, dsn, hook, "crm", hook.srv.URL, "--events", "ticket.created")
 	s := startJourneyServer(t, dsn, nil, nil)

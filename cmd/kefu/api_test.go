@@ -189,25 +189,12 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 func TestRESTAPITokensAndScopes(t *testing.T) {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "kefu.db")
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dsn
-		}
-		return ""
-	}
+	env := dbEnv(dsn)
 	if err := runDemo(ctx, []string{"--days", "3", "--per-day", "8", "--seed", "3"}, io.Discard, env); err != nil {
 		t.Fatal(err)
 	}
-	token := func(args ...string) string {
-		t.Helper()
-		var b bytes.Buffer
-		if err := runAPIToken(ctx, args, &b, env); err != nil {
-			t.Fatalf("kefu api-token %v: %v", args, err)
-		}
-		return strings.TrimSpace(b.String())
-	}
-	read := token("create", "bi", "--scope", "read")
-	write := token("create", "crm", "--scope", "write", "--as", "cli:crm-bot")
+	read := apiToken(t, env, "create", "bi", "--scope", "read")
+	write := apiToken(t, env, "create", "crm", "--scope", "write", "--as", "cli:crm-bot")
 	if err := runAPIToken(ctx, []string{"create", "bad", "--scope", "write"}, io.Discard, env); err == nil {
 		t.Error("a write token without --as was created")
 	}
@@ -284,7 +271,7 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 		t.Errorf("unknown endpoint: %d", code)
 	}
 	// Revoked: refused at once.
-	token("revoke", "bi")
+	apiToken(t, env, "revoke", "bi")
 	if code, _ := call("GET", "/tickets", read, nil); code != 401 {
 		t.Errorf("revoked token: %d", code)
 	}
@@ -294,4 +281,14 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 	if strings.Contains(lst.String(), write) {
 		t.Error("api-token list shows a token")
 	}
+}
+
+// apiToken runs `kefu api-token ARGS…` against env's database; what it prints (a new token), trimmed.
+func apiToken(t *testing.T, env func(string) string, args ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := runAPIToken(context.Background(), args, &b, env); err != nil {
+		t.Fatalf("kefu api-token %v: %v", args, err)
+	}
+	return strings.TrimSpace(b.String())
 }

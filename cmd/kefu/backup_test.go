@@ -20,12 +20,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	dsn := filepath.Join(dir, "live", "kefu.db")
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dsn
-		}
-		return ""
-	}
+	env := dbEnv(dsn)
 	t.Setenv("KEFU_DATABASE_URL", dsn) // kefu report reads it from the process environment
 	// The key must come from the file beside each database (what the test is about), not from a key
 	// the environment provides to every test (scripts/with-postgres.sh sets KEFU_ENCRYPTION_KEY_FILE).
@@ -77,12 +72,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 
 	// Restore elsewhere without the key: refused, nothing created.
 	other := filepath.Join(dir, "elsewhere", "kefu.db")
-	otherEnv := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return other
-		}
-		return ""
-	}
+	otherEnv := dbEnv(other)
 	err := runRestore(ctx, []string{backup}, io.Discard, otherEnv)
 	if err == nil || !strings.Contains(err.Error(), "key") {
 		t.Fatalf("restore without the key: %v", err)

@@ -31,6 +31,8 @@ type WeComConfig struct {
 	EncodingAESKey string        `yaml:"-"`
 	APIURL         string        `yaml:"api_url"`
 	PollInterval   time.Duration `yaml:"poll_interval"` // sync without a notice this often
+	// MaxAttachment caps a customer's file kefu keeps a copy of (bytes; default 10 MiB).
+	MaxAttachment int64 `yaml:"max_attachment"`
 }
 
 // EmailConfig is the `email:` section: a support mailbox, enabled by email.imap_addr
@@ -151,6 +153,8 @@ func newWeCom(a *app) (*wecom.Adapter, error) {
 		APIURL:         c.APIURL,
 		PollInterval:   c.PollInterval,
 		State:          a.db,
+		Blobs:          a.db,
+		MaxAttachment:  c.MaxAttachment,
 		Logger:         a.log,
 	})
 }

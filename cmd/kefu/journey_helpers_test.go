@@ -22,6 +22,16 @@ type journeyServer struct {
 	db *storage.DB
 }
 
+// dbEnv is an environment that names the database dbURL and nothing else.
+func dbEnv(dbURL string) func(string) string {
+	return func(k string) string {
+		if k == "KEFU_DATABASE_URL" {
+			return dbURL
+		}
+		return ""
+	}
+}
+
 // startJourneyServer runs serve on dbURL with the given KEFU_* environment (KEFU_DATABASE_URL is
 // set from dbURL) and mod applied to the loaded config, until the test ends or stop is called.
 func startJourneyServer(t testing.TB, dbURL string, env map[string]string, mod func(*Config)) *journeyServer {

@@ -21,12 +21,7 @@ func TestKeysRotateWhileServing(t *testing.T) {
 	t.Setenv(storage.EnvEncryptionKeyFile, "")
 	dbURL := filepath.Join(t.TempDir(), "kefu.db")
 	s := startJourneyServer(t, dbURL, nil, nil)
-	getenv := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	}
+	getenv := dbEnv(dbURL)
 	// Some history under the first key, including a ticket.
 	sess := s.session()
 	r := s.say(sess, nil, "你好，我的电话是13812345678")

@@ -128,12 +128,7 @@ func TestSecurityCSVFormulaInjection(t *testing.T) {
 		t.Fatalf("the survey comment did not reach the ticket:\n%s", show)
 	}
 
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dsn
-		}
-		return ""
-	}
+	env := dbEnv(dsn)
 	var out bytes.Buffer
 	csvPath := filepath.Join(t.TempDir(), "t.csv")
 	if err := runExport(context.Background(), []string{"tickets", "--from", "2000-01-01", "--to", "2100-01-01", "--format", "csv", "-o", csvPath}, &out, env); err != nil {

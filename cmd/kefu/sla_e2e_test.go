@@ -155,12 +155,7 @@ func slaScenario(t *testing.T, dbURL string, procs int) {
 	fs := slacktest.NewServer(t)
 	var skew atomic.Int64
 	cfg, cfgPath := slaTestConfig(t, dbURL, fs.URL, &skew)
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	}
+	env := dbEnv(dbURL)
 	start := func() []*e2eServer {
 		var ss []*e2eServer
 		for range procs {

@@ -92,12 +92,7 @@ var webhookSecret = regexp.MustCompile(`signing secret \(shown once\): (whsec_\S
 func addWebhook(t testing.TB, dbURL string, h *hookReceiver, args ...string) {
 	t.Helper()
 	var out bytes.Buffer
-	env := func(k string) string {
-		if k == "KEFU_DATABASE_URL" {
-			return dbURL
-		}
-		return ""
-	}
+	env := dbEnv(dbURL)
 	if err := runWebhook(context.Background(), append([]string{"add"}, args...), &out, env); err != nil {
 		t.Fatalf("kefu webhook add %v: %v", args, err)
 	}
@@ -188,12 +183,7 @@ func TestWebhooksJourney(t *testing.T) {
 			}
 
 			// Removed: later events are not delivered to it.
-			env := func(k string) string {
-				if k == "KEFU_DATABASE_URL" {
-					return dbURL
-				}
-				return ""
-			}
+			env := dbEnv(dbURL)
 			if err := runWebhook(context.Background(), []string{"rm", "crm"}, io.Discard, env); err != nil {
 				t.Fatal(err)
 			}

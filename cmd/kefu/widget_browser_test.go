@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/kefu-dev/kefu/internal/testenv"
 )
 
 // TestBrowserWidgetCrossOrigin: a company page served from ANOTHER origin (its own server, another
@@ -23,13 +21,7 @@ import (
 // web.allowed_origins gets the button but the browser refuses to show the chat in its frame (the CSP
 // frame-ancestors kefu sends, from the same setting).
 func TestBrowserWidgetCrossOrigin(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		testenv.Skip(t, testenv.Browser, "no Chromium found (install the chromium package or set KEFU_CHROMIUM)")
-	}
-	if testing.Short() {
-		testenv.Skip(t, testenv.Browser, "browser test skipped in -short mode")
-	}
+	bin := needChromium(t)
 	page := func(kefu string) *httptest.Server {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -451,6 +451,12 @@ func (s *Server) ServiceState(user string) int {
 	return s.state(user).code
 }
 
+// PushMedia queues a customer's image, voice or file message (msgtype image | voice | file) naming
+// mediaID (from AddMedia, or an unknown id for an expired file).
+func (s *Server) PushMedia(user, msgtype, mediaID string) string {
+	return s.push(user, map[string]any{"msgtype": msgtype, msgtype: map[string]any{"media_id": mediaID}})
+}
+
 // AddMedia serves a file under a new media_id (valid, like WeCom's temporary media, for 3 days).
 func (s *Server) AddMedia(m Media) string {
 	s.mu.Lock()
