@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,64 +37,10 @@ func TestBrowserInbox(t *testing.T) {
 
 	customer := phoneBrowser(t, bin, 120*time.Second)
 
-	chatLog := func() string {
-		text, err := chromedp.Run(customer, chromedp.Evaluate[string](`document.querySelector('#log').innerText`))
-		if err != nil {
-			t.Fatalf("read the chat: %v", err)
-		}
-		return text
-	}
-	waitText := func(what string, re *regexp.Regexp) string {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			if m := re.FindString(chatLog()); m != "" {
-				return m
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("timed out waiting for %s (%s) in the chat:\n%s", what, re, chatLog())
-		return ""
-	}
-	press := func(label string) {
-		t.Helper()
-		js := `(() => { const b = [...document.querySelectorAll('.keys:not(.used) button:not([disabled])')]
-			.find(b => b.textContent.includes(` + strconv.Quote(label) + `)); if (!b) return false; b.click(); return true; })()`
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			if ok, err := chromedp.Run(customer, chromedp.Evaluate[bool](js)); err != nil {
-				t.Fatalf("press %q: %v", label, err)
-			} else if ok {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("no button %q in the chat", label)
-	}
-	say := func(text string) {
-		t.Helper()
-		if err := chromedp.Do(customer, chromedp.SendKeys("#input", text), chromedp.Click("#send")); err != nil {
-			t.Fatalf("say %q: %v", text, err)
-		}
-	}
+	chat := webChat{t, customer}
 
 	// The customer opens a ticket in the web chat.
-	if err := chromedp.Do(customer, chromedp.Navigate(s.url+"/?lang=zh-CN"), chromedp.WaitVisible("#input")); err != nil {
-		t.Fatalf("open the chat: %v", err)
-	}
-	waitText("greeting", regexp.MustCompile(`欢迎来到云朵家电`))
-	say("保修期多久")
-	waitText("FAQ answer", regexp.MustCompile(`保修期为1年`))
-	press("没解决")
-	press("售后退换")
-	waitText("description question", regexp.MustCompile(`请描述一下您遇到的问题`))
-	say("洗衣机滚筒不转了，衣服洗不了，希望尽快上门维修")
-	waitText("order question", regexp.MustCompile(`请提供相关的订单号`))
-	say("202611200012345")
-	press("一般")
-	waitText("confirmation", regexp.MustCompile(`对吗`))
-	press("提交")
-	no := waitText("ticket number", regexp.MustCompile(`GD\d{11,}`))
+	no := chat.openTicket(s.url)
 
 	// The agent, in a second tab: sign in, the inbox, the ticket.
 	agent, cancel := chromedp.NewContext(customer)
@@ -134,8 +79,8 @@ func TestBrowserInbox(t *testing.T) {
 	shot("inbox-ticket.jpg")
 
 	// The customer sees the reply, never the note.
-	waitText("the agent's reply", regexp.MustCompile(answer))
-	if strings.Contains(chatLog(), "老师傅") {
+	chat.waitText("the agent's reply", regexp.MustCompile(answer))
+	if strings.Contains(chat.log(), "老师傅") {
 		t.Fatal("the internal note reached the customer's chat")
 	}
 	tk, err := s.db.TicketByNo(context.Background(), no)
