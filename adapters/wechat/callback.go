@@ -122,6 +122,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.opt.DeliverTimeout)
 	defer cancel()
+	a.keep(ctx, &ev) // at most MediaTimeout of the same budget: storing keeps the rest
 	if err := sink.Deliver(ctx, ev); err != nil {
 		a.log.ErrorContext(r.Context(), "callback not stored; WeChat will retry", "msg_id", ev.MsgID, "err", err)
 		http.Error(w, "try again", http.StatusInternalServerError)

@@ -88,6 +88,12 @@ type Options struct {
 	MaxSkew time.Duration
 	// DeliverTimeout bounds storing one callback, so WeChat gets its answer within its 5 s; default 4s.
 	DeliverTimeout time.Duration
+	// Blobs, when set, keeps a copy of every image, voice and video (WeChat deletes them after 3
+	// days); MaxAttachment caps one file (default 10 MiB; a bigger one stays a reference) and
+	// MediaTimeout one download inside the callback (default 2s, within WeChat's 5 s).
+	Blobs         Blobs
+	MaxAttachment int64
+	MediaTimeout  time.Duration
 }
 
 // Adapter is the Official Account channel: bot.Adapter and http.Handler.
@@ -137,6 +143,12 @@ func New(o Options) (*Adapter, error) {
 	}
 	if o.MaxSkew <= 0 {
 		o.MaxSkew = 5 * time.Minute
+	}
+	if o.MaxAttachment <= 0 {
+		o.MaxAttachment = 10 << 20
+	}
+	if o.MediaTimeout <= 0 {
+		o.MediaTimeout = 2 * time.Second
 	}
 	if o.DeliverTimeout <= 0 {
 		o.DeliverTimeout = 4 * time.Second

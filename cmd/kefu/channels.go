@@ -19,6 +19,8 @@ type WeChatConfig struct {
 	Token          string `yaml:"-"`       // env KEFU_WECHAT_TOKEN: 服务器配置 → 令牌(Token)
 	EncodingAESKey string `yaml:"-"`       // env KEFU_WECHAT_ENCODING_AES_KEY: 安全模式 (recommended)
 	APIURL         string `yaml:"api_url"` // env KEFU_WECHAT_API_URL (a test fake)
+	// MaxAttachment caps a follower's file kefu keeps a copy of (bytes; default 10 MiB).
+	MaxAttachment int64 `yaml:"max_attachment"`
 }
 
 // WeComConfig is the `wecom:` section: a WeCom customer-service (微信客服) account, enabled by
@@ -108,6 +110,8 @@ func newWeChat(a *app) (*wechat.Adapter, error) {
 		APIURL:         c.APIURL,
 		State:          a.db,
 		Hash:           a.db.Keys().Hash,
+		Blobs:          a.db,
+		MaxAttachment:  c.MaxAttachment,
 		Logger:         a.log,
 	})
 }

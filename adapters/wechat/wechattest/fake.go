@@ -74,6 +74,51 @@ type Server struct {
 	nextMsgID int64
 	hook      func(Sent) (code int, msg string)
 	requests  int // callback POSTs made, retries included
+	media     map[string]Media
+}
+
+// Media is a file the fake serves at /cgi-bin/media/get.
+type Media struct {
+	ContentType string
+	Name        string
+	Body        []byte
+}
+
+// AddMedia serves a file under a new media_id (valid, like WeChat's temporary media, for 3 days).
+func (s *Server) AddMedia(m Media) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.media == nil {
+		s.media = map[string]Media{}
+	}
+	id := "MEDIA_" + randomHex(8)
+	s.media[id] = m
+	return id
+}
+
+// mediaGet serves a temporary media file with its content type and name, or an errcode JSON like
+// WeChat (40001 bad token, 42001 expired, 40007 invalid media_id).
+func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
+	tok := r.URL.Query().Get("access_token")
+	s.mu.Lock()
+	exp, known := s.tokens[tok]
+	m, found := s.media[r.URL.Query().Get("media_id")]
+	now := s.now()
+	s.mu.Unlock()
+	switch {
+	case tok == "":
+		writeJSON(w, map[string]any{"errcode": 41001, "errmsg": "access_token missing"})
+	case !known:
+		writeJSON(w, map[string]any{"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
+	case !now.Before(exp):
+		writeJSON(w, map[string]any{"errcode": 42001, "errmsg": "access_token expired"})
+	case !found:
+		writeJSON(w, map[string]any{"errcode": 40007, "errmsg": "invalid media_id"})
+	default:
+		w.Header().Set("Content-Type", m.ContentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+m.Name+`"`)
+		_, _ = w.Write(m.Body)
+	}
 }
 
 // New starts the fake; it is closed when the test ends.
@@ -88,6 +133,7 @@ func New(t testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/token", s.token)
 	mux.HandleFunc("POST /cgi-bin/message/custom/send", s.send)
+	mux.HandleFunc("GET /cgi-bin/media/get", s.mediaGet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("wechattest: unexpected call %s %s", r.Method, r.URL.Path)
 		writeJSON(w, map[string]any{"errcode": 48001, "errmsg": "api unauthorized"})
