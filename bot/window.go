@@ -42,8 +42,9 @@ func checkWindow(ctx context.Context, r Reader, no string, conv Conversation, no
 }
 
 // Args are the arguments of the locale message "window.closed" that every desk shows, with the times
-// written by format (the desk's own: a Slack date token, the console's time zone).
+// written by format (the desk's own: a Slack date token, the console's time zone): "at" when the window
+// closed, "from" when the customer last wrote (the window ran from it).
 func (e *WindowClosedError) Args(format func(time.Time) string) map[string]any {
 	return map[string]any{"no": e.No, "channel": "window.channel." + string(e.Channel),
-		"at": format(e.ClosedAt), "last": format(e.LastInbound)}
+		"at": format(e.ClosedAt), "from": format(e.LastInbound)}
 }

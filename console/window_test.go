@@ -54,7 +54,7 @@ func TestReplyWindowConsole(t *testing.T) {
 	}{
 		{name: "wechat within", channel: bot.ChannelWeChat, ago: 47 * time.Hour, action: "reply", lang: "en", want: 303},
 		{name: "wechat after en", channel: bot.ChannelWeChat, ago: 49 * time.Hour, action: "reply", lang: "en", want: 409,
-			msg: []string{"WeChat Official Account 48-hour reply window", "closed at 2026-11-20 11:00 UTC", "internal note", "师傅明天上午到"}},
+			msg: []string{"WeChat Official Account 48-hour reply window", "closed at 2026-11-20 11:00 UTC", "last wrote at 2026-11-18 11:00 UTC", "internal note", "师傅明天上午到"}},
 		{name: "wecom after zh-CN", channel: bot.ChannelWeCom, ago: 50 * time.Hour, action: "reply", lang: "zh-CN", want: 409,
 			msg: []string{"微信客服 的 48 小时回复窗口已于 2026-11-20 10:00 UTC 关闭", "内部备注"}},
 		{name: "wechat faq after", channel: bot.ChannelWeChat, ago: 49 * time.Hour, action: "faq", lang: "en", want: 409,
