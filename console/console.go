@@ -152,6 +152,7 @@ func New(o Options) (*Console, error) {
 	c.liveRoutes()
 	c.macroRoutes()
 	c.complaintsRoutes()
+	c.attachmentRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

@@ -494,6 +494,6 @@ func (c *Console) ticketMessages(w http.ResponseWriter, r *http.Request, s sessi
 		}
 	}
 	p := c.deskPage(r, s)
-	p.Ticket = &ticketData{Conv: items}
+	p.Ticket = &ticketData{T: bot.Ticket{No: t.No}, Conv: items}
 	c.render(w, r, http.StatusOK, "conv-items", p)
 }

@@ -37,6 +37,9 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"doneOf":  doneOf,
 	"whyNums": func() []int { return []int{1, 2, 3, 4, 5} },
 	"timePtr": func(t time.Time) *time.Time { return &t },
+	"attachmentArgs": func(p page, a bot.Attachment) map[string]any {
+		return map[string]any{"P": p, "A": a}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // page is what every template gets.
