@@ -152,11 +152,7 @@ func apiListTickets(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.R
 		apiStoreError(a, w, r, err)
 		return
 	}
-	out := make([]webhook.Ticket, len(ts))
-	for i, t := range ts {
-		out[i] = webhook.TicketOf(t)
-	}
-	apiJSON(w, http.StatusOK, map[string]any{"tickets": out})
+	apiJSON(w, http.StatusOK, map[string]any{"tickets": apiTickets(ts)})
 }
 
 // apiLimit reads ?limit= (1…500, default 50).
@@ -359,11 +355,7 @@ func apiShowCustomer(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.
 		apiStoreError(a, w, r, err)
 		return
 	}
-	out := make([]webhook.Ticket, len(ts))
-	for i, t := range ts {
-		out[i] = webhook.TicketOf(t)
-	}
-	apiJSON(w, http.StatusOK, map[string]any{"customer": toAPICustomer(c), "tickets": out})
+	apiJSON(w, http.StatusOK, map[string]any{"customer": toAPICustomer(c), "tickets": apiTickets(ts)})
 }
 
 func apiReport(a *app, _ storage.APIToken, w http.ResponseWriter, r *http.Request) {
@@ -435,4 +427,13 @@ func apiStoreError(a *app, w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(ctx, "api: request failed", "err", err, "request_id", requestID(ctx))
 		apiError(a, w, r, http.StatusInternalServerError, "internal", map[string]any{"request_id": requestID(ctx)})
 	}
+}
+
+// apiTickets is ts as the API (and the webhooks) show tickets.
+func apiTickets(ts []bot.Ticket) []webhook.Ticket {
+	out := make([]webhook.Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = webhook.TicketOf(t)
+	}
+	return out
 }

@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -202,27 +200,7 @@ func TestRESTAPITokensAndScopes(t *testing.T) {
 	doc := loadOpenAPI(t)
 	call := func(method, path, tok string, body any) (int, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, s.url+apiPrefix+path, rd)
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		doc.checkAnswer(t, method, path, resp.StatusCode, out)
-		return resp.StatusCode, out
+		return apiCall(t, doc, s.url, method, path, tok, body)
 	}
 	if code, out := call("GET", "/tickets", "", nil); code != 401 || out["error"] != "unauthorized" {
 		t.Errorf("no token: %d %v", code, out)
