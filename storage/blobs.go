@@ -66,7 +66,8 @@ func (db *DB) PutBlob(ctx context.Context, mime string, data []byte, max int64) 
 		}
 		if len(ids) > 0 {
 			id = ids[0]
-			return nil
+			// Stored again: the retention clock (PurgePersonalData) starts over.
+			return tx.Model(&attachmentBlob{}).Where("id = ?", id).Update("created_at", time.Now().UTC()).Error
 		}
 		row := attachmentBlob{SHA256: db.keys.Hash(digest), MIME: mime, Size: int64(len(data)),
 			Data: base64.StdEncoding.EncodeToString(data), CreatedAt: time.Now().UTC()}

@@ -153,3 +153,37 @@ func plainSHA(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// TestPurgeDeletesOldBlobs: the retention run deletes files stored before both horizons and keeps a
+// file stored again since (its clock starts over).
+func TestPurgeDeletesOldBlobs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		old, err := db.PutBlob(ctx, "image/png", []byte("old"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := db.PutBlob(ctx, "image/png", []byte("again"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		long := time.Now().UTC().AddDate(-4, 0, 0)
+		if err := db.Gorm().Exec("UPDATE attachment_blobs SET created_at = ?", long).Error; err != nil {
+			t.Fatal(err)
+		}
+		if id, err := db.PutBlob(ctx, "image/png", []byte("again"), 0); err != nil || id != again {
+			t.Fatalf("stored again: %d, %v; want %d", id, err, again)
+		}
+		_, st, err := db.PurgePersonalData(ctx, time.Now(), time.Hour, storage.PrivacyRetention{})
+		if err != nil || st.Files != 1 {
+			t.Fatalf("purge: %+v, %v; want 1 file", st, err)
+		}
+		if _, err := db.Blob(ctx, old); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("old file: %v, want ErrNotFound", err)
+		}
+		if _, err := db.Blob(ctx, again); err != nil {
+			t.Errorf("file stored again: %v", err)
+		}
+	})
+}

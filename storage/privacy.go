@@ -44,6 +44,7 @@ func (r PrivacyRetention) withDefaults() PrivacyRetention {
 // PurgeStats counts what a retention run removed.
 type PurgeStats struct {
 	Messages, Questions, Conversations, Tickets, Customers int64
+	Files                                                  int64 // stored attachment files (blobs.go)
 }
 
 const (
@@ -99,6 +100,15 @@ func (db *DB) PurgePersonalData(ctx context.Context, now time.Time, every time.D
 (SELECT id FROM conversations WHERE updated_at < ? AND session <> '' LIMIT ?)`, msgBefore); err != nil {
 		return true, st, fmt.Errorf("storage: privacy retention: conversations: %w", err)
 	}
+	// A stored file is kept as long as whatever names it may (a message, or a closed ticket): until
+	// the later horizon after it was last stored (PutBlob renews created_at on a repeat).
+	blobBefore := msgBefore
+	if tktBefore.Before(blobBefore) {
+		blobBefore = tktBefore
+	}
+	if err := batches(&st.Files, `DELETE FROM attachment_blobs WHERE id IN (SELECT id FROM attachment_blobs WHERE created_at < ? LIMIT ?)`, blobBefore); err != nil {
+		return true, st, fmt.Errorf("storage: privacy retention: files: %w", err)
+	}
 	for {
 		var ids []int64
 		if err := g.Raw(`SELECT id FROM tickets WHERE closed_at IS NOT NULL AND closed_at < ? AND anonymized_at IS NULL ORDER BY id LIMIT ?`,
@@ -134,7 +144,7 @@ ORDER BY cu.id LIMIT ?`, tktBefore, tktBefore, purgeBatch).Scan(&ids).Error; err
 	if st == (PurgeStats{}) {
 		return true, st, nil // nothing was due: nothing to audit
 	}
-	detail := fmt.Sprintf("messages=%d questions=%d conversations=%d tickets=%d customers=%d", st.Messages, st.Questions, st.Conversations, st.Tickets, st.Customers)
+	detail := fmt.Sprintf("messages=%d questions=%d conversations=%d tickets=%d customers=%d files=%d", st.Messages, st.Questions, st.Conversations, st.Tickets, st.Customers, st.Files)
 	if err := db.LogAccess(ctx, Access{At: now, Actor: "system", Action: AccessPurge, Via: "scheduler", Detail: detail}); err != nil {
 		return true, st, err
 	}
