@@ -51,8 +51,8 @@ var (
 	errBadAction      = &apiError{http.StatusBadRequest, "bad_action", "error.bad_request"}
 	errBadClientID    = &apiError{http.StatusBadRequest, "bad_client_id", "error.bad_request"}
 	errBadAfter       = &apiError{http.StatusBadRequest, "bad_after", "error.bad_request"}
-	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "error.bad_request"}
-	errNotFound       = &apiError{http.StatusNotFound, "not_found", "error.bad_request"}
+	errMethod         = &apiError{http.StatusMethodNotAllowed, "method_not_allowed", "error.method_not_allowed"}
+	errNotFound       = &apiError{http.StatusNotFound, "not_found", "error.not_found"}
 	errUnavailable    = &apiError{http.StatusServiceUnavailable, "unavailable", "error.internal"}
 	errRateLimited    = &apiError{http.StatusTooManyRequests, "rate_limited", "error.rate_limited"}
 	errInternal       = &apiError{http.StatusInternalServerError, "internal", "error.internal"}

@@ -210,7 +210,10 @@ func TestErrorMessagesLocalized(t *testing.T) {
 		{"body lang wins", "/api/webchat/messages", `{"session":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","text":"hi","lang":"en"}`, "POST", map[string]string{"Accept-Language": "zh-CN"}, "en|error.unknown_session"},
 		{"query lang", "/api/webchat/messages?session=zzz&lang=en", "", "GET", nil, "en|error.unknown_session"},
 		// fakeT lacks error.bad_request: the built-in table fills in rather than a raw key.
-		{"key missing in catalog", "/api/webchat/messages", "", "PATCH", map[string]string{"Accept-Language": "en"}, "The request is malformed."},
+		{"key missing in catalog", "/api/webchat/messages?session=zzz&after=x", "", "GET", map[string]string{"Accept-Language": "en"}, "The request is malformed."},
+		// a wrong path or method is named as such, not as a malformed request
+		{"unknown path", "/api/webchat/nope", "", "GET", nil, "zh-CN|error.not_found"},
+		{"wrong method", "/api/webchat/messages", "", "PATCH", map[string]string{"Accept-Language": "en"}, "en|error.method_not_allowed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
