@@ -2,16 +2,12 @@ package wecom
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -19,60 +15,18 @@ import (
 const MaxMedia = 20 << 20
 
 // ErrTooLarge is Download's answer to a file over MaxMedia.
-var ErrTooLarge = errors.New("file larger than the cap")
+var ErrTooLarge = wxmedia.ErrTooLarge
 
 // Blobs keeps copies of customers' files (storage.DB implements it).
-type Blobs interface {
-	PutBlob(ctx context.Context, mime string, data []byte, max int64) (int64, error)
-}
-
-// keep downloads the files of ev's attachments and stores them, recording the stored id on the
-// attachment. It never fails the message: a file over MaxAttachment keeps its reference marked
-// TooLarge, a failed download or store keeps it marked Failed (not retried; WeCom keeps the media 3
-// days, so an agent may still ask the customer again).
-func (a *Adapter) keep(ctx context.Context, ev *bot.Event) {
-	if a.opt.Blobs == nil {
-		return
-	}
-	for i := range ev.Attachments {
-		at := &ev.Attachments[i]
-		if at.FileID == "" || at.BlobID != 0 {
-			continue
-		}
-		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		f, err := a.Download(dctx, at.FileID)
-		cancel()
-		if err == nil && int64(len(f.Body)) > a.opt.MaxAttachment {
-			err = ErrTooLarge
-		}
-		switch {
-		case errors.Is(err, ErrTooLarge):
-			at.TooLarge = true
-			continue
-		case err != nil:
-			at.Failed = true
-			a.log.WarnContext(ctx, "media not downloaded; the reference is kept", "msgid", ev.MsgID, "err", err)
-			continue
-		}
-		if at.Name == "" {
-			at.Name = f.Name
-		}
-		at.MIME, at.Size = f.ContentType, int64(len(f.Body))
-		id, err := a.opt.Blobs.PutBlob(ctx, f.ContentType, f.Body, a.opt.MaxAttachment)
-		if err != nil {
-			at.Failed = true
-			a.log.WarnContext(ctx, "media not stored; the reference is kept", "msgid", ev.MsgID, "err", err)
-			continue
-		}
-		at.BlobID = id
-	}
-}
+type Blobs = wxmedia.Blobs
 
 // File is a customer's attachment as Download returns it.
-type File struct {
-	Name        string // from Content-Disposition, may be empty
-	ContentType string
-	Body        []byte
+type File = wxmedia.File
+
+// keep downloads the files of ev's attachments and stores them (wxmedia.Keep), recording the stored id
+// on the attachment; it never fails the message.
+func (a *Adapter) keep(ctx context.Context, ev *bot.Event) {
+	wxmedia.Keep(ctx, a.log, ev, a.opt.Blobs, a.opt.MaxAttachment, 30*time.Second, a.Download)
 }
 
 // Download fetches a customer's image, voice, video or file by the media_id kefu stored as the
@@ -81,7 +35,7 @@ type File struct {
 // (40007 unknown or expired media_id) is an *Error.
 func (a *Adapter) Download(ctx context.Context, mediaID string) (File, error) {
 	if mediaID == "" {
-		return File{}, fmt.Errorf("wecom: download: empty media id")
+		return File{}, errors.New("wecom: download: empty media id")
 	}
 	bad := ""
 	for attempt := 0; ; attempt++ {
@@ -90,44 +44,17 @@ func (a *Adapter) Download(ctx context.Context, mediaID string) (File, error) {
 			return File{}, err
 		}
 		q := url.Values{"access_token": {tok}, "media_id": {mediaID}}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.api+"/cgi-bin/media/get?"+q.Encode(), nil)
-		if err != nil {
-			return File{}, fmt.Errorf("wecom: download: %w", err)
-		}
-		resp, err := a.opt.HTTPClient.Do(req)
-		if err != nil {
-			return File{}, fmt.Errorf("wecom: download: %w", err)
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxMedia+1))
-		resp.Body.Close()
-		if err != nil {
-			return File{}, fmt.Errorf("wecom: download: %w", err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return File{}, fmt.Errorf("wecom: download: status %d", resp.StatusCode)
-		}
-		ct := resp.Header.Get("Content-Type")
-		if strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/plain") {
-			// An errcode answer instead of the file.
-			var e struct {
-				ErrCode int    `json:"errcode"`
-				ErrMsg  string `json:"errmsg"`
-			}
-			if err := json.Unmarshal(body, &e); err != nil || e.ErrCode == 0 {
-				return File{}, fmt.Errorf("wecom: download: unexpected %s answer", ct)
-			}
-			if (e.ErrCode == 40014 || e.ErrCode == 42001 || e.ErrCode == 40001) && attempt == 0 {
+		f, err := wxmedia.Get(ctx, a.opt.HTTPClient, a.api+"/cgi-bin/media/get?"+q.Encode(), MaxMedia)
+		var ae *wxmedia.APIError
+		if errors.As(err, &ae) {
+			if wxmedia.TokenRefused(ae.Code) && attempt == 0 {
 				bad = tok
 				continue
 			}
-			return File{}, &Error{e.ErrCode, e.ErrMsg, "/cgi-bin/media/get"}
+			return File{}, &Error{ae.Code, ae.Msg, "/cgi-bin/media/get"}
 		}
-		if len(body) > MaxMedia {
-			return File{}, fmt.Errorf("wecom: download: %w (%d bytes)", ErrTooLarge, MaxMedia)
-		}
-		f := File{ContentType: ct, Body: body}
-		if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
-			f.Name = params["filename"]
+		if err != nil {
+			return File{}, fmt.Errorf("wecom: download: %w", err)
 		}
 		return f, nil
 	}

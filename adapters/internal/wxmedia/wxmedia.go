@@ -1,0 +1,138 @@
+// Package wxmedia fetches a customer's temporary media from the media/get API that WeChat Official
+// Accounts and WeCom share (they differ in host, access token and error type only: each adapter keeps
+// its own token loop and error) and keeps copies as attachment blobs. Hand-written because no Go SDK
+// used here covers both APIs' media/get with a caller-supplied token and HTTP client.
+package wxmedia
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+// ErrTooLarge is the answer for a file over the cap.
+var ErrTooLarge = errors.New("file larger than the cap")
+
+// Blobs keeps copies of customers' files (storage.DB implements it).
+type Blobs interface {
+	PutBlob(ctx context.Context, mime string, data []byte, max int64) (int64, error)
+}
+
+// File is a customer's file as media/get returns it.
+type File struct {
+	Name        string // from Content-Disposition, may be empty
+	ContentType string
+	Body        []byte
+}
+
+// APIError is an errcode answer in place of the file.
+type APIError struct {
+	Code int
+	Msg  string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("errcode %d: %s", e.Code, e.Msg) }
+
+// TokenRefused reports whether an errcode means the access token must be fetched again (invalid,
+// wrong or expired token).
+func TokenRefused(code int) bool { return code == 40001 || code == 40014 || code == 42001 }
+
+// Get fetches rawURL once with c. An errcode answer is an *APIError, a body over max wraps
+// ErrTooLarge. Errors never carry the URL: it holds the access token, and errors end up in logs.
+func Get(ctx context.Context, c *http.Client, rawURL string, max int) (File, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return File{}, errors.New("bad request URL")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return File{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	if err != nil {
+		return File{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return File{}, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/plain") {
+		var e struct {
+			ErrCode int    `json:"errcode"`
+			ErrMsg  string `json:"errmsg"`
+		}
+		if err := json.Unmarshal(body, &e); err != nil || e.ErrCode == 0 {
+			return File{}, fmt.Errorf("unexpected %s answer", ct)
+		}
+		return File{}, &APIError{Code: e.ErrCode, Msg: e.ErrMsg}
+	}
+	if len(body) > max {
+		return File{}, fmt.Errorf("%w (%d bytes)", ErrTooLarge, max)
+	}
+	f := File{ContentType: ct, Body: body}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
+		f.Name = params["filename"]
+	}
+	return f, nil
+}
+
+// Keep downloads ev's files with download (each within timeout) and stores them in blobs, recording
+// the stored id on the attachment. It never fails the message: a file over max keeps its reference
+// marked TooLarge; a failed download or store keeps it marked Failed (not retried: the platforms keep
+// temporary media 3 days, so an agent may still ask the customer again).
+func Keep(ctx context.Context, log *slog.Logger, ev *bot.Event, blobs Blobs, max int64, timeout time.Duration,
+	download func(context.Context, string) (File, error)) {
+	if blobs == nil {
+		return
+	}
+	for i := range ev.Attachments {
+		at := &ev.Attachments[i]
+		if at.FileID == "" || at.BlobID != 0 {
+			continue
+		}
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		f, err := download(dctx, at.FileID)
+		cancel()
+		if err == nil && int64(len(f.Body)) > max {
+			err = ErrTooLarge
+		}
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			at.TooLarge = true
+			continue
+		case err != nil:
+			at.Failed = true
+			log.WarnContext(ctx, "media not downloaded; the reference is kept", "msg_id", ev.MsgID, "err", err)
+			continue
+		}
+		if at.Name == "" {
+			at.Name = f.Name
+		}
+		if f.ContentType != "" {
+			at.MIME = f.ContentType
+		}
+		at.Size = int64(len(f.Body))
+		id, err := blobs.PutBlob(ctx, at.MIME, f.Body, max)
+		if err != nil {
+			at.Failed = true
+			log.WarnContext(ctx, "media not stored; the reference is kept", "msg_id", ev.MsgID, "err", err)
+			continue
+		}
+		at.BlobID = id
+	}
+}
