@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
@@ -34,28 +33,12 @@ func (a *Adapter) keep(ctx context.Context, ev *bot.Event) {
 // temporary media expire after 3 days. A refused access token is refreshed once; an errcode answer
 // (40007 unknown or expired media_id) is an *Error.
 func (a *Adapter) Download(ctx context.Context, mediaID string) (File, error) {
-	if mediaID == "" {
-		return File{}, errors.New("wecom: download: empty media id")
+	f, err := wxmedia.Download(ctx, a.opt.HTTPClient, a.api, a.token, mediaID, MaxMedia)
+	if ae := (*wxmedia.APIError)(nil); errors.As(err, &ae) {
+		return File{}, &Error{ae.Code, ae.Msg, "/cgi-bin/media/get"}
 	}
-	bad := ""
-	for attempt := 0; ; attempt++ {
-		tok, err := a.token(ctx, bad)
-		if err != nil {
-			return File{}, err
-		}
-		q := url.Values{"access_token": {tok}, "media_id": {mediaID}}
-		f, err := wxmedia.Get(ctx, a.opt.HTTPClient, a.api+"/cgi-bin/media/get?"+q.Encode(), MaxMedia)
-		var ae *wxmedia.APIError
-		if errors.As(err, &ae) {
-			if wxmedia.TokenRefused(ae.Code) && attempt == 0 {
-				bad = tok
-				continue
-			}
-			return File{}, &Error{ae.Code, ae.Msg, "/cgi-bin/media/get"}
-		}
-		if err != nil {
-			return File{}, fmt.Errorf("wecom: download: %w", err)
-		}
-		return f, nil
+	if err != nil {
+		return File{}, fmt.Errorf("wecom: download: %w", err)
 	}
+	return f, nil
 }

@@ -91,6 +91,31 @@ func Get(ctx context.Context, c *http.Client, rawURL string, max int) (File, err
 	return f, nil
 }
 
+// Download fetches mediaID from api's /cgi-bin/media/get with the access token token gives. A refused
+// token is refreshed once (token is called again with the refused one); an errcode answer is an
+// *APIError; a file over max wraps ErrTooLarge.
+func Download(ctx context.Context, c *http.Client, api string, token func(ctx context.Context, bad string) (string, error),
+	mediaID string, max int) (File, error) {
+	if mediaID == "" {
+		return File{}, errors.New("empty media id")
+	}
+	bad := ""
+	for attempt := 0; ; attempt++ {
+		tok, err := token(ctx, bad)
+		if err != nil {
+			return File{}, err
+		}
+		q := url.Values{"access_token": {tok}, "media_id": {mediaID}}
+		f, err := Get(ctx, c, api+"/cgi-bin/media/get?"+q.Encode(), max)
+		var ae *APIError
+		if errors.As(err, &ae) && TokenRefused(ae.Code) && attempt == 0 {
+			bad = tok
+			continue
+		}
+		return f, err
+	}
+}
+
 // Keep downloads ev's files with download (each within timeout) and stores them in blobs, recording
 // the stored id on the attachment. It never fails the message: a file over max keeps its reference
 // marked TooLarge; a failed download or store keeps it marked Failed (not retried: the platforms keep
