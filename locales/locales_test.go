@@ -21,7 +21,7 @@ var sampleArgs = map[string]any{
 	// reports/digest
 	"from": "2026-11-16", "to": "2026-11-22", "created": 120, "resolved": 110, "backlog": 14, "median": "12 分钟", "p90": "2.5 小时",
 	"response": "92.5%", "resolution": "88.0%", "avg": "4.62", "rate": "71.0%", "fcr": "83.1%", "bot_pct": "41.2%", "kb": "55.0%",
-	"list": "订单问题 30.1%", "share": "30.1%", "seconds": 30,
+	"list": "订单问题 30.1%", "share": "30.1%", "seconds": 30, "team": "售后",
 	// REST API errors (integrate)
 	"param": "from", "request_id": "3f2a9c",
 	// improve

@@ -103,6 +103,14 @@ func Parse(text string) (Command, error) {
 			return bad()
 		}
 		return Command{Verb: verb, Ticket: no, Arg: m[1] + m[2]}, nil
+	case "team": // "-" takes the ticket out of any team's queue
+		no, more := cut(rest)
+		team, extra := cut(more)
+		no, ok := ticketNo(no)
+		if !ok || team == "" || extra != "" || len(team) > 64 {
+			return bad()
+		}
+		return Command{Verb: verb, Ticket: no, Arg: team}, nil
 	case "faq":
 		sub, more := cut(rest)
 		sub = strings.ToLower(sub)

@@ -69,6 +69,12 @@ func (a *App) runCommand(ctx context.Context, user, userName, text string) *slac
 	return m
 }
 
+// TeamQueuer is the desk's optional team queue (*bot.Engine has it): `/kefu team GD… TEAM` queues a
+// ticket for a configured agent's team, `-` takes it out of any queue.
+type TeamQueuer interface {
+	AssignTeam(ctx context.Context, a bot.Actor, no, team string) (bot.Ticket, error)
+}
+
 // exec runs a parsed command; changed reports a successful change to a ticket.
 func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.WebhookMessage, changed bool) {
 	no := c.Ticket
@@ -140,6 +146,21 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 		}
 		ok = "slack.done.status"
 		args["status"] = a.statusLabel(bot.Status(c.Arg))
+	case "team":
+		tq, can := a.desk.(TeamQueuer)
+		if !can {
+			return ephemeral(a.tr("slack.error.unavailable", nil)), false
+		}
+		team := c.Arg
+		if team == "-" {
+			team = ""
+		}
+		t, err = tq.AssignTeam(ctx, actor, no, team)
+		ok = "slack.done.team"
+		if team == "" {
+			ok = "slack.done.team_cleared"
+		}
+		args["team"] = team
 	case "assign":
 		if agent, _, _ := a.access.role(ctx, c.Arg); !agent {
 			args["user"] = "<@" + c.Arg + ">"

@@ -38,6 +38,18 @@ func TestCommands(t *testing.T) {
 			wantCalls: []string{`List assignee="" unassigned=false overdue=true`}},
 		{name: "show", user: agent1, text: "show " + no, want: []string{no}},
 		{name: "show unknown", user: agent1, text: "show GD20990101001", want: []string{"slack.error.unknown_ticket", "GD20990101001"}},
+		{name: "team", user: agent1, text: "team " + no + " vip", want: []string{"slack.done.team", "team=vip"},
+			wantCalls: []string{"AssignTeam " + no + " slack:UAGENT1"},
+			check: func(t *testing.T, e *env) {
+				if tk, _, _ := e.desk.Ticket(context.Background(), no); tk.Team != "vip" {
+					t.Errorf("team = %q, want vip", tk.Team)
+				}
+			}},
+		{name: "team cleared", user: agent1, text: "team " + no + " -", want: []string{"slack.done.team_cleared"},
+			wantCalls: []string{"AssignTeam " + no + " slack:UAGENT1"}},
+		{name: "team unknown", user: agent1, text: "team " + no + " nosuch", want: []string{"slack.error"},
+			wantCalls: []string{"AssignTeam " + no + " slack:UAGENT1"}},
+		{name: "team bad syntax", user: agent1, text: "team " + no, want: []string{"slack.error.syntax", "slack.usage.team"}},
 		{name: "claim", user: agent1, text: "claim " + no, want: []string{"slack.done.claimed"}, wantCalls: []string{"Claim " + no + " slack:UAGENT1"}},
 		{name: "claim unknown", user: agent1, text: "claim GD20990101001", want: []string{"slack.error.unknown_ticket"}, wantCalls: []string{"Claim GD20990101001 slack:UAGENT1"}},
 		{name: "reply", user: agent1, text: "reply " + no + " 您好，请重启试试", want: []string{"slack.done.replied"},

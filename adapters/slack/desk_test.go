@@ -161,6 +161,16 @@ func (d *fakeDesk) Assign(ctx context.Context, a bot.Actor, no, assignee string)
 	})
 }
 
+func (d *fakeDesk) AssignTeam(ctx context.Context, a bot.Actor, no, team string) (bot.Ticket, error) {
+	return d.act(a, "AssignTeam", no, func(t *bot.Ticket) error {
+		if team == "nosuch" {
+			return fmt.Errorf("team %q: %w", team, bot.ErrBadInput)
+		}
+		t.Team = team
+		return nil
+	})
+}
+
 func (d *fakeDesk) Reply(ctx context.Context, a bot.Actor, no, text string) (bot.Ticket, error) {
 	return d.act(a, "Reply", no, func(t *bot.Ticket) error {
 		if t.FirstResponseAt == nil {

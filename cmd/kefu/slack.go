@@ -13,6 +13,10 @@ import (
 	"github.com/kefu-dev/kefu/reports/digest"
 )
 
+// The engine queues tickets for teams behind `/kefu team` (an optional Desk method: a changed signature
+// must fail the build, not turn the command into "unavailable").
+var _ slack.TeamQueuer = (*bot.Engine)(nil)
+
 // slackOptions maps the slack section of the config to the package's options; Desk and Store are set
 // by newSlack once the engine exists.
 func slackOptions(cfg Config, log *slog.Logger) slack.Options {
