@@ -1,7 +1,6 @@
 package flows
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -125,21 +124,7 @@ func TestBatchGolden(t *testing.T) {
 			if c.s.State != StateTicketOpen || c.tickets != 1 {
 				t.Errorf("state %s with %d tickets, want one open ticket", c.s.State, c.tickets)
 			}
-			path := filepath.Join("testdata", "batch_intake."+lang+".txt")
-			got := c.log.String()
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./flows -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s differs (-want +got):\n%s", path, diff)
-			}
+			checkGolden(t, filepath.Join("testdata", "batch_intake."+lang+".txt"), c.log.String())
 		})
 	}
 }

@@ -101,21 +101,7 @@ func TestGoldenTranscripts(t *testing.T) {
 				if c.s.Lang != lang {
 					t.Errorf("session language %s, want %s", c.s.Lang, lang)
 				}
-				path := filepath.Join("testdata", sc.name+"."+lang+".txt")
-				got := c.log.String()
-				if *update {
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test ./flows -update)", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("%s differs (-want +got):\n%s", path, diff)
-				}
+				checkGolden(t, filepath.Join("testdata", sc.name+"."+lang+".txt"), c.log.String())
 			})
 		}
 	}
@@ -142,5 +128,23 @@ func checkRendered(t *testing.T, cat *locales.Catalog, e Effect) {
 				t.Errorf("key %q missing in %s", k, lang)
 			}
 		}
+	}
+}
+
+// checkGolden compares got with the golden file at path (-update rewrites it).
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./flows -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }
