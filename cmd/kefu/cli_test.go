@@ -252,8 +252,13 @@ func TestDemoRefusesRealTickets(t *testing.T) {
 	t.Setenv("KEFU_CONFIG", "")
 	t.Chdir(dir)
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"demo", "--days", "1", "--per-day", "2", "--seed", "1"}, &out, &errb); code != 0 {
+	// A week of traffic: --days 1 generates none in the first minutes of the configured zone's day, and
+	// then nothing would be there to refuse.
+	if code := run(context.Background(), []string{"demo", "--days", "7", "--per-day", "5", "--seed", "1"}, &out, &errb); code != 0 {
 		t.Fatalf("demo into an empty database: exit %d %s", code, errb.String())
+	}
+	if strings.HasPrefix(out.String(), "demo: 0 tickets") {
+		t.Fatalf("the first demo generated no tickets: %s", out.String())
 	}
 	errb.Reset()
 	if code := run(context.Background(), []string{"demo", "--days", "1", "--per-day", "2"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--force") {
