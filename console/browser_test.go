@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,22 +10,13 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/xuri/excelize/v2"
 )
 
 // chromium finds a Chromium binary: $KEFU_CHROMIUM, then the usual names on PATH.
-func chromium() string {
-	if p := os.Getenv("KEFU_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+func chromium() string { return browsertest.Find() }
 
 func artifacts(t *testing.T) string {
 	if d := os.Getenv("KEFU_ARTIFACTS"); d != "" {
@@ -50,12 +40,7 @@ func TestBrowserDashboard(t *testing.T) {
 	out := artifacts(t)
 	dl := t.TempDir()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := browsertest.Start(t, bin, chromedp.WindowSize(1400, 1000))
 
 	shot := func(name string) {
 		t.Helper()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kefu-dev/kefu/internal/browsertest"
 	"github.com/kefu-dev/kefu/internal/testenv"
 )
 
@@ -24,12 +25,7 @@ func TestBrowserImprove(t *testing.T) {
 	}
 	e := newImproveEnv(t)
 	out := artifacts(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1400, 1000), chromedp.Flag("disable-gpu", true))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	ctx := browsertest.Start(t, bin, chromedp.WindowSize(1400, 1000))
 	waitFor := func(what, expr string) {
 		t.Helper()
 		var err error

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kefu-dev/kefu/bot"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 	"github.com/kefu-dev/kefu/internal/testenv"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -102,15 +103,7 @@ func TestBrowserLiveInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1280, 900), chromedp.Flag("disable-gpu", true))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	bctx := browsertest.Start(t, bin, chromedp.WindowSize(1280, 900))
 	agent := func(name string) *browserAgent {
 		ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 		t.Cleanup(cancel)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 	"github.com/kefu-dev/kefu/internal/testenv"
 )
 
@@ -156,26 +156,11 @@ func artifactsDir(t *testing.T) string {
 
 // phoneBrowser is a phone-sized headless Chromium (zh-CN) for the rest of the test, given at most timeout.
 func phoneBrowser(t *testing.T, bin string, timeout time.Duration) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(420, 860), chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "zh-CN"))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, timeout)
+	ctx := browsertest.Start(t, bin, chromedp.WindowSize(420, 860), chromedp.Flag("lang", "zh-CN"))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // findChromium finds a Chromium binary: $KEFU_CHROMIUM, then the usual names on PATH.
-func findChromium() string {
-	if p := os.Getenv("KEFU_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+func findChromium() string { return browsertest.Find() }

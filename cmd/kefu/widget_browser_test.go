@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kefu-dev/kefu/internal/browsertest"
 )
 
 // TestBrowserWidgetCrossOrigin: a company page served from ANOTHER origin (its own server, another
@@ -43,14 +44,9 @@ func TestBrowserWidgetCrossOrigin(t *testing.T) {
 		t.Fatal("the pages and kefu must be three origins")
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox,
-		chromedp.WindowSize(1024, 800), chromedp.Flag("disable-gpu", true), chromedp.Flag("lang", "zh-CN"),
+	bctx := browsertest.Start(t, bin, chromedp.WindowSize(1024, 800), chromedp.Flag("lang", "zh-CN"),
 		chromedp.Flag("accept-lang", "zh-CN,zh"))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 60*time.Second)
+	bctx, cancel := context.WithTimeout(bctx, 60*time.Second)
 	defer cancel()
 
 	// frameNode returns the chat frame's node. A node read while the frame still holds its initial
