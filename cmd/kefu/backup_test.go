@@ -35,7 +35,9 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	old := improveClock
 	improveClock = func() time.Time { return pinned }
 	t.Cleanup(func() { improveClock = old })
-	today := time.Now().Format("2006-01-02")
+	// Days are the service's days (Asia/Shanghai by default): up to tomorrow, so that a chat just after
+	// midnight there (still "today" in UTC) is inside the range.
+	today := time.Now().AddDate(0, 0, 1).Format("2006-01-02")
 	from := time.Now().AddDate(0, 0, -40).Format("2006-01-02")
 	report := func() string {
 		t.Helper()
