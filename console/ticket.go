@@ -316,7 +316,7 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		for k, v := range wc.Args(func(t time.Time) string { return t.In(c.o.Loc).Format("2006-01-02 15:04 MST") }) {
 			kv = append(kv, k, v)
 		}
-		msg := c.t(lang, "window.closed", kv...)
+		msg := c.t(lang, wc.Key(), kv...)
 		c.renderTicket(w, r, s, http.StatusConflict, msg, f, "")
 		return
 	}
