@@ -162,7 +162,7 @@ func (h *liveHub) run() {
 				break
 			}
 			h.broadcast(evs)
-			cur = evs[len(evs)-1].ID
+			cur = evs[len(evs)-1].Seq
 			if len(evs) < liveBatch {
 				break
 			}
@@ -189,7 +189,7 @@ func (h *liveHub) broadcast(evs []storage.LiveEvent) {
 			}
 		}
 	}
-	h.cursor = evs[len(evs)-1].ID
+	h.cursor = evs[len(evs)-1].Seq
 }
 
 // checkSessions ends the streams whose session is gone (signed out, expired, account disabled or
@@ -287,7 +287,7 @@ func writeLive(w http.ResponseWriter, m liveMsg) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.ev.ID, m.event, b)
+	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.ev.Seq, m.event, b) // the feed position: Last-Event-ID resumes from it
 	return err
 }
 
@@ -328,13 +328,13 @@ func (c *Console) liveEvents(w http.ResponseWriter, r *http.Request, s session) 
 			c.log.WarnContext(ctx, "live feed catch-up failed", "err", err)
 			return
 		}
-		if len(evs) == liveCatchUp && evs[len(evs)-1].ID < cursor {
+		if len(evs) == liveCatchUp && evs[len(evs)-1].Seq < cursor {
 			fmt.Fprintf(w, "event: reset\ndata: {}\n\n") // too much missed: the page reloads
 			rc.Flush()
 			return
 		}
 		for _, ev := range evs {
-			if ev.ID > cursor {
+			if ev.Seq > cursor {
 				break // the hub sends these
 			}
 			if m, ok := c.liveFor(s.user, ev); ok {
