@@ -42,8 +42,8 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/internal/memstate"
-	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
+	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
 )
 

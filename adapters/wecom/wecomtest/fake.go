@@ -62,11 +62,11 @@ type Server struct {
 	sent    []Sent
 	syncs   int
 	nextID  int
-	states  map[string]state // external_userid -> session state (service_state); absent: 4
-	media   map[string]Media // media_id -> file
+	states  map[string]state     // external_userid -> session state (service_state); absent: 4
+	media   map[string]Media     // media_id -> file
 	added   map[string]time.Time // media_id -> when it was sent (WeCom keeps temporary media 3 days)
 	busy    int                  // media/get calls still to answer "system busy" (FailMedia)
-	trans   []string         // service_state/trans calls as "user:from->to"
+	trans   []string             // service_state/trans calls as "user:from->to"
 }
 
 // Service states of a kf session (service_state).
