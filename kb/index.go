@@ -131,13 +131,13 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm      *charModel      // second scorer over character n-grams (nil: off)
-	thes    map[int32][]idW // term -> related terms mined from the library (thesaurus.go; nil: off)
-	prf     [][]int32       // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB    float64         // confidence offset, calibrated on the library itself (see calibrate.go)
+	cm   *charModel      // second scorer over character n-grams (nil: off)
+	thes map[int32][]idW // term -> related terms mined from the library (thesaurus.go; nil: off)
+	prf  [][]int32       // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB float64         // confidence offset, calibrated on the library itself (see calibrate.go)
 	// answerAt is the answer threshold of this library: opts.AnswerThreshold or higher (answerat.go)
 	answerAt float64
-	scratch sync.Pool       // *scratch
+	scratch  sync.Pool // *scratch
 
 	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
 	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
