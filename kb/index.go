@@ -606,13 +606,19 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		tf = ix.expand(tf)
 	}
 	if ix.prf == nil || len(tf) > ix.tn.prfMax {
-		return ix.rankTF(tf, unknown, query, lang, k, nil)
+		return ix.rankTF(tf, unknown, query, lang, k, nil, nil)
 	}
 	// Pseudo-relevance feedback for short queries: add the most discriminative terms of the
 	// best prfDocs entries, weighted by their score, and rank again.
 	// The feedback only re-ranks the entries the query itself reaches (the best prfPool): an
 	// entry must never be found through another entry's words alone.
-	pool := ix.rankTF(tf, unknown, query, lang, max(k, prfPool), nil)
+	// The character model scores the query's text, which the feedback does not change: scored once,
+	// its scores are reused by the second pass (it was a third of a lookup's CPU, issue 14).
+	var chars *charScores
+	if reuseCharScores {
+		chars = &charScores{}
+	}
+	pool := ix.rankTF(tf, unknown, query, lang, max(k, prfPool), nil, chars)
 	if len(pool) == 0 {
 		return pool
 	}
@@ -627,7 +633,22 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			tf2[t] += w
 		}
 	}
-	return ix.rankTF(tf2, unknown, query, lang, min(k, len(pool)), pool)
+	return ix.rankTF(tf2, unknown, query, lang, min(k, len(pool)), pool, chars)
+}
+
+// reuseCharScores is off only in the test that checks that reusing them changes no ranking.
+var reuseCharScores = true
+
+// charScores are the character model's scores of one query, per entry in the order the model
+// reached them, kept from one rankTF call for the next.
+type charScores struct {
+	done bool
+	hits []scored32
+}
+
+type scored32 struct {
+	doc int32
+	w   float32
 }
 
 // Pseudo-relevance feedback sizes: entries fed back and terms taken from each.
@@ -661,8 +682,9 @@ func (ix *Index) buildPRF(nt int) {
 	}
 }
 
-// rankTF is rank for analyzed query terms; with only, just those entries are ranked.
-func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang string, k int, only []scored) []scored {
+// rankTF is rank for analyzed query terms; with only, just those entries are ranked. chars, when not
+// nil, carries the character model's scores of the query from one call to the next.
+func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang string, k int, only []scored, chars *charScores) []scored {
 	sc := ix.scratch.Get().(*scratch)
 	defer func() {
 		for _, d := range sc.touched {
@@ -717,8 +739,36 @@ func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang strin
 			}
 		}
 	}
-	if ix.cm != nil {
+	switch {
+	case ix.cm == nil:
+	case chars == nil:
 		ix.cm.score(ix.normText(query, lang), ix.tn, sc, sc.lin2, touch)
+	case chars.done:
+		for _, h := range chars.hits {
+			touch(h.doc)
+			sc.lin2[h.doc] += h.w
+		}
+	default:
+		var reached []int32
+		ix.cm.score(ix.normText(query, lang), ix.tn, sc, sc.lin2, func(d int32) {
+			if sc.lin2[d] == 0 {
+				reached = append(reached, d)
+			}
+			touch(d)
+		})
+		// An entry is reached twice when its score was exactly 0 in between: it is kept once, marked
+		// by a NaN meanwhile (the model's weights may be negative, so no sign is free).
+		nan := float32(math.NaN())
+		chars.done, chars.hits = true, make([]scored32, 0, len(reached))
+		for _, d := range reached {
+			if w := sc.lin2[d]; !math.IsNaN(float64(w)) {
+				chars.hits = append(chars.hits, scored32{d, w})
+				sc.lin2[d] = nan
+			}
+		}
+		for _, h := range chars.hits {
+			sc.lin2[h.doc] = h.w
+		}
 	}
 	if ix.tn.useKNN {
 		for id, w := range q {
