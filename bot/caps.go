@@ -76,6 +76,13 @@ type WindowState struct {
 	Left    time.Duration // time left while open
 }
 
+// ReplyAllowed is the one rule the desk (Reply, ReplyFAQ: CLI, Slack, console) and the agent's card
+// share: a reply can be sent on a channel without a window, or while the window is open. A customer
+// with no inbound message on the conversation (never wrote there, or the transcript was purged) has no
+// open window: WeChat's customer-service messages and WeCom's send_msg are allowed only within 48 hours
+// after the customer's own message, so a reply then is refused, never sent blind.
+func (w WindowState) ReplyAllowed() bool { return !w.Applies || w.Open }
+
 // ReplyWindowAt is the reply window of a conversation on ch whose customer last wrote at last (ok
 // false: never), at now.
 func ReplyWindowAt(ch Channel, last time.Time, ok bool, now time.Time) WindowState {

@@ -100,6 +100,9 @@ type TicketEvent struct {
 	Channel     Channel // where the message came from or went to
 	Internal    bool
 	Attachments []Attachment
+	// Seq is the event's position in the team feed: EventsAfter's cursor (the ID on SQLite; on
+	// PostgreSQL assigned in commit order, so it can differ from the ID, which is assigned earlier).
+	Seq int64
 }
 
 // Actor is an agent or supervisor acting on tickets.
@@ -135,6 +138,6 @@ type Desk interface {
 	Resolve(ctx context.Context, a Actor, no, summary string) (Ticket, error) // asks the customer to confirm
 	Close(ctx context.Context, a Actor, no string) (Ticket, error)
 	Escalate(ctx context.Context, a Actor, no, reason string) (Ticket, error)
-	// EventsAfter returns audit events with ID > after, oldest first: the team-side feed.
+	// EventsAfter returns audit events with Seq > after in Seq order (oldest first): the team-side feed.
 	EventsAfter(ctx context.Context, after int64, limit int) ([]TicketEvent, error)
 }

@@ -438,7 +438,7 @@ func TestDeskActions(t *testing.T) {
 			t.Fatalf("%s: stored ticket %+v", s.name, stored)
 		}
 	}
-	evs, err := e.eng.EventsAfter(ctx, start[len(start)-1].ID, 100)
+	evs, err := e.eng.EventsAfter(ctx, start[len(start)-1].Seq, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ type Reader interface {
 	ListTickets(ctx context.Context, f TicketFilter) ([]Ticket, error)
 	// TicketEvents returns a ticket's audit trail, oldest first.
 	TicketEvents(ctx context.Context, ticketID int64) ([]TicketEvent, error)
-	// EventsAfter returns audit events with ID > after, oldest first.
+	// EventsAfter returns audit events with Seq > after in Seq order (the feed: a cursor never passes an event that commits later).
 	EventsAfter(ctx context.Context, after int64, limit int) ([]TicketEvent, error)
 	// Conversation returns a conversation by id or ErrNotFound.
 	Conversation(ctx context.Context, id int64) (Conversation, error)

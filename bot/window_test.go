@@ -104,3 +104,49 @@ func TestReplyWindowRefusedAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestReplyRefusedWhenCustomerNeverWrote: WeChat and WeCom let a business answer only within 48 hours
+// of the customer's own message, so with no inbound message on the conversation (never one, or the
+// transcript purged by retention) no reply can be delivered: the desk refuses it as the card says
+// (bot.WindowState.ReplyAllowed), with no closing time to show, and writes nothing. A channel without
+// a window is unaffected.
+func TestReplyRefusedWhenCustomerNeverWrote(t *testing.T) {
+	forEachDB(t, func(t *testing.T, mk envMaker) {
+		for i, ch := range []bot.Channel{bot.ChannelWeChat, bot.ChannelWeCom, bot.ChannelTelegram} {
+			t.Run(string(ch), func(t *testing.T) {
+				e := mk(t)
+				ctx := context.Background()
+				chat := fmt.Sprintf("nw%d", i)
+				msgSeq++
+				if err := e.eng.Deliver(ctx, bot.Event{Channel: ch, MsgID: fmt.Sprintf("nw%d", msgSeq), ChatID: chat,
+					UserID: chat, Kind: bot.KindText, Text: "ticket 冰箱不制冷", At: e.clock.Now()}); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.db.Gorm().Exec("DELETE FROM messages WHERE direction = 'in'").Error; err != nil {
+					t.Fatal(err)
+				}
+				const no = "GD20261123001"
+				before, _ := e.db.OutboxRows(ctx, ch, chat)
+				_, err := e.eng.Reply(ctx, alice, no, "师傅明天上午到")
+				after, _ := e.db.OutboxRows(ctx, ch, chat)
+				w := bot.ReplyWindowAt(ch, time.Time{}, false, e.clock.Now())
+				if _, has := bot.ReplyWindow(ch); !has {
+					if err != nil || len(after) != len(before)+1 || !w.ReplyAllowed() {
+						t.Fatalf("no window: err %v, outbox %d -> %d, allowed %v", err, len(before), len(after), w.ReplyAllowed())
+					}
+					return
+				}
+				var wc *bot.WindowClosedError
+				if !errors.As(err, &wc) || !errors.Is(err, bot.ErrWindowClosed) || w.ReplyAllowed() {
+					t.Fatalf("err = %v, allowed %v: want a refusal the card agrees with", err, w.ReplyAllowed())
+				}
+				if !wc.Never || !wc.LastInbound.IsZero() || wc.Key() != "window.never" {
+					t.Errorf("refusal %+v (key %s), want never wrote", wc, wc.Key())
+				}
+				if len(after) != len(before) {
+					t.Errorf("refused reply queued: outbox %d -> %d", len(before), len(after))
+				}
+			})
+		}
+	})
+}

@@ -162,7 +162,7 @@ func (h *liveHub) run() {
 				break
 			}
 			h.broadcast(evs)
-			cur = evs[len(evs)-1].ID
+			cur = evs[len(evs)-1].Seq
 			if len(evs) < liveBatch {
 				break
 			}
@@ -189,7 +189,7 @@ func (h *liveHub) broadcast(evs []storage.LiveEvent) {
 			}
 		}
 	}
-	h.cursor = evs[len(evs)-1].ID
+	h.cursor = evs[len(evs)-1].Seq
 }
 
 // checkSessions ends the streams whose session is gone (signed out, expired, account disabled or
@@ -287,7 +287,7 @@ func writeLive(w http.ResponseWriter, m liveMsg) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.ev.ID, m.event, b)
+	_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", m.ev.Seq, m.event, b) // the feed position: Last-Event-ID resumes from it
 	return err
 }
 
@@ -328,13 +328,13 @@ func (c *Console) liveEvents(w http.ResponseWriter, r *http.Request, s session) 
 			c.log.WarnContext(ctx, "live feed catch-up failed", "err", err)
 			return
 		}
-		if len(evs) == liveCatchUp && evs[len(evs)-1].ID < cursor {
+		if len(evs) == liveCatchUp && evs[len(evs)-1].Seq < cursor {
 			fmt.Fprintf(w, "event: reset\ndata: {}\n\n") // too much missed: the page reloads
 			rc.Flush()
 			return
 		}
 		for _, ev := range evs {
-			if ev.ID > cursor {
+			if ev.Seq > cursor {
 				break // the hub sends these
 			}
 			if m, ok := c.liveFor(s.user, ev); ok {
@@ -445,16 +445,25 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 		Others []other `json:"others"`
 		Notice string  `json:"notice"`
 	}{Others: []other{}}
-	var viewing, replying []string
 	for _, o := range others {
 		out.Others = append(out.Others, other{o.UserName, o.State})
+	}
+	out.Notice = c.collisionNotice(c.lang(r, s), others)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
+}
+
+// collisionNotice is the collision notice for the others who have a ticket open ("" when none): the
+// heartbeat's answer for live.js and, on page load, the page itself (for plain-forms users).
+func (c *Console) collisionNotice(lang string, others []storage.Presence) string {
+	var viewing, replying []string
+	for _, o := range others {
 		if o.State == storage.PresenceReplying {
 			replying = append(replying, o.UserName)
 		} else {
 			viewing = append(viewing, o.UserName)
 		}
 	}
-	lang := c.lang(r, s)
 	var parts []string
 	if len(replying) > 0 {
 		parts = append(parts, c.t(lang, "console.live.replying", "name", strings.Join(replying, c.t(lang, "console.live.and"))))
@@ -462,9 +471,7 @@ func (c *Console) presence(w http.ResponseWriter, r *http.Request, s session) {
 	if len(viewing) > 0 {
 		parts = append(parts, c.t(lang, "console.live.viewing", "name", strings.Join(viewing, c.t(lang, "console.live.and"))))
 	}
-	out.Notice = strings.Join(parts, " ")
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(out)
+	return strings.Join(parts, " ")
 }
 
 // ticketMessages is the ticket page's conversation fragment: the <li> items (as the page renders them,

@@ -64,6 +64,9 @@ type ticketData struct {
 	CanAct      bool
 	Supervisor  bool
 	Done        string // the action that just succeeded
+	// Collision is the collision notice as the page loads (who else has the ticket open), so that it
+	// shows without JavaScript; live.js keeps it current.
+	Collision string
 }
 
 // ticketVisible reports whether the account may open t (see restricted and bot.Engine.CanSee).
@@ -171,6 +174,14 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 	}
 	d.T = t
 	p := c.deskPage(r, s)
+	// Opening the page counts as viewing the ticket (a plain-forms page sends no heartbeat: it shows
+	// to the others for one presence TTL), and the others who have it open are named on the page.
+	others, err := c.o.DB.TouchPresence(ctx, t.No, s.user, storage.PresenceViewing, now, c.presenceTTL())
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	d.Collision = c.collisionNotice(p.Lang, others)
 	p.Ticket, p.Error = d, msg
 	if done != "" {
 		p.Notice = c.t(p.Lang, "inbox.done."+done)
@@ -316,7 +327,7 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		for k, v := range wc.Args(func(t time.Time) string { return t.In(c.o.Loc).Format("2006-01-02 15:04 MST") }) {
 			kv = append(kv, k, v)
 		}
-		msg := c.t(lang, "window.closed", kv...)
+		msg := c.t(lang, wc.Key(), kv...)
 		c.renderTicket(w, r, s, http.StatusConflict, msg, f, "")
 		return
 	}

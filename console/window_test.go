@@ -49,6 +49,7 @@ func TestReplyWindowConsole(t *testing.T) {
 		action  string
 		lang    string
 		again   bool
+		purged  bool // the ticket's conversation holds no message of the customer (retention)
 		want    int
 		msg     []string // in the re-rendered page
 	}{
@@ -61,6 +62,9 @@ func TestReplyWindowConsole(t *testing.T) {
 			msg: []string{"48-hour reply window"}},
 		{name: "web has no window", channel: bot.ChannelWeb, ago: 200 * time.Hour, action: "reply", lang: "en", want: 303},
 		{name: "customer wrote again", channel: bot.ChannelWeChat, ago: 49 * time.Hour, action: "reply", lang: "en", again: true, want: 303},
+		{name: "wecom never wrote zh-CN", channel: bot.ChannelWeCom, ago: time.Hour, action: "reply", lang: "zh-CN", purged: true, want: 409,
+			msg: []string{"该客户在 微信客服 没有发过消息", "内部备注", "师傅明天上午到"}},
+		{name: "web never wrote", channel: bot.ChannelWeb, ago: time.Hour, action: "reply", lang: "en", purged: true, want: 303},
 	}
 	e := newInboxEnv(t, false)
 	alice, _ := e.signIn(t, "alice", "password-alice")
@@ -78,6 +82,11 @@ func TestReplyWindowConsole(t *testing.T) {
 						UserID: "u-" + conv.ChatID, Kind: bot.KindText, Text: "还在吗", At: testNow.Add(-time.Minute)})
 					return err
 				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.purged {
+				if err := e.db.Gorm().Exec("DELETE FROM messages WHERE conversation_id = ?", tk.ConversationID).Error; err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -408,7 +408,37 @@ func (m *Machine) confirmSay(s Session) []Effect {
 		"urgency":     "urgency." + urgencyOf(firstNonEmpty(s.Intake.Priority, m.priority(s.Intake))),
 		"priority":    "priority." + s.Intake.Priority,
 	}
+	for f, v := range m.restateContact(s) {
+		args[f] = v
+	}
 	return []Effect{sayArgs("clarify.confirm", args, choice("clarify.confirm_yes", "ok"), choice("clarify.confirm_no", "redo"))}
+}
+
+// restateContact is the contact details the restatement repeats (args name, phone, email): each
+// field on for the request's category, as given in this intake or else remembered from an earlier
+// one — what the agent will call back on, so the customer can correct it — masked by the pii rules
+// (王*, 138****5678, x***@example.com) even in the customer's own chat: the restatement is a
+// confirmation, not a place to echo personal data in full.
+func (m *Machine) restateContact(s Session) map[string]string {
+	out := map[string]string{}
+	for _, f := range []string{FieldName, FieldPhone, FieldEmail} {
+		if m.cfg.Fields.Mode(f, s.Intake.Category) == FieldOff {
+			continue
+		}
+		v := firstNonEmpty(s.Intake.value(f), m.known.value(f))
+		if v == "" {
+			continue
+		}
+		switch f {
+		case FieldName:
+			out[f] = pii.MaskName(v)
+		case FieldPhone:
+			out[f] = pii.MaskPhone(v)
+		default:
+			out[f] = pii.MaskEmail(v)
+		}
+	}
+	return out
 }
 
 func (m *Machine) stepConfirm(s Session, ev event) (Session, []Effect) {

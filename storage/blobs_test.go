@@ -169,8 +169,10 @@ func TestPurgeDeletesOldBlobs(t *testing.T) {
 			t.Fatal(err)
 		}
 		long := time.Now().UTC().AddDate(-4, 0, 0)
-		if err := db.Gorm().Exec("UPDATE attachment_blobs SET created_at = ?", long).Error; err != nil {
-			t.Fatal(err)
+		for _, q := range []string{"UPDATE attachment_blobs SET created_at = ?", "UPDATE blob_refs SET created_at = ?"} {
+			if err := db.Gorm().Exec(q, long).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
 		if id, err := db.PutBlob(ctx, "image/png", []byte("again"), 0); err != nil || id != again {
 			t.Fatalf("stored again: %d, %v; want %d", id, err, again)

@@ -74,6 +74,9 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	if res.RowsAffected == 0 {
 		return bot.Conversation{}, bot.ErrDuplicate
 	}
+	if err := claimBlobRefs(g, conv.CustomerID, ev.Attachments, time.Now().UTC()); err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
+	}
 	return bot.Conversation{
 		ID:         conv.ID,
 		CustomerID: conv.CustomerID,

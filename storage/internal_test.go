@@ -30,4 +30,18 @@ func TestSplitSQL(t *testing.T) {
 	if len(got) != 2 || got[0] != "CREATE TABLE a (\n  x INT\n);" || got[1] != "CREATE INDEX i ON a (x);" {
 		t.Errorf("splitSQL = %q", got)
 	}
+	// A $$ body keeps its semicolons and comment lines; a dialect marker selects the database.
+	fn := "/* postgres */ CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    -- note\n    PERFORM 1;\n    RETURN NULL;\nEND\n$$;"
+	got = splitSQL("-- c\n" + fn + "\n/* sqlite */ SELECT 1;\nSELECT 2;\n")
+	if len(got) != 3 || got[0] != fn || got[1] != "/* sqlite */ SELECT 1;" || got[2] != "SELECT 2;" {
+		t.Fatalf("splitSQL with a function body = %q", got)
+	}
+	for i, want := range []struct {
+		d  Dialect
+		ok bool
+	}{{Postgres, true}, {SQLite, true}, {"", false}} {
+		if d, ok := dialectOnly(got[i]); d != want.d || ok != want.ok {
+			t.Errorf("dialectOnly(%q) = %q, %v", got[i], d, ok)
+		}
+	}
 }

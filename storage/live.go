@@ -12,6 +12,7 @@ import (
 // ticket's state now. It carries no text (the feed never holds personal data; pages fetch what they show).
 type LiveEvent struct {
 	ID       int64
+	Seq      int64 // the feed position: LiveEventsAfter's cursor (see bot.TicketEvent.Seq)
 	TicketID int64
 	TicketNo string
 	Kind     string
@@ -28,17 +29,18 @@ type LiveEvent struct {
 	Priority string
 }
 
-// LiveEventsAfter returns up to limit events with id > after, oldest first, with their tickets' current
-// assignee, status and priority: one query for every subscriber of a console replica (no texts are read
-// or decrypted). Ids become visible in order (AddEvent's advisory lock on PostgreSQL).
+// LiveEventsAfter returns up to limit events with feed position (Seq) > after, in feed order, with their
+// tickets' current assignee, status and priority: one query for every subscriber of a console replica
+// (no texts are read or decrypted). Positions become visible in order (migration 0175 on PostgreSQL).
 func (db *DB) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]LiveEvent, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 500
 	}
+	col := db.r(ctx).feedCol()
 	var rows []LiveEvent
-	err := db.gdb.WithContext(ctx).Raw(`SELECT e.id, e.ticket_id, e.ticket_no, e.kind, e.actor, e.at, e.internal,
+	err := db.gdb.WithContext(ctx).Raw(`SELECT e.id, e.`+col+` AS seq, e.ticket_id, e.ticket_no, e.kind, e.actor, e.at, e.internal,
 		CASE WHEN e.kind IN ('assigned', 'claimed', 'team', 'status', 'priority') THEN e.text ELSE '' END AS detail, t.assignee, t.team, t.status, t.priority
-		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.id > ? ORDER BY e.id LIMIT ?`, after, limit).Scan(&rows).Error
+		FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.`+col+` > ? ORDER BY e.`+col+` LIMIT ?`, after, limit).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("storage: live events after %d: %w", after, err)
 	}
@@ -50,10 +52,10 @@ func (db *DB) LiveEventsAfter(ctx context.Context, after int64, limit int) ([]Li
 	return out, nil
 }
 
-// LastEventID is the newest ticket event's id (0 when there is none): where a live feed starts.
+// LastEventID is the newest ticket event's feed position (0 when there is none): where a live feed starts.
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	var id *int64
-	if err := db.gdb.WithContext(ctx).Raw("SELECT MAX(id) FROM ticket_events").Scan(&id).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Raw("SELECT MAX(" + db.r(ctx).feedCol() + ") FROM ticket_events").Scan(&id).Error; err != nil {
 		return 0, fmt.Errorf("storage: last event id: %w", err)
 	}
 	if id == nil {

@@ -68,17 +68,22 @@ func (db *DB) render(sql string) string {
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line; comment lines go.
+// Inside a $$-quoted body (a PostgreSQL function) lines are kept whole and semicolons do not split.
 func splitSQL(sql string) []string {
 	var out []string
 	var cur strings.Builder
+	inBody := false
 	for _, line := range strings.Split(sql, "\n") {
 		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "--") {
+		if !inBody && (t == "" || strings.HasPrefix(t, "--")) {
 			continue
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(t, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			inBody = !inBody
+		}
+		if !inBody && strings.HasSuffix(t, ";") {
 			out = append(out, strings.TrimSpace(cur.String()))
 			cur.Reset()
 		}
@@ -132,6 +137,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 				return nil
 			}
 			for _, stmt := range splitSQL(db.render(m.SQL)) {
+				if only, ok := dialectOnly(stmt); ok && only != db.dialect {
+					continue
+				}
 				if err := tx.Exec(stmt).Error; err != nil {
 					return fmt.Errorf("%q: %w", firstLine(stmt), err)
 				}
@@ -145,6 +153,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dialectOnly reads the marker of a statement that only one database runs: a statement starting
+// "/* postgres */" or "/* sqlite */" (the rest are shared).
+func dialectOnly(stmt string) (Dialect, bool) {
+	for _, d := range []Dialect{Postgres, SQLite} {
+		if strings.HasPrefix(stmt, "/* "+string(d)+" */") {
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // SchemaVersion returns the highest applied migration.

@@ -83,7 +83,7 @@ func (t *txStore) UseLinkCode(ctx context.Context, code string, customerID int64
 	if target == src {
 		return target, nil
 	}
-	for _, table := range []string{"identities", "conversations", "tickets", "surveys", "link_codes"} {
+	for _, table := range []string{"identities", "conversations", "tickets", "surveys", "link_codes", "blob_refs"} {
 		if err := g.Exec("UPDATE "+table+" SET customer_id = ? WHERE customer_id = ?", target, src).Error; err != nil {
 			return 0, fmt.Errorf("storage: merge customer %d into %d: %s: %w", src, target, table, err)
 		}

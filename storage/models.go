@@ -120,9 +120,20 @@ type ticketEvent struct {
 	Channel     string
 	Internal    bool
 	Attachments string `gorm:"serializer:pii"`
+	// Seq is the event's feed position on PostgreSQL (migration 0175), assigned as its transaction
+	// commits; nil on SQLite (the position is the id) and before the commit.
+	Seq *int64 `gorm:"->"`
 }
 
 func (ticketEvent) TableName() string { return "ticket_events" }
+
+// feedPos is the event's position in the feed (EventsAfter's cursor).
+func (e ticketEvent) feedPos() int64 {
+	if e.Seq != nil {
+		return *e.Seq
+	}
+	return e.ID
+}
 
 type survey struct {
 	ID         int64 `gorm:"primaryKey"`
@@ -352,6 +363,7 @@ func (e ticketEvent) toBot() bot.TicketEvent {
 		Channel:     bot.Channel(e.Channel),
 		Internal:    e.Internal,
 		Attachments: fromJSON[bot.Attachment](e.Attachments),
+		Seq:         e.feedPos(),
 	}
 }
 

@@ -100,13 +100,24 @@ func (db *DB) PurgePersonalData(ctx context.Context, now time.Time, every time.D
 (SELECT id FROM conversations WHERE updated_at < ? AND session <> '' LIMIT ?)`, msgBefore); err != nil {
 		return true, st, fmt.Errorf("storage: privacy retention: conversations: %w", err)
 	}
-	// A stored file is kept as long as whatever names it may (a message, or a closed ticket): until
-	// the later horizon after it was last stored (PutBlob renews created_at on a repeat).
+	// A customer's reference to a stored file (blobs.go) lasts as long as whatever names it may (a
+	// message, or a closed ticket): until the later horizon after it was made, and longer while the
+	// customer still has an open ticket. A pending reference never claimed goes after its grace. A
+	// file goes once no reference is left (and it was not stored again meanwhile: PutBlob renews
+	// created_at), so a file another customer sent since stays.
 	blobBefore := msgBefore
 	if tktBefore.Before(blobBefore) {
 		blobBefore = tktBefore
 	}
-	if err := batches(&st.Files, `DELETE FROM attachment_blobs WHERE id IN (SELECT id FROM attachment_blobs WHERE created_at < ? LIMIT ?)`, blobBefore); err != nil {
+	var refs int64
+	if err := batches(&refs, `DELETE FROM blob_refs WHERE id IN (SELECT r.id FROM blob_refs r WHERE (r.customer_id = 0 AND r.created_at < ?)
+ OR (r.customer_id <> 0 AND r.created_at < ? AND NOT EXISTS
+  (SELECT 1 FROM tickets t WHERE t.customer_id = r.customer_id AND t.closed_at IS NULL AND t.anonymized_at IS NULL)) LIMIT ?)`,
+		now.Add(-pendingRefGrace), blobBefore); err != nil {
+		return true, st, fmt.Errorf("storage: privacy retention: file references: %w", err)
+	}
+	if err := batches(&st.Files, `DELETE FROM attachment_blobs WHERE id IN (SELECT b.id FROM attachment_blobs b WHERE b.created_at < ?
+ AND NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.blob_id = b.id) LIMIT ?)`, now.Add(-pendingRefGrace)); err != nil {
 		return true, st, fmt.Errorf("storage: privacy retention: files: %w", err)
 	}
 	for {
@@ -200,6 +211,7 @@ func anonymizeCustomers(tx *gorm.DB, ids []int64, now time.Time) error {
 		{`UPDATE customers SET name = '', phone = '', phone_hash = '', contact_name = '', email = '', email_hash = '', intake_asked = '', updated_at = ? WHERE id IN ?`, []any{now, ids}},
 		{`DELETE FROM identities WHERE customer_id IN ?`, []any{ids}},
 		{`DELETE FROM link_codes WHERE customer_id IN ?`, []any{ids}},
+		{`DELETE FROM blob_refs WHERE customer_id IN ?`, []any{ids}}, // their files go at the next retention run unless shared
 	}
 	if len(convs) > 0 {
 		stmts = append(stmts,
@@ -393,7 +405,7 @@ func (db *DB) EraseCustomer(ctx context.Context, id int64, now time.Time) (int, 
 		if err := tx.Raw("SELECT id FROM tickets WHERE customer_id = ?", id).Scan(&tickets).Error; err != nil {
 			return err
 		}
-		if err := deleteCustomerBlobs(tx, id); err != nil {
+		if err := deleteCustomerBlobs(tx, id, db.dialect == Postgres, time.Now().UTC()); err != nil {
 			return err
 		}
 		if err := anonymizeTickets(tx, tickets, now.UTC()); err != nil {

@@ -337,10 +337,9 @@ type reader struct {
 // txStore implements bot.Tx.
 type txStore struct {
 	reader
-	cached    *conversation // the conversation SaveInbound resolved (with its session)
-	profile   *customer     // its customer's intake fields, read by the same query (CustomerProfile)
-	eventLock bool          // PostgreSQL: the event-order lock is held
-	sla       *sla.Policy   // keep SLA clocks (nil: off)
+	cached  *conversation // the conversation SaveInbound resolved (with its session)
+	profile *customer     // its customer's intake fields, read by the same query (CustomerProfile)
+	sla     *sla.Policy   // keep SLA clocks (nil: off)
 }
 
 var _ bot.Tx = (*txStore)(nil)

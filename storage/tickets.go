@@ -145,16 +145,9 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 		Attachments: toJSON(ev.Attachments),
 	}
 	g := t.g.WithContext(ctx)
-	if t.dialect == Postgres && !t.eventLock {
-		// The audit trail doubles as a feed read by increasing id (EventsAfter). With concurrent
-		// transactions a smaller id could commit after a larger one and a reader's cursor would skip
-		// it, so event-writing transactions take turns from their first event to their commit: ids
-		// become visible in order. (SQLite has one writer at a time already.)
-		if err := g.Exec("SELECT pg_advisory_xact_lock(7340418)").Error; err != nil {
-			return 0, fmt.Errorf("storage: add %s event to %s: lock: %w", ev.Kind, ev.TicketNo, err)
-		}
-		t.eventLock = true
-	}
+	// The audit trail doubles as a feed (EventsAfter). On PostgreSQL a smaller id can commit after a
+	// larger one, so the feed follows seq, which a trigger assigns in commit order (migration 0175);
+	// on SQLite, one writer at a time, it follows the id.
 	if err := g.Create(&m).Error; err != nil {
 		return 0, fmt.Errorf("storage: add %s event to %s: %w", ev.Kind, ev.TicketNo, err)
 	}
@@ -266,10 +259,20 @@ func (r reader) EventsAfter(ctx context.Context, after int64, limit int) ([]bot.
 		limit = 100
 	}
 	var ms []ticketEvent
-	if err := r.g.WithContext(ctx).Where("id > ?", after).Order("id").Limit(limit).Find(&ms).Error; err != nil {
+	col := r.feedCol()
+	if err := r.g.WithContext(ctx).Where(col+" > ?", after).Order(col).Limit(limit).Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("storage: events after %d: %w", after, err)
 	}
 	return r.eventsToBot(ms)
+}
+
+// feedCol is the column of the events' feed position: seq on PostgreSQL (assigned in commit order,
+// migration 0175), the id on SQLite (one writer at a time commits ids in order).
+func (r reader) feedCol() string {
+	if r.dialect == Postgres {
+		return "seq"
+	}
+	return "id"
 }
 
 // Reader methods on the pool, outside any transaction.

@@ -24,12 +24,19 @@ type webhookEndpoint struct {
 	Secret    string `gorm:"serializer:pii"` // sealed: it must be readable to sign, so it cannot be hashed
 	Events    string // comma-separated event types
 	CreatedAt time.Time
+	// OldSecret signs deliveries too until OldSecretUntil (RotateWebhook).
+	OldSecret      string `gorm:"serializer:pii"`
+	OldSecretUntil *time.Time
 }
 
 func (webhookEndpoint) TableName() string { return "webhook_endpoints" }
 
 func (w webhookEndpoint) toEndpoint() webhook.Endpoint {
-	return webhook.Endpoint{ID: w.ID, Name: w.Name, URL: w.URL, Secret: w.Secret, Events: strings.Split(w.Events, ","), CreatedAt: w.CreatedAt}
+	e := webhook.Endpoint{ID: w.ID, Name: w.Name, URL: w.URL, Secret: w.Secret, Events: strings.Split(w.Events, ","), CreatedAt: w.CreatedAt}
+	if w.OldSecretUntil != nil {
+		e.OldSecret, e.OldSecretUntil = w.OldSecret, *w.OldSecretUntil
+	}
+	return e
 }
 
 // ErrWebhookExists means an endpoint of that name exists already.
@@ -72,13 +79,16 @@ func (db *DB) AddWebhook(ctx context.Context, name, rawURL string, events []stri
 // Webhooks lists the endpoints by name, without their secrets.
 func (db *DB) Webhooks(ctx context.Context) ([]webhook.Endpoint, error) {
 	var rows []webhookEndpoint
-	if err := db.gdb.WithContext(ctx).Omit("secret").Order("name").Find(&rows).Error; err != nil {
+	if err := db.gdb.WithContext(ctx).Omit("secret", "old_secret").Order("name").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("storage: webhooks: %w", err)
 	}
 	out := make([]webhook.Endpoint, len(rows))
 	for i, r := range rows {
 		out[i] = r.toEndpoint()
-		out[i].Secret = ""
+		out[i].Secret, out[i].OldSecret = "", ""
+		if !out[i].OldSecretUntil.After(db.now()) {
+			out[i].OldSecretUntil = time.Time{} // the overlap is over
+		}
 	}
 	return out, nil
 }
@@ -94,6 +104,61 @@ func (db *DB) RemoveWebhook(ctx context.Context, name string) error {
 		return fmt.Errorf("storage: remove webhook %q: %w", name, webhook.ErrNoEndpoint)
 	}
 	return nil
+}
+
+// RotateWebhookSecret gives the endpoint called name a new signing secret and returns it (shown once
+// by the CLI). The replaced secret keeps signing deliveries, next to the new one, for overlap (0: it
+// stops at once), so a receiver can switch to the new secret without refusing a delivery. Rotating
+// again during an overlap drops the oldest secret: only the two newest ever sign.
+// webhook.ErrNoEndpoint when there is none; a negative overlap is bad input.
+func (db *DB) RotateWebhookSecret(ctx context.Context, name string, overlap time.Duration) (webhook.Endpoint, error) {
+	if overlap < 0 {
+		return webhook.Endpoint{}, fmt.Errorf("storage: rotate webhook %q: %w: negative overlap %v", name, bot.ErrBadInput, overlap)
+	}
+	var out webhook.Endpoint
+	err := db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		var rows []webhookEndpoint
+		if err := g.Where("name = ?", name).Limit(1).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return webhook.ErrNoEndpoint
+		}
+		w := rows[0]
+		var sealed string // the stored (sealed) secret: the guard below compares it as stored
+		if err := g.Raw("SELECT secret FROM webhook_endpoints WHERE id = ?", w.ID).Scan(&sealed).Error; err != nil {
+			return err
+		}
+		until := utc(db.now().Add(overlap))
+		w.OldSecret, w.OldSecretUntil, w.Secret = w.Secret, &until, webhook.NewSecret()
+		// Guarded by the secret read, so that of two rotations at once only one wins.
+		res := g.Model(&w).Where("secret = ?", sealed).Select("secret", "old_secret", "old_secret_until").Updates(&w)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("storage: rotate webhook %q: rotated at the same time by another process, try again", name)
+		}
+		out = w.toEndpoint()
+		return nil
+	})
+	if err != nil {
+		return webhook.Endpoint{}, fmt.Errorf("storage: rotate webhook %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// WebhookByName is the endpoint called name (with its secrets, for a test ping).
+// webhook.ErrNoEndpoint when there is none.
+func (db *DB) WebhookByName(ctx context.Context, name string) (webhook.Endpoint, error) {
+	var rows []webhookEndpoint
+	if err := db.gdb.WithContext(ctx).Where("name = ?", name).Limit(1).Find(&rows).Error; err != nil {
+		return webhook.Endpoint{}, fmt.Errorf("storage: webhook %q: %w", name, err)
+	}
+	if len(rows) == 0 {
+		return webhook.Endpoint{}, fmt.Errorf("storage: webhook %q: %w", name, webhook.ErrNoEndpoint)
+	}
+	return rows[0].toEndpoint(), nil
 }
 
 // WebhookEndpoint implements webhook.Endpoints.

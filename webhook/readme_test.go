@@ -32,7 +32,7 @@ func TestReadmeVerifyExample(t *testing.T) {
 	}
 	code, _, _ = strings.Cut(code, "```")
 
-	secret := NewSecret()
+	secret, other := NewSecret(), NewSecret()
 	body := `{"id":"evt_7","type":"ticket.resolved"}`
 	now := time.Now()
 	cases := []struct {
@@ -43,6 +43,10 @@ func TestReadmeVerifyExample(t *testing.T) {
 		{"tampered", secret, Sign(secret, now, []byte(body)), body + " ", false},
 		{"other secret", NewSecret(), Sign(secret, now, []byte(body)), body, false},
 		{"old", secret, Sign(secret, now.Add(-time.Hour), []byte(body)), body, false},
+		// A rotation's overlap: "t=…,v1=<new>,v1=<old>" verifies with either secret.
+		{"rotation: receiver has the new secret", secret, SignAll([]string{secret, other}, now, []byte(body)), body, true},
+		{"rotation: receiver has the old secret", other, SignAll([]string{secret, other}, now, []byte(body)), body, true},
+		{"rotation: neither", NewSecret(), SignAll([]string{secret, other}, now, []byte(body)), body, false},
 	}
 	var calls strings.Builder
 	for _, c := range cases {

@@ -33,9 +33,18 @@ func NewSecret() string {
 // Sign returns the Kefu-Signature header value for body sent at t: the HMAC-SHA256, keyed with the
 // whole secret string, of the decimal unix time, a dot and the body. The time is signed so that a
 // captured delivery cannot be replayed later (Verify's tolerance).
-func Sign(secret string, t time.Time, body []byte) string {
+func Sign(secret string, t time.Time, body []byte) string { return SignAll([]string{secret}, t, body) }
+
+// SignAll is Sign with one v1 value per secret, in order ("t=…,v1=<new>,v1=<old>" during a secret
+// rotation's overlap): a receiver accepts the delivery if any v1 matches its secret.
+func SignAll(secrets []string, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + mac(secret, ts, body)
+	var b strings.Builder
+	b.WriteString("t=" + ts)
+	for _, s := range secrets {
+		b.WriteString(",v1=" + mac(s, ts, body))
+	}
+	return b.String()
 }
 
 func mac(secret, ts string, body []byte) string {

@@ -12,6 +12,8 @@
 package webhook
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +32,10 @@ const (
 	TicketResolved = "ticket.resolved"
 	SurveyRated    = "survey.rated"
 )
+
+// Ping is the event type of a test ping (`kefu webhook test`, the console's test button): sent to one
+// endpoint on request, whatever it subscribed to, never queued or retried.
+const Ping = "ping"
 
 // Types lists every event type, in documentation order.
 var Types = []string{TicketCreated, TicketUpdated, TicketResolved, SurveyRated}
@@ -113,6 +119,27 @@ type Data struct {
 	Change string `json:"change"`
 	Actor  string `json:"actor"`
 	Ticket Ticket `json:"ticket"`
+}
+
+// PingData is the data of a ping.
+type PingData struct {
+	Endpoint string `json:"endpoint"`
+}
+
+// PingPayload is the JSON body of a ping: {"id":"ping_…","type":"ping","created_at":…,"data":{"endpoint":"crm"}}.
+type PingPayload struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      PingData  `json:"data"`
+}
+
+// NewPing is a ping of the endpoint called name, with a fresh id (receivers must not deduplicate two
+// pings into one).
+func NewPing(name string, at time.Time) PingPayload {
+	b := make([]byte, 8)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return PingPayload{ID: "ping_" + hex.EncodeToString(b), Type: Ping, CreatedAt: at.UTC(), Data: PingData{Endpoint: name}}
 }
 
 // EventID is the id receivers deduplicate by.

@@ -261,7 +261,7 @@ func (a *App) errText(ctx context.Context, err error, no string) string {
 	var wc *bot.WindowClosedError
 	switch {
 	case errors.As(err, &wc): // the platform's reply window closed: say when, and what the agent can do
-		return a.tr("window.closed", wc.Args(slackDate))
+		return a.tr(wc.Key(), wc.Args(slackDate))
 	case errors.Is(err, bot.ErrUnknownTkt), errors.Is(err, bot.ErrNotFound):
 		return a.tr("slack.error.unknown_ticket", args)
 	case errors.Is(err, bot.ErrClosed):

@@ -41,7 +41,7 @@ func (d *fakeDesk) wait() {
 
 func (d *fakeDesk) event(no, actor string, kind bot.EventKind, text string, atts ...bot.Attachment) {
 	t := d.tickets[no]
-	d.events = append(d.events, bot.TicketEvent{ID: int64(len(d.events) + 1), TicketID: t.ID, TicketNo: no,
+	d.events = append(d.events, bot.TicketEvent{ID: int64(len(d.events) + 1), Seq: int64(len(d.events) + 1), TicketID: t.ID, TicketNo: no,
 		At: d.now, Actor: actor, Kind: kind, Text: text, Channel: t.Channel, Internal: kind == bot.EvNote,
 		Attachments: atts})
 }
@@ -243,7 +243,7 @@ func (d *fakeDesk) EventsAfter(ctx context.Context, after int64, limit int) ([]b
 	defer d.mu.Unlock()
 	var out []bot.TicketEvent
 	for _, e := range d.events {
-		if e.ID > after && len(out) < limit {
+		if e.Seq > after && len(out) < limit {
 			out = append(out, e)
 		}
 	}

@@ -108,7 +108,7 @@ func (a *App) Sync(ctx context.Context) (int, error) {
 			}
 			a.log.ErrorContext(ctx, "feed event skipped", "event_id", ev.ID, "ticket_no", ev.TicketNo, "kind", ev.Kind, "err", err)
 		}
-		if err := a.store.SetKV(ctx, cursorKey, strconv.FormatInt(ev.ID, 10)); err != nil {
+		if err := a.store.SetKV(ctx, cursorKey, strconv.FormatInt(ev.Seq, 10)); err != nil {
 			return i, fmt.Errorf("slack: feed: save cursor: %w", err)
 		}
 	}

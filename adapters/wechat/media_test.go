@@ -50,6 +50,12 @@ func TestKeepMedia(t *testing.T) {
 		{"voice", "voice", &wechattest.Media{ContentType: "audio/amr", Body: []byte("#!AMR")}, 0, false, false, true, false, false},
 		{"after a revoked token", "image", &wechattest.Media{ContentType: "image/jpeg", Body: jpg}, 0, true, false, true, false, false},
 		{"over the cap", "image", &wechattest.Media{ContentType: "image/jpeg", Body: jpg}, 4, false, false, false, true, false},
+		// Video and short video: media/get answers {"video_url": …} (the documented answer for video
+		// media), and the file is fetched from there.
+		{"video", "video", &wechattest.Media{ContentType: "video/mp4", Name: "v.mp4", Body: []byte("\x00\x00\x00\x18ftypmp42 冰箱异响视频"), Video: true}, 0, false, false, true, false, false},
+		{"shortvideo", "shortvideo", &wechattest.Media{ContentType: "video/mp4", Body: []byte("\x00\x00\x00\x18ftypisom 小视频"), Video: true}, 0, false, false, true, false, false},
+		{"video over the cap", "video", &wechattest.Media{ContentType: "video/mp4", Body: bytes.Repeat([]byte{9}, 64), Video: true}, 16, false, false, false, true, false},
+		{"video after a revoked token", "video", &wechattest.Media{ContentType: "video/mp4", Body: []byte("ftyp 视频"), Video: true}, 0, true, false, true, false, false},
 		{"expired media id", "image", nil, 0, false, false, false, false, true},
 		{"store fails", "image", &wechattest.Media{ContentType: "image/jpeg", Body: jpg}, 0, false, true, false, false, true},
 	}
@@ -75,6 +81,9 @@ func TestKeepMedia(t *testing.T) {
 			if tc.msgtype == "voice" {
 				fields = append(fields, wechattest.Field{Name: "Format", Value: "amr"})
 			}
+			if tc.msgtype == "video" || tc.msgtype == "shortvideo" {
+				fields = append(fields, wechattest.Field{Name: "ThumbMediaId", Value: r.f.AddMedia(wechattest.Media{ContentType: "image/jpeg", Body: []byte("thumb")})})
+			}
 			if err := r.f.Push(follower, fields...); err != nil {
 				t.Fatal(err)
 			}
@@ -88,6 +97,9 @@ func TestKeepMedia(t *testing.T) {
 			}
 			if tc.wantBlob && !bytes.Equal(blobs.files[at.BlobID], tc.media.Body) {
 				t.Fatalf("stored %q", blobs.files[at.BlobID])
+			}
+			if tc.media != nil && tc.media.Video && (at.Type != "video" || at.MIME != "video/mp4") {
+				t.Errorf("video attachment = %+v", at)
 			}
 			if !tc.wantBlob && len(blobs.files) != 0 {
 				t.Fatalf("stored %d files", len(blobs.files))

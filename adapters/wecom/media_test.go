@@ -58,6 +58,8 @@ func TestKeepMedia(t *testing.T) {
 		{"image", "image", &wecomtest.Media{ContentType: "image/png", Name: "fridge.png", Body: png}, 0, false, "photo", true, false, false},
 		{"voice", "voice", &wecomtest.Media{ContentType: "voice/amr", Body: []byte("#!AMR\n voice")}, 0, false, "voice", true, false, false},
 		{"file", "file", &wecomtest.Media{ContentType: "application/pdf", Name: "合同.pdf", Body: []byte("%PDF-1.4 合同")}, 0, false, "document", true, false, false},
+		{"video", "video", &wecomtest.Media{ContentType: "video/mp4", Name: "故障.mp4", Body: []byte("\x00\x00\x00\x18ftypmp42 洗衣机漏水视频")}, 0, false, "video", true, false, false},
+		{"video over the cap", "video", &wecomtest.Media{ContentType: "video/mp4", Name: "big.mp4", Body: bytes.Repeat([]byte{2}, 2048)}, 1024, false, "video", false, true, false},
 		{"over the cap", "file", &wecomtest.Media{ContentType: "application/zip", Name: "big.zip", Body: bytes.Repeat([]byte{1}, 2048)}, 1024, false, "document", false, true, false},
 		{"expired media id", "image", nil, 0, false, "photo", false, false, true},
 		{"store fails", "image", &wecomtest.Media{ContentType: "image/png", Body: png}, 0, true, "photo", false, false, true},

@@ -261,6 +261,9 @@ type kfMsg struct {
 	File *struct {
 		MediaID string `json:"media_id"`
 	} `json:"file"`
+	Video *struct {
+		MediaID string `json:"media_id"`
+	} `json:"video"`
 	Location *struct {
 		Name      string  `json:"name"`
 		Address   string  `json:"address"`
@@ -365,6 +368,8 @@ func (a *Adapter) normalize(ctx context.Context, m kfMsg) (bot.Event, bool, erro
 		media("photo", m.Image.MediaID)
 	case m.MsgType == "voice" && m.Voice != nil:
 		media("voice", m.Voice.MediaID)
+	case m.MsgType == "video" && m.Video != nil:
+		media("video", m.Video.MediaID)
 	case m.MsgType == "file" && m.File != nil:
 		media("document", m.File.MediaID)
 	case m.MsgType == "location" && m.Location != nil:

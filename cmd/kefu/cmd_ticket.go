@@ -262,7 +262,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	var wc *bot.WindowClosedError
 	if errors.As(err, &wc) { // refused at once: when the platform's window closed, and what to do instead
-		return errors.New(a.cat.T(a.cfg.DefaultLang, "window.closed", wc.Args(func(t time.Time) string {
+		return errors.New(a.cat.T(a.cfg.DefaultLang, wc.Key(), wc.Args(func(t time.Time) string {
 			return t.In(a.loc).Format("2006-01-02 15:04 MST")
 		})))
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/webhook"
@@ -21,14 +22,14 @@ import (
 
 func init() {
 	commands["webhook"] = command{
-		summary: "webhook add NAME URL [--events ticket.created,…] | list | rm NAME: outbound webhooks for integrations",
+		summary: "webhook add NAME URL [--events ticket.created,…] | list | rotate NAME [--overlap 24h] | test NAME | rm NAME: outbound webhooks for integrations",
 		run: func(ctx context.Context, args []string) error {
 			return runWebhook(ctx, args, os.Stdout, os.Getenv)
 		},
 	}
 }
 
-const webhookUsage = "kefu webhook add NAME URL [--events ticket.created,ticket.updated,ticket.resolved,survey.rated] | list | rm NAME"
+const webhookUsage = "kefu webhook add NAME URL [--events ticket.created,ticket.updated,ticket.resolved,survey.rated] | list | rotate NAME [--overlap 24h] | test NAME | rm NAME"
 
 func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
@@ -38,6 +39,7 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	events := fs.String("events", "", "comma-separated event types (default: all of "+strings.Join(webhook.Types, ", ")+")")
+	overlap := fs.Duration("overlap", 0, "rotate: how long the replaced secret keeps signing too (default webhooks.rotation_overlap, 24h)")
 	var pos []string
 	for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		pos, rest = append(pos, rest[0]), rest[1:]
@@ -47,7 +49,8 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 	}
 	pos = append(pos, fs.Args()...)
 	switch {
-	case sub == "add" && len(pos) == 2, sub == "rm" && len(pos) == 1, sub == "list" && len(pos) == 0:
+	case sub == "add" && len(pos) == 2, sub == "rm" && len(pos) == 1, sub == "list" && len(pos) == 0,
+		sub == "rotate" && len(pos) == 1, sub == "test" && len(pos) == 1:
 	default:
 		return fmt.Errorf("%w: %s", errUsage, webhookUsage)
 	}
@@ -80,11 +83,52 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 			return err
 		}
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tURL\tEVENTS\tCREATED")
+		fmt.Fprintln(tw, "NAME\tURL\tEVENTS\tCREATED\tOLD SECRET UNTIL")
 		for _, e := range eps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.URL, strings.Join(e.Events, ","), e.CreatedAt.In(a.loc).Format("2006-01-02 15:04"))
+			until := "–"
+			if !e.OldSecretUntil.IsZero() {
+				until = e.OldSecretUntil.In(a.loc).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.URL, strings.Join(e.Events, ","), e.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), until)
 		}
 		return tw.Flush()
+	case "rotate":
+		d := a.cfg.Webhooks.RotationOverlap
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "overlap" {
+				d = *overlap
+			}
+		})
+		if d < 0 {
+			return fmt.Errorf("%w: --overlap %v: want 0 or more", errUsage, d)
+		}
+		ep, err := a.db.RotateWebhookSecret(ctx, pos[0], d)
+		if errors.Is(err, webhook.ErrNoEndpoint) {
+			return fmt.Errorf("%w: no webhook called %q (kefu webhook list)", errUsage, pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "rotated the secret of webhook %s\nsigning secret (shown once): %s\n", ep.Name, ep.Secret)
+		if d > 0 {
+			fmt.Fprintf(out, "deliveries are signed with the old secret too until %s: switch the receiver before then\n", ep.OldSecretUntil.In(a.loc).Format("2006-01-02 15:04 MST"))
+		} else {
+			fmt.Fprintln(out, "the old secret signs nothing more")
+		}
+		return nil
+	case "test":
+		ep, err := a.db.WebhookByName(ctx, pos[0])
+		if errors.Is(err, webhook.ErrNoEndpoint) {
+			return fmt.Errorf("%w: no webhook called %q (kefu webhook list)", errUsage, pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		res, err := newWebhookSender(a.db, a.cfg).Ping(ctx, ep.ID)
+		if err != nil {
+			return err
+		}
+		return reportPing(out, res)
 	default: // rm
 		err := a.db.RemoveWebhook(ctx, pos[0])
 		if errors.Is(err, webhook.ErrNoEndpoint) {
@@ -96,6 +140,25 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 		fmt.Fprintf(out, "removed webhook %s\n", pos[0])
 		return nil
 	}
+}
+
+// errPingFailed is a test ping the receiver did not accept (exit 1; the report says why).
+var errPingFailed = errors.New("webhook test: the receiver did not accept the ping")
+
+// reportPing prints what a test ping found; an error when the receiver did not answer 2xx.
+func reportPing(out io.Writer, res webhook.PingResult) error {
+	took := res.Took.Round(time.Millisecond)
+	var what string
+	if res.Err != nil {
+		what = fmt.Sprintf("no answer after %v: %v", took, res.Err)
+	} else {
+		what = fmt.Sprintf("the receiver answered %d %s in %v", res.Status, http.StatusText(res.Status), took)
+	}
+	fmt.Fprintf(out, "ping %s → %s: %s\n", res.EventID, res.Endpoint, what)
+	if !res.OK {
+		return fmt.Errorf("%w (%s)", errPingFailed, what)
+	}
+	return nil
 }
 
 // newWebhookSender is the adapter that posts webhook deliveries.

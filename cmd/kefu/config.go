@@ -79,11 +79,14 @@ type Config struct {
 	// Webhooks: how outbound webhook deliveries (`kefu webhook add`) are retried: the wait doubles from
 	// min_backoff up to max_backoff; after max_attempts failures a delivery is given up (status failed
 	// in the outbox, kefu_outbox_failed{channel="webhook"}). Timeout bounds one request.
+	// RotationOverlap is how long `kefu webhook rotate` keeps signing with the replaced secret too
+	// (default 24 h; --overlap overrides it).
 	Webhooks struct {
-		MaxAttempts int           `yaml:"max_attempts"`
-		MinBackoff  time.Duration `yaml:"min_backoff"`
-		MaxBackoff  time.Duration `yaml:"max_backoff"`
-		Timeout     time.Duration `yaml:"timeout"`
+		MaxAttempts     int           `yaml:"max_attempts"`
+		MinBackoff      time.Duration `yaml:"min_backoff"`
+		MaxBackoff      time.Duration `yaml:"max_backoff"`
+		Timeout         time.Duration `yaml:"timeout"`
+		RotationOverlap time.Duration `yaml:"rotation_overlap"`
 	} `yaml:"webhooks"`
 
 	// Web is the built-in web chat.
@@ -279,6 +282,7 @@ func defaultConfig() Config {
 	c.Database.GroupCommit = true
 	c.Webhooks.MaxAttempts, c.Webhooks.MinBackoff, c.Webhooks.MaxBackoff = 15, 10*time.Second, time.Hour
 	c.Webhooks.Timeout = 15 * time.Second
+	c.Webhooks.RotationOverlap = 24 * time.Hour
 	c.Web.SessionsPerSecond = 5
 	c.Web.SessionBurst = 50
 	c.Web.MaxMessageBytes = 4096
@@ -372,8 +376,8 @@ func (c Config) Validate() error {
 	if c.Database.MaxOpenConns < 0 || c.Database.MaxIdleConns < 0 || c.Database.ConnMaxLifetime < 0 {
 		errs = append(errs, errors.New("database: pool sizes and lifetime must not be negative"))
 	}
-	if w := c.Webhooks; w.MaxAttempts < 1 || w.MinBackoff <= 0 || w.MaxBackoff < w.MinBackoff || w.Timeout <= 0 {
-		errs = append(errs, errors.New("webhooks: max_attempts ≥ 1, min_backoff > 0, max_backoff ≥ min_backoff, timeout > 0"))
+	if w := c.Webhooks; w.MaxAttempts < 1 || w.MinBackoff <= 0 || w.MaxBackoff < w.MinBackoff || w.Timeout <= 0 || w.RotationOverlap < 0 {
+		errs = append(errs, errors.New("webhooks: max_attempts ≥ 1, min_backoff > 0, max_backoff ≥ min_backoff, timeout > 0, rotation_overlap ≥ 0"))
 	}
 	if a := c.Metrics.Addr; a != "" && a != "off" {
 		if _, _, err := net.SplitHostPort(a); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -88,7 +87,10 @@ func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 	defer w.stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	per := (n + customers - 1) / customers
-	lat := make([][]time.Duration, customers)
+	dones := make([][]delivery, customers)
+	for c := range dones {
+		dones[c] = make([]delivery, per)
+	}
 	var peak atomic.Uint64
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	runtime.GC()
@@ -127,8 +129,9 @@ func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 				for i, r := range rs {
 					ids[i] = r.ID
 				}
-				w.wait(ids)
-				lat[c] = append(lat[c], time.Since(t0))
+				// Done when delivered: the watcher checks the rows off the customer's path and
+				// counts the later of the response and the recorded delivery (see deliveryWatcher).
+				w.check(&dones[c][i], ids, t0, time.Now())
 				if i%64 == 0 {
 					metrics.Read(sample)
 					if v := sample[0].Value.Uint64(); v > peak.Load() {
@@ -139,12 +142,22 @@ func load(b *testing.B, dbURL, kind string, customers, n int) loadResult {
 		}(c)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	w.drain()
 	b.StopTimer()
 	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
+	var last time.Time
+	for _, ds := range dones {
+		for _, d := range ds {
+			if d.done.IsZero() {
+				continue // not sent (an error was reported) or never posted
+			}
+			all = append(all, d.done.Sub(d.t0))
+			if d.done.After(last) {
+				last = d.done
+			}
+		}
 	}
+	elapsed := last.Sub(start)
 	if len(all) == 0 {
 		b.Fatal("no message completed")
 	}
@@ -211,18 +224,33 @@ func post(b *testing.B, client *http.Client, url string, msg map[string]string) 
 	return out.Replies
 }
 
-// deliveryWatcher tells when outbox rows are sent. A waiter first checks its own rows once (replies
-// recorded as delivered with the message need no more); otherwise one goroutine polls for all
-// waiters, so that waiting does not multiply the load.
+// delivery is one timed message: posted at t0, done when every reply it produced is delivered.
+type delivery struct{ t0, done time.Time }
+
+// deliveryWatcher tells when messages' replies are delivered (outbox rows marked sent), off the
+// customers' path: a customer posts its next message as soon as the response is in (the replies it
+// carries are on the customer's screen), while one goroutine checks the rows of every message in
+// batches. A message is done at the later of its response and the delivery time the server recorded
+// (sent_at): replies written as delivered with the message (web chat) are done with the response,
+// a reply a dispatcher sends later is done when it was sent. A synchronous check per message would
+// add a database round trip of the benchmark's own to every latency and compete with the server for
+// the database (issue 14).
 type deliveryWatcher struct {
 	b       *testing.B
-	db      *sql.DB
 	sdb     *storage.DB
 	mu      sync.Mutex
-	waiting map[int64]chan struct{}
+	waiting map[int64]*deliveryCheck
 	wake    chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
+}
+
+// deliveryCheck is one message waiting for its rows.
+type deliveryCheck struct {
+	d    *delivery
+	resp time.Time // when the response was in
+	left int       // rows not seen sent yet
+	last time.Time // the latest sent_at seen
 }
 
 func newDeliveryWatcher(b *testing.B, dbURL string) *deliveryWatcher {
@@ -230,11 +258,7 @@ func newDeliveryWatcher(b *testing.B, dbURL string) *deliveryWatcher {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sdb.Gorm().DB()
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := &deliveryWatcher{b: b, db: db, sdb: sdb, waiting: map[int64]chan struct{}{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	w := &deliveryWatcher{b: b, sdb: sdb, waiting: map[int64]*deliveryCheck{}, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	w.wg.Add(1)
 	go w.poll()
 	return w
@@ -246,79 +270,62 @@ func (w *deliveryWatcher) stop() {
 	w.sdb.Close()
 }
 
-// sent returns which of ids are marked sent.
-func (w *deliveryWatcher) sent(ids []int64) (map[int64]bool, error) {
-	var q strings.Builder
-	q.WriteString("SELECT id FROM outbox WHERE status = 'sent' AND id IN (")
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		if i > 0 {
-			q.WriteString(",")
-		}
-		if w.sdb.Dialect() == storage.Postgres {
-			fmt.Fprintf(&q, "$%d", i+1)
-		} else {
-			q.WriteString("?")
-		}
-		args[i] = id
-	}
-	q.WriteString(")")
-	rows, err := w.db.Query(q.String(), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out[id] = true
-	}
-	return out, rows.Err()
-}
-
-// wait blocks until every row of ids is sent.
-func (w *deliveryWatcher) wait(ids []int64) {
-	got, err := w.sent(ids)
-	if err != nil {
-		w.b.Error(err)
-		return
-	}
-	var chans []chan struct{}
+// check records that the message d, posted at t0 and answered at resp, produced the rows ids; d.done
+// is set once they are all sent.
+func (w *deliveryWatcher) check(d *delivery, ids []int64, t0, resp time.Time) {
+	d.t0 = t0
+	c := &deliveryCheck{d: d, resp: resp, left: len(ids)}
 	w.mu.Lock()
 	for _, id := range ids {
-		if !got[id] {
-			ch := make(chan struct{})
-			w.waiting[id] = ch
-			chans = append(chans, ch)
-		}
+		w.waiting[id] = c
 	}
 	w.mu.Unlock()
-	if len(chans) == 0 {
-		return
-	}
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-	for _, ch := range chans {
-		select {
-		case <-ch:
-		case <-time.After(30 * time.Second):
-			w.b.Error("reply not delivered within 30s")
+}
+
+// drain waits until every checked row is sent (reporting an error after 30 s).
+func (w *deliveryWatcher) drain() {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		w.mu.Lock()
+		n := len(w.waiting)
+		w.mu.Unlock()
+		if n == 0 {
 			return
 		}
+		if time.Now().After(deadline) {
+			w.b.Errorf("%d replies not delivered within 30s", n)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// sentRow is an outbox row marked sent.
+type sentRow struct {
+	ID     int64
+	SentAt time.Time
+}
+
+// sent returns the rows of ids that are marked sent.
+func (w *deliveryWatcher) sent(ids []int64) ([]sentRow, error) {
+	var rows []sentRow
+	err := w.sdb.Gorm().Table("outbox").Select("id, sent_at").Where("status = ? AND id IN ?", "sent", ids).Find(&rows).Error
+	return rows, err
 }
 
 func (w *deliveryWatcher) poll() {
 	defer w.wg.Done()
 	for {
 		w.mu.Lock()
-		ids := make([]int64, 0, len(w.waiting))
+		ids := make([]int64, 0, min(len(w.waiting), 500))
 		for id := range w.waiting {
+			if len(ids) == cap(ids) {
+				break
+			}
 			ids = append(ids, id)
 		}
 		w.mu.Unlock()
@@ -336,15 +343,24 @@ func (w *deliveryWatcher) poll() {
 			return
 		}
 		w.mu.Lock()
-		for id := range got {
-			close(w.waiting[id])
-			delete(w.waiting, id)
+		for _, r := range got {
+			c := w.waiting[r.ID]
+			delete(w.waiting, r.ID)
+			if r.SentAt.After(c.last) {
+				c.last = r.SentAt
+			}
+			if c.left--; c.left == 0 {
+				c.d.done = c.resp
+				if c.last.After(c.resp) { // sent after the response: by a dispatcher
+					c.d.done = c.last
+				}
+			}
 		}
 		w.mu.Unlock()
 		select {
 		case <-w.done:
 			return
-		case <-time.After(time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }

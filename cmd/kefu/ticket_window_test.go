@@ -60,6 +60,7 @@ func TestTicketReplyWindowCLI(t *testing.T) {
 		channel bot.Channel
 		ago     time.Duration
 		again   bool
+		purged  bool   // the customer's messages are gone (retention): no inbound message at all
 		want    string // in the refusal; "" = sent
 	}{
 		{name: "wechat within", lang: "zh-CN", channel: bot.ChannelWeChat, ago: 47 * time.Hour},
@@ -67,6 +68,9 @@ func TestTicketReplyWindowCLI(t *testing.T) {
 		{name: "wecom after en", lang: "en", channel: bot.ChannelWeCom, ago: 50 * time.Hour, want: "WeCom customer service 48-hour reply window"},
 		{name: "telegram no window", lang: "en", channel: bot.ChannelTelegram, ago: 200 * time.Hour},
 		{name: "wechat customer wrote again", lang: "zh-CN", channel: bot.ChannelWeChat, ago: 49 * time.Hour, again: true},
+		{name: "wechat never wrote zh-CN", lang: "zh-CN", channel: bot.ChannelWeChat, ago: time.Hour, purged: true, want: "该客户在 微信公众号 没有发过消息"},
+		{name: "wecom never wrote en", lang: "en", channel: bot.ChannelWeCom, ago: time.Hour, purged: true, want: "has not written on WeCom customer service"},
+		{name: "telegram never wrote", lang: "en", channel: bot.ChannelTelegram, ago: time.Hour, purged: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +85,11 @@ func TestTicketReplyWindowCLI(t *testing.T) {
 			if tc.again {
 				writesAgain(t, db, tc.channel, "c1")
 			}
+			if tc.purged {
+				if err := db.Gorm().Exec("DELETE FROM messages").Error; err != nil {
+					t.Fatal(err)
+				}
+			}
 			before, _ := db.OutboxRows(context.Background(), tc.channel, "c1")
 			var out bytes.Buffer
 			err := runTicket(context.Background(), []string{"reply", "--config", cfgPath, "--as", "alice", tk.No, "师傅明天上午到"}, &out,
@@ -93,6 +102,9 @@ func TestTicketReplyWindowCLI(t *testing.T) {
 				return
 			}
 			closed := last.Add(48 * time.Hour).In(mustLoc(t, "Asia/Shanghai")).Format("2006-01-02 15:04")
+			if tc.purged {
+				closed = "" // no window ever opened: nothing closed
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), closed) || errors.Is(err, errUsage) {
 				t.Errorf("reply after the window: %v, want %q and the closing time %s", err, tc.want, closed)
 			}

@@ -209,11 +209,13 @@ func TestWebhooksJourney(t *testing.T) {
 // added with its events and a secret, listed without it, removed.
 func TestReadmeWebhookCommands(t *testing.T) {
 	cmds := readmeCommands(t, "Webhooks")
-	if len(cmds) != 3 {
-		t.Fatalf("README Webhooks shows %d kefu commands, want add, list, rm: %q", len(cmds), cmds)
+	if len(cmds) != 5 {
+		t.Fatalf("README Webhooks shows %d kefu commands, want add, list, rotate, test, rm: %q", len(cmds), cmds)
 	}
 	dbURL := t.TempDir() + "/kefu.db"
 	t.Setenv("KEFU_DATABASE_URL", dbURL)
+	recv := newSigRecorder(t, true) // stands in for https://crm.example.com
+	routeAllTo(t, recv.srv)
 	outs := make([]string, len(cmds))
 	for i, c := range cmds {
 		args := strings.Fields(c)
@@ -232,8 +234,21 @@ func TestReadmeWebhookCommands(t *testing.T) {
 	if !strings.Contains(outs[1], "https://crm.example.com/hooks/kefu") || strings.Contains(outs[1], "whsec_") {
 		t.Errorf("list shows no endpoint or its secret: %s", outs[1])
 	}
-	if !strings.Contains(outs[2], "removed webhook crm") {
-		t.Errorf("rm: %s", outs[2])
+	added, rotated := webhookSecret.FindStringSubmatch(outs[0]), webhookSecret.FindStringSubmatch(outs[2])
+	if rotated == nil || rotated[1] == added[1] || !strings.Contains(outs[2], "old secret too until") {
+		t.Errorf("rotate: %s", outs[2])
+	}
+	h, typ, body, n := recv.last()
+	if n != 1 || typ != webhook.Ping || !strings.Contains(outs[3], "answered 204") {
+		t.Errorf("test: the receiver got %d requests (%q); printed %s", n, typ, outs[3])
+	}
+	for _, s := range []string{added[1], rotated[1]} { // --overlap 48h: both sign
+		if err := webhook.Verify(s, h, body, time.Now(), time.Minute); err != nil {
+			t.Errorf("test ping during the overlap: %v", err)
+		}
+	}
+	if !strings.Contains(outs[4], "removed webhook crm") {
+		t.Errorf("rm: %s", outs[4])
 	}
 	for _, bad := range [][]string{
 		{"webhook", "add", "x", "ftp://example.com"},

@@ -678,18 +678,18 @@ func testEventsFeed(t *testing.T, db *storage.DB) {
 		}
 		return nil
 	})
-	evs, err := db.EventsAfter(ctx, ids[0], 10)
+	all, _ := db.TicketEvents(ctx, tk.ID)
+	if len(all) != 3 || all[0].ID != ids[0] || all[0].Seq <= 0 || !(all[0].Seq < all[1].Seq && all[1].Seq < all[2].Seq) {
+		t.Fatalf("ticket events (feed positions in the transaction's order): %+v", all)
+	}
+	evs, err := db.EventsAfter(ctx, all[0].Seq, 10)
 	if err != nil || len(evs) != 2 || evs[0].Kind != bot.EvNote || !evs[0].Internal || evs[1].ID != ids[2] {
 		t.Fatalf("events after: %+v %v", evs, err)
 	}
 	want := bot.TicketEvent{ID: ids[2], TicketID: tk.ID, TicketNo: tk.No, At: t0, Actor: "cli:a", Kind: bot.EvAgentReply,
-		Text: "agent_reply", Attachments: []bot.Attachment{{Type: "photo", FileID: "f"}}}
+		Text: "agent_reply", Attachments: []bot.Attachment{{Type: "photo", FileID: "f"}}, Seq: all[2].Seq}
 	if d := cmp.Diff(want, evs[1]); d != "" {
 		t.Errorf("event round trip: %s", d)
-	}
-	all, _ := db.TicketEvents(ctx, tk.ID)
-	if len(all) != 3 {
-		t.Errorf("ticket events: %d", len(all))
 	}
 }
 
@@ -759,7 +759,7 @@ func testEventsFeedConcurrent(t *testing.T, db *storage.DB) {
 		}
 		for _, ev := range evs {
 			seen[ev.Text] = true
-			cursor = ev.ID
+			cursor = ev.Seq
 		}
 	}
 	for finished := false; !finished; {

@@ -48,8 +48,13 @@ func (e *APIError) Error() string { return fmt.Sprintf("errcode %d: %s", e.Code,
 func TokenRefused(code int) bool { return code == 40001 || code == 40014 || code == 42001 }
 
 // Get fetches rawURL once with c. An errcode answer is an *APIError, a body over max wraps
-// ErrTooLarge. Errors never carry the URL: it holds the access token, and errors end up in logs.
+// ErrTooLarge. Errors never carry the URL: it holds the access token, and errors end up in logs. A
+// {"video_url": …} answer (the Official Account's media/get for video media) is followed once.
 func Get(ctx context.Context, c *http.Client, rawURL string, max int) (File, error) {
+	return get(ctx, c, rawURL, max, true)
+}
+
+func get(ctx context.Context, c *http.Client, rawURL string, max int, follow bool) (File, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return File{}, errors.New("bad request URL")
@@ -73,8 +78,15 @@ func Get(ctx context.Context, c *http.Client, rawURL string, max int) (File, err
 	ct := resp.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "text/plain") {
 		var e struct {
-			ErrCode int    `json:"errcode"`
-			ErrMsg  string `json:"errmsg"`
+			ErrCode  int    `json:"errcode"`
+			ErrMsg   string `json:"errmsg"`
+			VideoURL string `json:"video_url"`
+		}
+		if err := json.Unmarshal(body, &e); err == nil && e.ErrCode == 0 && e.VideoURL != "" && follow {
+			if u, err := url.Parse(e.VideoURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return File{}, errors.New("unusable video_url")
+			}
+			return get(ctx, c, e.VideoURL, max, false)
 		}
 		if err := json.Unmarshal(body, &e); err != nil || e.ErrCode == 0 {
 			return File{}, fmt.Errorf("unexpected %s answer", ct)

@@ -22,6 +22,15 @@ func TestGet(t *testing.T) {
 		case "expired":
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(`{"errcode":40007,"errmsg":"invalid media_id"}`))
+		case "video": // the Official Account's answer for video media: the file is at video_url
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"video_url":"http://` + r.Host + `/v?media_id=img"}`))
+		case "loop": // a video_url answering another video_url is not followed again
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"video_url":"http://` + r.Host + `/v?media_id=loop"}`))
+		case "ftp":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"video_url":"ftp://` + r.Host + `/v"}`))
 		case "junk":
 			w.Header().Set("Content-Type", "text/plain")
 			w.Write([]byte(`not json`))
@@ -38,6 +47,9 @@ func TestGet(t *testing.T) {
 	}{
 		{"img", "JPEGDATA", "a.jpg", func(err error) bool { return err == nil }},
 		{"big", "", "", func(err error) bool { return errors.Is(err, ErrTooLarge) }},
+		{"video", "JPEGDATA", "a.jpg", func(err error) bool { return err == nil }},
+		{"loop", "", "", func(err error) bool { return err != nil && strings.Contains(err.Error(), "unexpected") }},
+		{"ftp", "", "", func(err error) bool { return err != nil && strings.Contains(err.Error(), "unusable video_url") }},
 		{"expired", "", "", func(err error) bool {
 			var ae *APIError
 			return errors.As(err, &ae) && ae.Code == 40007 && !TokenRefused(ae.Code)

@@ -82,6 +82,9 @@ type Media struct {
 	ContentType string
 	Name        string
 	Body        []byte
+	// Video: media/get answers {"video_url": …} (WeChat's documented answer for video media) and the
+	// file is served at that address instead.
+	Video bool
 }
 
 // AddMedia serves a file under a new media_id (valid, like WeChat's temporary media, for 3 days).
@@ -114,11 +117,27 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"errcode": 42001, "errmsg": "access_token expired"})
 	case !found:
 		writeJSON(w, map[string]any{"errcode": 40007, "errmsg": "invalid media_id"})
+	case m.Video:
+		writeJSON(w, map[string]any{"video_url": s.URL + "/video/" + r.URL.Query().Get("media_id") + "/v.mp4"})
 	default:
 		w.Header().Set("Content-Type", m.ContentType)
 		w.Header().Set("Content-Disposition", `attachment; filename="`+m.Name+`"`)
 		_, _ = w.Write(m.Body)
 	}
+}
+
+// videoGet serves a video media file at the video_url media/get gave (no access token: the address is
+// the capability); an unknown one is a 404.
+func (s *Server) videoGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	m, found := s.media[r.PathValue("id")]
+	s.mu.Unlock()
+	if !found || !m.Video || r.URL.RawQuery != "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", m.ContentType)
+	_, _ = w.Write(m.Body)
 }
 
 // New starts the fake; it is closed when the test ends.
@@ -134,6 +153,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /cgi-bin/token", s.token)
 	mux.HandleFunc("POST /cgi-bin/message/custom/send", s.send)
 	mux.HandleFunc("GET /cgi-bin/media/get", s.mediaGet)
+	mux.HandleFunc("GET /video/{id}/v.mp4", s.videoGet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("wechattest: unexpected call %s %s", r.Method, r.URL.Path)
 		writeJSON(w, map[string]any{"errcode": 48001, "errmsg": "api unauthorized"})
