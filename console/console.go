@@ -153,6 +153,7 @@ func New(o Options) (*Console, error) {
 	c.macroRoutes()
 	c.complaintsRoutes()
 	c.attachmentRoutes()
+	c.revealRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

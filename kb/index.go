@@ -10,7 +10,9 @@ import (
 
 // MatchOptions configure a matcher. Zero thresholds take the defaults tuned on the dev sets.
 type MatchOptions struct {
-	// AnswerThreshold: a top hit with at least this confidence is answered directly.
+	// AnswerThreshold: a top hit with at least this confidence is answered directly. Zero: the
+	// default, raised per library when its own held-out examples show that answers at the default
+	// would too often be wrong (answerat.go); a configured value is used as it is.
 	AnswerThreshold float64
 	// SuggestThreshold: below it the query is out of scope (no match); between the two the bot offers
 	// the top candidates.
@@ -79,6 +81,7 @@ type tuning struct {
 	wn               float64 // weight of WordNet's related library words added to a query (wordnet.go; 0: off)
 	wnAll            float64 // >0: also expand query words the library knows
 	wnKnown          float64 // share of an unknown query word WordNet relates to library words that no longer counts as unknown
+	ansWrong         float64 // share of wrong answers among answered held-out examples the answer threshold allows (answerat.go; 0: off)
 }
 
 var defaultTuning = tuning{
@@ -91,6 +94,7 @@ var defaultTuning = tuning{
 	prf: 0.1, prfMax: 1 << 30,
 	thes: 0.3, thesMin: 0.3, thesK: 3,
 	wn: 0.6, wnAll: 1,
+	ansWrong: 0.1,
 }
 
 type posting struct {
@@ -132,12 +136,14 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm      *charModel       // second scorer over character n-grams (nil: off)
-	thes    map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
-	wn      map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
-	prf     [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB    float64          // confidence offset, calibrated on the library itself (see calibrate.go)
-	scratch sync.Pool        // *scratch
+	cm   *charModel       // second scorer over character n-grams (nil: off)
+	thes map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
+	wn   map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
+	prf  [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB float64          // confidence offset, calibrated on the library itself (see calibrate.go)
+	// answerAt is the answer threshold of this library: opts.AnswerThreshold or higher (answerat.go)
+	answerAt float64
+	scratch  sync.Pool // *scratch
 
 	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
 	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
@@ -228,8 +234,13 @@ func NewMatcher(lib *Library, o MatchOptions) *Index {
 }
 
 func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
+	fixedAnswer := o.AnswerThreshold > 0
 	o = o.withDefaults()
 	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
+	ix.answerAt = o.AnswerThreshold
+	if fixedAnswer {
+		ix.tn.ansWrong = 0 // a configured answer threshold is used as it is
+	}
 	for _, lang := range append(lib.Langs(), "") {
 		var groups [][]string
 		if !o.NoDefaultSynonyms {
@@ -271,8 +282,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	}
 
 	// The self-calibration builds a second index; it runs on another core meanwhile.
-	calB := make(chan float64, 1)
-	go func() { calB <- ix.selfCalibrate() }()
+	calB := make(chan [2]float64, 1)
+	go func() {
+		b, a := ix.selfCalibrate()
+		calB <- [2]float64{b, a}
+	}()
 	n := len(lib.entries)
 	// Analyze every text once.
 	an := newAnalyzer(ix)
@@ -465,7 +479,8 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	if tn.prf > 0 && n < charMaxEntries {
 		ix.buildPRF(nt)
 	}
-	ix.calB = <-calB
+	cal := <-calB
+	ix.calB, ix.answerAt = cal[0], cal[1]
 	ne := len(examples)
 	ix.scratch.New = func() any {
 		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), lin2: make([]float32, n), ex: make([]float32, ne)}
@@ -607,13 +622,19 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 		tf = ix.expand(tf)
 	}
 	if ix.prf == nil || len(tf) > ix.tn.prfMax {
-		return ix.rankTF(tf, unknown, query, lang, k, nil)
+		return ix.rankTF(tf, unknown, query, lang, k, nil, nil)
 	}
 	// Pseudo-relevance feedback for short queries: add the most discriminative terms of the
 	// best prfDocs entries, weighted by their score, and rank again.
 	// The feedback only re-ranks the entries the query itself reaches (the best prfPool): an
 	// entry must never be found through another entry's words alone.
-	pool := ix.rankTF(tf, unknown, query, lang, max(k, prfPool), nil)
+	// The character model scores the query's text, which the feedback does not change: scored once,
+	// its scores are reused by the second pass (it was a third of a lookup's CPU, issue 14).
+	var chars *charScores
+	if reuseCharScores {
+		chars = &charScores{}
+	}
+	pool := ix.rankTF(tf, unknown, query, lang, max(k, prfPool), nil, chars)
 	if len(pool) == 0 {
 		return pool
 	}
@@ -628,7 +649,22 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 			tf2[t] += w
 		}
 	}
-	return ix.rankTF(tf2, unknown, query, lang, min(k, len(pool)), pool)
+	return ix.rankTF(tf2, unknown, query, lang, min(k, len(pool)), pool, chars)
+}
+
+// reuseCharScores is off only in the test that checks that reusing them changes no ranking.
+var reuseCharScores = true
+
+// charScores are the character model's scores of one query, per entry in the order the model
+// reached them, kept from one rankTF call for the next.
+type charScores struct {
+	done bool
+	hits []scored32
+}
+
+type scored32 struct {
+	doc int32
+	w   float32
 }
 
 // Pseudo-relevance feedback sizes: entries fed back and terms taken from each.
@@ -662,8 +698,9 @@ func (ix *Index) buildPRF(nt int) {
 	}
 }
 
-// rankTF is rank for analyzed query terms; with only, just those entries are ranked.
-func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang string, k int, only []scored) []scored {
+// rankTF is rank for analyzed query terms; with only, just those entries are ranked. chars, when not
+// nil, carries the character model's scores of the query from one call to the next.
+func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang string, k int, only []scored, chars *charScores) []scored {
 	sc := ix.scratch.Get().(*scratch)
 	defer func() {
 		for _, d := range sc.touched {
@@ -718,8 +755,36 @@ func (ix *Index) rankTF(tf map[int32]float32, unknown float32, query, lang strin
 			}
 		}
 	}
-	if ix.cm != nil {
+	switch {
+	case ix.cm == nil:
+	case chars == nil:
 		ix.cm.score(ix.normText(query, lang), ix.tn, sc, sc.lin2, touch)
+	case chars.done:
+		for _, h := range chars.hits {
+			touch(h.doc)
+			sc.lin2[h.doc] += h.w
+		}
+	default:
+		var reached []int32
+		ix.cm.score(ix.normText(query, lang), ix.tn, sc, sc.lin2, func(d int32) {
+			if sc.lin2[d] == 0 {
+				reached = append(reached, d)
+			}
+			touch(d)
+		})
+		// An entry is reached twice when its score was exactly 0 in between: it is kept once, marked
+		// by a NaN meanwhile (the model's weights may be negative, so no sign is free).
+		nan := float32(math.NaN())
+		chars.done, chars.hits = true, make([]scored32, 0, len(reached))
+		for _, d := range reached {
+			if w := sc.lin2[d]; !math.IsNaN(float64(w)) {
+				chars.hits = append(chars.hits, scored32{d, w})
+				sc.lin2[d] = nan
+			}
+		}
+		for _, h := range chars.hits {
+			sc.lin2[h.doc] = h.w
+		}
 	}
 	if ix.tn.useKNN {
 		for id, w := range q {
@@ -810,7 +875,7 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 		// A vague statement is not answered directly unless the entry was written for exactly that
 		// statement: the bot offers its candidates instead (the order is kept; confidences still
 		// never increase down the list).
-		limit := max(ix.opts.SuggestThreshold, ix.opts.AnswerThreshold-0.05)
+		limit := max(ix.opts.SuggestThreshold, ix.answerAt-0.05)
 		for i := range hits {
 			hits[i].Score = min(hits[i].Score, limit)
 		}
@@ -821,7 +886,7 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 // vagueQuery reports whether a query whose best confidence is top would be answered although it is a
 // vague statement, and its residue (vague.go).
 func (ix *Index) vagueQuery(query string, top float64) (string, bool) {
-	if ix.vague == nil || top < ix.opts.AnswerThreshold {
+	if ix.vague == nil || top < ix.answerAt {
 		return "", false
 	}
 	return ix.vague.residue(query)
@@ -840,7 +905,7 @@ func (ix *Index) Decide(hits []Hit) Decision {
 		return NoMatch
 	}
 	switch s := hits[0].Score; {
-	case s >= ix.opts.AnswerThreshold:
+	case s >= ix.answerAt:
 		return Answer
 	case s >= ix.opts.SuggestThreshold:
 		return Suggest
