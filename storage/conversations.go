@@ -95,6 +95,9 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	if err := claimBlobRefs(g, conv.CustomerID, ev.Attachments, time.Now().UTC()); err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
 	}
+	if err := enqueueMediaRetries(g, ev.Channel, m.ID, at, ev.Attachments); err != nil {
+		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
+	}
 	return bot.Conversation{
 		ID:         conv.ID,
 		CustomerID: conv.CustomerID,
