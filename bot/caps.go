@@ -100,3 +100,46 @@ func ReplyWindowAt(ch Channel, last time.Time, ok bool, now time.Time) WindowSta
 	}
 	return w
 }
+
+// mediaExpiries are how long the platforms keep a customer's temporary media: the Official Account's
+// temporary media and WeCom's (微信客服 素材管理: "media_id 仅三天内有效") are deleted after 3 days, after
+// which a failed download can no longer be retried.
+var mediaExpiries = map[Channel]time.Duration{
+	ChannelWeChat: 72 * time.Hour,
+	ChannelWeCom:  72 * time.Hour,
+}
+
+// MediaExpiry is how long after the customer sent it a file on ch can still be downloaded; ok is false
+// for a channel whose files are not fetched later.
+func MediaExpiry(ch Channel) (d time.Duration, ok bool) {
+	d, ok = mediaExpiries[ch]
+	return d, ok
+}
+
+// MediaRetry is one claimed background attempt to download a customer's file whose download failed
+// (storage media_retries; the adapters' retry loop, wxmedia.Retry).
+type MediaRetry struct {
+	ID        int64
+	Channel   Channel
+	FileID    string // the platform's media id
+	Attempt   int    // 1 for the first retry
+	ExpiresAt time.Time
+}
+
+// Backoff of the retries: the first a minute after the failure, then doubling, at most every 6 hours.
+const (
+	mediaRetryFirst = time.Minute
+	mediaRetryMax   = 6 * time.Hour
+)
+
+// MediaRetryFirst is the delay before the first retry of a failed download.
+const MediaRetryFirst = mediaRetryFirst
+
+// Next is when the attempt after this one is due when this one failed at now.
+func (r MediaRetry) Next(now time.Time) time.Time {
+	d := mediaRetryFirst
+	for i := 1; i < r.Attempt && d < mediaRetryMax; i++ {
+		d *= 2
+	}
+	return now.Add(min(d, mediaRetryMax))
+}

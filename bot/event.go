@@ -46,9 +46,12 @@ type Attachment struct {
 	BlobID int64 `json:"blob_id,omitempty"`
 	// TooLarge: the file is over the configured cap and only the reference is kept.
 	TooLarge bool `json:"too_large,omitempty"`
-	// Failed: the download failed; only the reference is kept (not retried: the platform's copy
-	// may still be fetched by an agent while it lasts).
+	// Failed: the download failed; only the reference is kept, and the download is retried in the
+	// background until the platform's copy expires (storage media_retries).
 	Failed bool `json:"fetch_failed,omitempty"`
+	// Expired: the download kept failing until the platform deleted its copy (MediaExpiry); the
+	// Failed mark stays and no retry follows.
+	Expired bool `json:"fetch_expired,omitempty"`
 }
 
 // Event is everything an adapter hands the engine: normalized, with no SDK types inside.

@@ -29,7 +29,8 @@ func (e *inboxEnv) seedMedia(t *testing.T, assignee string, data []byte) (string
 		conv, err := tx.SaveInbound(ctx, bot.Event{Channel: bot.ChannelWeCom, MsgID: "m-" + chat, ChatID: chat, UserID: chat,
 			Kind: bot.KindMedia, At: at, Attachments: []bot.Attachment{
 				{Type: "photo", FileID: "MEDIA-" + chat, Name: "发票.png", MIME: "image/png", Size: int64(len(data)), BlobID: id},
-				{Type: "document", FileID: "MEDIA-big-" + chat, TooLarge: true}}})
+				{Type: "document", FileID: "MEDIA-big-" + chat, TooLarge: true},
+				{Type: "video", FileID: "MEDIA-gone-" + chat, Failed: true, Expired: true}}})
 		if err != nil {
 			return err
 		}
@@ -47,7 +48,8 @@ func (e *inboxEnv) seedMedia(t *testing.T, assignee string, data []byte) (string
 
 // TestAttachmentDownload: an agent fetches a customer's stored file through a ticket they may see, as
 // a download that the browser does not sniff; another team's agent, a file of another customer, a
-// bad id and a signed-out request get nothing. The ticket page links the file and marks one not kept.
+// bad id and a signed-out request get nothing. The ticket page links the file and marks one not kept
+// and one whose download was given up.
 func TestAttachmentDownload(t *testing.T) {
 	e := newInboxEnv(t, false)
 	png := []byte("\x89PNG\r\n\x1a\n王小明的发票")
@@ -103,6 +105,10 @@ func TestAttachmentDownload(t *testing.T) {
 		marker := locales.Default().T(lang, "media.too_large", nil)
 		if resp.StatusCode != 200 || !strings.Contains(body, link) || !strings.Contains(body, marker) {
 			t.Errorf("%s ticket page: %d, link %v, marker %v", lang, resp.StatusCode, strings.Contains(body, link), strings.Contains(body, marker))
+		}
+		// A download retried until the platform deleted the file says so (not "failed, will retry").
+		if gone := locales.Default().T(lang, "media.fetch_expired", nil); !strings.Contains(body, gone) {
+			t.Errorf("%s ticket page lacks the expired mark %q", lang, gone)
 		}
 	}
 }

@@ -64,10 +64,15 @@ type ticketData struct {
 	CanAct      bool
 	Supervisor  bool
 	Done        string // the action that just succeeded
+	// Revealed is the one personal-data field a supervisor's recorded reveal shows in full (reveal.go).
+	Revealed *revealedField
 	// Collision is the collision notice as the page loads (who else has the ticket open), so that it
 	// shows without JavaScript; live.js keeps it current.
 	Collision string
 }
+
+// revealedField is a field shown unmasked by a reveal.
+type revealedField struct{ Field, Value string }
 
 // ticketVisible reports whether the account may open t (see restricted and bot.Engine.CanSee).
 func (c *Console) ticketVisible(s session, t bot.Ticket) bool {
@@ -101,6 +106,12 @@ func (c *Console) ticketPage(w http.ResponseWriter, r *http.Request, s session) 
 const convSince = 2 * time.Hour
 
 func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session, status int, msg string, form url.Values, done string) {
+	c.renderTicketRevealing(w, r, s, status, msg, form, done, "")
+}
+
+// renderTicketRevealing is renderTicket with one personal-data field (reveal.go's revealFields)
+// unmasked: only ever called by a recorded reveal.
+func (c *Console) renderTicketRevealing(w http.ResponseWriter, r *http.Request, s session, status int, msg string, form url.Values, done, revealed string) {
 	ctx := r.Context()
 	t, evs, ok := c.visibleTicket(w, r, s, r.PathValue("no"))
 	if !ok {
@@ -117,6 +128,7 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 		c.fail(w, r, err)
 		return
 	}
+	rawName, rawPhone, rawEmail := firstNonEmpty(d.Profile.Name, t.CustomerName), firstNonEmpty(d.Profile.Phone, t.CustomerPhone), d.Profile.Email
 	d.Profile = flows.Profile{Name: pii.MaskName(d.Profile.Name), Phone: pii.MaskPhone(d.Profile.Phone), Email: maskEmail(d.Profile.Email)}
 	if d.Complaint, err = c.o.Desk.Complaint(ctx, t); err != nil {
 		c.fail(w, r, err)
@@ -171,6 +183,14 @@ func (c *Console) renderTicket(w http.ResponseWriter, r *http.Request, s session
 	t.Summary, t.Description, t.OrderNo, t.RatingComment = m.Text(t.Summary), m.Text(t.Description), m.Text(t.OrderNo), m.Text(t.RatingComment)
 	for i := range t.Attachments {
 		t.Attachments[i].Name = m.Text(t.Attachments[i].Name)
+	}
+	switch revealed {
+	case "name":
+		d.Revealed = &revealedField{Field: revealed, Value: rawName}
+	case "phone":
+		d.Revealed = &revealedField{Field: revealed, Value: rawPhone}
+	case "email":
+		d.Revealed = &revealedField{Field: revealed, Value: rawEmail}
 	}
 	d.T = t
 	p := c.deskPage(r, s)

@@ -23,12 +23,20 @@ const (
 	selfCalMaxEntries = 3000
 )
 
-// selfCalibrate returns the library's calB, or the default when it cannot be estimated.
-func (ix *Index) selfCalibrate() float64 {
+// selfCalibrate returns the library's calB, or the default when it cannot be estimated, and the
+// answer threshold for this library (answerat.go).
+func (ix *Index) selfCalibrate() (float64, float64) {
+	calB, probes := ix.selfCalibrateProbes()
+	return calB, ix.answerThreshold(probes, calB)
+}
+
+// selfCalibrateProbes returns the library's calB and the held-out probes it was estimated on (nil
+// when it was not).
+func (ix *Index) selfCalibrateProbes() (float64, []probeZ) {
 	tn := ix.tn
 	n := len(ix.lib.entries)
 	if n > selfCalMaxEntries || tn.selfCalLoss <= 0 {
-		return tn.calB
+		return tn.calB, nil
 	}
 	var eligible []int
 	for d, e := range ix.lib.entries {
@@ -36,8 +44,11 @@ func (ix *Index) selfCalibrate() float64 {
 			eligible = append(eligible, d)
 		}
 	}
-	if len(eligible) < selfCalMinEntries {
-		return tn.calB
+	// Libraries too small for the offset still get their answer threshold from the probes
+	// (answerat.go); their calB stays the default.
+	small := len(eligible) < selfCalMinEntries
+	if small && (tn.ansWrong <= 0 || len(eligible) < ansMinEntries) {
+		return tn.calB, nil
 	}
 	rng := rand.New(rand.NewPCG(7, 11))
 	rng.Shuffle(len(eligible), func(i, j int) { eligible[i], eligible[j] = eligible[j], eligible[i] })
@@ -80,9 +91,10 @@ func (ix *Index) selfCalibrate() float64 {
 		}
 	}
 	tn2 := tn
-	tn2.selfCalLoss = 0 // no recursion
+	tn2.selfCalLoss, tn2.ansWrong = 0, 0 // no recursion
 	h := newIndex(held, ix.opts, tn2)
 	var zs, zneg []float64
+	var all []probeZ
 	for _, p := range probes {
 		r := h.rank(p.text, p.lang, 2)
 		if len(r) == 0 {
@@ -95,12 +107,15 @@ func (ix *Index) selfCalibrate() float64 {
 		z := tn.calA*r[0].score + tn.calC*(r[0].score-next)
 		if p.doc < 0 {
 			zneg = append(zneg, z)
-		} else if r[0].doc == p.doc {
-			zs = append(zs, z)
+		} else {
+			all = append(all, probeZ{z, r[0].doc == p.doc})
+			if r[0].doc == p.doc {
+				zs = append(zs, z)
+			}
 		}
 	}
-	if len(zs) < selfCalMinEntries {
-		return tn.calB
+	if small || len(zs) < selfCalMinEntries {
+		return tn.calB, all
 	}
 	slices.Sort(zs)
 	zq := zs[int(tn.selfCalLoss*float64(len(zs)))]
@@ -114,7 +129,7 @@ func (ix *Index) selfCalibrate() float64 {
 		calB = max(calB, min(negB, calB+tn.negMaxShift))
 	}
 	// Stay near the default: a small or odd sample must not move the thresholds far.
-	return min(max(calB, tn.calB-selfCalRange), tn.calB+selfCalRange)
+	return min(max(calB, tn.calB-selfCalRange), tn.calB+selfCalRange), all
 }
 
 // Hard negatives for the self-calibration (tuning.negShare of the eligible entries, at most

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"cmp"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -9,7 +10,9 @@ import (
 
 // MatchOptions configure a matcher. Zero thresholds take the defaults tuned on the dev sets.
 type MatchOptions struct {
-	// AnswerThreshold: a top hit with at least this confidence is answered directly.
+	// AnswerThreshold: a top hit with at least this confidence is answered directly. Zero: the
+	// default, raised per library when its own held-out examples show that answers at the default
+	// would too often be wrong (answerat.go); a configured value is used as it is.
 	AnswerThreshold float64
 	// SuggestThreshold: below it the query is out of scope (no match); between the two the bot offers
 	// the top candidates.
@@ -75,6 +78,10 @@ type tuning struct {
 	negShare         float64 // share of entries left out whole as self-calibration negatives (0: off)
 	negRecall        float64 // share of those negatives the offset puts below the suggest threshold
 	negMaxShift      float64 // most the negatives may raise the offset
+	wn               float64 // weight of WordNet's related library words added to a query (wordnet.go; 0: off)
+	wnAll            float64 // >0: also expand query words the library knows
+	wnKnown          float64 // share of an unknown query word WordNet relates to library words that no longer counts as unknown
+	ansWrong         float64 // share of wrong answers among answered held-out examples the answer threshold allows (answerat.go; 0: off)
 }
 
 var defaultTuning = tuning{
@@ -86,6 +93,8 @@ var defaultTuning = tuning{
 	char2: 0.3, c2min: 1, c2max: 3,
 	prf: 0.1, prfMax: 1 << 30,
 	thes: 0.3, thesMin: 0.3, thesK: 3,
+	wn: 0.6, wnAll: 1,
+	ansWrong: 0.1,
 }
 
 type posting struct {
@@ -127,11 +136,14 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm      *charModel      // second scorer over character n-grams (nil: off)
-	thes    map[int32][]idW // term -> related terms mined from the library (thesaurus.go; nil: off)
-	prf     [][]int32       // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB    float64         // confidence offset, calibrated on the library itself (see calibrate.go)
-	scratch sync.Pool       // *scratch
+	cm   *charModel       // second scorer over character n-grams (nil: off)
+	thes map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
+	wn   map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
+	prf  [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB float64          // confidence offset, calibrated on the library itself (see calibrate.go)
+	// answerAt is the answer threshold of this library: opts.AnswerThreshold or higher (answerat.go)
+	answerAt float64
+	scratch  sync.Pool // *scratch
 
 	vague      *vagueLexicon     // nil: the vague-statement check is off (vague.go)
 	vagueEntry []map[string]bool // entry -> residues of its own vague question or examples (vague.go)
@@ -222,8 +234,13 @@ func NewMatcher(lib *Library, o MatchOptions) *Index {
 }
 
 func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
+	fixedAnswer := o.AnswerThreshold > 0
 	o = o.withDefaults()
 	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
+	ix.answerAt = o.AnswerThreshold
+	if fixedAnswer {
+		ix.tn.ansWrong = 0 // a configured answer threshold is used as it is
+	}
 	for _, lang := range append(lib.Langs(), "") {
 		var groups [][]string
 		if !o.NoDefaultSynonyms {
@@ -265,8 +282,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	}
 
 	// The self-calibration builds a second index; it runs on another core meanwhile.
-	calB := make(chan float64, 1)
-	go func() { calB <- ix.selfCalibrate() }()
+	calB := make(chan [2]float64, 1)
+	go func() {
+		b, a := ix.selfCalibrate()
+		calB <- [2]float64{b, a}
+	}()
 	n := len(lib.entries)
 	// Analyze every text once.
 	an := newAnalyzer(ix)
@@ -378,6 +398,13 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			ix.bmPost[id] = append(ix.bmPost[id], posting{int32(d), f * (bm25K1 + 1) / (f + norm)})
 		}
 	}
+	if tn.wn > 0 && n < charMaxEntries {
+		if rev, err := wnRev(); err == nil {
+			ix.buildWordNet(rev, bmDF)
+		} else {
+			slog.Error("kb: WordNet table", "err", err) // cannot happen with the embedded table (TestWordNetTable)
+		}
+	}
 	ix.bmIDF = make([]float32, nt)
 	for id, df := range bmDF {
 		ix.bmIDF[id] = float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
@@ -452,7 +479,8 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	if tn.prf > 0 && n < charMaxEntries {
 		ix.buildPRF(nt)
 	}
-	ix.calB = <-calB
+	cal := <-calB
+	ix.calB, ix.answerAt = cal[0], cal[1]
 	ne := len(examples)
 	ix.scratch.New = func() any {
 		return &scratch{bm: make([]float32, n), cent: make([]float32, n), best: make([]float32, n), second: make([]float32, n), lin: make([]float32, n), lin2: make([]float32, n), ex: make([]float32, ne)}
@@ -584,6 +612,9 @@ type scored struct {
 // rank returns the entries for query with their combined raw scores, best first (at most k).
 func (ix *Index) rank(query, lang string, k int) []scored {
 	tf, unknown := ix.analyzeQuery(query, lang, false)
+	if ix.wn != nil { // before the check: a query of words unknown to the library may be related to some
+		tf, unknown = ix.expandWordNet(query, lang, tf, unknown)
+	}
 	if len(tf) == 0 {
 		return nil
 	}
@@ -844,7 +875,7 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 		// A vague statement is not answered directly unless the entry was written for exactly that
 		// statement: the bot offers its candidates instead (the order is kept; confidences still
 		// never increase down the list).
-		limit := max(ix.opts.SuggestThreshold, ix.opts.AnswerThreshold-0.05)
+		limit := max(ix.opts.SuggestThreshold, ix.answerAt-0.05)
 		for i := range hits {
 			hits[i].Score = min(hits[i].Score, limit)
 		}
@@ -855,7 +886,7 @@ func (ix *Index) Match(query, lang string, k int) []Hit {
 // vagueQuery reports whether a query whose best confidence is top would be answered although it is a
 // vague statement, and its residue (vague.go).
 func (ix *Index) vagueQuery(query string, top float64) (string, bool) {
-	if ix.vague == nil || top < ix.opts.AnswerThreshold {
+	if ix.vague == nil || top < ix.answerAt {
 		return "", false
 	}
 	return ix.vague.residue(query)
@@ -874,7 +905,7 @@ func (ix *Index) Decide(hits []Hit) Decision {
 		return NoMatch
 	}
 	switch s := hits[0].Score; {
-	case s >= ix.opts.AnswerThreshold:
+	case s >= ix.answerAt:
 		return Answer
 	case s >= ix.opts.SuggestThreshold:
 		return Suggest

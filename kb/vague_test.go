@@ -67,7 +67,8 @@ func confidentWrong(t *testing.T, m *Index, path string) (wrong, n int) {
 
 // The goal: at most 2% confident wrong answers on vague problem statements against the sample
 // FAQ. vague-sample.jsonl was written with the lexicon in view; vague-heldout.jsonl was written
-// afterwards with other words, and the lexicon was widened once after its first run left it at 12.5% (now 5%).
+// afterwards with other words, and the lexicon was widened once after its first run left it at 12.5% (then 5%;
+// 2.5% with the per-library answer threshold, answerat.go).
 func TestVagueSetsOnSample(t *testing.T) {
 	m := NewMatcher(Sample(), MatchOptions{})
 	for _, tc := range []struct {
@@ -75,7 +76,7 @@ func TestVagueSetsOnSample(t *testing.T) {
 		max  float64
 	}{
 		{"testdata/vague-sample.jsonl", 0.02},
-		{"testdata/vague-heldout.jsonl", 0.05},
+		{"testdata/vague-heldout.jsonl", 0.025},
 	} {
 		wrong, n := confidentWrong(t, m, tc.path)
 		if n < 40 {

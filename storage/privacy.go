@@ -87,6 +87,11 @@ func (db *DB) PurgePersonalData(ctx context.Context, now time.Time, every time.D
 	if err := batches(&st.Messages, `DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE at < ? LIMIT ?)`, msgBefore); err != nil {
 		return true, st, fmt.Errorf("storage: privacy retention: messages: %w", err)
 	}
+	var retries int64 // finished download retries of purged messages (their rows name a message id only)
+	if err := batches(&retries, `DELETE FROM media_retries WHERE id IN (SELECT r.id FROM media_retries r WHERE r.created_at < ?
+ AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = r.message_id) LIMIT ?)`, msgBefore); err != nil {
+		return true, st, fmt.Errorf("storage: privacy retention: media retries: %w", err)
+	}
 	if err := batches(&st.Questions, `DELETE FROM unanswered_questions WHERE id IN (SELECT id FROM unanswered_questions WHERE at < ? LIMIT ?)`, msgBefore); err != nil {
 		return true, st, fmt.Errorf("storage: privacy retention: unanswered questions: %w", err)
 	}
@@ -215,6 +220,10 @@ func anonymizeCustomers(tx *gorm.DB, ids []int64, now time.Time) error {
 	}
 	if len(convs) > 0 {
 		stmts = append(stmts,
+			struct {
+				q    string
+				args []any
+			}{`DELETE FROM media_retries WHERE message_id IN (SELECT id FROM messages WHERE conversation_id IN ?)`, []any{convs}},
 			struct {
 				q    string
 				args []any

@@ -18,7 +18,7 @@ import (
 var sealedModels = []any{
 	&customer{}, &identity{}, &conversation{}, &message{}, &ticket{}, &ticketEvent{}, &survey{}, &faqCitation{},
 	&unansweredQuestion{}, &outboxRow{}, &faqLearned{}, &complaintDetail{}, &proposalRow{}, &returnVisitRow{},
-	&webhookEndpoint{}, &taskRow{}, &faqDraftRow{}, &attachmentBlob{},
+	&webhookEndpoint{}, &taskRow{}, &faqDraftRow{}, &attachmentBlob{}, &mediaRetryRow{},
 }
 
 // SealedColumn is a column that holds sealed personal data.

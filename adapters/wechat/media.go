@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
@@ -40,4 +41,15 @@ func (a *Adapter) Download(ctx context.Context, mediaID string) (File, error) {
 // WeChat's 5 s, so each download has MediaTimeout; the message is delivered all the same.
 func (a *Adapter) keep(ctx context.Context, ev *bot.Event) {
 	wxmedia.Keep(ctx, a.log, ev, a.opt.Blobs, a.opt.MaxAttachment, a.opt.MediaTimeout, a.Download)
+}
+
+// RetryMedia runs one round of the background retries of failed downloads (Run does every
+// MediaRetryEvery when Blobs queues them); ok is false when Blobs does not.
+func (a *Adapter) RetryMedia(ctx context.Context) (st wxmedia.RetryStats, ok bool, err error) {
+	rs, ok := a.opt.Blobs.(wxmedia.RetryStore)
+	if !ok {
+		return st, false, nil
+	}
+	st, err = wxmedia.Retry(ctx, a.log, rs, Channel, a.opt.Now(), a.opt.MaxAttachment, 30*time.Second, a.Download)
+	return st, true, err
 }

@@ -43,6 +43,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
+	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -94,6 +95,9 @@ type Options struct {
 	Blobs         Blobs
 	MaxAttachment int64
 	MediaTimeout  time.Duration
+	// MediaRetryEvery is how often a failed download is looked at again when Blobs also queues
+	// retries (wxmedia.RetryStore, as storage.DB does; default 1m; each job backs off on its own).
+	MediaRetryEvery time.Duration
 }
 
 // Adapter is the Official Account channel: bot.Adapter and http.Handler.
@@ -147,6 +151,9 @@ func New(o Options) (*Adapter, error) {
 	if o.MaxAttachment <= 0 {
 		o.MaxAttachment = 10 << 20
 	}
+	if o.MediaRetryEvery <= 0 {
+		o.MediaRetryEvery = time.Minute
+	}
 	if o.MediaTimeout <= 0 {
 		o.MediaTimeout = 2 * time.Second
 	}
@@ -176,6 +183,10 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	a.sinkMu.Lock()
 	a.sink = sink
 	a.sinkMu.Unlock()
+	if rs, ok := a.opt.Blobs.(wxmedia.RetryStore); ok {
+		// Retries run outside the callback: no 5 s limit, so a longer timeout than MediaTimeout.
+		wxmedia.RetryLoop(ctx, a.log, rs, Channel, a.opt.MediaRetryEvery, a.opt.Now, a.opt.MaxAttachment, 30*time.Second, a.Download)
+	}
 	<-ctx.Done()
 	a.sinkMu.Lock()
 	a.sink = nil

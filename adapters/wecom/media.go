@@ -42,3 +42,14 @@ func (a *Adapter) Download(ctx context.Context, mediaID string) (File, error) {
 	}
 	return f, nil
 }
+
+// RetryMedia runs one round of the background retries of failed downloads (Run does every
+// MediaRetryEvery when Blobs queues them); ok is false when Blobs does not.
+func (a *Adapter) RetryMedia(ctx context.Context) (st wxmedia.RetryStats, ok bool, err error) {
+	rs, ok := a.opt.Blobs.(wxmedia.RetryStore)
+	if !ok {
+		return st, false, nil
+	}
+	st, err = wxmedia.Retry(ctx, a.log, rs, Channel, a.opt.Now(), a.opt.MaxAttachment, 30*time.Second, a.Download)
+	return st, true, err
+}

@@ -43,6 +43,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/internal/memstate"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
+	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
 )
 
@@ -80,6 +81,9 @@ type Options struct {
 	// days); MaxAttachment caps one file (default 10 MiB; a bigger one stays a reference).
 	Blobs         Blobs
 	MaxAttachment int64
+	// MediaRetryEvery is how often a failed download is looked at again when Blobs also queues
+	// retries (wxmedia.RetryStore, as storage.DB does; default 1m; each job backs off on its own).
+	MediaRetryEvery time.Duration
 }
 
 // Adapter is the WeCom kf channel: bot.Adapter and http.Handler (mount at /wecom/callback).
@@ -136,6 +140,9 @@ func New(o Options) (*Adapter, error) {
 	}
 	if o.MaxSkew <= 0 {
 		o.MaxSkew = 5 * time.Minute
+	}
+	if o.MediaRetryEvery <= 0 {
+		o.MediaRetryEvery = time.Minute
 	}
 	if o.MaxAttachment <= 0 {
 		o.MaxAttachment = 10 << 20
@@ -217,6 +224,15 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	if sink == nil {
 		return errors.New("wecom: run: nil sink")
+	}
+	if rs, ok := a.opt.Blobs.(wxmedia.RetryStore); ok {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			wxmedia.RetryLoop(rctx, a.log, rs, Channel, a.opt.MediaRetryEvery, a.opt.Now, a.opt.MaxAttachment, 30*time.Second, a.Download)
+		}()
+		defer func() { stop(); <-done }()
 	}
 	backoff := bot.Backoff{Min: 200 * time.Millisecond, Max: time.Minute, Jitter: 0.2}
 	token, failures := "", 0

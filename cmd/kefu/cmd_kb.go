@@ -232,7 +232,7 @@ func readQueryFile(path string) ([]kbQuery, error) {
 }
 
 func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, lang string, load time.Duration) error {
-	var ins, insRight, insTop, oos, oosNone, none, right, answered, wrongAnswered, confidentWrong int
+	var ins, insRight, insTop, oos, oosNone, none, right, answered, wrongAnswered, confidentWrong, answeredRight int
 	lat := make([]time.Duration, 0, len(qs))
 	for _, q := range qs {
 		if err := ctx.Err(); err != nil {
@@ -251,6 +251,9 @@ func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, 
 		}
 		if id == want {
 			right++
+			if id != "" && score >= m.AnswerThreshold() {
+				answeredRight++
+			}
 		}
 		if id == "" {
 			none++
@@ -258,7 +261,7 @@ func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, 
 			answered++
 			if id != want {
 				wrongAnswered++
-				if score >= m.Options().AnswerThreshold {
+				if score >= m.AnswerThreshold() {
 					confidentWrong++
 				}
 			}
@@ -302,6 +305,7 @@ func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, 
 	fmt.Fprintf(w, "out-of-scope precision: %s\n", ratio(oosNone, none))
 	fmt.Fprintf(w, "wrong-answer rate: %s\n", ratio(wrongAnswered, answered))
 	fmt.Fprintf(w, "confident wrong answers (score >= answer threshold, wrong entry): %s\n", ratio(confidentWrong, len(qs)))
+	fmt.Fprintf(w, "answered right (score >= answer threshold, right entry): %s; this library's answer threshold: %.3f\n", ratio(answeredRight, len(qs)), m.AnswerThreshold())
 	fmt.Fprintf(w, "latency p50 %v p90 %v p99 %v; load %v; heap %.1f MiB\n",
 		pct(0.50), pct(0.90), pct(0.99), load.Round(time.Millisecond), float64(ms.HeapAlloc)/(1<<20))
 	return nil

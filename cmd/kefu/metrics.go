@@ -143,6 +143,7 @@ func newMetrics(db *storage.DB, log *slog.Logger) (*promMetrics, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(pool, "kefu"),
 		&outboxCollector{db: db, log: log},
+		&mediaRetryCollector{db: db, log: log},
 	}
 	for _, c := range m.collectors {
 		if err := reg.Register(c); err != nil {

@@ -173,3 +173,75 @@ func Keep(ctx context.Context, log *slog.Logger, ev *bot.Event, blobs Blobs, max
 		at.BlobID = id
 	}
 }
+
+// RetryStore queues the downloads that failed and keeps the files (storage.DB implements it).
+type RetryStore interface {
+	Blobs
+	ClaimMediaRetries(ctx context.Context, ch bot.Channel, now time.Time, lease time.Duration, limit int) ([]bot.MediaRetry, error)
+	MediaRetryFailed(ctx context.Context, id int64, next time.Time) error
+	MediaRetryDone(ctx context.Context, id int64, file bot.Attachment) error
+}
+
+// RetryStats counts one retry round.
+type RetryStats struct{ Done, Failed int }
+
+// Retry runs one round of background download retries for ch at now: it claims the due jobs (each
+// by one process only), downloads each within timeout and stores it (the stored file then replaces
+// the marked reference on the ticket), or backs the job off. Logs name the job, never the media id or
+// a token (download's errors carry no URL).
+func Retry(ctx context.Context, log *slog.Logger, st RetryStore, ch bot.Channel, now time.Time, max int64, timeout time.Duration,
+	download func(context.Context, string) (File, error)) (RetryStats, error) {
+	var rs RetryStats
+	jobs, err := st.ClaimMediaRetries(ctx, ch, now, timeout+time.Minute, 20)
+	if err != nil {
+		return rs, err
+	}
+	for _, j := range jobs {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		f, err := download(dctx, j.FileID)
+		cancel()
+		if err == nil && int64(len(f.Body)) > max {
+			err = ErrTooLarge
+		}
+		var id int64
+		if err == nil {
+			id, err = st.PutBlob(ctx, f.ContentType, f.Body, max)
+		}
+		if err != nil {
+			next := j.Next(now)
+			if errors.Is(err, ErrTooLarge) {
+				next = j.ExpiresAt // no later attempt can fit: wait for the expiry
+			}
+			rs.Failed++
+			log.WarnContext(ctx, "media download retry failed", "channel", string(ch), "retry", j.ID, "attempt", j.Attempt,
+				"next", next, "err", err)
+			if err := st.MediaRetryFailed(ctx, j.ID, next); err != nil {
+				return rs, err
+			}
+			continue
+		}
+		if err := st.MediaRetryDone(ctx, j.ID, bot.Attachment{BlobID: id, MIME: f.ContentType, Size: int64(len(f.Body)), Name: f.Name}); err != nil {
+			return rs, err
+		}
+		rs.Done++
+		log.InfoContext(ctx, "media downloaded on retry", "channel", string(ch), "retry", j.ID, "attempt", j.Attempt)
+	}
+	return rs, nil
+}
+
+// RetryLoop runs Retry every interval until ctx is done.
+func RetryLoop(ctx context.Context, log *slog.Logger, st RetryStore, ch bot.Channel, every time.Duration, now func() time.Time,
+	max int64, timeout time.Duration, download func(context.Context, string) (File, error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := Retry(ctx, log, st, ch, now(), max, timeout, download); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "media download retries", "channel", string(ch), "err", err)
+			}
+		}
+	}
+}

@@ -62,9 +62,11 @@ type Server struct {
 	sent    []Sent
 	syncs   int
 	nextID  int
-	states  map[string]state // external_userid -> session state (service_state); absent: 4
-	media   map[string]Media // media_id -> file
-	trans   []string         // service_state/trans calls as "user:from->to"
+	states  map[string]state     // external_userid -> session state (service_state); absent: 4
+	media   map[string]Media     // media_id -> file
+	added   map[string]time.Time // media_id -> when it was sent (WeCom keeps temporary media 3 days)
+	busy    int                  // media/get calls still to answer "system busy" (FailMedia)
+	trans   []string             // service_state/trans calls as "user:from->to"
 }
 
 // Service states of a kf session (service_state).
@@ -464,7 +466,21 @@ func (s *Server) AddMedia(m Media) string {
 	s.nextID++
 	id := fmt.Sprintf("MEDIA%06d", s.nextID)
 	s.media[id] = m
+	if s.added == nil {
+		s.added = map[string]time.Time{}
+	}
+	s.added[id] = s.now()
 	return id
+}
+
+// MediaExpiry is how long the fake serves a media_id after AddMedia (WeCom: "media_id 仅三天内有效").
+const MediaExpiry = 72 * time.Hour
+
+// FailMedia makes the next n media/get calls answer errcode -1 (system busy), as WeCom does under load.
+func (s *Server) FailMedia(n int) {
+	s.mu.Lock()
+	s.busy = n
+	s.mu.Unlock()
 }
 
 func (s *Server) stateGet(w http.ResponseWriter, dec *json.Decoder) {
@@ -502,12 +518,21 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
 	exp, ok := s.tokens[tok]
 	m, found := s.media[r.URL.Query().Get("media_id")]
 	now := s.now()
+	if found && !now.Before(s.added[r.URL.Query().Get("media_id")].Add(MediaExpiry)) {
+		found = false // deleted by the platform
+	}
+	busy := ok && now.Before(exp) && s.busy > 0
+	if busy {
+		s.busy--
+	}
 	s.mu.Unlock()
 	switch {
 	case !ok:
 		reply(w, 40014, "invalid access_token", nil)
 	case !now.Before(exp):
 		reply(w, 42001, "access_token expired", nil)
+	case busy:
+		reply(w, -1, "system busy", nil)
 	case !found:
 		reply(w, 40007, "invalid media_id", nil)
 	default:
