@@ -11,7 +11,7 @@ import (
 
 // Command is one parsed `/kefu` invocation.
 type Command struct {
-	Verb   string // list show claim ack reply status priority assign note escalate faq report help
+	Verb   string // list show claim ack reply status priority assign note escalate faq report handoff help
 	Ticket string // GD… (upper case) for ticket verbs
 	Arg    string // list filter, status, priority, assignee user id, faq sub-command, report period
 	Text   string // reply/note text, escalation reason, faq query/question|answer
@@ -65,7 +65,7 @@ func Parse(text string) (Command, error) {
 			return bad()
 		}
 		return Command{Verb: verb, Arg: f}, nil
-	case "show", "claim", "ack":
+	case "show", "claim", "ack", "handoff":
 		no, more := cut(rest)
 		no, ok := ticketNo(no)
 		if !ok || more != "" {

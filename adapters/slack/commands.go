@@ -111,6 +111,15 @@ func (a *App) exec(ctx context.Context, actor bot.Actor, c Command) (m *slack.We
 			return ephemeral(a.tr("improve.chat.unavailable", nil)), false
 		}
 		return ephemeral(a.o.Improve.Run(ctx, actor.ID, c.Text, a.o.Lang)), false
+	case "handoff": // WeCom: the customer's session to the agent's WeCom servicer (cmd/kefu wecom handoff)
+		if a.o.HandOff == nil {
+			return ephemeral(a.tr("slack.error.unavailable", nil)), false
+		}
+		text, done, err := a.o.HandOff(ctx, actor, no)
+		if err != nil {
+			return ephemeral(a.errText(ctx, err, no)), false
+		}
+		return ephemeral(text), done
 	case "ack":
 		if err := a.ack(ctx, actor, no); err != nil {
 			return ephemeral(a.errText(ctx, err, no)), false

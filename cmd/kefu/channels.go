@@ -91,13 +91,9 @@ func (c Config) validateChannels() []error {
 	if w := c.WeCom; w.CorpID != "" && (w.Secret == "" || w.Token == "" || len(w.EncodingAESKey) != 43) {
 		errs = append(errs, errors.New("wecom: corp_id needs KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and the 43-character KEFU_WECOM_ENCODING_AES_KEY"))
 	}
-	for agent, userid := range c.WeCom.Servicers {
-		known := false
-		for _, ag := range c.Agents {
-			known = known || ag.ID == agent
-		}
-		if !known || strings.TrimSpace(userid) == "" {
-			errs = append(errs, fmt.Errorf("wecom.servicers: %q needs to be an agents[].id with a servicer userid", agent))
+	for agent, userid := range c.WeCom.Servicers { // agent ids: cli:NAME (agents[].id) or slack:UXXXX
+		if !strings.Contains(agent, ":") || strings.TrimSpace(userid) == "" {
+			errs = append(errs, fmt.Errorf("wecom.servicers: %q needs to be an agent id (cli:alice, slack:U…) with a servicer userid", agent))
 		}
 	}
 	if e := c.Email; e.IMAPAddr != "" {

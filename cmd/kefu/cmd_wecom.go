@@ -58,39 +58,52 @@ func runWeCom(ctx context.Context, args []string, out io.Writer, getenv func(str
 		return err
 	}
 	defer a.Close()
-	lang := a.cfg.DefaultLang
-	tr := func(key string, args map[string]any) error { return errors.New(a.cat.T(lang, key, args)) }
-	desk := bot.Desk(a.engine)
-	t, _, err := desk.Ticket(ctx, no)
+	text, done, err := a.wecomHandOff(ctx, ac, no, target.ID, a.cfg.DefaultLang)
 	if err != nil {
 		return explain(err, no)
 	}
-	if t.Channel != bot.ChannelWeCom {
-		return tr("wecom.handoff.not_wecom", map[string]any{"no": no})
+	if !done {
+		return errors.New(text)
 	}
-	servicer := a.cfg.WeCom.Servicers[target.ID]
+	fmt.Fprintln(out, text)
+	return nil
+}
+
+// wecomHandOff hands ticket no's WeCom session to agent target's servicer (wecom.servicers) for actor
+// (CLI, Slack): text is the recorded note when done, else the localized refusal; err is a desk error
+// (unknown ticket …) or an unexpected one.
+func (a *app) wecomHandOff(ctx context.Context, actor bot.Actor, no, target, lang string) (string, bool, error) {
+	refuse := func(key string, args map[string]any) (string, bool, error) { return a.cat.T(lang, key, args), false, nil }
+	desk := bot.Desk(a.engine)
+	t, _, err := desk.Ticket(ctx, no)
+	if err != nil {
+		return "", false, err
+	}
+	if t.Channel != bot.ChannelWeCom {
+		return refuse("wecom.handoff.not_wecom", map[string]any{"no": no})
+	}
+	servicer := a.cfg.WeCom.Servicers[target]
 	if servicer == "" {
-		return tr("wecom.handoff.no_servicer", map[string]any{"agent": target.ID})
+		return refuse("wecom.handoff.no_servicer", map[string]any{"agent": target})
 	}
 	if a.cfg.WeCom.CorpID == "" {
-		return tr("wecom.handoff.not_configured", nil)
+		return refuse("wecom.handoff.not_configured", nil)
 	}
 	conv, err := a.db.Conversation(ctx, t.ConversationID)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	ad, err := newWeCom(a)
 	if err != nil {
-		return err
+		return "", false, err
 	}
 	if err := ad.HandOff(ctx, conv.ChatID, servicer); err != nil {
 		a.log.WarnContext(ctx, "wecom hand-off refused", "ticket", no, "err", err)
-		return tr("wecom.handoff.refused", map[string]any{"no": no, "servicer": servicer, "err": err.Error()})
+		return refuse("wecom.handoff.refused", map[string]any{"no": no, "servicer": servicer, "err": err.Error()})
 	}
-	note := a.cat.T(lang, "wecom.handoff.note", map[string]any{"servicer": servicer, "agent": target.ID})
-	if _, err := desk.Note(ctx, ac, no, note); err != nil {
-		return fmt.Errorf("handed off, but the note was not recorded: %w", err)
+	note := a.cat.T(lang, "wecom.handoff.note", map[string]any{"servicer": servicer, "agent": target})
+	if _, err := desk.Note(ctx, actor, no, note); err != nil {
+		return "", false, fmt.Errorf("handed off, but the note was not recorded: %w", err)
 	}
-	fmt.Fprintln(out, note)
-	return nil
+	return note, true, nil
 }

@@ -87,14 +87,15 @@ func TestWeComHandOffCLI(t *testing.T) {
 	}
 }
 
-// TestWeComServicersConfig: a servicer mapping must name a configured agent and a userid.
+// TestWeComServicersConfig: a servicer mapping must name an agent id and a userid.
 func TestWeComServicersConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name, servicers string
 		ok              bool
 	}{
 		{"known agent", `{"cli:alice": lisi}`, true},
-		{"unknown agent", `{"cli:nobody": lisi}`, false},
+		{"slack agent", `{"slack:U0ALICE": lisi}`, true},
+		{"not an agent id", `{"alice": lisi}`, false},
 		{"empty userid", `{"cli:alice": ""}`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -84,6 +84,9 @@ func newSlack(a *app) (*slack.App, error) {
 	}
 	o.FollowUp = slackFollowUp{a.engine} // /kefu task, the cards' task, FAQ-answer and FAQ-draft buttons
 	o.ReplyWindow = a.replyWindow
+	o.HandOff = func(ctx context.Context, actor bot.Actor, no string) (string, bool, error) { // /kefu handoff
+		return a.wecomHandOff(ctx, actor, no, actor.ID, a.cfg.DefaultLang)
+	}
 	return slack.New(o)
 }
 
