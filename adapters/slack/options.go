@@ -103,7 +103,7 @@ type Options struct {
 	// HandOff, when set, runs /kefu handoff GD…: the WeCom customer's session goes to the acting
 	// agent's WeCom servicer. text is the answer (done false: a refusal, localized); err a desk error.
 	HandOff func(ctx context.Context, actor bot.Actor, no string) (text string, done bool, err error)
-	SLA         SLA // optional: Acknowledge button on SLA pings and /kefu ack
+	SLA     SLA // optional: Acknowledge button on SLA pings and /kefu ack
 	// Customers, when set, adds the customer's intake details and earlier tickets to a new card's
 	// thread and to /kefu show.
 	Customers Customers

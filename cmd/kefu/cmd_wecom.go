@@ -73,7 +73,9 @@ func runWeCom(ctx context.Context, args []string, out io.Writer, getenv func(str
 // (CLI, Slack): text is the recorded note when done, else the localized refusal; err is a desk error
 // (unknown ticket …) or an unexpected one.
 func (a *app) wecomHandOff(ctx context.Context, actor bot.Actor, no, target, lang string) (string, bool, error) {
-	refuse := func(key string, args map[string]any) (string, bool, error) { return a.cat.T(lang, key, args), false, nil }
+	refuse := func(key string, args map[string]any) (string, bool, error) {
+		return a.cat.T(lang, key, args), false, nil
+	}
 	desk := bot.Desk(a.engine)
 	t, _, err := desk.Ticket(ctx, no)
 	if err != nil {
