@@ -86,6 +86,9 @@ type Options struct {
 	// AgentsSeeAllTeams lets agents open every team's tickets (default: their own, the unassigned
 	// ones not queued for another team, and their team's).
 	AgentsSeeAllTeams bool
+	// Webhooks, when set, adds the admins' Webhooks page with its test ping (webhooks.go); kefu serve
+	// passes the webhook sender that delivers the outbox's webhook rows.
+	Webhooks WebhookPinger
 }
 
 // Console is the http.Handler of /console/.
@@ -154,6 +157,7 @@ func New(o Options) (*Console, error) {
 	c.complaintsRoutes()
 	c.attachmentRoutes()
 	c.revealRoutes()
+	c.webhookRoutes()
 	c.mux.HandleFunc("/console", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/console/", http.StatusFound) })
 	return c, nil
 }

@@ -182,7 +182,7 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong, "wn": &tn.wn, "wnAll": &tn.wnAll, "wnKnown": &tn.wnKnown}
 	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
@@ -239,6 +239,16 @@ func tuningFromEnv() tuning {
 			thesMaxPairs = int(v)
 		} else if k == "thesK" {
 			tn.thesK = int(v)
+		} else if k == "wnSenses" {
+			wnMaxSenses = int(v)
+		} else if k == "wnCommonSrc" {
+			wnCommonSrc = v > 0
+		} else if k == "wnCommon" {
+			wnCommonOnly = v > 0
+		} else if k == "wnRel" {
+			wnMaxRel = int(v)
+		} else if strings.HasPrefix(k, "wnW") { // wnW0..wnW5: weight of a relation kind
+			wnWeights[k[3]-'0'] = float32(v)
 		} else if k == "ansMax" {
 			ansMaxThreshold = v
 		} else if k == "cmax" {

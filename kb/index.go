@@ -2,6 +2,7 @@ package kb
 
 import (
 	"cmp"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -77,6 +78,9 @@ type tuning struct {
 	negShare         float64 // share of entries left out whole as self-calibration negatives (0: off)
 	negRecall        float64 // share of those negatives the offset puts below the suggest threshold
 	negMaxShift      float64 // most the negatives may raise the offset
+	wn               float64 // weight of WordNet's related library words added to a query (wordnet.go; 0: off)
+	wnAll            float64 // >0: also expand query words the library knows
+	wnKnown          float64 // share of an unknown query word WordNet relates to library words that no longer counts as unknown
 	ansWrong         float64 // share of wrong answers among answered held-out examples the answer threshold allows (answerat.go; 0: off)
 }
 
@@ -89,6 +93,7 @@ var defaultTuning = tuning{
 	char2: 0.3, c2min: 1, c2max: 3,
 	prf: 0.1, prfMax: 1 << 30,
 	thes: 0.3, thesMin: 0.3, thesK: 3,
+	wn: 0.6, wnAll: 1,
 	ansWrong: 0.1,
 }
 
@@ -131,10 +136,11 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm   *charModel      // second scorer over character n-grams (nil: off)
-	thes map[int32][]idW // term -> related terms mined from the library (thesaurus.go; nil: off)
-	prf  [][]int32       // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB float64         // confidence offset, calibrated on the library itself (see calibrate.go)
+	cm   *charModel       // second scorer over character n-grams (nil: off)
+	thes map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
+	wn   map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
+	prf  [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB float64          // confidence offset, calibrated on the library itself (see calibrate.go)
 	// answerAt is the answer threshold of this library: opts.AnswerThreshold or higher (answerat.go)
 	answerAt float64
 	scratch  sync.Pool // *scratch
@@ -392,6 +398,13 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			ix.bmPost[id] = append(ix.bmPost[id], posting{int32(d), f * (bm25K1 + 1) / (f + norm)})
 		}
 	}
+	if tn.wn > 0 && n < charMaxEntries {
+		if rev, err := wnRev(); err == nil {
+			ix.buildWordNet(rev, bmDF)
+		} else {
+			slog.Error("kb: WordNet table", "err", err) // cannot happen with the embedded table (TestWordNetTable)
+		}
+	}
 	ix.bmIDF = make([]float32, nt)
 	for id, df := range bmDF {
 		ix.bmIDF[id] = float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
@@ -599,6 +612,9 @@ type scored struct {
 // rank returns the entries for query with their combined raw scores, best first (at most k).
 func (ix *Index) rank(query, lang string, k int) []scored {
 	tf, unknown := ix.analyzeQuery(query, lang, false)
+	if ix.wn != nil { // before the check: a query of words unknown to the library may be related to some
+		tf, unknown = ix.expandWordNet(query, lang, tf, unknown)
+	}
 	if len(tf) == 0 {
 		return nil
 	}

@@ -148,16 +148,38 @@ func (t *txStore) AddEvent(ctx context.Context, ev bot.TicketEvent) (int64, erro
 	// The audit trail doubles as a feed (EventsAfter). On PostgreSQL a smaller id can commit after a
 	// larger one, so the feed follows seq, which a trigger assigns in commit order (migration 0175);
 	// on SQLite, one writer at a time, it follows the id.
-	if err := g.Create(&m).Error; err != nil {
+	//
+	// The INSERT also returns the webhook endpoints (id:events;…) that webhookFanout needs: one
+	// statement instead of a second query of webhook_endpoints on every event (issue 14), and always
+	// current, unlike a cache (`kefu webhook add` runs in another process).
+	agg := "group_concat(id || ':' || events, ';')"
+	if t.dialect == Postgres {
+		agg = "string_agg(id || ':' || events, ';')"
+	}
+	var row struct {
+		ID    int64
+		Hooks *string
+	}
+	err := g.Raw(`INSERT INTO ticket_events (ticket_id, ticket_no, at, actor, kind, text, channel, internal, attachments)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, (SELECT `+agg+` FROM webhook_endpoints) AS hooks`,
+		m.TicketID, m.TicketNo, m.At, m.Actor, m.Kind, m.Text, m.Channel, m.Internal, t.keys.Seal(m.Attachments)).Scan(&row).Error
+	if err != nil {
 		return 0, fmt.Errorf("storage: add %s event to %s: %w", ev.Kind, ev.TicketNo, err)
+	}
+	if row.ID == 0 {
+		return 0, fmt.Errorf("storage: add %s event to %s: no id returned", ev.Kind, ev.TicketNo)
 	}
 	if err := t.advanceClock(ctx, g, ev); err != nil {
 		return 0, err
 	}
-	if err := t.webhookFanout(ctx, g, ev, m.ID); err != nil {
+	var hooks string
+	if row.Hooks != nil {
+		hooks = *row.Hooks
+	}
+	if err := t.webhookFanout(ctx, g, ev, row.ID, hooks); err != nil {
 		return 0, err
 	}
-	return m.ID, nil
+	return row.ID, nil
 }
 
 // plainEventKinds are the audit events whose text is kefu's own bookkeeping (agent ids, statuses,

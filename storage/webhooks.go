@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,16 +177,23 @@ func (db *DB) WebhookEndpoint(ctx context.Context, id int64) (webhook.Endpoint, 
 // webhookFanout writes, in AddEvent's transaction, one outbox row per endpoint subscribed to the
 // webhook event that ev (stored as id) raises, so the event and its deliveries commit together or
 // not at all. The payload is built from the ticket as it is now (after the change and its SLA clock).
-func (t *txStore) webhookFanout(ctx context.Context, g *gorm.DB, ev bot.TicketEvent, id int64) error {
+// hooks lists the endpoints as AddEvent's INSERT read them: "id:type,type;id:type…".
+func (t *txStore) webhookFanout(ctx context.Context, g *gorm.DB, ev bot.TicketEvent, id int64, hooks string) error {
 	typ, ok := webhook.TypeOf(ev)
-	if !ok {
+	if !ok || hooks == "" {
 		return nil
 	}
 	var eps []webhookEndpoint
-	if err := g.Select("id", "events").Find(&eps).Error; err != nil {
-		return fmt.Errorf("storage: webhooks for %s: %w", ev.TicketNo, err)
+	for _, h := range strings.Split(hooks, ";") {
+		sid, events, ok := strings.Cut(h, ":")
+		epID, err := strconv.ParseInt(sid, 10, 64)
+		if !ok || err != nil {
+			return fmt.Errorf("storage: webhooks for %s: endpoint %q", ev.TicketNo, h)
+		}
+		if e := (webhookEndpoint{ID: epID, Events: events}); e.toEndpoint().Wants(typ) {
+			eps = append(eps, e)
+		}
 	}
-	eps = slices.DeleteFunc(eps, func(e webhookEndpoint) bool { return !e.toEndpoint().Wants(typ) })
 	if len(eps) == 0 {
 		return nil
 	}

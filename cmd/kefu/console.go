@@ -83,5 +83,7 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		Desk:              a.engine,
 		AckSLA:            a.ackSLA,
 		AgentsSeeAllTeams: a.cfg.Console.AgentsSeeAllTeams,
+		// the admins' webhooks page pings through the sender that delivers the outbox's webhook rows
+		Webhooks: newWebhookSender(a.db, a.cfg),
 	})
 }

@@ -312,4 +312,13 @@ func TestConsoleMounted(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("sign-in page: %d", resp.StatusCode)
 	}
+	// The admins' webhook test ping is mounted (behind the sign-in: 401 without a session, not 404).
+	resp, err = c.PostForm(s.url+"/console/webhooks/test", map[string][]string{"name": {"crm"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /console/webhooks/test without a session: %d, want 401 (mounted, signed-in only)", resp.StatusCode)
+	}
 }
