@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -124,46 +123,6 @@ type Engine struct {
 	cc       ComplaintConfig
 	workdays Workdays
 	chanCaps map[Channel]flows.Caps
-	chats    chatStates
-}
-
-// Prematcher is a Stepper that can look a message's FAQ question up before its transaction
-// (flows.Machine.Prematch): the step uses the lookup when the session turns out to be in that state
-// and language, and looks up itself otherwise.
-type Prematcher interface {
-	Prematch(state flows.State, lang string, in flows.Input) *flows.Prematch
-}
-
-// chatStates remembers the state and language of the chats' sessions after their last message on
-// this engine: only a guess for Prematch (another process or an agent may have moved a session on
-// since), never read as the session. Bounded: forgotten all at once when full.
-type chatStates struct {
-	mu sync.Mutex
-	m  map[string]chatState
-}
-
-type chatState struct {
-	State flows.State
-	Lang  string
-}
-
-// maxChatStates bounds chatStates (about 100 bytes an entry).
-const maxChatStates = 50_000
-
-func (c *chatStates) get(chat string) (chatState, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.m[chat]
-	return s, ok
-}
-
-func (c *chatStates) put(chat string, s flows.Session) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxChatStates {
-		c.m = make(map[string]chatState)
-	}
-	c.m[chat] = chatState{State: s.State, Lang: s.Lang}
 }
 
 var (
@@ -310,17 +269,6 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	if g, ok := e.store.(GroupCommitter); ok {
 		txf = g.GroupTx // a customer's message: commits may be shared with other customers' messages
 	}
-	// The FAQ lookup is most of a step's CPU: made before the transaction when the chat's state is
-	// known from its last message here, it holds no transaction open and, on SQLite, runs beside the
-	// writer goroutine instead of in it (issue 14). The step redoes it if the guess was wrong.
-	chat := string(ev.Channel) + "\x00" + ev.ChatID
-	var pre *flows.Prematch
-	if pm, ok := e.flows.(Prematcher); ok {
-		if h, ok := e.chats.get(chat); ok {
-			pre = pm.Prematch(h.State, h.Lang, e.input(ev))
-		}
-	}
-	var after flows.Session
 	err := txf(ctx, func(tx Tx) error {
 		sent, replies = 0, nil
 		conv, err := tx.SaveInbound(ctx, ev)
@@ -351,7 +299,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 			return err
 		}
 		in := e.input(ev)
-		in.Profile, in.Matched = &profile, pre
+		in.Profile = &profile
 		next, effects, err := e.flows.Step(s, in)
 		if errors.Is(err, flows.ErrUnknownState) {
 			// A state this version does not know (written by a newer or older kefu): start over.
@@ -366,7 +314,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		if err := e.apply(ctx, t, effects); err != nil {
 			return err
 		}
-		sent, replies, after = t.sent, t.replies, next
+		sent, replies = t.sent, t.replies
 		return tx.SaveSession(ctx, conv.ID, next, ev.At)
 	})
 	if errors.Is(err, ErrDuplicate) {
@@ -374,7 +322,6 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		return nil, nil
 	}
 	if err == nil {
-		e.chats.put(chat, after)
 		if sent > 0 {
 			e.notify()
 		}

@@ -11,17 +11,13 @@ import (
 
 const maxCandidates = 3
 
-func (m *Machine) ask(s Session, text string, pre *Prematch) (Session, []Effect) {
+func (m *Machine) ask(s Session, text string) (Session, []Effect) {
 	s.Intake = Intake{FirstText: text}
 	s.Candidates, s.LastFAQ, s.Asked = nil, "", 0
 	var hits []kb.Hit
 	decision := kb.NoMatch
 	if m.kb != nil {
-		if pre != nil && pre.text == text && pre.lang == s.Lang {
-			hits = slices.Clone(pre.hits)
-		} else {
-			hits = m.kb.Match(text, s.Lang, maxCandidates)
-		}
+		hits = m.kb.Match(text, s.Lang, maxCandidates)
 		hits = slices.DeleteFunc(hits, func(h kb.Hit) bool { return h.Entry == nil || h.Entry.ID == "" })
 		if len(hits) > 0 {
 			decision = m.kb.Decide(hits)
@@ -42,45 +38,6 @@ func (m *Machine) ask(s Session, text string, pre *Prematch) (Session, []Effect)
 	}
 	next, effects := m.startClarify(s, text, "faq.no_answer")
 	return next, append([]Effect{Unanswered{Text: text}}, effects...)
-}
-
-// Prematch is an FAQ lookup made before the step (Machine.Prematch): Input.Matched.
-type Prematch struct {
-	text, lang string
-	hits       []kb.Hit
-}
-
-// Prematch looks the text of in up in the FAQ library in lang, as the step of a session in state
-// would, or returns nil when such a step would not ask the library (a button, a command, a greeting,
-// a yes or no to a question, a state that takes the text as something else) or there is no library.
-// The engine calls it before the message's transaction with the state and language the chat had
-// after its last message (issue 14: the lookup is most of a step's CPU, and on SQLite every step
-// runs in the one writer goroutine). Step uses the result (Input.Matched) only when it asks the
-// library the same text in the same language, and looks up itself otherwise: a lookup ahead saves
-// work and never changes what the step does.
-func (m *Machine) Prematch(state State, lang string, in Input) *Prematch {
-	if m.kb == nil || in.Signal != SignalNone || in.Button != "" || in.Command != "" || len(in.Text) > m.cfg.MaxInputBytes {
-		return nil
-	}
-	text := Normalize(in.Text)
-	if text == "" || len(text) > m.cfg.MaxInputBytes || isAck(text) || isGreeting(text) || findTicketNo(text) != "" ||
-		m.isHuman(text) || m.status.match(text) || m.complaint.match(text) {
-		return nil
-	}
-	if _, _, ok := ParseCommand(text); ok {
-		return nil
-	}
-	switch state {
-	case StateIdle:
-	case StateAnswered, StateAnythingElse:
-		if _, answer := yesNo(text); answer {
-			return nil
-		}
-	default:
-		return nil
-	}
-	lang = normLang(lang)
-	return &Prematch{text: text, lang: lang, hits: m.kb.Match(text, lang, maxCandidates)}
 }
 
 // answer gives an FAQ entry's answer and asks whether it helped.

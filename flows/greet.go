@@ -62,7 +62,7 @@ func (m *Machine) stepIdle(s Session, ev event) (Session, []Effect) {
 	case m.complaint.match(text):
 		return m.startComplaint(s, text)
 	}
-	return m.ask(s, text, ev.in.Matched)
+	return m.ask(s, text)
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -134,9 +134,6 @@ type Input struct {
 	// Profile is what the customer gave at earlier intakes (name, phone, e-mail; fields asked). nil:
 	// nothing known, every configured field is asked.
 	Profile *Profile
-	// Matched is the FAQ lookup of Text made before the step (Machine.Prematch), nil when none was:
-	// the step uses it when it asks the library the same text in the session's language.
-	Matched *Prematch
 }
 
 // Scripts of Caps.Script: the seeds word the greeting and the closing differently per channel.

@@ -32,6 +32,8 @@ var sampleArgs = map[string]any{
 	"ticket": "GD20261123001", "tb": "2", "ta": "1.5", "rb": "6", "ra": "2.5", "cb": "2.5", "ca": "4.5",
 	// channels (reply window)
 	"hours": 5, "until": "11-24 10:00",
+	// WeCom hand-off
+	"servicer": "lisi", "err": "errcode 95016",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

@@ -491,6 +491,25 @@ func (a *Adapter) ServiceState(ctx context.Context, chatID string) (int, string,
 	return out.State, out.Servicer, nil
 }
 
+// ErrNotServicer: a hand-off named no servicer (no kefu agent mapped to one).
+var ErrNotServicer = errors.New("wecom: no servicer userid")
+
+// HandOff gives the WeCom session of chatID to the servicer with userid servicer (service_state/trans
+// to 3, 由人工接待): they answer in the WeCom app from then on, and kefu's replies are refused as taken
+// over. WeCom allows it from a new, bot-held or queued session, or from another servicer; an ended
+// session (the customer has not written since) or a servicer not on duty is an *Error.
+func (a *Adapter) HandOff(ctx context.Context, chatID, servicer string) error {
+	kf, user, ok := strings.Cut(chatID, "|")
+	if !ok {
+		return fmt.Errorf("wecom: hand off: bad chat id %q", chatID)
+	}
+	if servicer == "" {
+		return ErrNotServicer
+	}
+	return a.call(ctx, "/cgi-bin/kf/service_state/trans", map[string]any{"open_kfid": kf, "external_userid": user,
+		"service_state": stateServicer, "servicer_userid": servicer}, &struct{}{})
+}
+
 // sessionRefused explains a send refused with 95018 by the session's state. In states 0 and 1 the API
 // may answer (the fake, like WeCom, moves a new session to 1 when it does), so the refusal is the
 // window's. A session a WeCom servicer holds (3) or that waits in their queue (2) is theirs: the reply

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/email"
@@ -35,6 +36,9 @@ type WeComConfig struct {
 	PollInterval   time.Duration `yaml:"poll_interval"` // sync without a notice this often
 	// MaxAttachment caps a customer's file kefu keeps a copy of (bytes; default 10 MiB).
 	MaxAttachment int64 `yaml:"max_attachment"`
+	// Servicers maps kefu agents (agents[].id) to their WeCom servicer userids (接待人员), for handing
+	// a customer's session to them in the WeCom app (`kefu wecom handoff`).
+	Servicers map[string]string `yaml:"servicers"`
 }
 
 // EmailConfig is the `email:` section: a support mailbox, enabled by email.imap_addr
@@ -86,6 +90,15 @@ func (c Config) validateChannels() []error {
 	}
 	if w := c.WeCom; w.CorpID != "" && (w.Secret == "" || w.Token == "" || len(w.EncodingAESKey) != 43) {
 		errs = append(errs, errors.New("wecom: corp_id needs KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and the 43-character KEFU_WECOM_ENCODING_AES_KEY"))
+	}
+	for agent, userid := range c.WeCom.Servicers {
+		known := false
+		for _, ag := range c.Agents {
+			known = known || ag.ID == agent
+		}
+		if !known || strings.TrimSpace(userid) == "" {
+			errs = append(errs, fmt.Errorf("wecom.servicers: %q needs to be an agents[].id with a servicer userid", agent))
+		}
 	}
 	if e := c.Email; e.IMAPAddr != "" {
 		if e.SMTPAddr == "" || e.Username == "" {

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -66,6 +67,7 @@ type Server struct {
 	media   map[string]Media     // media_id -> file
 	added   map[string]time.Time // media_id -> when it was sent (WeCom keeps temporary media 3 days)
 	busy    int                  // media/get calls still to answer "system busy" (FailMedia)
+	onDuty  map[string]bool      // servicers 正在接待 (SetServicers): the only ones a session may go to
 	trans   []string             // service_state/trans calls as "user:from->to"
 }
 
@@ -104,6 +106,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /cgi-bin/kf/send_msg", s.authed(s.sendMsg))
 	mux.HandleFunc("POST /cgi-bin/kf/send_msg_on_event", s.authed(s.sendOnEvent))
 	mux.HandleFunc("POST /cgi-bin/kf/service_state/get", s.authed(s.stateGet))
+	mux.HandleFunc("POST /cgi-bin/kf/service_state/trans", s.authed(s.stateTrans))
 	mux.HandleFunc("GET /cgi-bin/media/get", s.mediaGet)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("wecomtest: unexpected %s %s", r.Method, r.URL.Path)
@@ -444,6 +447,69 @@ func (s *Server) SetServiceState(user string, code int, servicer string) {
 	s.mu.Lock()
 	s.states[user] = state{code: code, servicer: servicer}
 	s.mu.Unlock()
+}
+
+// SetServicers lists the account's servicers who are on duty (接待人员状态「接待中」): service_state/trans
+// hands a session only to one of them.
+func (s *Server) SetServicers(userids ...string) {
+	s.mu.Lock()
+	s.onDuty = map[string]bool{}
+	for _, u := range userids {
+		s.onDuty[u] = true
+	}
+	s.mu.Unlock()
+}
+
+// Trans lists the service_state/trans calls that changed a session, as "user:from->to[@servicer]".
+func (s *Server) Trans() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.trans...)
+}
+
+// transAllowed are the changes WeCom's 分配客服会话 allows: 0 → 1, 2, 3; 1 → 2, 3; 2 → 3; 3 → 3 (another
+// servicer), 4; none from 4 (the customer must write again).
+var transAllowed = map[int][]int{0: {1, 2, 3}, 1: {2, 3}, 2: {3}, 3: {3, 4}}
+
+// stateTrans changes a session's state like WeCom: only the allowed changes (95016 otherwise), and to
+// state 3 only with a servicer on duty (95014 otherwise: the fake's choice of code).
+func (s *Server) stateTrans(w http.ResponseWriter, dec *json.Decoder) {
+	var in struct {
+		OpenKfID       string `json:"open_kfid"`
+		ExternalUserID string `json:"external_userid"`
+		ServiceState   *int   `json:"service_state"`
+		ServicerUserID string `json:"servicer_userid"`
+	}
+	if err := dec.Decode(&in); err != nil || in.ServiceState == nil {
+		reply(w, 47001, "data format error", nil)
+		return
+	}
+	if in.OpenKfID != OpenKfID {
+		reply(w, 95000, "invalid open_kfid", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.seen[in.ExternalUserID]; !ok {
+		reply(w, 40003, "invalid external_userid", nil)
+		return
+	}
+	cur, to := s.state(in.ExternalUserID), *in.ServiceState
+	if !slices.Contains(transAllowed[cur.code], to) {
+		reply(w, 95016, "invalid service_state transition", nil)
+		return
+	}
+	if to == StateServicer && !s.onDuty[in.ServicerUserID] {
+		reply(w, 95014, "servicer_userid is not a servicer on duty", nil)
+		return
+	}
+	st := state{code: to}
+	if to == StateServicer {
+		st.servicer = in.ServicerUserID
+	}
+	s.states[in.ExternalUserID] = st
+	s.trans = append(s.trans, fmt.Sprintf("%s:%d->%d@%s", in.ExternalUserID, cur.code, to, st.servicer))
+	reply(w, 0, "ok", nil)
 }
 
 // ServiceState is user's session state.

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/kefu-dev/kefu/bot"
+)
+
+func init() {
+	commands["wecom"] = command{
+		usage:   wecomUsage,
+		summary: "handoff: give a WeCom ticket's session to an agent's WeCom servicer (wecom.servicers)",
+		run: func(ctx context.Context, args []string) error {
+			return runWeCom(ctx, args, os.Stdout, os.Getenv)
+		},
+	}
+}
+
+const wecomUsage = `kefu wecom handoff [--to AGENT] GD…   (the customer's WeCom session goes to AGENT's servicer userid in
+                                      wecom.servicers — default: yours —, who answers in the WeCom app;
+                                      kefu's replies are then refused as taken over; recorded as a note)
+Common flags: --as AGENT (or $KEFU_AGENT), --config FILE.`
+
+// runWeCom hands a WeCom session to a named servicer (service_state/trans): the one WeCom call an agent
+// makes directly rather than through the outbox, since it is not a message and its answer (allowed or
+// not) is what the agent needs to see at once.
+func runWeCom(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("wecom", flag.ContinueOnError)
+	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
+	cfgPath := fs.String("config", "", "config file")
+	to := fs.String("to", "", "the agent whose WeCom servicer takes the session (default: you)")
+	pos, err := parseArgs(fs, args, 2, 2, "handoff and a ticket number")
+	if err != nil {
+		return err
+	}
+	if pos[0] != "handoff" {
+		return usagef("unknown wecom subcommand %q", pos[0])
+	}
+	no := strings.ToUpper(strings.TrimSpace(pos[1]))
+	ac, err := agentFrom(*as, getenv)
+	if err != nil {
+		return err
+	}
+	target := ac
+	if *to != "" {
+		if target, err = agentFrom(*to, getenv); err != nil {
+			return err
+		}
+	}
+	a, err := openCLI(ctx, *cfgPath, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	lang := a.cfg.DefaultLang
+	tr := func(key string, args map[string]any) error { return errors.New(a.cat.T(lang, key, args)) }
+	desk := bot.Desk(a.engine)
+	t, _, err := desk.Ticket(ctx, no)
+	if err != nil {
+		return explain(err, no)
+	}
+	if t.Channel != bot.ChannelWeCom {
+		return tr("wecom.handoff.not_wecom", map[string]any{"no": no})
+	}
+	servicer := a.cfg.WeCom.Servicers[target.ID]
+	if servicer == "" {
+		return tr("wecom.handoff.no_servicer", map[string]any{"agent": target.ID})
+	}
+	if a.cfg.WeCom.CorpID == "" {
+		return tr("wecom.handoff.not_configured", nil)
+	}
+	conv, err := a.db.Conversation(ctx, t.ConversationID)
+	if err != nil {
+		return err
+	}
+	ad, err := newWeCom(a)
+	if err != nil {
+		return err
+	}
+	if err := ad.HandOff(ctx, conv.ChatID, servicer); err != nil {
+		a.log.WarnContext(ctx, "wecom hand-off refused", "ticket", no, "err", err)
+		return tr("wecom.handoff.refused", map[string]any{"no": no, "servicer": servicer, "err": err.Error()})
+	}
+	note := a.cat.T(lang, "wecom.handoff.note", map[string]any{"servicer": servicer, "agent": target.ID})
+	if _, err := desk.Note(ctx, ac, no, note); err != nil {
+		return fmt.Errorf("handed off, but the note was not recorded: %w", err)
+	}
+	fmt.Fprintln(out, note)
+	return nil
+}
