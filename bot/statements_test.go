@@ -64,11 +64,11 @@ func TestDeliverStatementBudget(t *testing.T) {
 	forEachDB(t, func(t *testing.T, mk envMaker) {
 		e := mk(t)
 		// known+session, inbound message, citation, outbox rows, outbound messages, session; on
-		// PostgreSQL known and the inbound message are one statement, and so are the outbox rows and
-		// their messages.
+		// PostgreSQL known and the inbound message are one statement, and so are the citation, the
+		// outbox rows and their messages.
 		budget := 6
 		if e.db.Dialect() == storage.Postgres {
-			budget = 4
+			budget = 3
 		}
 		log := &stmtLog{Interface: logger.Discard}
 		e.db.Gorm().Config.Logger = log

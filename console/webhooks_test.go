@@ -79,6 +79,15 @@ func TestWebhookTestPing(t *testing.T) {
 		if !strings.Contains(body, "500") || !strings.Contains(body, `class="error"`) {
 			t.Errorf("a refusing receiver is not shown as a failure:\n%.3000s", body)
 		}
+		// A receiver that cannot be reached: no status, the error shown.
+		dead := httptest.NewServer(http.NotFoundHandler())
+		dead.Close()
+		if _, err := base.db.AddWebhook(t.Context(), "down", dead.URL, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := post(t, root, srv.URL+"/console/webhooks/test?lang=en", url.Values{"csrf": {csrf}, "name": {"down"}}); !strings.Contains(body, "could not reach down") || !strings.Contains(body, "connection refused") {
+			t.Errorf("an unreachable receiver is not shown as such:\n%.3000s", body)
+		}
 		if resp, _ := post(t, root, srv.URL+"/console/webhooks/test", url.Values{"csrf": {csrf}, "name": {"nope"}}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("unknown endpoint: %d", resp.StatusCode)
 		}

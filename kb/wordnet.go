@@ -307,19 +307,34 @@ func wnStem(w string) string {
 var wordNetTable []byte
 
 // wnRev maps a related (target) word to the words that bring it, parsed once from the table.
-var wnRev = sync.OnceValues(func() (map[string][]wnSrc, error) { return parseWordNetTable(wordNetTable) })
+var wnRev = sync.OnceValues(func() (*wnTable, error) { return parseWordNetTable(wordNetTable) })
+
+// wnTable is the shipped table reversed and packed (about 4 MiB instead of 12 as strings and structs).
+type wnTable struct {
+	words []string            // source words
+	rev   map[string][]uint32 // related word → source word index << 3 | relation kind
+}
 
 type wnSrc struct {
 	from string
 	kind wnKind
 }
 
-func parseWordNetTable(gz []byte) (map[string][]wnSrc, error) {
+// sources returns the words that bring to and their relation.
+func (t *wnTable) sources(to string) []wnSrc {
+	var out []wnSrc
+	for _, p := range t.rev[to] {
+		out = append(out, wnSrc{t.words[p>>3], wnKind(p & 7)})
+	}
+	return out
+}
+
+func parseWordNetTable(gz []byte) (*wnTable, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, fmt.Errorf("wordnet table: %w", err)
 	}
-	rev := map[string][]wnSrc{}
+	t := &wnTable{rev: map[string][]uint32{}}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -327,17 +342,27 @@ func parseWordNetTable(gz []byte) (map[string][]wnSrc, error) {
 		if !ok {
 			return nil, fmt.Errorf("wordnet table: bad line %q", sc.Text())
 		}
-		for _, r := range strings.Split(rels, ",") {
+		id := uint32(len(t.words))
+		t.words = append(t.words, strings.Clone(from))
+		for r := range strings.SplitSeq(rels, ",") {
 			if len(r) < 2 || r[0] < '0' || r[0] >= '0'+byte(wnKinds) {
 				return nil, fmt.Errorf("wordnet table: bad relation %q of %q", r, from)
 			}
-			rev[r[1:]] = append(rev[r[1:]], wnSrc{from, wnKind(r[0] - '0')})
+			to := r[1:]
+			ps, ok := t.rev[to]
+			if !ok {
+				to = strings.Clone(to) // the line is not kept
+			}
+			t.rev[to] = append(ps, id<<3|uint32(r[0]-'0'))
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("wordnet table: %w", err)
 	}
-	return rev, nil
+	for k, ps := range t.rev {
+		t.rev[k] = slices.Clip(ps)
+	}
+	return t, nil
 }
 
 // writeWordNetTable writes wn in the table format, sorted.
@@ -372,7 +397,7 @@ var wnMaxRel = 5
 
 // buildWordNet keeps, for each word of the table, its related words that the library uses in at
 // most 1/thesDFDiv of its entries (query word term → library term ids).
-func (ix *Index) buildWordNet(rev map[string][]wnSrc, bmDF []int32) {
+func (ix *Index) buildWordNet(tab *wnTable, bmDF []int32) {
 	n := len(ix.lib.entries)
 	maxDF := int32(max(2, n/thesDFDiv))
 	out := map[string][]idW{}
@@ -380,17 +405,18 @@ func (ix *Index) buildWordNet(rev map[string][]wnSrc, bmDF []int32) {
 		if t[0] != kWord[0] || int(id) >= len(bmDF) || bmDF[id] > maxDF {
 			continue
 		}
-		for _, src := range rev[t[1:]] {
-			w := wnWeights[src.kind]
+		for _, p := range tab.rev[t[1:]] {
+			w := wnWeights[p&7]
 			if w == 0 {
 				continue
 			}
-			r := out[kWord+src.from]
+			from := kWord + tab.words[p>>3]
+			r := out[from]
 			if i := slices.IndexFunc(r, func(y idW) bool { return y.id == id }); i >= 0 {
 				r[i].w = max(r[i].w, w)
 				continue
 			}
-			out[kWord+src.from] = append(r, idW{id, w})
+			out[from] = append(r, idW{id, w})
 		}
 	}
 	for k, r := range out {

@@ -37,7 +37,7 @@ func TestWordNetTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	has := func(from, to string, k wnKind) bool {
-		return slices.Contains(rev[to], wnSrc{from, k})
+		return slices.Contains(rev.sources(to), wnSrc{from, k})
 	}
 	for _, c := range []struct {
 		from, to string
@@ -52,7 +52,7 @@ func TestWordNetTable(t *testing.T) {
 		{"septuagenarian", "oldster", wnHyper},
 	} {
 		if !has(c.from, c.to, c.k) {
-			t.Errorf("table lacks %s -%d-> %s (has %v)", c.from, c.k, c.to, rev[c.to])
+			t.Errorf("table lacks %s -%d-> %s (has %v)", c.from, c.k, c.to, rev.sources(c.to))
 		}
 	}
 	if has("car", "sedan", wnHyper) {

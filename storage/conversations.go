@@ -414,8 +414,21 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 // the waiting path, issue 14): the messages copy the rows' sealed text.
 func (t *txStore) enqueuePG(g *gorm.DB, rows []outboxRow) ([]int64, error) {
 	var q strings.Builder
-	q.WriteString(`WITH o AS (INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, created_at, sent_at) VALUES `)
-	args := make([]any, 0, 10*len(rows))
+	args := make([]any, 0, 10*len(rows)+6*len(t.cites))
+	q.WriteString("WITH ")
+	if len(t.cites) > 0 {
+		// The citations Cite held back (see there) ride along.
+		q.WriteString("c AS (INSERT INTO faq_citations (entry_id, conversation_id, lang, query, helped, at) VALUES ")
+		for i, c := range t.cites {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?)")
+			args = append(args, c.EntryID, c.ConversationID, c.Lang, t.keys.Seal(c.Query), c.Helped, c.At)
+		}
+		q.WriteString("), ")
+	}
+	q.WriteString(`o AS (INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, created_at, sent_at) VALUES `)
 	for i, r := range rows {
 		if i > 0 {
 			q.WriteString(", ")
@@ -434,6 +447,7 @@ SELECT id FROM o ORDER BY id`)
 	if len(ids) != len(rows) {
 		return nil, fmt.Errorf("storage: enqueue: %d ids for %d rows", len(ids), len(rows))
 	}
+	t.cites = nil
 	return ids, nil
 }
 

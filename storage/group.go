@@ -179,7 +179,12 @@ func (db *DB) commitTogether(batch []*groupReq) (failed int, res groupResult, er
 		// cancellation, like the COMMIT they wait for.
 		g := db.gdb.Session(&gorm.Session{NewDB: true, Context: ctx})
 		g.Statement.ConnPool = detachedPool{stx}
-		if ferr := r.fn(&txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla}); ferr != nil {
+		ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla}
+		ferr := r.fn(ts)
+		if ferr == nil {
+			ferr = ts.flush(ctx)
+		}
+		if ferr != nil {
 			return failed, groupResult{err: ferr}, ferr
 		}
 	}

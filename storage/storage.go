@@ -299,7 +299,11 @@ func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			return fn(&txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla})
+			ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla}
+			if err := fn(ts); err != nil {
+				return err
+			}
+			return ts.flush(ctx)
 		})
 		if err == nil || attempt == 3 || !transient(err) || ctx.Err() != nil {
 			return err
@@ -340,6 +344,7 @@ type txStore struct {
 	cached  *conversation // the conversation SaveInbound resolved (with its session)
 	profile *customer     // its customer's intake fields, read by the same query (CustomerProfile)
 	sla     *sla.Policy   // keep SLA clocks (nil: off)
+	cites   []faqCitation // PostgreSQL: citations not written yet (Cite; written by enqueuePG or flush)
 }
 
 var _ bot.Tx = (*txStore)(nil)
