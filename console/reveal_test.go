@@ -150,3 +150,15 @@ func TestRevealPersonalData(t *testing.T) {
 		}
 	})
 }
+
+// TestRevealEventHasThreadLine: the reveal's audit event reaches the Slack card's thread like every
+// event (adapters/slack renders "slack.event.<kind>"): both languages have its line, with the text.
+func TestRevealEventHasThreadLine(t *testing.T) {
+	cat := locales.Default()
+	key := "slack.event." + string(bot.EvRevealed)
+	for _, lang := range cat.Langs() {
+		if got := cat.T(lang, key, map[string]any{"text": "phone: 回拨"}); got == key || !strings.Contains(got, "phone: 回拨") {
+			t.Errorf("%s: %s renders %q", lang, key, got)
+		}
+	}
+}
