@@ -83,6 +83,10 @@ type Options struct {
 	// the bot engine. AckSLA acknowledges SLA breaches (nil: the ack button answers "not found").
 	Desk   Desk
 	AckSLA SLAAcker
+	// HandOff, when set, adds the WeCom tickets' hand-off button: the customer's session goes to the
+	// agent's WeCom servicer (kefu serve passes what `kefu wecom handoff` runs). text is the note
+	// recorded (done) or the localized refusal; err a desk error.
+	HandOff func(ctx context.Context, a bot.Actor, no string) (text string, done bool, err error)
 	// AgentsSeeAllTeams lets agents open every team's tickets (default: their own, the unassigned
 	// ones not queued for another team, and their team's).
 	AgentsSeeAllTeams bool

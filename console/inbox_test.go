@@ -24,8 +24,9 @@ import (
 // inboxEnv is a console with the agents' inbox over a real engine and store.
 type inboxEnv struct {
 	*env
-	eng   *bot.Engine
-	acked []string
+	eng       *bot.Engine
+	acked     []string
+	handedOff []string
 }
 
 // Agents: alice and carol in team tech, bob in billing, sue a supervisor; console accounts of the
@@ -70,6 +71,14 @@ func newInboxEnvOn(t testing.TB, seeAll bool, open storetest.Opener) *inboxEnv {
 			}
 			e.acked = append(e.acked, a.ID+" "+no)
 			return nil
+		},
+		HandOff: func(ctx context.Context, a bot.Actor, no string) (string, bool, error) {
+			if a.ID != "cli:alice" {
+				return "坐席 " + a.ID + " 没有对应的企业微信接待人员", false, nil
+			}
+			e.handedOff = append(e.handedOff, a.ID+" "+no)
+			_, err := eng.Note(ctx, a, no, "已转给企业微信接待人员 lisi")
+			return "已转给企业微信接待人员 lisi", err == nil, err
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,7 @@ type ticketData struct {
 	Parties     []string
 	Form        url.Values
 	CanAct      bool
+	HandOff     bool // the WeCom hand-off button (Options.HandOff set)
 	Supervisor  bool
 	Done        string // the action that just succeeded
 	// Revealed is the one personal-data field a supervisor's recorded reveal shows in full (reveal.go).
@@ -118,7 +119,7 @@ func (c *Console) renderTicketRevealing(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	var err error
-	d := &ticketData{Form: form, CanAct: c.canAct(s), Done: done, Agents: c.o.Desk.Agents(), Teams: c.o.Desk.Teams(), Statuses: allStatuses}
+	d := &ticketData{Form: form, CanAct: c.canAct(s), HandOff: c.o.HandOff != nil, Done: done, Agents: c.o.Desk.Agents(), Teams: c.o.Desk.Teams(), Statuses: allStatuses}
 	d.Supervisor = d.CanAct && c.isSupervisor(s.user.AgentID)
 	if d.History, err = c.o.Desk.CustomerHistory(ctx, t, 10); err != nil {
 		c.fail(w, r, err)
@@ -316,7 +317,12 @@ type SLAAcker func(ctx context.Context, a bot.Actor, no string) error
 
 // ticketActions are the POST /console/tickets/{no}/{action} forms.
 var ticketActions = []string{"claim", "assign", "team", "reply", "faq", "note", "priority", "status", "resolve", "close",
-	"escalate", "ack", "complaint", "level", "propose", "approve", "reject", "visit"}
+	"escalate", "ack", "complaint", "level", "propose", "approve", "reject", "visit", "handoff"}
+
+// handOffRefused is a WeCom hand-off the platform or the configuration refused: its text is shown.
+type handOffRefused struct{ text string }
+
+func (e *handOffRefused) Error() string { return "console: hand-off refused: " + e.text }
 
 // ticketAction runs one desk operation for the signed-in account's agent. Errors re-render the ticket
 // page with a localized message and the form's input kept; nothing changed.
@@ -340,6 +346,10 @@ func (c *Console) ticketAction(w http.ResponseWriter, r *http.Request, s session
 		return
 	}
 	err := c.act(ctx, bot.Actor{ID: s.user.AgentID}, no, action, sendValues(action, f, t.CustomerName))
+	if hr := (*handOffRefused)(nil); errors.As(err, &hr) {
+		c.renderTicket(w, r, s, http.StatusConflict, hr.text, f, "")
+		return
+	}
 	var wc *bot.WindowClosedError
 	if errors.As(err, &wc) { // refused at once: say when the platform's window closed and what the agent can do
 		c.log.InfoContext(ctx, "console reply refused: reply window closed", "user", s.user.Name, "ticket", no, "action", action, "err", err)
@@ -405,6 +415,15 @@ func (c *Console) act(ctx context.Context, a bot.Actor, no, action string, f url
 			return errEmpty
 		}
 		_, err = d.Escalate(ctx, a, no, text)
+	case "handoff":
+		if c.o.HandOff == nil {
+			return fmt.Errorf("console: handoff: %w", bot.ErrNotFound)
+		}
+		text, done, herr := c.o.HandOff(ctx, a, no)
+		if herr == nil && !done {
+			herr = &handOffRefused{text}
+		}
+		err = herr
 	case "ack":
 		if c.o.AckSLA == nil {
 			return fmt.Errorf("console: ack: %w", bot.ErrNotFound)

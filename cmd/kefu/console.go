@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
 )
 
@@ -82,8 +83,19 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		// the agents' inbox: the engine's desk operations, and SLA acknowledgements as the CLI and Slack do them
 		Desk:              a.engine,
 		AckSLA:            a.ackSLA,
+		HandOff:           a.consoleHandOff(),
 		AgentsSeeAllTeams: a.cfg.Console.AgentsSeeAllTeams,
 		// the admins' webhooks page pings through the sender that delivers the outbox's webhook rows
 		Webhooks: newWebhookSender(a.db, a.cfg),
 	})
+}
+
+// consoleHandOff is the WeCom tickets' hand-off button: shown only when wecom.servicers maps agents.
+func (a *app) consoleHandOff() func(ctx context.Context, ac bot.Actor, no string) (string, bool, error) {
+	if len(a.cfg.WeCom.Servicers) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, ac bot.Actor, no string) (string, bool, error) {
+		return a.wecomHandOff(ctx, ac, no, ac.ID, a.cfg.DefaultLang)
+	}
 }
