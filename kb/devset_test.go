@@ -68,8 +68,8 @@ func runDevsetIx(t testing.TB, dir string, tn tuning) (acc float64, rows []devRo
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o MatchOptions
-	if s := os.Getenv("KB_SYN"); s != "" { // extra synonym groups: "a,b,c|d,e"
+	o := MatchOptions{WordNet: os.Getenv("KB_WORDNET") != ""} // the opt-in WordNet relations (wordnet.go)
+	if s := os.Getenv("KB_SYN"); s != "" {                    // extra synonym groups: "a,b,c|d,e"
 		o.Synonyms = map[string][][]string{}
 		for _, g := range strings.Split(s, "|") {
 			o.Synonyms[""] = append(o.Synonyms[""], strings.Split(g, ","))

@@ -18,7 +18,7 @@ import (
 // 68/78 (0.872), out-of-scope not answered directly 19/20, confident wrong answers 3/98; with the mined
 // thesaurus (issue 18) 72/78 (0.923) and 69/78 (0.885), the others unchanged; with the per-library answer
 // threshold (answerat.go) out-of-scope not answered directly 20/20 and confident wrong answers 1/98; with
-// WordNet (wordnet.go) 71/78 (0.910) and 68/78 (0.872), the others unchanged. The floors leave
+// the opt-in WordNet (wordnet.go, MatchOptions.WordNet) 71/78 (0.910) and 68/78 (0.872), the others unchanged. The floors leave
 // two queries of slack each; `go run ./cmd/kefu kb eval --queries kb/testdata/sample-eval.jsonl`
 // prints the same numbers.
 func TestSampleEvalFloor(t *testing.T) {

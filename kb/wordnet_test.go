@@ -97,12 +97,12 @@ func TestWordNetExpansion(t *testing.T) {
 		{"purchase an automobile", "car"},
 		{"we went to hire a bicycle", "bike"},
 	} {
-		got := newIndex(lib, MatchOptions{}, defaultTuning).rank(c.q, "", 1)
+		got := newIndex(lib, MatchOptions{WordNet: true}, defaultTuning).rank(c.q, "", 1)
 		if len(got) == 0 || lib.entries[got[0].doc].ID != c.want {
 			t.Errorf("%q: got %v, want %s", c.q, got, c.want)
 		}
 		// Without WordNet the query shares no word with the library.
-		if r := newIndex(lib, MatchOptions{}, off).rank(c.q, "", 1); len(r) > 0 && lib.entries[r[0].doc].ID == c.want && r[0].score >= got[0].score {
+		if r := newIndex(lib, MatchOptions{WordNet: true}, off).rank(c.q, "", 1); len(r) > 0 && lib.entries[r[0].doc].ID == c.want && r[0].score >= got[0].score {
 			t.Errorf("%q: found as well without WordNet (%v)", c.q, r)
 		}
 	}

@@ -133,7 +133,7 @@ func (a *app) syncAgents(ctx context.Context) error {
 }
 
 func (a *app) matchOptions() kb.MatchOptions {
-	return kb.MatchOptions{AnswerThreshold: a.cfg.FAQ.AnswerThreshold, SuggestThreshold: a.cfg.FAQ.SuggestThreshold}
+	return kb.MatchOptions{AnswerThreshold: a.cfg.FAQ.AnswerThreshold, SuggestThreshold: a.cfg.FAQ.SuggestThreshold, WordNet: a.cfg.FAQ.WordNet}
 }
 
 // loadLibrary reads the configured FAQ file, or the bundled sample when none is configured.

@@ -38,7 +38,8 @@ const kbUsage = `usage:
   kefu kb learn [--accept all|ID,… | --reject ID,…]            customers' confirmed wordings: list, accept as examples, reject
   kefu kb add --from GD…                                       a draft entry from a resolved ticket's reply (personal data removed)
   kefu kb drafts | publish ID | reject ID "reason"             supervisors review, publish (the library reloads) or reject drafts
-Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold.`
+Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold;
+--wordnet relates English words through WordNet (faq.wordnet).`
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -64,6 +65,7 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 	learnSplit := fs.Bool("learn-split", false, "eval: replay the odd lines of --queries as traffic, evaluate on the even lines")
 	answerT := fs.Float64("answer-threshold", 0, "confidence to answer directly (default: matcher's)")
 	suggestT := fs.Float64("suggest-threshold", 0, "confidence to suggest entries; below is no match (default: matcher's)")
+	wordNet := fs.Bool("wordnet", false, "relate English words through WordNet (faq.wordnet)")
 	maxPos := 0
 	if sub == "match" {
 		maxPos = -1 // the question, in words
@@ -80,7 +82,7 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 			return err
 		}
 	}
-	opts := kb.MatchOptions{AnswerThreshold: *answerT, SuggestThreshold: *suggestT}
+	opts := kb.MatchOptions{AnswerThreshold: *answerT, SuggestThreshold: *suggestT, WordNet: *wordNet}
 	switch sub {
 	case "list":
 		return kbList(stdout, lib, *lang)

@@ -47,6 +47,7 @@ type Config struct {
 		Reload           time.Duration `yaml:"reload"`            // how often the file is checked for changes
 		AnswerThreshold  float64       `yaml:"answer_threshold"`  // confidence to answer directly
 		SuggestThreshold float64       `yaml:"suggest_threshold"` // confidence to offer the top 3
+		WordNet          bool          `yaml:"wordnet"`           // relate English words through WordNet (few-shot English libraries; ~12 MiB)
 	} `yaml:"faq"`
 
 	Conversation flows.Config `yaml:"conversation"` // categories, order numbers, keyword lists
