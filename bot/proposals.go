@@ -150,7 +150,7 @@ func (e *Engine) supervise(ctx context.Context, a Actor, no string, id int64, ap
 	var out Proposal
 	_, err := e.desk(ctx, a, no, func(ctx context.Context, d *deskTurn) error {
 		if !d.actor.Supervisor {
-			return fmt.Errorf("bot: approve proposal #%d: only supervisors may: %w", id, ErrForbidden)
+			return fmt.Errorf("bot: approve proposal #%d: %w", id, ErrSupervisorOnly)
 		}
 		if err := notClosed(d.t); err != nil {
 			return err

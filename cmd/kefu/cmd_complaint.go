@@ -240,8 +240,6 @@ func explainComplaint(err error, no string) error {
 	switch {
 	case errors.Is(err, bot.ErrUnknownSolution), errors.Is(err, bot.ErrNotComplaint), errors.Is(err, bot.ErrNoVisit):
 		return fmt.Errorf("%s: %w", no, err)
-	case errors.Is(err, bot.ErrForbidden):
-		return fmt.Errorf("not allowed (supervisors only, or not a configured agent): %w", err)
 	case errors.Is(err, bot.ErrConflict):
 		return fmt.Errorf("%s: %w", no, err)
 	}
