@@ -207,6 +207,9 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 			}
 			p, err = eng.Reject(ctx, ac, no, n, strings.Join(rest[2:], " "))
 		}
+		if errors.Is(err, bot.ErrNoProposal) {
+			return fmt.Errorf("%s has no proposal #%d (kefu ticket show %s lists them): %w", no, n, no, err)
+		}
 		if err != nil {
 			return explainComplaint(err, no)
 		}

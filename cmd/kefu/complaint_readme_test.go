@@ -134,6 +134,11 @@ func TestReadmeComplaints(t *testing.T) {
 		!strings.Contains(err.Error(), "no agent reply") {
 		t.Errorf("resolve before a reply: %v", err)
 	}
+	// A proposal the ticket does not have is named as such, not as a missing ticket.
+	if err := runComplaint(context.Background(), []string{"approve", "--as", "sup", "GD20261203001", "99"}, &sink, os.Getenv); err == nil ||
+		!strings.Contains(err.Error(), "GD20261203001 has no proposal #99") {
+		t.Errorf("approve an unknown proposal: %v", err)
+	}
 	// An agent's --force is refused as a supervisor's right (not as if alice were no agent at all).
 	if err := runTicket(context.Background(), []string{"close", "--as", "alice", "--force", "客户来电已解决", "GD20261203002"}, &sink, os.Getenv); err == nil ||
 		!strings.Contains(err.Error(), "only a supervisor may") || strings.Contains(err.Error(), "not a configured agent") {
