@@ -67,3 +67,39 @@ func between(s, from, to string) string {
 	}
 	return s
 }
+
+// TestDashboardNamesCategories: the dashboard's top problems, resolution box, category filter and the
+// chart labels name the categories in the page's language, and an uncategorized ticket is
+// 「未分类」/"Uncategorized", never a blank cell (issue 11).
+func TestDashboardNamesCategories(t *testing.T) {
+	e := newInboxEnv(t, false)
+	a := e.seed(t, "cli:alice", "", "冰箱漏水")
+	b := e.seed(t, "cli:alice", "", "转人工")
+	if err := e.db.Gorm().Exec("UPDATE tickets SET category = 'complaint' WHERE no = ?", a).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.Gorm().Exec("UPDATE tickets SET category = '' WHERE no = ?", b).Error; err != nil {
+		t.Fatal(err)
+	}
+	sueC, _ := e.signIn(t, "sue", "password-sue")
+	_, body := get(t, sueC, e.srv.URL+"/console/?lang=zh-CN")
+	top := between(body, `id="t-top5"`, "</table>")
+	for _, want := range []string{"<td>投诉</td>", "<td>未分类</td>"} {
+		if !strings.Contains(top, want) {
+			t.Errorf("top problems lack %q:\n%s", want, top)
+		}
+	}
+	if strings.Contains(top, "<td></td>") || strings.Contains(top, "<td>complaint</td>") {
+		t.Errorf("top problems show a key or a blank category:\n%s", top)
+	}
+	if !strings.Contains(body, `<option value="complaint">投诉</option>`) {
+		t.Errorf("the category filter does not name the categories:\n%s", between(body, `id="f-category"`, "</select>"))
+	}
+	if !strings.Contains(body, `&#34;cat:complaint&#34;:&#34;投诉&#34;`) && !strings.Contains(body, `"cat:complaint":"投诉"`) {
+		t.Errorf("the charts get no category names:\n%s", between(body, "data-labels", ">"))
+	}
+	_, en := get(t, sueC, e.srv.URL+"/console/?lang=en")
+	if top := between(en, `id="t-top5"`, "</table>"); !strings.Contains(top, "<td>Uncategorized</td>") || !strings.Contains(top, "<td>Complaint</td>") {
+		t.Errorf("English top problems:\n%s", top)
+	}
+}

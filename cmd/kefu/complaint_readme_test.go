@@ -211,6 +211,8 @@ func TestReadmeComplaints(t *testing.T) {
 		}
 		RepeatPct    *float64                           `json:"repeat_complaint_pct"`
 		ReturnVisits struct{ Due, Done, Overdue int64 } `json:"return_visits"`
+		AgentReplies int64                              `json:"agent_replies"`
+		AgentKBPct   *float64                           `json:"agent_kb_citation_pct"`
 	}
 	if err := json.Unmarshal([]byte(find("kefu report")), &rep); err != nil {
 		t.Fatal(err)
@@ -218,5 +220,20 @@ func TestReadmeComplaints(t *testing.T) {
 	if rep.Complaints.Total != 1 || len(rep.Complaints.ByLevel) != 1 || rep.Complaints.ByLevel[0].Key != "2" ||
 		rep.RepeatPct == nil || *rep.RepeatPct != 0 {
 		t.Errorf("report complaints %+v repeat %v", rep.Complaints, rep.RepeatPct)
+	}
+	// The text report says the same, and names the uncategorized ticket (转人工, skipped type).
+	var text bytes.Buffer
+	if err := runReport(context.Background(), []string{"--from", "2026-12-01", "--to", "2026-12-31"}, &text, os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"KB cited in agent replies (知识库引用率, target >= 80%)", "50% of 2", "Complaints by level / repeat rate", "L2 1", "0%",
+		"Return visits due / done / overdue", "未分类 / Uncategorized"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	// 知识库引用率 on agent replies: the apology and the --faq answer, one of two citing the library.
+	if rep.AgentReplies != 2 || rep.AgentKBPct == nil || *rep.AgentKBPct != 50 {
+		t.Errorf("agent replies %d, citing the FAQ %v%%, want 2 and 50%%", rep.AgentReplies, rep.AgentKBPct)
 	}
 }
