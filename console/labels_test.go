@@ -21,7 +21,7 @@ func TestTicketPageSaysLabelsNotKeys(t *testing.T) {
 	if err := e.db.Gorm().Exec("UPDATE tickets SET urgency = 'normal', category = 'tech' WHERE no = ?", no).Error; err != nil {
 		t.Fatal(err)
 	}
-	for i, payload := range []string{"3:type:tech", "5:urg:low", "6:ok", "11:rate:2", "12:skip", "7:lang:en", "9:weird"} {
+	for i, payload := range []string{"3:type:tech", "5:urg:low", "6:ok", "11:rate:2", "12:skip", "7:lang:en", "9:weird", "2:pick:warranty"} {
 		err := e.db.Tx(ctx, func(tx bot.Tx) error {
 			_, err := tx.SaveInbound(ctx, bot.Event{Channel: bot.ChannelWeb, MsgID: fmt.Sprintf("b-%d", i), ChatID: chat, UserID: "u-" + chat,
 				Kind: bot.KindButton, Payload: payload, At: testNow.Add(-time.Duration(30-i) * time.Second)})
@@ -33,7 +33,7 @@ func TestTicketPageSaysLabelsNotKeys(t *testing.T) {
 	}
 	aliceC, _ := e.signIn(t, "alice", "password-alice")
 	_, body := get(t, aliceC, e.srv.URL+"/console/tickets/"+no)
-	for _, want := range []string{"▸ 技术支持", "▸ 一般（咨询或建议，不着急）", "▸ 对，提交", "▸ 2 分", "▸ 跳过", "▸ English", "▸ weird",
+	for _, want := range []string{"▸ 技术支持", "▸ 一般（咨询或建议，不着急）", "▸ 对，提交", "▸ 2 分", "▸ 跳过", "▸ English", "▸ weird", "▸ 知识库条目 warranty",
 		"<td>重要（影响使用体验）</td>", "<td>创建</td>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("ticket page lacks %q", want)
