@@ -383,6 +383,21 @@ func (a *Adapter) one(ctx context.Context, c *imapclient.Client, validity uint32
 	return nil
 }
 
+// Commands kefu answers in any channel ("/link CODE" from a mail merges the customer with a chat).
+var Commands = []string{"start", "status", "lang", "help", "link"}
+
+// command returns text's first line when it is one of Commands ("/link ABCD-EFGH" with a signature
+// below it), so that neither the subject nor the rest of the mail becomes its argument.
+func command(text string) (string, bool) {
+	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	first = strings.TrimSpace(first)
+	name, _, _ := strings.Cut(strings.TrimPrefix(first, "/"), " ")
+	if !strings.HasPrefix(first, "/") || !slices.Contains(Commands, strings.ToLower(name)) {
+		return "", false
+	}
+	return first, true
+}
+
 var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fw|fwd|aw|答复|回复|转发)\s*[:：]\s*)+`)
 
 // event turns a parsed mail into an Event. A new thread's subject is part of the question; a reply's
@@ -401,8 +416,13 @@ func (a *Adapter) event(ctx context.Context, in Inbound, raw []byte, validity ui
 	}
 	text := strings.TrimSpace(in.Text)
 	subj := strings.TrimSpace(in.Subject)
-	if subj != "" && len(in.InReplyTo) == 0 && !replyPrefix.MatchString(subj) && !strings.Contains(text, subj) {
+	if cmd, ok := command(text); ok {
+		text = cmd // "/link CODE" and the signature below it: the command alone, not the subject first
+	} else if subj != "" && len(in.InReplyTo) == 0 && !replyPrefix.MatchString(subj) && !strings.Contains(text, subj) {
 		text = strings.TrimSpace(subj + "\n" + text)
+	}
+	if cmd, ok := command(text); ok {
+		text = cmd // a command in the subject of an otherwise empty mail
 	}
 	ev.Text = text
 	if th, err := a.loadThread(ctx, chat); err == nil && len(th.Buttons) > 0 && len(in.Attachments) == 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,36 @@ func TestJourneyEmail(t *testing.T) {
 					t.Fatalf("kefu answered an auto-reply (%d mails, want %d)", n, c.seen)
 				}
 			}
+		})
+	}
+}
+
+// TestEmailLink: a web chat customer asks for a /link code and mails it to the support mailbox — in a
+// new mail with a subject of its own, the way people write mail — and the two become one customer:
+// the answer by mail says so.
+func TestEmailLink(t *testing.T) {
+	for name, dsn := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			m := emailtest.New(t)
+			s := startJourneyServer(t, dsn(t), map[string]string{
+				"KEFU_EMAIL_IMAP_ADDR":     m.IMAPAddr,
+				"KEFU_EMAIL_IMAP_SECURITY": "plain",
+				"KEFU_EMAIL_SMTP_ADDR":     m.SMTPAddr,
+				"KEFU_EMAIL_SMTP_SECURITY": "plain",
+				"KEFU_EMAIL_USERNAME":      emailtest.Username,
+				"KEFU_EMAIL_PASSWORD":      emailtest.Password,
+				"KEFU_EMAIL_POLL_INTERVAL": "50ms",
+			}, nil)
+			sess := s.session()
+			s.say(sess, nil, "你好")
+			r := s.say(sess, nil, "/link")
+			code := regexp.MustCompile(`/link ([0-9A-Za-z-]+)`).FindStringSubmatch(r[len(r)-1].Text)
+			if code == nil {
+				t.Fatalf("no link code in %+v", r)
+			}
+			addr := "link@example.cn"
+			c := &mailCustomer{t: t, m: m, s: s, addr: addr, chat: "h:" + s.db.Keys().Hash(addr), subj: "账号绑定"}
+			mailHas(t, c.write("/link "+code[1]+"\r\n\r\n张三\r\n"), "账号关联成功")
 		})
 	}
 }
