@@ -109,6 +109,9 @@ type Options struct {
 	Open   func(string) (string, error)
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Health, when set, hears how reading the mailbox goes: nil once a session is logged in and
+	// following the mailbox, the error when a session fails (a refused login, an unreachable server).
+	Health func(err error)
 }
 
 // Adapter is the e-mail channel.
@@ -171,6 +174,12 @@ func New(o Options) (*Adapter, error) {
 		backoff: bot.Backoff{Min: 200 * time.Millisecond, Max: time.Minute, Jitter: 0.2}}, nil
 }
 
+func (a *Adapter) health(err error) {
+	if a.opt.Health != nil {
+		a.opt.Health(err)
+	}
+}
+
 // Channel reports Channel.
 func (a *Adapter) Channel() bot.Channel { return Channel }
 
@@ -184,6 +193,7 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.health(err)
 		failures++
 		wait := a.backoff.Delay(failures)
 		a.log.WarnContext(ctx, "mailbox session ended; reconnecting", "err", err, "retry_in", wait)
@@ -254,6 +264,7 @@ func (a *Adapter) session(ctx context.Context, sink bot.Sink) error {
 	if err != nil {
 		return fmt.Errorf("email: imap select %s: %w", a.opt.Mailbox, err)
 	}
+	a.health(nil)
 	idle := !a.opt.NoIdle && c.Caps().Has(imap.CapIdle)
 	for {
 		if err := a.fetchNew(ctx, c, sel, sink); err != nil {
