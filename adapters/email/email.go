@@ -120,6 +120,7 @@ type Adapter struct {
 	log     *slog.Logger
 	backoff bot.Backoff
 	mu      sync.Mutex // serializes thread-state updates
+	open    bool       // the current session logged in and selected the mailbox (Run's goroutine only)
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -189,11 +190,14 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 		return errors.New("email: run: nil sink")
 	}
 	for failures := 0; ; {
+		a.open = false
 		err := a.session(ctx, sink)
 		if ctx.Err() != nil {
 			return nil
 		}
-		a.health(err)
+		if !a.open { // could not get in; a session that was up and ended is only reconnected
+			a.health(err)
+		}
 		failures++
 		wait := a.backoff.Delay(failures)
 		a.log.WarnContext(ctx, "mailbox session ended; reconnecting", "err", err, "retry_in", wait)
@@ -264,6 +268,7 @@ func (a *Adapter) session(ctx context.Context, sink bot.Sink) error {
 	if err != nil {
 		return fmt.Errorf("email: imap select %s: %w", a.opt.Mailbox, err)
 	}
+	a.open = true
 	a.health(nil)
 	idle := !a.opt.NoIdle && c.Caps().Has(imap.CapIdle)
 	for {
