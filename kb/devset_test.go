@@ -182,8 +182,8 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong, "wn": &tn.wn, "wnAll": &tn.wnAll, "wnKnown": &tn.wnKnown}
-	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong, "wn": &tn.wn, "wnAll": &tn.wnAll, "wnKnown": &tn.wnKnown, "bgIDF": &tn.bgIDF, "bgEx": &tn.bgEx, "core": &tn.core, "genDF": &tn.genDF, "genW": &tn.genW, "qW": &tn.qW, "augRec": &tn.augRec, "cov": &tn.cov, "bgChar": &tn.bgChar}
+	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip, "tri": &tn.fw.tri}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
 		var v float64
@@ -251,6 +251,8 @@ func tuningFromEnv() tuning {
 			wnWeights[k[3]-'0'] = float32(v)
 		} else if k == "ansMax" {
 			ansMaxThreshold = v
+		} else if k == "recMax" {
+			tn.recMax = int(v)
 		} else if k == "cmax" {
 			tn.fw.charMax = int(v)
 		}
