@@ -149,3 +149,18 @@ func (ix *Index) rerankCoverage(r []scored, tf map[int32]float32, k int) []score
 	})
 	return r[:min(k, len(r))]
 }
+
+// textsPerEntry is the library's mean number of texts (question and examples) per entry.
+func textsPerEntry(lib *Library) float64 {
+	if len(lib.entries) == 0 {
+		return 0
+	}
+	n := 0
+	for _, e := range lib.entries {
+		if e.Question != "" {
+			n++
+		}
+		n += len(e.Examples)
+	}
+	return float64(n) / float64(len(lib.entries))
+}

@@ -90,6 +90,10 @@ type tuning struct {
 	bgIDF            float64 // weight of the answers as background documents in the BM25 IDF (fewshot.go; 0: off)
 	bgEx             float64 // the same for the example TF-IDF (linear model) IDF
 	bgChar           float64 // the same for the character model's IDF
+	thesAns          float64 // >0: answers take part in the thesaurus mining (0: off)
+	mixNeg           int     // mixed-entry negatives asked in the self-calibration (calibrate.go; 0: off)
+	thesFew          float64 // libraries with at most this many texts per entry (question + examples) on average … (0: off; -1: decided)
+	thesFewC         int     // … relate thesaurus terms paired in this many entries (0: thesMinCount)
 	core             float64 // extra tf of terms every text of an entry shares (0: off)
 	genDF, genW      float64 // query terms in more than genDF of the entries weigh genW (genDF 0: off)
 	qW               float64 // weight of the question in the BM25 document and training (0 = 1)
@@ -110,6 +114,7 @@ var defaultTuning = tuning{
 	wn: 0.6, wnAll: 1,
 	ansWrong: 0.1,
 	recMax:   3,
+	thesFew:  3, thesFewC: 1,
 }
 
 type posting struct {
@@ -253,6 +258,17 @@ func NewMatcher(lib *Library, o MatchOptions) *Index {
 func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	fixedAnswer := o.AnswerThreshold > 0
 	o = o.withDefaults()
+	switch {
+	case tn.thesFew > 0:
+		// Decided on the library as given: the self-calibration's held-out index (one text fewer
+		// per entry) inherits the decision (thesFew -1) instead of making its own (fewshot.go).
+		if textsPerEntry(lib) > tn.thesFew {
+			tn.thesFewC = 0
+		}
+		tn.thesFew = -1
+	case tn.thesFew == 0:
+		tn.thesFewC = 0
+	}
 	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
 	ix.answerAt = o.AnswerThreshold
 	if fixedAnswer {
@@ -321,6 +337,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	var total float32
 	var pairs []idW
 	var ansIDs [][]int32 // entry -> its answer's terms (background documents; fewshot.go)
+	var ansVecs []sparseVec
 	if tn.cov > 0 && n < charMaxEntries {
 		ix.texts = make([][][]int32, n)
 	}
@@ -396,7 +413,7 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		for _, k := range e.Keywords {
 			addBM(an.analyze(k, e.Lang), 2)
 		}
-		if tn.answerW > 0 || tn.bgIDF > 0 || tn.bgEx > 0 {
+		if tn.answerW > 0 || tn.bgIDF > 0 || tn.bgEx > 0 || tn.thesAns > 0 {
 			a := an.analyze(e.Answer, e.Lang)
 			if tn.answerW > 0 {
 				addBM(a, float32(tn.answerW))
@@ -404,13 +421,32 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			if tn.bgIDF > 0 || tn.bgEx > 0 {
 				ansIDs = append(ansIDs, a.ids)
 			}
+			if tn.thesAns > 0 {
+				ansVecs = append(ansVecs, a)
+			}
 		}
 		bmDocs[d] = an.m.merge(pairs)
 		total += ix.docLen[d]
 	}
 	nt := len(ix.vocab)
 	if (tn.thes > 0 || thesDoc > 0) && n < charMaxEntries {
-		ix.buildThesaurus(examples, exEntry, exW)
+		if tn.thesAns > 0 && len(ansVecs) == n {
+			// The answers take part in the pairing (fewshot.go): a question's word and its answer's
+			// word in two or more entries are related.
+			var ex2 []sparseVec
+			var ent2 []int32
+			var w2 []float32
+			for i := 0; i < len(examples); {
+				d := exEntry[i]
+				for ; i < len(examples) && exEntry[i] == d; i++ {
+					ex2, ent2, w2 = append(ex2, examples[i]), append(ent2, d), append(w2, exW[i])
+				}
+				ex2, ent2, w2 = append(ex2, ansVecs[d]), append(ent2, d), append(w2, 1)
+			}
+			ix.buildThesaurus(ex2, ent2, w2)
+		} else {
+			ix.buildThesaurus(examples, exEntry, exW)
+		}
 		if thesDoc > 0 {
 			for d, bm := range bmDocs {
 				tf := map[int32]float32{}
