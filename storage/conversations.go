@@ -95,6 +95,13 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	if err := claimBlobRefs(g, conv.CustomerID, ev.Attachments, time.Now().UTC()); err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
 	}
+	if m.ID == 0 && needsMediaRetry(ev.Channel, ev.Attachments) {
+		// Stored by knownInsert (PostgreSQL), which returns no id: the conversation row is locked for
+		// this transaction, so its newest inbound message is this one.
+		if err := g.Raw("SELECT MAX(id) FROM messages WHERE conversation_id = ? AND direction = 'in'", conv.ID).Scan(&m.ID).Error; err != nil {
+			return bot.Conversation{}, fmt.Errorf("storage: save inbound: message id: %w", err)
+		}
+	}
 	if err := enqueueMediaRetries(g, ev.Channel, m.ID, at, ev.Attachments); err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
 	}

@@ -44,6 +44,23 @@ type MediaRetryKey struct {
 	State   string // pending | done | expired
 }
 
+// needsMediaRetry reports whether an attachment of as on ch is a failed download to retry.
+func needsMediaRetry(ch bot.Channel, as []bot.Attachment) bool {
+	if _, ok := bot.MediaExpiry(ch); !ok {
+		return false
+	}
+	for _, a := range as {
+		if retryable(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func retryable(a bot.Attachment) bool {
+	return a.Failed && a.FileID != "" && a.BlobID == 0 && !a.TooLarge && !a.Expired
+}
+
 // enqueueMediaRetries queues a retry for each failed download among the attachments of inbound message
 // messageID (sent at at).
 func enqueueMediaRetries(g *gorm.DB, ch bot.Channel, messageID int64, at time.Time, as []bot.Attachment) error {
@@ -53,7 +70,7 @@ func enqueueMediaRetries(g *gorm.DB, ch bot.Channel, messageID int64, at time.Ti
 	}
 	now := time.Now().UTC()
 	for i, a := range as {
-		if !a.Failed || a.FileID == "" || a.BlobID != 0 || a.TooLarge || a.Expired {
+		if !retryable(a) {
 			continue
 		}
 		row := mediaRetryRow{Channel: string(ch), MessageID: messageID, Idx: i, FileID: a.FileID, State: "pending",

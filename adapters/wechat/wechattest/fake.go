@@ -75,6 +75,7 @@ type Server struct {
 	hook      func(Sent) (code int, msg string)
 	requests  int // callback POSTs made, retries included
 	media     map[string]Media
+	busy      int // media/get calls still to answer errcode -1 (FailMedia)
 }
 
 // Media is a file the fake serves at /cgi-bin/media/get.
@@ -99,6 +100,13 @@ func (s *Server) AddMedia(m Media) string {
 	return id
 }
 
+// FailMedia makes the next n media/get calls answer errcode -1 (system busy).
+func (s *Server) FailMedia(n int) {
+	s.mu.Lock()
+	s.busy = n
+	s.mu.Unlock()
+}
+
 // mediaGet serves a temporary media file with its content type and name, or an errcode JSON like
 // WeChat (40001 bad token, 42001 expired, 40007 invalid media_id).
 func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
@@ -107,6 +115,10 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
 	exp, known := s.tokens[tok]
 	m, found := s.media[r.URL.Query().Get("media_id")]
 	now := s.now()
+	busy := known && now.Before(exp) && s.busy > 0
+	if busy {
+		s.busy--
+	}
 	s.mu.Unlock()
 	switch {
 	case tok == "":
@@ -115,6 +127,8 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
 	case !now.Before(exp):
 		writeJSON(w, map[string]any{"errcode": 42001, "errmsg": "access_token expired"})
+	case busy:
+		writeJSON(w, map[string]any{"errcode": -1, "errmsg": "system error"})
 	case !found:
 		writeJSON(w, map[string]any{"errcode": 40007, "errmsg": "invalid media_id"})
 	case m.Video:
