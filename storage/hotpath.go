@@ -149,22 +149,20 @@ func (t *txStore) scanKnown(rows *sql.Rows, withInserted bool) (r knownRow, ok b
 
 // insertInbound writes the inbound message m (ON CONFLICT DO NOTHING, as gorm's Create with
 // clause.OnConflict{DoNothing: true}) and sets m.ID; false means a duplicate (nothing written).
-// SQLite only (PostgreSQL writes it in knownInsert).
+// On PostgreSQL it runs only for a first message (a returning customer's is written by knownInsert).
 func (t *txStore) insertInbound(ctx context.Context, m *message) (bool, error) {
-	res, err := t.exec(ctx, `INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	rows, err := t.query(ctx, t.rebind(`INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
 		m.ConversationID, m.Direction, m.Channel, m.PlatformMsgID, sealPII(t.keys, m.UserID), m.Kind, sealPII(t.keys, m.Text),
 		m.Payload, sealPII(t.keys, m.Attachments), m.OutboxID, m.At, m.CreatedAt)
 	if err != nil {
 		return false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
+	ids, err := scanIDs(rows)
+	if err != nil || len(ids) == 0 {
 		return false, err
 	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return false, err
-	}
+	m.ID = ids[0]
 	return true, nil
 }
 
