@@ -9,6 +9,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/flows"
+	"github.com/kefu-dev/kefu/storage"
 	"github.com/kefu-dev/kefu/storage/storetest"
 )
 
@@ -116,6 +117,31 @@ func TestReturningCustomerPath(t *testing.T) {
 		db.Gorm().Raw("SELECT status, attempts, sent_at FROM outbox ORDER BY id").Scan(&sent)
 		if len(sent) != 2 || sent[0].Status != "sent" || sent[0].Attempts != 1 || sent[0].SentAt == nil {
 			t.Errorf("outbox rows %+v, want 2 delivered", sent)
+		}
+		// The raw rows the returning path wrote: every personal-data column sealed, opening to what was written.
+		for _, c := range []struct{ q, want string }{
+			{"SELECT user_id FROM messages WHERE platform_msg_id = 'h2'", "hot-user"},
+			{"SELECT text FROM messages WHERE platform_msg_id = 'h2'", inText},
+			{"SELECT text FROM outbox ORDER BY id LIMIT 1", outText},
+			{"SELECT text FROM messages WHERE direction = 'out' ORDER BY id LIMIT 1", outText},
+			{"SELECT query FROM faq_citations", query},
+		} {
+			var raw []string
+			if err := db.Gorm().Raw(c.q).Scan(&raw).Error; err != nil || len(raw) != 1 {
+				t.Fatalf("%s: %q, %v", c.q, raw, err)
+			}
+			if !storage.IsSealed(raw[0]) {
+				t.Errorf("%s: stored %q, not sealed", c.q, raw[0])
+			} else if got, err := db.Keys().Open(raw[0]); err != nil || got != c.want {
+				t.Errorf("%s: opens to %q (%v), want %q", c.q, got, err, c.want)
+			}
+		}
+		var rawSession []string
+		if err := db.Gorm().Raw("SELECT session FROM conversations WHERE id = ?", conv.ID).Scan(&rawSession).Error; err != nil || len(rawSession) != 1 {
+			t.Fatalf("session row %q, %v", rawSession, err)
+		}
+		if s, err := db.Keys().Open(rawSession[0]); !storage.IsSealed(rawSession[0]) || err != nil || !strings.Contains(s, `"answered"`) {
+			t.Errorf("stored session %q opens to %q (%v), want sealed answered session", rawSession[0], s, err)
 		}
 		dump := storetest.DumpTables(t, db)
 		for _, s := range []string{name, phone, email, inText, query, outText, intakeDs} {
