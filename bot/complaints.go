@@ -83,7 +83,7 @@ func DefaultComplaintConfig() ComplaintConfig {
 				"安全", "危险", "起火", "着火", "冒烟", "漏电", "触电", "爆炸", "受伤", "烫伤", "律师", "起诉", "法院", "诉讼", "媒体", "记者", "曝光", "12315", "消协",
 				"safety", "dangerous", "fire", "smoke", "electric shock", "injured", "injury", "lawyer", "sue", "lawsuit", "court", "media", "journalist", "press"}},
 			{Level: 2, Priority: P1, Repeat: true, Flags: []string{"vip"}, Words: []string{
-				"欺骗", "骗子", "诈骗", "多收", "乱收费", "态度恶劣", "辱骂", "威胁",
+				"欺骗", "骗子", "诈骗", "多收", "乱收费", "态度恶劣", "态度差", "态度很差", "态度太差", "骂人", "辱骂", "威胁",
 				"scam", "fraud", "overcharged", "rude", "insulted", "threatened"}},
 			{Level: 3, Priority: P1},
 		},

@@ -30,6 +30,8 @@ func TestComplaintLevelRules(t *testing.T) {
 		{"english word needs word boundary", cfg, bot.ComplaintFacts{Text: "the firewall is terrible"}, 3, bot.P1, "default"},
 		{"legal", cfg, bot.ComplaintFacts{Text: "我要找律师起诉你们"}, 1, bot.P0, "word: 律师"},
 		{"fraud", cfg, bot.ComplaintFacts{Text: "你们多收了200元"}, 2, bot.P1, "word: 多收"},
+		{"rudeness in everyday words", cfg, bot.ComplaintFacts{Text: "投诉！你们的客服态度太差了，骂人"}, 2, bot.P1, "word: 态度太差"},
+		{"insult", cfg, bot.ComplaintFacts{Text: "电话里客服还骂人"}, 2, bot.P1, "word: 骂人"},
 		{"repeat", cfg, bot.ComplaintFacts{Text: "还是没到货", Repeat: true}, 2, bot.P1, "repeat"},
 		{"vip flag", cfg, bot.ComplaintFacts{Text: "太差了", Flags: []string{"vip"}}, 2, bot.P1, "flag: vip"},
 		{"media flag beats repeat", cfg, bot.ComplaintFacts{Text: "太差了", Flags: []string{"media"}, Repeat: true}, 1, bot.P0, "flag: media"},

@@ -159,6 +159,7 @@ func New(o Options) (*Console, error) {
 	c.liveRoutes()
 	c.macroRoutes()
 	c.complaintsRoutes()
+	c.kbCareRoutes()
 	c.attachmentRoutes()
 	c.revealRoutes()
 	c.webhookRoutes()

@@ -80,6 +80,9 @@ type page struct {
 	// shows its link.
 	Complaints   *complaintsData
 	ComplaintsOn bool
+	// KBCare is the knowledge base's upkeep page's data (console/kbcare.go); KBOn shows its link.
+	KBCare *kbCareData
+	KBOn   bool
 	// Webhooks is the admins' webhooks page's data (console/webhooks.go); WebhooksOn shows its link.
 	Webhooks   *webhooksData
 	WebhooksOn bool
@@ -122,6 +125,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	p.ImproveOn = c.o.Improve != nil && rank(p.User.Role) >= rank(RoleAgent) && p.User.Name != ""
 	p.InboxOn = c.o.Desk != nil && p.User.Name != ""
 	p.ComplaintsOn = c.o.Desk != nil && p.User.Name != "" && rank(p.User.Role) >= rank(RoleSupervisor)
+	p.KBOn = p.User.Name != "" && rank(p.User.Role) >= rank(RoleSupervisor)
 	p.WebhooksOn = c.o.Webhooks != nil && p.User.Role == RoleAdmin
 	if p.Loc == nil {
 		p.Loc = c.o.Loc

@@ -31,6 +31,7 @@ type convItem struct {
 	Text        string
 	Attachments []bot.Attachment
 	Internal    bool
+	Button      string // a pressed button's payload (page.ButtonLabel names it)
 }
 
 // slaClock is one SLA clock as the page shows it.
@@ -276,7 +277,7 @@ func conversation(msgs []storage.ConvMessage, evs []bot.TicketEvent, m pii.Maske
 		case x.Direction == "in":
 			it.Kind = "customer"
 			if it.Text == "" && x.Payload != "" { // a pressed button: its payload says which
-				it.Text = "▸ " + x.Payload
+				it.Button = x.Payload
 			}
 		default:
 			it.Kind = "bot"

@@ -54,6 +54,8 @@ type EmailConfig struct {
 	From         string        `yaml:"from"`          // the support address; default username
 	FromName     string        `yaml:"from_name"`     // default the company name
 	PollInterval time.Duration `yaml:"poll_interval"` // re-check interval (IDLE notices new mail at once)
+	// MaxAttachment caps a customer's attachment kefu keeps a copy of (bytes; default 10 MiB).
+	MaxAttachment int64 `yaml:"max_attachment"`
 }
 
 // The channels' secrets, settable from the environment only (config_env.go); their other settings
@@ -149,6 +151,8 @@ func newEmail(a *app) (*email.Adapter, error) {
 		PollInterval:   c.PollInterval,
 		DefaultSubject: a.cat.T(a.cfg.DefaultLang, "channels.email.subject", nil),
 		State:          a.db,
+		Blobs:          a.db,
+		MaxAttachment:  c.MaxAttachment,
 		Hash:           keys.Hash,
 		Seal:           keys.Seal,
 		Open:           keys.Open,

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/kb"
 	"github.com/kefu-dev/kefu/storage"
 )
@@ -153,65 +152,39 @@ func kbStats(ctx context.Context, args []string, out io.Writer) error {
 	return kbCareStats(ctx, db, out, stats, time.Now())
 }
 
-// kbCareTarget is the seeds' monthly target of new or revised FAQ entries.
-const kbCareTarget = 10
-
 // kbCareStats prints the entries customers marked unhelpful (to revise), the month's new and revised
 // entries against the seeds' target of 10, and the drafts waiting for a supervisor.
 func kbCareStats(ctx context.Context, db *storage.DB, out io.Writer, stats []storage.FAQStat, now time.Time) error {
-	unhelpful := make([]storage.FAQStat, 0, len(stats))
-	for _, s := range stats {
-		if s.NotHelped > 0 {
-			unhelpful = append(unhelpful, s)
-		}
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+	care, err := db.FAQCare(ctx, stats, month)
+	if err != nil {
+		return err
 	}
-	sort.SliceStable(unhelpful, func(i, j int) bool { return unhelpful[i].NotHelped > unhelpful[j].NotHelped })
 	fmt.Fprintf(out, "\nEntries customers marked unhelpful (revise these)\n")
-	if len(unhelpful) == 0 {
+	if len(care.Unhelpful) == 0 {
 		fmt.Fprintln(out, "none")
 	} else {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ENTRY\tNOT HELPED\tHELPED\tHITS")
-		for _, s := range unhelpful {
+		for _, s := range care.Unhelpful {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.EntryID, s.NotHelped, s.Helped, s.Cited)
 		}
 		tw.Flush()
 	}
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
-	changes, err := db.FAQChanges(ctx, month)
-	if err != nil {
-		return err
-	}
-	type key struct{ id, lang string }
-	kind := map[key]string{}
-	var order []key
-	for _, c := range changes {
-		k := key{c.EntryID, c.Lang}
-		if _, ok := kind[k]; !ok {
-			order = append(order, k)
-			kind[k] = c.Change
-		} else if c.Change == "new" {
-			kind[k] = "new"
-		}
-	}
 	verdict := "below the target"
-	if len(order) >= kbCareTarget {
+	if care.TargetMet() {
 		verdict = "target met"
 	}
-	fmt.Fprintf(out, "\nNew or revised entries in %s: %d (target >= %d: %s)\n", month.Format("2006-01"), len(order), kbCareTarget, verdict)
-	if len(order) > 0 {
+	fmt.Fprintf(out, "\nNew or revised entries in %s: %d (target >= %d: %s)\n", month.Format("2006-01"), len(care.Changes), storage.FAQCareTarget, verdict)
+	if len(care.Changes) > 0 {
 		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ENTRY\tLANG\tCHANGE")
-		for _, k := range order {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", k.id, k.lang, kind[k])
+		for _, c := range care.Changes {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.EntryID, c.Lang, c.Change)
 		}
 		tw.Flush()
 	}
-	n, err := db.CountFAQDrafts(ctx, bot.DraftOpen)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nDrafts waiting for a supervisor: %d (kefu kb drafts)\n", n)
+	fmt.Fprintf(out, "\nDrafts waiting for a supervisor: %d (kefu kb drafts)\n", care.Drafts)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/flows"
 )
 
@@ -37,6 +38,13 @@ func TestExampleConfigIsTheDefaults(t *testing.T) {
 	}
 	if got.Slack.Digests != def.Slack.Digests {
 		t.Errorf("slack digests: example %+v, default %+v", got.Slack.Digests, def.Slack.Digests)
+	}
+	// The complaints section spells out every default (levels, solutions and limits, visits, auto-close).
+	wantC := bot.DefaultComplaintConfig()
+	wantC.Solutions, wantC.TaskKinds = bot.DefaultSolutions(), bot.DefaultTaskKinds()
+	wantC.VisitDays, wantC.LowRatingVisit, wantC.AutoClose = 3, 24*time.Hour, 72*time.Hour
+	if d := cmp.Diff(wantC, got.Complaints, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("complaints section differs from bot.DefaultComplaintConfig (-default +example):\n%s", d)
 	}
 	if got.Timezone != "Asia/Shanghai" || got.DatabaseURL != "./data/kefu.db" || got.Addr != ":8080" {
 		t.Errorf("basics: %q %q %q", got.Timezone, got.DatabaseURL, got.Addr)

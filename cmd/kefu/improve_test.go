@@ -15,11 +15,12 @@ import (
 	"github.com/kefu-dev/kefu/storage"
 )
 
-const improveConfig = `agents:
-  - {id: "cli:alice", name: Alice}
-  - {id: "cli:bob", name: Bob}
-  - {id: "cli:sup", name: Sup, supervisor: true}
-`
+// improveConfig is the README's agents (alice, bob and the supervisor sup, section "Agents") that the
+// examples of its later sections act as: the tests running those examples use exactly that file.
+func improveConfig(t *testing.T) string {
+	t.Helper()
+	return readmeYAML(t, "Agents\n")
+}
 
 // improveEnv writes a config with three agents and an SQLite database, and returns the getenv the
 // commands use and the database path.
@@ -27,7 +28,7 @@ func improveEnv(t *testing.T) (func(string) string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "kefu.yaml")
-	if err := os.WriteFile(cfg, []byte(improveConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(improveConfig(t)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(dir, "kefu.db")

@@ -43,7 +43,7 @@ func readmeYAML(t *testing.T, title string) string {
 func TestReadmeIntake(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "kefu.yaml")
-	if err := os.WriteFile(cfgPath, []byte(improveConfig+readmeYAML(t, intakeSection)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, []byte(improveConfig(t)+readmeYAML(t, intakeSection)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KEFU_CONFIG", cfgPath)
