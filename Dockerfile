@@ -15,6 +15,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kefu /usr/local/bin/kefu
 COPY --from=build --chown=65532:65532 /out/data /data
+# Relative paths (a `kefu backup` file, the first admin's password file with PostgreSQL) land in the volume.
+WORKDIR /data
 # The IANA time zone database is embedded in the binary (import _ "time/tzdata").
 # Metrics listen on all interfaces inside the container; publish 9464 only to the monitoring network.
 ENV KEFU_DATABASE_URL=/data/kefu.db \

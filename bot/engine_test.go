@@ -195,7 +195,8 @@ func TestLinkCodeMergesCustomers(t *testing.T) {
 	ctx := context.Background()
 	// Retyped in lower case with spaces instead of dashes, it still works.
 	typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
-	tg := bot.Event{Channel: bot.ChannelTelegram, MsgID: "1", ChatID: "tg", UserID: "tgu", Kind: bot.KindText, Text: "/link " + typed, At: e.clock.Now()}
+	// (Telegram's language_code: a command alone says nothing of the language, flows.DetectLang.)
+	tg := bot.Event{Channel: bot.ChannelTelegram, MsgID: "1", ChatID: "tg", UserID: "tgu", Kind: bot.KindText, Text: "/link " + typed, LangHint: "en", At: e.clock.Now()}
 	if err := e.eng.Deliver(ctx, tg); err != nil {
 		t.Fatal(err)
 	}

@@ -86,8 +86,11 @@ func keepPunct(r rune) bool {
 
 // DetectLang picks the session language: text with Chinese characters is zh-CN; otherwise a known
 // platform hint ("zh-hans", "en-US") decides; otherwise text with Latin letters is en; otherwise zh-CN,
-// the default.
+// the default. A command ("/link ABCD-EFGH") is not text in any language: only the hint counts.
 func DetectLang(text, hint string) string {
+	if _, _, ok := ParseCommand(text); ok {
+		text = ""
+	}
 	if hasHan(text) {
 		return locales.ZhCN
 	}

@@ -41,6 +41,11 @@ func TestDetectLang(t *testing.T) {
 		{"", "", "zh-CN"},
 		{"123", "", "zh-CN"},
 		{"👍", "fr", "zh-CN"},
+		// A command's Latin name and code say nothing of the customer's language.
+		{"/link ABCD-EFGH-JKLM", "", "zh-CN"},
+		{"/help", "", "zh-CN"},
+		{"/status", "en", "en"},
+		{"/usr/bin is broken", "", "en"}, // not a command
 	}
 	for _, tt := range tests {
 		if got := DetectLang(tt.text, tt.hint); got != tt.want {

@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// ErrDatabaseInUse says that a kefu process has the SQLite database open: a restore must wait until it
+// has stopped (kefu serve, or a command still running).
+var ErrDatabaseInUse = errors.New("storage: the database is in use")
+
 // ErrBackupPostgres says that PostgreSQL is backed up with its own tools.
 var ErrBackupPostgres = errors.New("storage: kefu backup/restore handle SQLite; back PostgreSQL up with pg_dump " +
 	"(pg_dump --format=custom --file=kefu.dump \"$KEFU_DATABASE_URL\") and restore with pg_restore " +
@@ -67,7 +71,8 @@ type RestoreOptions struct {
 
 // RestoreSQLite checks that backup is a kefu SQLite database this build can run (integrity, schema
 // not newer, sealed with o.Keys) and then puts it at dest (atomically: a copy, then a rename). kefu
-// must not be running on dest. It returns the names the replaced files were moved to.
+// must not be running on dest: while any kefu process has it open the restore fails with ErrDatabaseInUse
+// and changes nothing. It returns the names the replaced files were moved to.
 func RestoreSQLite(ctx context.Context, backup, dest string, o RestoreOptions) (moved []string, err error) {
 	if IsPostgresDSN(dest) {
 		return nil, ErrBackupPostgres
@@ -107,6 +112,12 @@ func RestoreSQLite(ctx context.Context, backup, dest string, o RestoreOptions) (
 	if err := verifyBackup(ctx, tmp, o.Keys); err != nil {
 		return nil, err
 	}
+	// Held until the rename: a kefu that opens dest meanwhile waits for nothing and fails (in use).
+	lock, err := lockExclusive(dest)
+	if err != nil {
+		return nil, err
+	}
+	defer closeMark(lock)
 	if _, err := os.Stat(dest); err == nil {
 		if !o.Force {
 			return nil, fmt.Errorf("storage: restore: %s exists: stop kefu, then restore with --force (the current files are kept as %s.before-restore-…)", dest, filepath.Base(dest))

@@ -51,10 +51,10 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 		err      error
 	)
 	if t.dialect == Postgres {
-		id, cust, conv, inserted, err = t.knownInsert(g, string(ev.Channel), userID, ev.ChatID, m)
+		id, cust, conv, inserted, err = t.knownInsert(ctx, string(ev.Channel), userID, ev.ChatID, m)
 		found = inserted >= 0
 	} else {
-		id, cust, conv, found, err = t.known(g, string(ev.Channel), userID, ev.ChatID)
+		id, cust, conv, found, err = t.known(ctx, string(ev.Channel), userID, ev.ChatID)
 	}
 	if err != nil {
 		return bot.Conversation{}, fmt.Errorf("storage: save inbound: %w", err)
@@ -84,11 +84,11 @@ func (t *txStore) SaveInbound(ctx context.Context, ev bot.Event) (bot.Conversati
 	}
 	if inserted < 0 {
 		m.ConversationID = conv.ID
-		res := g.Clauses(clause.OnConflict{DoNothing: true}).Create(&m)
-		if res.Error != nil {
-			return bot.Conversation{}, fmt.Errorf("storage: save inbound: message: %w", res.Error)
+		ok, err := t.insertInbound(ctx, &m)
+		if err != nil {
+			return bot.Conversation{}, fmt.Errorf("storage: save inbound: message: %w", err)
 		}
-		if res.RowsAffected == 0 {
+		if !ok {
 			return bot.Conversation{}, bot.ErrDuplicate
 		}
 	}
@@ -133,25 +133,23 @@ type knownRow struct {
 // known reads the identity (channel, userID), its customer's language and the conversation
 // (channel, chatID) in one query, the conversation row locked on PostgreSQL like conversation does.
 // found is false when either does not exist yet.
-func (t *txStore) known(g *gorm.DB, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
-	q := `SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang,
-  cu.contact_name AS contact_name, cu.phone AS phone, cu.email AS email, cu.intake_asked AS intake_asked
-FROM conversations c
-JOIN identities i ON i.channel = ? AND i.platform_user_id_hash IN ?
-JOIN customers cu ON cu.id = i.customer_id
-WHERE c.channel = ? AND c.chat_id = ?
-ORDER BY i.id`
+func (t *txStore) known(ctx context.Context, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
+	var q strings.Builder
+	q.WriteString("SELECT " + knownCols + knownFrom1)
+	args := in(&q, append(make([]any, 0, 5), channel), t.keys.Hashes(userID))
+	q.WriteString(knownFrom2)
 	if t.dialect == Postgres {
-		q += " FOR UPDATE OF c"
+		q.WriteString(" FOR UPDATE OF c")
 	}
-	var rows []knownRow
-	if err := g.Raw(q, channel, t.keys.Hashes(userID), channel, chatID).Scan(&rows).Error; err != nil {
+	args = append(args, channel, chatID)
+	rows, err := t.query(ctx, t.rebind(q.String()), args...)
+	if err != nil {
 		return identity{}, customer{}, conversation{}, false, err
 	}
-	if len(rows) == 0 {
-		return identity{}, customer{}, conversation{}, false, nil
+	r, ok, err := t.scanKnown(rows, false)
+	if err != nil || !ok {
+		return identity{}, customer{}, conversation{}, false, err
 	}
-	r := rows[0]
 	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
 		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
 		r.Conv, true, nil
@@ -161,27 +159,25 @@ ORDER BY i.id`
 // WITH; one round trip less on the waiting path, issue 14). inserted is 1 when the message was
 // stored, 0 when it is a duplicate (ON CONFLICT DO NOTHING, as SaveInbound's own INSERT), -1 when the
 // identity or the conversation does not exist yet (nothing written: SaveInbound creates them first).
-func (t *txStore) knownInsert(g *gorm.DB, channel, userID, chatID string, m message) (identity, customer, conversation, int64, error) {
-	q := `WITH k AS (SELECT c.*, i.id AS identity_id, i.customer_id AS identity_customer_id, i.user_name AS user_name, cu.lang AS lang,
-  cu.contact_name AS contact_name, cu.phone AS phone, cu.email AS email, cu.intake_asked AS intake_asked
-FROM conversations c
-JOIN identities i ON i.channel = ? AND i.platform_user_id_hash IN ?
-JOIN customers cu ON cu.id = i.customer_id
-WHERE c.channel = ? AND c.chat_id = ?
-ORDER BY i.id LIMIT 1 FOR UPDATE OF c),
+func (t *txStore) knownInsert(ctx context.Context, channel, userID, chatID string, m message) (identity, customer, conversation, int64, error) {
+	var q strings.Builder
+	q.WriteString("WITH k AS (SELECT " + knownCols + knownFrom1)
+	args := in(&q, append(make([]any, 0, 15), channel), t.keys.Hashes(userID))
+	q.WriteString(knownFrom2)
+	q.WriteString(` LIMIT 1 FOR UPDATE OF c),
 m AS (INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, at, created_at)
   SELECT k.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM k ON CONFLICT DO NOTHING RETURNING id)
-SELECT k.*, (SELECT COUNT(*) FROM m) AS inserted FROM k`
-	var rows []knownRow
-	err := g.Raw(q, channel, t.keys.Hashes(userID), channel, chatID,
-		m.Direction, m.Channel, m.PlatformMsgID, t.keys.Seal(m.UserID), m.Kind, t.keys.Seal(m.Text), m.Payload, t.keys.Seal(m.Attachments), m.At, m.CreatedAt).Scan(&rows).Error
+SELECT k.*, (SELECT COUNT(*) FROM m) AS inserted FROM k`)
+	args = append(args, channel, chatID,
+		m.Direction, m.Channel, m.PlatformMsgID, sealPII(t.keys, m.UserID), m.Kind, sealPII(t.keys, m.Text), m.Payload, sealPII(t.keys, m.Attachments), m.At, m.CreatedAt)
+	rows, err := t.query(ctx, t.rebind(q.String()), args...)
 	if err != nil {
 		return identity{}, customer{}, conversation{}, -1, err
 	}
-	if len(rows) == 0 {
-		return identity{}, customer{}, conversation{}, -1, nil
+	r, ok, err := t.scanKnown(rows, true)
+	if err != nil || !ok {
+		return identity{}, customer{}, conversation{}, -1, err
 	}
-	r := rows[0]
 	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
 		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
 		r.Conv, r.Inserted, nil
@@ -334,15 +330,18 @@ func (t *txStore) SaveSession(ctx context.Context, conversationID int64, s flows
 	if err != nil {
 		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
 	}
-	res := t.g.WithContext(ctx).Model(&conversation{}).Where("id = ?", conversationID).
-		Updates(map[string]any{"session": string(b), "state": string(s.State), "updated_at": utc(at)})
+	// Hand-written (hotpath.go); the session is sealed as gorm's map update of it was (sealMap).
+	res, err := t.exec(ctx, t.rebind("UPDATE conversations SET session = ?, state = ?, updated_at = ? WHERE id = ?"),
+		t.keys.Seal(string(b)), string(s.State), utc(at), conversationID)
 	if t.cached != nil && t.cached.ID == conversationID {
 		t.cached.Session = string(b)
 	}
-	if res.Error != nil {
-		return fmt.Errorf("storage: save session %d: %w", conversationID, res.Error)
+	if err != nil {
+		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
 	}
-	if res.RowsAffected == 0 {
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
+	} else if n == 0 {
 		return fmt.Errorf("storage: save session %d: %w", conversationID, bot.ErrNotFound)
 	}
 	return nil
@@ -372,7 +371,6 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	g := t.g.WithContext(ctx)
 	at = utc(at)
 	rows := make([]outboxRow, len(rs))
 	for i, r := range rs {
@@ -394,32 +392,18 @@ func (t *txStore) enqueue(ctx context.Context, at time.Time, delivered bool, rs 
 		}
 	}
 	if t.dialect == Postgres {
-		return t.enqueuePG(g, rows)
+		return t.enqueuePG(ctx, rows)
 	}
-	if err := g.Create(&rows).Error; err != nil {
+	ids, err := t.insertOutbox(ctx, rows)
+	if err != nil {
 		return nil, fmt.Errorf("storage: enqueue: %w", err)
-	}
-	ids := make([]int64, len(rows))
-	var ms []message
-	for i, o := range rows {
-		ids[i] = o.ID
-		if o.ConversationID != 0 {
-			id := o.ID
-			ms = append(ms, message{ConversationID: o.ConversationID, Direction: "out", Channel: o.Channel, Kind: "text",
-				Text: o.Text, OutboxID: &id, At: at, CreatedAt: at})
-		}
-	}
-	if len(ms) > 0 {
-		if err := g.Create(&ms).Error; err != nil {
-			return nil, fmt.Errorf("storage: enqueue: messages: %w", err)
-		}
 	}
 	return ids, nil
 }
 
 // enqueuePG writes the outbox rows and their outbound messages in one statement (one round trip on
 // the waiting path, issue 14): the messages copy the rows' sealed text.
-func (t *txStore) enqueuePG(g *gorm.DB, rows []outboxRow) ([]int64, error) {
+func (t *txStore) enqueuePG(ctx context.Context, rows []outboxRow) ([]int64, error) {
 	var q strings.Builder
 	args := make([]any, 0, 10*len(rows)+6*len(t.cites))
 	q.WriteString("WITH ")
@@ -431,7 +415,7 @@ func (t *txStore) enqueuePG(g *gorm.DB, rows []outboxRow) ([]int64, error) {
 				q.WriteString(", ")
 			}
 			q.WriteString("(?, ?, ?, ?, ?, ?)")
-			args = append(args, c.EntryID, c.ConversationID, c.Lang, t.keys.Seal(c.Query), c.Helped, c.At)
+			args = append(args, c.EntryID, c.ConversationID, c.Lang, sealPII(t.keys, c.Query), c.Helped, c.At)
 		}
 		q.WriteString("), ")
 	}
@@ -441,14 +425,18 @@ func (t *txStore) enqueuePG(g *gorm.DB, rows []outboxRow) ([]int64, error) {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, r.ConversationID, r.Channel, r.ChatID, t.keys.Seal(r.Text), r.Buttons, r.Status, r.Attempts, r.NextAttemptAt, r.CreatedAt, r.SentAt)
+		args = append(args, r.ConversationID, r.Channel, r.ChatID, sealPII(t.keys, r.Text), r.Buttons, r.Status, r.Attempts, r.NextAttemptAt, r.CreatedAt, r.SentAt)
 	}
 	q.WriteString(` RETURNING id, conversation_id, channel, text, created_at),
 m AS (INSERT INTO messages (conversation_id, direction, channel, kind, text, outbox_id, at, created_at)
   SELECT conversation_id, 'out', channel, 'text', text, id, created_at, created_at FROM o WHERE conversation_id <> 0)
 SELECT id FROM o ORDER BY id`)
-	var ids []int64
-	if err := g.Raw(q.String(), args...).Scan(&ids).Error; err != nil {
+	rs, err := t.query(ctx, t.rebind(q.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("storage: enqueue: %w", err)
+	}
+	ids, err := scanIDs(rs)
+	if err != nil {
 		return nil, fmt.Errorf("storage: enqueue: %w", err)
 	}
 	if len(ids) != len(rows) {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -79,7 +80,12 @@ type Keyring struct {
 	file    string
 	modTime time.Time
 	checked time.Time
+	log     *slog.Logger // the one warning about a key file others can read (reload)
+	warned  bool
 }
+
+// chmodKeyFile tightens a key file (a variable for the test of a file kefu may not change).
+var chmodKeyFile = os.Chmod
 
 func newDataKey(master []byte) (*dataKey, error) {
 	if len(master) != keyBytes {
@@ -231,7 +237,7 @@ func LoadKeyring(src KeySource) (*Keyring, error) {
 		src.Logger.Warn("created a new encryption key for personal data; back it up apart from the database (losing it loses the data)",
 			"file", file)
 	}
-	r := &Keyring{file: file}
+	r := &Keyring{file: file, log: src.Logger}
 	if err := r.reload(true); err != nil {
 		return nil, err
 	}
@@ -324,9 +330,22 @@ func (r *Keyring) reload(force bool) error {
 		return fmt.Errorf("storage: key file %s: %w", r.file, err)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		// Tighten a key file others can read (e.g. copied in with a default umask).
-		if err := os.Chmod(r.file, 0o600); err != nil {
-			return fmt.Errorf("storage: key file %s is readable by others (%v) and cannot be restricted: %w", r.file, st.Mode().Perm(), err)
+		// Tighten a key file others can read (e.g. copied in with a default umask). A file kefu may
+		// not change — not its own, or on a read-only mount: a Docker Compose secret (a bind mount
+		// keeping the host's owner and mode), a Kubernetes secret volume (0644 by default) — is the
+		// provisioning system's to protect: kefu warns once and uses it rather than refuse to start.
+		if err := chmodKeyFile(r.file, 0o600); err != nil {
+			if !errors.Is(err, fs.ErrPermission) && !errors.Is(err, syscall.EROFS) {
+				return fmt.Errorf("storage: key file %s is readable by others (%v) and cannot be restricted: %w", r.file, st.Mode().Perm(), err)
+			}
+			r.mu.Lock()
+			warn := !r.warned && r.log != nil
+			r.warned = true
+			r.mu.Unlock()
+			if warn {
+				r.log.Warn("the encryption key file is readable by others and kefu may not restrict it; restrict it where it is provisioned (owner only)",
+					"file", r.file, "mode", st.Mode().Perm().String(), "err", err)
+			}
 		}
 	}
 	r.mu.RLock()

@@ -23,7 +23,7 @@ func (t *txStore) Cite(ctx context.Context, c bot.Citation) error {
 		t.cites = append(t.cites, m)
 		return nil
 	}
-	if err := t.g.WithContext(ctx).Create(&m).Error; err != nil {
+	if err := t.insertCitations(ctx, m); err != nil { // hand-written: hotpath.go
 		return fmt.Errorf("storage: cite %s: %w", c.EntryID, err)
 	}
 	return nil

@@ -61,7 +61,7 @@ func (piiSerializer) Scan(ctx context.Context, field *schema.Field, dst reflect.
 		if err != nil {
 			return err
 		}
-		if s, err = r.Open(s); err != nil {
+		if s, err = openPII(r, s); err != nil {
 			return fmt.Errorf("storage: %s.%s: %w", field.Schema.Table, field.DBName, err)
 		}
 	}
@@ -86,7 +86,25 @@ func (piiSerializer) Value(ctx context.Context, field *schema.Field, dst reflect
 	if err != nil {
 		return nil, err
 	}
-	return r.Seal(s), nil
+	return sealPII(r, s), nil
+}
+
+// sealPII is what the serializer stores for a personal-data value s ("" stays ""); the hand-written
+// SQL of hotpath.go writes with it.
+func sealPII(r *Keyring, s string) string {
+	if s == "" {
+		return ""
+	}
+	return r.Seal(s)
+}
+
+// openPII is what the serializer reads from a stored personal-data value: sealed text opened, plain
+// text (written before encryption) as it is.
+func openPII(r *Keyring, s string) (string, error) {
+	if !IsSealed(s) {
+		return s, nil
+	}
+	return r.Open(s)
 }
 
 // isPII reports whether a model field is sealed.

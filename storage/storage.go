@@ -75,6 +75,7 @@ type DB struct {
 	now     func() time.Time
 	out     outage     // database outage state (outage.go)
 	group   *committer // SQLite group commit (group.go), nil when off
+	inUse   *os.File   // SQLite: held open (with a shared flock) until Close, see markInUse
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -104,6 +105,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		gdb     *gorm.DB
 		dialect Dialect
 		err     error
+		inUse   *os.File // SQLite: the in-use mark a restore checks (inuse_unix.go)
 	)
 	keyFile := filepath.Join(filepath.Dir(DefaultSQLitePath), KeyFileName)
 	if IsPostgresDSN(dsn) {
@@ -131,6 +133,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if err := prepareSQLiteFiles(path, log); err != nil {
 			return nil, err
 		}
+		if inUse, err = markInUse(path); err != nil {
+			return nil, err
+		}
 		// No gorm PrepareStmt: the driver (glebarez/go-sqlite, as modernc.org/sqlite) keeps only the
 		// SQL text of a prepared statement and runs sqlite3_prepare_v2 on every execution, and gorm
 		// prepares statements met inside a transaction on that transaction, so database/sql prepares
@@ -138,10 +143,12 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		// PostgreSQL's pgx caches prepared statements by itself.
 		gdb, err = gorm.Open(sqlite.Open(sqliteDSN(path, o)), cfg)
 		if err != nil {
+			closeMark(inUse)
 			return nil, fmt.Errorf("storage: open sqlite %s: %w", path, err)
 		}
 		sqlDB, err := gdb.DB()
 		if err != nil {
+			closeMark(inUse)
 			return nil, fmt.Errorf("storage: open sqlite: %w", err)
 		}
 		n := o.MaxOpenConns
@@ -158,6 +165,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 			if sqlDB, e := gdb.DB(); e == nil {
 				sqlDB.Close()
 			}
+			closeMark(inUse)
 			return nil, err
 		}
 	}
@@ -165,9 +173,10 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if sqlDB, e := gdb.DB(); e == nil {
 			sqlDB.Close()
 		}
+		closeMark(inUse)
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	db := &DB{keys: keys, sla: o.SLA, gdb: gdb, dialect: dialect, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{keys: keys, sla: o.SLA, gdb: gdb, dialect: dialect, inUse: inUse, log: log.With("component", "storage", "dialect", string(dialect)), now: func() time.Time { return time.Now().UTC() }}
 	if err := db.ping(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -219,10 +228,20 @@ func (db *DB) Close() error {
 	if err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
-	if err := sqlDB.Close(); err != nil {
+	err = sqlDB.Close()
+	closeMark(db.inUse) // after the pool: a restore may replace the file once nothing uses it
+	db.inUse = nil
+	if err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
 	return nil
+}
+
+// closeMark drops the in-use mark (closing the file releases its flock); nil is fine.
+func closeMark(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 // prepareSQLiteFiles makes the database's directory (0700 when kefu creates it) and creates the

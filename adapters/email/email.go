@@ -7,8 +7,10 @@
 // past a message only after Sink.Deliver returned nil for it, so a crash loses nothing. Auto-replies,
 // bounces and list mail (Auto-Submitted, Precedence, multipart/report, null senders …) are skipped and
 // never answered, so two robots cannot mail each other forever. The text is the plain part (HTML
-// reduced to text otherwise) with the quoted history and signature trimmed; attachments are kept as
-// references (IMAP UID and part), not bytes.
+// reduced to text otherwise) with the quoted history and signature trimmed; attachments are stored
+// through Options.Blobs (up to MaxAttachment each; a bigger one, or any without Blobs, stays a
+// reference: IMAP UID and part), before the message is delivered: a file that cannot be stored keeps
+// the message unread and undelivered, to be fetched again.
 //
 // Replies are sent as plain-text mail to the customer with "Re: <their subject>", the ticket number in
 // the subject once one is mentioned, In-Reply-To / References to the customer's last message and a
@@ -65,6 +67,11 @@ type State interface {
 	SetKV(ctx context.Context, key, value string) error
 }
 
+// Blobs keeps copies of customers' files (storage.DB implements it): stored once however often sent.
+type Blobs interface {
+	PutBlob(ctx context.Context, mime string, data []byte, max int64) (int64, error)
+}
+
 // Options configure an Adapter. IMAPAddr, SMTPAddr, Username and From are required.
 type Options struct {
 	IMAPAddr     string   // host:port
@@ -92,12 +99,19 @@ type Options struct {
 	TLSConfig      *tls.Config // for tests with a private CA
 
 	State State // default: in memory
+	// Blobs keeps copies of customers' attachments (storage.DB); nil keeps references only.
+	Blobs Blobs
+	// MaxAttachment caps one stored attachment (bytes; default 10 MiB; a bigger one stays a reference).
+	MaxAttachment int64
 	// Hash (keyed hash) and Seal/Open (encryption) protect the customer's address at rest.
 	Hash   func(string) string
 	Seal   func(string) string
 	Open   func(string) (string, error)
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Health, when set, hears how reading the mailbox goes: nil once a session is logged in and
+	// following the mailbox, the error when a session fails (a refused login, an unreachable server).
+	Health func(err error)
 }
 
 // Adapter is the e-mail channel.
@@ -106,6 +120,7 @@ type Adapter struct {
 	log     *slog.Logger
 	backoff bot.Backoff
 	mu      sync.Mutex // serializes thread-state updates
+	open    bool       // the current session logged in and selected the mailbox (Run's goroutine only)
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -132,6 +147,9 @@ func New(o Options) (*Adapter, error) {
 	if o.SMTPSecurity == "" {
 		o.SMTPSecurity = StartTLS
 	}
+	if o.MaxAttachment <= 0 {
+		o.MaxAttachment = 10 << 20
+	}
 	if o.Mailbox == "" {
 		o.Mailbox = "INBOX"
 	}
@@ -157,6 +175,12 @@ func New(o Options) (*Adapter, error) {
 		backoff: bot.Backoff{Min: 200 * time.Millisecond, Max: time.Minute, Jitter: 0.2}}, nil
 }
 
+func (a *Adapter) health(err error) {
+	if a.opt.Health != nil {
+		a.opt.Health(err)
+	}
+}
+
 // Channel reports Channel.
 func (a *Adapter) Channel() bot.Channel { return Channel }
 
@@ -166,9 +190,13 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 		return errors.New("email: run: nil sink")
 	}
 	for failures := 0; ; {
+		a.open = false
 		err := a.session(ctx, sink)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if !a.open { // could not get in; a session that was up and ended is only reconnected
+			a.health(err)
 		}
 		failures++
 		wait := a.backoff.Delay(failures)
@@ -240,6 +268,8 @@ func (a *Adapter) session(ctx context.Context, sink bot.Sink) error {
 	if err != nil {
 		return fmt.Errorf("email: imap select %s: %w", a.opt.Mailbox, err)
 	}
+	a.open = true
+	a.health(nil)
 	idle := !a.opt.NoIdle && c.Caps().Has(imap.CapIdle)
 	for {
 		if err := a.fetchNew(ctx, c, sel, sink); err != nil {
@@ -369,6 +399,21 @@ func (a *Adapter) one(ctx context.Context, c *imapclient.Client, validity uint32
 	return nil
 }
 
+// Commands kefu answers in any channel ("/link CODE" from a mail merges the customer with a chat).
+var Commands = []string{"start", "status", "lang", "help", "link"}
+
+// command returns text's first line when it is one of Commands ("/link ABCD-EFGH" with a signature
+// below it), so that neither the subject nor the rest of the mail becomes its argument.
+func command(text string) (string, bool) {
+	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
+	first = strings.TrimSpace(first)
+	name, _, _ := strings.Cut(strings.TrimPrefix(first, "/"), " ")
+	if !strings.HasPrefix(first, "/") || !slices.Contains(Commands, strings.ToLower(name)) {
+		return "", false
+	}
+	return first, true
+}
+
 var replyPrefix = regexp.MustCompile(`(?i)^\s*((re|fw|fwd|aw|答复|回复|转发)\s*[:：]\s*)+`)
 
 // event turns a parsed mail into an Event. A new thread's subject is part of the question; a reply's
@@ -387,8 +432,13 @@ func (a *Adapter) event(ctx context.Context, in Inbound, raw []byte, validity ui
 	}
 	text := strings.TrimSpace(in.Text)
 	subj := strings.TrimSpace(in.Subject)
-	if subj != "" && len(in.InReplyTo) == 0 && !replyPrefix.MatchString(subj) && !strings.Contains(text, subj) {
+	if cmd, ok := command(text); ok {
+		text = cmd // "/link CODE" and the signature below it: the command alone, not the subject first
+	} else if subj != "" && len(in.InReplyTo) == 0 && !replyPrefix.MatchString(subj) && !strings.Contains(text, subj) {
 		text = strings.TrimSpace(subj + "\n" + text)
+	}
+	if cmd, ok := command(text); ok {
+		text = cmd // a command in the subject of an otherwise empty mail
 	}
 	ev.Text = text
 	if th, err := a.loadThread(ctx, chat); err == nil && len(th.Buttons) > 0 && len(in.Attachments) == 0 {
@@ -397,8 +447,19 @@ func (a *Adapter) event(ctx context.Context, in Inbound, raw []byte, validity ui
 			return ev, nil
 		}
 	}
-	for _, at := range in.Attachments {
+	for i, at := range in.Attachments {
 		at.FileID = fmt.Sprintf("imap:%s/%d/%d/%s", a.opt.Mailbox, validity, uid, at.FileID)
+		if a.opt.Blobs != nil && i < len(in.Files) {
+			if data := in.Files[i]; int64(len(data)) > a.opt.MaxAttachment {
+				at.TooLarge = true
+			} else {
+				id, err := a.opt.Blobs.PutBlob(ctx, at.MIME, data, a.opt.MaxAttachment)
+				if err != nil {
+					return bot.Event{}, fmt.Errorf("email: keep attachment %d of uid %d: %w", i+1, uid, err)
+				}
+				at.BlobID = id
+			}
+		}
 		ev.Attachments = append(ev.Attachments, at)
 	}
 	if len(ev.Attachments) > 0 {

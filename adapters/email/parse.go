@@ -33,6 +33,8 @@ type Inbound struct {
 	Date        time.Time
 	Text        string // body as text: HTML reduced, quoted history and signature trimmed
 	Attachments []bot.Attachment
+	// Files[i] is the decoded content of Attachments[i] (the whole message is in memory already).
+	Files [][]byte
 	// Auto says why the message is machine-made (auto-reply, bounce, list mail) and must never be
 	// answered; "" for a person's mail.
 	Auto string
@@ -82,12 +84,14 @@ func Parse(raw []byte) (in Inbound, err error) {
 				b, _ := io.ReadAll(io.LimitReader(p.Body, maxPartBytes))
 				htm.Write(b)
 			default:
-				in.Attachments = append(in.Attachments, attachment(p.Body, ct, "", i))
+				at, data := attachment(p.Body, ct, "", i)
+				in.Attachments, in.Files = append(in.Attachments, at), append(in.Files, data)
 			}
 		case *mail.AttachmentHeader:
 			ct, _, _ := ph.ContentType()
 			name, _ := ph.Filename()
-			in.Attachments = append(in.Attachments, attachment(p.Body, ct, name, i))
+			at, data := attachment(p.Body, ct, name, i)
+			in.Attachments, in.Files = append(in.Attachments, at), append(in.Files, data)
 		}
 	}
 	text := plain.String()
@@ -98,8 +102,9 @@ func Parse(raw []byte) (in Inbound, err error) {
 	return in, nil
 }
 
-func attachment(body io.Reader, ct, name string, part int) bot.Attachment {
-	n, _ := io.Copy(io.Discard, body)
+func attachment(body io.Reader, ct, name string, part int) (bot.Attachment, []byte) {
+	data, _ := io.ReadAll(body) // what could be decoded of a damaged part
+	n := int64(len(data))
 	typ := "document"
 	switch {
 	case strings.HasPrefix(ct, "image/"):
@@ -109,7 +114,7 @@ func attachment(body io.Reader, ct, name string, part int) bot.Attachment {
 	case strings.HasPrefix(ct, "video/"):
 		typ = "video"
 	}
-	return bot.Attachment{Type: typ, Name: name, Size: n, MIME: ct, FileID: fmt.Sprintf("part:%d", part)}
+	return bot.Attachment{Type: typ, Name: name, Size: n, MIME: ct, FileID: fmt.Sprintf("part:%d", part)}, data
 }
 
 // autoReason recognises mail that a machine sent: RFC 3834 Auto-Submitted, the older Precedence and

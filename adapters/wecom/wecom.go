@@ -84,6 +84,9 @@ type Options struct {
 	// MediaRetryEvery is how often a failed download is looked at again when Blobs also queues
 	// retries (wxmedia.RetryStore, as storage.DB does; default 1m; each job backs off on its own).
 	MediaRetryEvery time.Duration
+	// Health, when set, hears how pulling messages goes: nil after each sync_msg round that worked,
+	// the error of one that failed (a refused secret, an unreachable API).
+	Health func(err error)
 }
 
 // Adapter is the WeCom kf channel: bot.Adapter and http.Handler (mount at /wecom/callback).
@@ -245,8 +248,14 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 			failures++
 			wait = backoff.Delay(failures)
 			a.log.WarnContext(ctx, "sync failed; retrying", "err", err, "retry_in", wait)
+			if a.opt.Health != nil {
+				a.opt.Health(err)
+			}
 		} else {
 			failures = 0
+			if a.opt.Health != nil {
+				a.opt.Health(nil)
+			}
 		}
 		select {
 		case <-ctx.Done():

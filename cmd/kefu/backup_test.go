@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -66,6 +67,13 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 		t.Error("a second backup over the first was allowed")
 	}
 	s.say(sess, nil, "保修期是多久？")
+	// A restore while the server runs is refused and moves nothing: it would swap the file under the
+	// server, which would go on writing into the moved-away copy.
+	out.Reset()
+	if err := runRestore(ctx, []string{"--force", backup}, &out, env); !errors.Is(err, storage.ErrDatabaseInUse) || out.Len() != 0 {
+		t.Fatalf("restore --force under the running server: %v (%q)", err, out.String())
+	}
+	s.say(sess, nil, "你好")
 	s.stop()
 	// More traffic after the backup changes the numbers.
 	if err := runDemo(ctx, []string{"--days", "5", "--per-day", "6", "--seed", "8", "--force"}, io.Discard, env); err != nil {

@@ -54,6 +54,8 @@ type EmailConfig struct {
 	From         string        `yaml:"from"`          // the support address; default username
 	FromName     string        `yaml:"from_name"`     // default the company name
 	PollInterval time.Duration `yaml:"poll_interval"` // re-check interval (IDLE notices new mail at once)
+	// MaxAttachment caps a customer's attachment kefu keeps a copy of (bytes; default 10 MiB).
+	MaxAttachment int64 `yaml:"max_attachment"`
 }
 
 // The channels' secrets, settable from the environment only (config_env.go); their other settings
@@ -125,7 +127,8 @@ func newWeChat(a *app) (*wechat.Adapter, error) {
 	})
 }
 
-func newEmail(a *app) (*email.Adapter, error) {
+// newEmail builds the e-mail channel; health hears whether the mailbox can be read (nil: nobody).
+func newEmail(a *app, health func(error)) (*email.Adapter, error) {
 	c := a.cfg.Email
 	from := c.From
 	if from == "" {
@@ -149,6 +152,9 @@ func newEmail(a *app) (*email.Adapter, error) {
 		PollInterval:   c.PollInterval,
 		DefaultSubject: a.cat.T(a.cfg.DefaultLang, "channels.email.subject", nil),
 		State:          a.db,
+		Blobs:          a.db,
+		MaxAttachment:  c.MaxAttachment,
+		Health:         health,
 		Hash:           keys.Hash,
 		Seal:           keys.Seal,
 		Open:           keys.Open,
@@ -156,7 +162,8 @@ func newEmail(a *app) (*email.Adapter, error) {
 	})
 }
 
-func newWeCom(a *app) (*wecom.Adapter, error) {
+// newWeCom builds the WeCom channel; health hears whether sync_msg works (nil: nobody).
+func newWeCom(a *app, health func(error)) (*wecom.Adapter, error) {
 	c := a.cfg.WeCom
 	return wecom.New(wecom.Options{
 		CorpID:         c.CorpID,
@@ -168,6 +175,7 @@ func newWeCom(a *app) (*wecom.Adapter, error) {
 		State:          a.db,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		Health:         health,
 		Logger:         a.log,
 	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/kefu-dev/kefu/bot"
 	"github.com/kefu-dev/kefu/console"
+	"github.com/kefu-dev/kefu/storage"
 )
 
 // isTerminal reports whether w is a character device (a terminal), not a pipe or file a log
@@ -42,6 +44,38 @@ func writeSecretFile(path, text string) error {
 	return f.Close()
 }
 
+// initialPasswordPlaces are where the first admin's password file may go, in order: beside the
+// encryption key (secretsDir), else in the data directory — the key's directory may be one kefu
+// cannot write, as /run/secrets of a container where the key is a Docker or Kubernetes secret.
+func initialPasswordPlaces(secretsDir, dataDir string) []string {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	first := filepath.Join(secretsDir, initialPasswordFile)
+	second := abs(filepath.Join(dataDir, initialPasswordFile))
+	if second == abs(first) {
+		return []string{first}
+	}
+	return []string{first, second}
+}
+
+// writeSecretFileFirst writes text (as writeSecretFile) to the first of paths where that works and
+// returns that path.
+func writeSecretFileFirst(paths []string, text string) (string, error) {
+	var errs []error
+	for _, p := range paths {
+		err := writeSecretFile(p, text)
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}
+
 // initialPasswordFile is where the first admin's generated password goes when there is no terminal.
 const initialPasswordFile = "initial-admin-password"
 
@@ -52,7 +86,14 @@ const initialPasswordFile = "initial-admin-password"
 // the server's user may read (mode 0600) next to the database; the banner says which. The console
 // makes the admin choose their own password at the first sign-in and then removes the file.
 func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http.Handler, error) {
-	pwFile := filepath.Join(a.db.SecretsDir(a.cfg.DatabaseURL), initialPasswordFile)
+	places := initialPasswordPlaces(a.db.SecretsDir(a.cfg.DatabaseURL), storage.DataDir(a.cfg.DatabaseURL))
+	pwFile := places[0]
+	for _, p := range places { // a server restarted before the first sign-in finds the file it wrote
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			pwFile = p
+			break
+		}
+	}
 	pw, created, err := console.EnsureAdmin(ctx, a.db)
 	if err != nil {
 		return nil, fmt.Errorf("console: first admin: %w", err)
@@ -61,7 +102,7 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 		if isTerminal(banner) && a.cfg.Log.Format != "json" {
 			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\" with password %s\n  (shown once; you choose your own at the first sign-in)\n", url, pw)
 		} else {
-			if err := writeSecretFile(pwFile, "admin\n"+pw+"\n"); err != nil {
+			if pwFile, err = writeSecretFileFirst(places, "admin\n"+pw+"\n"); err != nil {
 				return nil, fmt.Errorf("console: first admin: %w", err)
 			}
 			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\"; the password is in %s (readable by this user only)\n", url, pwFile)

@@ -31,7 +31,11 @@ type e2eServer struct {
 // called). Journeys that need channels configured use startJourneyServer.
 func startServer(t testing.TB, dbURL string) *e2eServer {
 	t.Helper()
-	return startJourneyServer(t, dbURL, nil, nil).e2eServer
+	js := startJourneyServer(t, dbURL, nil, nil)
+	// Its own handle on the database is not used here; kept open it would mark the database in use
+	// after stop, and kefu restore refuses a database in use (storage.ErrDatabaseInUse).
+	js.db.Close()
+	return js.e2eServer
 }
 
 type reply struct {

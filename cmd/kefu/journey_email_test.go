@@ -1,13 +1,19 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/email"
 	"github.com/kefu-dev/kefu/adapters/email/emailtest"
+	"github.com/kefu-dev/kefu/adapters/wecom/wecomtest"
 )
 
 // mailCustomer writes to the support mailbox and reads kefu's answers from the SMTP server.
@@ -36,11 +42,11 @@ func (c *mailCustomer) mine() []emailtest.Mail {
 
 // write sends a mail (the first one starts the thread, later ones answer kefu's last mail) and
 // returns kefu's answers once the conversation's outbox is drained.
-func (c *mailCustomer) write(body string) []emailtest.Mail {
+func (c *mailCustomer) write(body string, headers ...string) []emailtest.Mail {
 	c.t.Helper()
 	c.seq++
 	id := fmt.Sprintf("c%d.%s", c.seq, c.addr)
-	subj, extra := c.subj, []string(nil)
+	subj, extra := c.subj, headers
 	if c.parent != "" {
 		subj = "Re: " + c.subj
 		extra = append(extra, "In-Reply-To: <"+c.parent+">", "References: <"+c.parent+">")
@@ -123,6 +129,28 @@ func TestJourneyEmail(t *testing.T) {
 				if tk.Category != "aftersale" || tk.OrderNo != sc.order || tk.Urgency != "low" || tk.Channel != email.Channel {
 					t.Fatalf("ticket %s: category %q order %q urgency %q channel %q", no, tk.Category, tk.OrderNo, tk.Urgency, tk.Channel)
 				}
+				// A photo mailed to the ticket is kept with it (its bytes, not only a reference).
+				photo := "\xff\xd8\xff\xe0 photo of " + addr
+				one(c.write("--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"+sc.description+"\r\n--XX\r\n"+
+					"Content-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"panel.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"+
+					base64.StdEncoding.EncodeToString([]byte(photo))+"\r\n--XX--\r\n", "Content-Type: multipart/mixed; boundary=XX"))
+				_, evs := s.ticketEvents(t, no)
+				var kept []byte
+				for _, e := range evs {
+					for _, a := range e.Attachments {
+						if a.Name == "panel.jpg" && a.BlobID != 0 {
+							b, err := s.db.Blob(t.Context(), a.BlobID)
+							if err != nil {
+								t.Fatal(err)
+							}
+							kept = b.Data
+						}
+					}
+				}
+				if string(kept) != photo {
+					t.Fatalf("the mailed photo is not kept on %s (%q): %+v", no, kept, evs)
+				}
+
 				s.cli("claim", no)
 				s.cli("reply", no, sc.agentReply)
 				waitFor(t, "the agent's reply", func() bool { return len(c.mine()) > c.seen })
@@ -145,4 +173,89 @@ func TestJourneyEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEmailLink: a web chat customer asks for a /link code and mails it to the support mailbox — in a
+// new mail with a subject of its own, the way people write mail — and the two become one customer:
+// the answer by mail says so.
+func TestEmailLink(t *testing.T) {
+	for name, dsn := range testDatabases(t) {
+		t.Run(name, func(t *testing.T) {
+			m := emailtest.New(t)
+			s := startJourneyServer(t, dsn(t), map[string]string{
+				"KEFU_EMAIL_IMAP_ADDR":     m.IMAPAddr,
+				"KEFU_EMAIL_IMAP_SECURITY": "plain",
+				"KEFU_EMAIL_SMTP_ADDR":     m.SMTPAddr,
+				"KEFU_EMAIL_SMTP_SECURITY": "plain",
+				"KEFU_EMAIL_USERNAME":      emailtest.Username,
+				"KEFU_EMAIL_PASSWORD":      emailtest.Password,
+				"KEFU_EMAIL_POLL_INTERVAL": "50ms",
+			}, nil)
+			sess := s.session()
+			s.say(sess, nil, "你好")
+			r := s.say(sess, nil, "/link")
+			code := regexp.MustCompile(`/link ([0-9A-Za-z-]+)`).FindStringSubmatch(r[len(r)-1].Text)
+			if code == nil {
+				t.Fatalf("no link code in %+v", r)
+			}
+			addr := "link@example.cn"
+			c := &mailCustomer{t: t, m: m, s: s, addr: addr, chat: "h:" + s.db.Keys().Hash(addr), subj: "账号绑定"}
+			mailHas(t, c.write("/link "+code[1]+"\r\n\r\n张三\r\n"), "账号关联成功")
+		})
+	}
+}
+
+// TestReadyzInboundDown: the mailbox refuses kefu's login (a changed password or 授权码): /readyz says
+// so on the e-mail line instead of "ok (nothing sent yet)", while the process stays ready (the other
+// channels work), and says ok once kefu reads the mailbox. The same for WeCom's sync_msg with a
+// refused secret.
+func TestReadyzInboundDown(t *testing.T) {
+	m := emailtest.New(t)
+	env := map[string]string{
+		"KEFU_EMAIL_IMAP_ADDR":     m.IMAPAddr,
+		"KEFU_EMAIL_IMAP_SECURITY": "plain",
+		"KEFU_EMAIL_SMTP_ADDR":     m.SMTPAddr,
+		"KEFU_EMAIL_SMTP_SECURITY": "plain",
+		"KEFU_EMAIL_USERNAME":      emailtest.Username,
+		"KEFU_EMAIL_PASSWORD":      "changed",
+		"KEFU_EMAIL_POLL_INTERVAL": "50ms",
+	}
+	readyz := func(s *journeyServer) (int, string) {
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	s := startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), env, nil)
+	var body string
+	waitFor(t, "/readyz reporting the mailbox down", func() bool {
+		var code int
+		code, body = readyz(s)
+		return code == http.StatusOK && strings.Contains(body, "\nemail: unreachable since ")
+	})
+	s.stop()
+	env["KEFU_EMAIL_PASSWORD"] = emailtest.Password
+	s = startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), env, nil)
+	waitFor(t, "/readyz reporting the mailbox read", func() bool {
+		_, body = readyz(s)
+		return strings.Contains(body, "\nemail: ok")
+	})
+	s.stop()
+
+	f := wecomtest.New(t)
+	s = startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), map[string]string{
+		"KEFU_WECOM_CORP_ID":          wecomtest.CorpID,
+		"KEFU_WECOM_SECRET":           "revoked",
+		"KEFU_WECOM_TOKEN":            wecomtest.Token,
+		"KEFU_WECOM_ENCODING_AES_KEY": wecomtest.EncodingAESKey,
+		"KEFU_WECOM_API_URL":          f.URL,
+	}, nil)
+	waitFor(t, "/readyz reporting WeCom down", func() bool {
+		var code int
+		code, body = readyz(s)
+		return code == http.StatusOK && strings.Contains(body, "\nwecom: unreachable since ")
+	})
 }

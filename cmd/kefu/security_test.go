@@ -955,3 +955,37 @@ func TestSecurityRelayOnceMarker(t *testing.T) {
 		t.Errorf("the customer got the reply %d times, want once", n)
 	}
 }
+
+// TestSecurityFirstAdminPasswordUnwritableKeyDir: the encryption key is a secret in a directory kefu
+// cannot write (the compose file's /run/secrets: a bind mount, owned by root); the first start still
+// comes up and writes the generated password, mode 0600, to the data directory instead, and the banner
+// says where. (A directory in the way stands for the unwritable one: the tests run as root.)
+func TestSecurityFirstAdminPasswordUnwritableKeyDir(t *testing.T) {
+	secrets := t.TempDir()
+	key := filepath.Join(secrets, "encryption_key")
+	if err := os.WriteFile(key, []byte(storage.GenerateKey()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(secrets, initialPasswordFile, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KEFU_ENCRYPTION_KEY", "")
+	t.Setenv("KEFU_ENCRYPTION_KEY_FILE", key)
+	s, logs, banner := securityServerBanner(t, func(c *Config) { c.Log.Format = "json" })
+	m := regexp.MustCompile(`the password is in (\S+) `).FindStringSubmatch(banner.String())
+	if m == nil {
+		t.Fatalf("the banner does not say where the password is: %q", banner.String())
+	}
+	want, _ := filepath.Abs(filepath.Join(filepath.Dir(s.dbURL), initialPasswordFile))
+	if m[1] != want {
+		t.Errorf("password file %s; want %s (the data directory)", m[1], want)
+	}
+	st, err := os.Stat(m[1])
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("password file: %v %v", st, err)
+	}
+	lines := strings.Fields(mustRead(t, m[1]))
+	if len(lines) != 2 || lines[0] != "admin" || strings.Contains(logs.String(), lines[1]) {
+		t.Fatalf("password file %q (or the password reached the log)", lines)
+	}
+}
