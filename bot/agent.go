@@ -355,7 +355,7 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		if err := statusOrder(d, "resolve", force); err != nil {
 			return err
 		}
-		if err := openTasksGuard(ctx, d, "resolve", force); err != nil {
+		if err := e.openTasksGuard(ctx, d, "resolve", force); err != nil {
 			return err
 		}
 		at := d.at
@@ -383,7 +383,7 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 		if err := statusOrder(d, "close", force); err != nil {
 			return err
 		}
-		if err := openTasksGuard(ctx, d, "close", force); err != nil {
+		if err := e.openTasksGuard(ctx, d, "close", force); err != nil {
 			return err
 		}
 		at := d.at

@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		mux.Handle("/wechat/callback", wx)
 	}
 	if cfg.WeCom.CorpID != "" {
-		wc, err := newWeCom(a)
+		wc, err := newWeCom(a, starts.reporter(log, "wecom"))
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		mux.Handle("/wecom/callback", wc)
 	}
 	if cfg.Email.IMAPAddr != "" {
-		em, err := newEmail(a)
+		em, err := newEmail(a, starts.reporter(log, "email"))
 		if err != nil {
 			return err
 		}
