@@ -358,6 +358,9 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		if err := e.openTasksGuard(ctx, d, "resolve", force); err != nil {
 			return err
 		}
+		if err := withdrawOpenProposals(ctx, d, "resolved"); err != nil {
+			return err
+		}
 		at := d.at
 		d.event(EvResolved, summary, false)
 		d.t.Status, d.t.ResolvedAt = StatusResolved, &at
@@ -384,6 +387,9 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 			return err
 		}
 		if err := e.openTasksGuard(ctx, d, "close", force); err != nil {
+			return err
+		}
+		if err := withdrawOpenProposals(ctx, d, "closed"); err != nil {
 			return err
 		}
 		at := d.at

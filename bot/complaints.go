@@ -255,6 +255,9 @@ const (
 	ProposalAccepted ProposalStatus = "accepted"
 	ProposalDeclined ProposalStatus = "declined" // by the customer, with a reason: back to the agent
 	ProposalRejected ProposalStatus = "rejected" // by the supervisor
+	// ProposalWithdrawn: still offered, or waiting for a supervisor, when the ticket was resolved or
+	// closed — the resolution superseded it.
+	ProposalWithdrawn ProposalStatus = "withdrawn"
 )
 
 // Proposal is a standard solution offered on a ticket (the seeds' 标准化解决方案库).

@@ -238,3 +238,24 @@ func (e *Engine) decideProposal(ctx context.Context, t *turn, x flows.DecideProp
 		return EvProposal, text, nil
 	})
 }
+
+// withdrawOpenProposals marks the ticket's proposals still offered or waiting for a supervisor as
+// withdrawn when the ticket is resolved or closed (in that desk turn), each with an audit event.
+func withdrawOpenProposals(ctx context.Context, d *deskTurn, verb string) error {
+	ps, err := d.tx.Proposals(ctx, d.t.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Status != ProposalOffered && p.Status != ProposalApproval {
+			continue
+		}
+		at := d.at
+		p.Status, p.DecidedAt = ProposalWithdrawn, &at
+		if _, err := d.tx.SaveProposal(ctx, p); err != nil {
+			return err
+		}
+		d.event(EvProposal, fmt.Sprintf("#%d %s %s: withdrawn (ticket %s)", p.ID, p.Solution, Yuan(p.Amount), verb), false)
+	}
+	return nil
+}

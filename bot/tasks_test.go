@@ -373,3 +373,56 @@ func TestClosingAComplaintSchedulesItsVisit(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenProposalsWithdrawnAtResolution: a proposal still offered to the customer, or still waiting
+// for a supervisor, when the agent resolves (or closes) the ticket is withdrawn, with an audit event —
+// not left "offered" forever on the complaints page.
+func TestOpenProposalsWithdrawnAtResolution(t *testing.T) {
+	ctx := context.Background()
+	alice := bot.Actor{ID: agentA.ID}
+	for _, tt := range []struct {
+		verb     string
+		solution string
+		fen      int64
+		status   bot.ProposalStatus
+	}{{"resolve", "coupon", 2000, bot.ProposalOffered}, {"close", "refund", 50000, bot.ProposalApproval}} {
+		e := newEnv(t, agentA, supS)
+		e.say(t, "c", "complaint")
+		no := "GD20261123001"
+		if _, err := e.eng.Reply(ctx, alice, no, "sorry"); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := e.eng.Propose(ctx, alice, no, tt.solution, tt.fen); err != nil || p.Status != tt.status {
+			t.Fatalf("propose: %+v %v", p, err)
+		}
+		var err error
+		if tt.verb == "resolve" {
+			_, err = e.eng.Resolve(ctx, alice, no, "")
+		} else {
+			_, err = e.eng.Close(ctx, alice, no)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, evs, err := e.eng.Ticket(ctx, no)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := e.db.Proposals(ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ps) != 1 || ps[0].Status != bot.ProposalWithdrawn || ps[0].DecidedAt == nil {
+			t.Errorf("%s: proposals %+v", tt.verb, ps)
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.Kind == bot.EvProposal && strings.Contains(ev.Text, ": withdrawn") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d withdrawal events", tt.verb, n)
+		}
+	}
+}

@@ -234,6 +234,8 @@ func proposalNote(p bot.Proposal) string {
 		return "above your limit: waiting for a supervisor (kefu complaint approve " + p.TicketNo + " " + strconv.FormatInt(p.ID, 10) + ")"
 	case bot.ProposalOffered:
 		return "offered to the customer"
+	case bot.ProposalWithdrawn:
+		return "withdrawn (the ticket was resolved or closed)"
 	}
 	return string(p.Status)
 }
