@@ -390,6 +390,11 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 		d.event(EvClosed, "", false)
 		d.t.Status, d.t.ClosedAt = StatusClosed, &at
 		d.changed = true
+		// A complaint closed without a resolution first still gets its return visit (回访); one
+		// resolved before already has it (scheduleVisit keeps the earlier one).
+		if err := e.complaintVisit(ctx, d); err != nil {
+			return err
+		}
 		return e.signal(ctx, d, flows.SignalClosed, map[string]any{"no": d.t.No})
 	})
 }

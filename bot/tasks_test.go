@@ -340,3 +340,36 @@ func TestTrailTimesAreLocal(t *testing.T) {
 		t.Errorf("trail has UTC RFC 3339 times:\n%s", all)
 	}
 }
+
+// TestClosingAComplaintSchedulesItsVisit: a complaint closed without being resolved first (an agent
+// answered, then closed it) still gets its return visit in 3 working days; resolving then closing
+// makes only one.
+func TestClosingAComplaintSchedulesItsVisit(t *testing.T) {
+	ctx := context.Background()
+	alice := bot.Actor{ID: agentA.ID}
+	for _, resolveFirst := range []bool{false, true} {
+		e := newEnv(t, agentA, supS)
+		e.say(t, "c", "complaint")
+		no := "GD20261123001"
+		if _, err := e.eng.Reply(ctx, alice, no, "sorry"); err != nil {
+			t.Fatal(err)
+		}
+		if resolveFirst {
+			if _, err := e.eng.Resolve(ctx, alice, no, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tk, err := e.eng.Close(ctx, alice, no)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := e.db.ReturnVisits(ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Monday 09:30 Shanghai + 3 working days: Thursday 18:00 (10:00 UTC).
+		if len(vs) != 1 || vs[0].Reason != bot.VisitComplaint || !vs[0].DueAt.Equal(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)) {
+			t.Errorf("resolve first %v: visits %+v", resolveFirst, vs)
+		}
+	}
+}
