@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// inUse marks an SQLite database file as open by this process: a shared flock(2) on the database file
+// markInUse marks an SQLite database file as open by this process: a shared flock(2) on the database file
 // for as long as the DB is open. SQLite itself locks with fcntl(2) byte ranges, which on Linux and the
 // BSDs are independent of flock, so this neither blocks nor is blocked by SQLite's own locking. The
 // kernel drops the mark when the process exits, however it exits (kill -9 included).
