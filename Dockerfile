@@ -8,8 +8,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # VERSION is what `kefu version` and the first log line say (docker build --build-arg VERSION=v1.2.3).
+# COMMIT is the revision it reports (.git is not sent to the build: --build-arg COMMIT=$(git rev-parse HEAD)).
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/kefu ./cmd/kefu \
+ARG COMMIT=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/kefu ./cmd/kefu \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -355,7 +355,7 @@ func (e *Engine) resolve(ctx context.Context, a Actor, no, summary, force string
 		if err := statusOrder(d, "resolve", force); err != nil {
 			return err
 		}
-		if err := openTasksGuard(ctx, d, "resolve", force); err != nil {
+		if err := e.openTasksGuard(ctx, d, "resolve", force); err != nil {
 			return err
 		}
 		at := d.at
@@ -383,13 +383,18 @@ func (e *Engine) close(ctx context.Context, a Actor, no, force string) (Ticket, 
 		if err := statusOrder(d, "close", force); err != nil {
 			return err
 		}
-		if err := openTasksGuard(ctx, d, "close", force); err != nil {
+		if err := e.openTasksGuard(ctx, d, "close", force); err != nil {
 			return err
 		}
 		at := d.at
 		d.event(EvClosed, "", false)
 		d.t.Status, d.t.ClosedAt = StatusClosed, &at
 		d.changed = true
+		// A complaint closed without a resolution first still gets its return visit (回访); one
+		// resolved before already has it (scheduleVisit keeps the earlier one).
+		if err := e.complaintVisit(ctx, d); err != nil {
+			return err
+		}
 		return e.signal(ctx, d, flows.SignalClosed, map[string]any{"no": d.t.No})
 	})
 }

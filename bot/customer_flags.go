@@ -52,7 +52,7 @@ func (e *Engine) SetCustomerFlags(ctx context.Context, a Actor, customerID int64
 		return nil, err
 	}
 	if !a.Supervisor {
-		return nil, fmt.Errorf("bot: customer flags: %q is not a supervisor: %w", a.ID, ErrForbidden)
+		return nil, fmt.Errorf("bot: customer flags: %q: %w", a.ID, ErrSupervisorOnly)
 	}
 	known := e.KnownFlags()
 	norm := func(fs []string) ([]string, error) {

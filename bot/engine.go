@@ -433,6 +433,10 @@ func (e *Engine) FormatTime(t time.Time, lang string) string {
 	return lt.Format("2006-01-02 15:04")
 }
 
+// stamp renders t for agents' audit-trail texts and refusals: the configured zone, as `kefu ticket
+// show`, the console and Slack show every other time ("2026-11-24 09:30").
+func (e *Engine) stamp(t time.Time) string { return t.In(e.loc).Format("2006-01-02 15:04") }
+
 // due returns the due times of a ticket of priority p and category opened at from on channel.
 func (e *Engine) due(p Priority, category string, channel Channel, from time.Time) (time.Time, time.Time) {
 	if e.dueFn != nil {

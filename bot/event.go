@@ -7,6 +7,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -144,4 +145,7 @@ var (
 	ErrClosed     = errors.New("ticket closed")      // action on a closed ticket
 	ErrUnknownTkt = errors.New("unknown ticket")     // no such ticket number
 	ErrBadSession = errors.New("unreadable session") // a stored session that cannot be decoded
+	// ErrSupervisorOnly: the actor is an agent, but only supervisors may do this (approve above a
+	// limit, --force, customer flags). It wraps ErrForbidden: errors.Is(err, ErrForbidden) holds too.
+	ErrSupervisorOnly = fmt.Errorf("supervisors only: %w", ErrForbidden)
 )

@@ -150,7 +150,7 @@ func (e *Engine) supervise(ctx context.Context, a Actor, no string, id int64, ap
 	var out Proposal
 	_, err := e.desk(ctx, a, no, func(ctx context.Context, d *deskTurn) error {
 		if !d.actor.Supervisor {
-			return fmt.Errorf("bot: approve proposal #%d: only supervisors may: %w", id, ErrForbidden)
+			return fmt.Errorf("bot: approve proposal #%d: %w", id, ErrSupervisorOnly)
 		}
 		if err := notClosed(d.t); err != nil {
 			return err
@@ -182,6 +182,9 @@ func (e *Engine) supervise(ctx context.Context, a Actor, no string, id int64, ap
 	return out, err
 }
 
+// ErrNoProposal refuses a decision on a proposal the ticket does not have.
+var ErrNoProposal = fmt.Errorf("no such proposal: %w", ErrNotFound)
+
 func findProposal(ctx context.Context, tx Tx, t Ticket, id int64) (Proposal, error) {
 	ps, err := tx.Proposals(ctx, t.ID)
 	if err != nil {
@@ -192,7 +195,7 @@ func findProposal(ctx context.Context, tx Tx, t Ticket, id int64) (Proposal, err
 			return p, nil
 		}
 	}
-	return Proposal{}, fmt.Errorf("bot: proposal #%d on %s: %w", id, t.No, ErrNotFound)
+	return Proposal{}, fmt.Errorf("bot: proposal #%d on %s: %w", id, t.No, ErrNoProposal)
 }
 
 // decideProposal records the customer's answer (flows.DecideProposal) on their own ticket.

@@ -29,7 +29,7 @@ func statusOrder(d *deskTurn, verb, force string) error {
 		return fmt.Errorf("bot: %s %s: %w (reply first, or a supervisor gives a reason)", verb, d.t.No, ErrNoReply)
 	}
 	if !d.actor.Supervisor {
-		return fmt.Errorf("bot: %s %s with a reason: only supervisors may: %w", verb, d.t.No, ErrForbidden)
+		return fmt.Errorf("bot: %s %s with a reason: %w", verb, d.t.No, ErrSupervisorOnly)
 	}
 	d.event(EvForced, verb+": "+force, true)
 	return nil

@@ -107,7 +107,7 @@ func (e *Engine) AddTask(ctx context.Context, a Actor, no string, n NewTask) (Ta
 			return err
 		}
 		if !n.Due.After(d.at) {
-			return fmt.Errorf("bot: task on %s: %w: the due time %s has passed", d.t.No, ErrBadInput, n.Due.UTC().Format(time.RFC3339))
+			return fmt.Errorf("bot: task on %s: %w: the due time %s has passed", d.t.No, ErrBadInput, e.stamp(n.Due))
 		}
 		t, err := d.tx.SaveTask(ctx, Task{TicketID: d.t.ID, TicketNo: d.t.No, Kind: n.Kind, Owner: n.Owner, DueAt: n.Due.UTC(),
 			State: TaskOpen, Note: truncateRunes(n.Note, 2000), CreatedBy: d.actor.ID, CreatedAt: d.at})
@@ -115,7 +115,7 @@ func (e *Engine) AddTask(ctx context.Context, a Actor, no string, n NewTask) (Ta
 			return err
 		}
 		t.TicketNo, out = d.t.No, t
-		d.event(EvTask, fmt.Sprintf("#%d %s owner=%s due=%s: added %s", t.ID, t.Kind, t.Owner, t.DueAt.Format(time.RFC3339), t.Note), true)
+		d.event(EvTask, fmt.Sprintf("#%d %s owner=%s due=%s: added %s", t.ID, t.Kind, t.Owner, e.stamp(t.DueAt), t.Note), true)
 		return nil
 	})
 	return out, err
@@ -197,7 +197,7 @@ func (e *Engine) Tasks(ctx context.Context, no string) ([]Task, error) {
 
 // openTasksGuard refuses resolving or closing a complaint with open tasks, unless forced (a supervisor's
 // reason, already checked and recorded by statusOrder): then the open tasks are named in the trail.
-func openTasksGuard(ctx context.Context, d *deskTurn, verb, force string) error {
+func (e *Engine) openTasksGuard(ctx context.Context, d *deskTurn, verb, force string) error {
 	if !d.t.Complaint {
 		return nil
 	}
@@ -208,7 +208,7 @@ func openTasksGuard(ctx context.Context, d *deskTurn, verb, force string) error 
 	var open []string
 	for _, t := range ts {
 		if t.State == TaskOpen {
-			open = append(open, fmt.Sprintf("#%d %s (owner %s, due %s)", t.ID, t.Kind, t.Owner, t.DueAt.UTC().Format(time.RFC3339)))
+			open = append(open, fmt.Sprintf("#%d %s (owner %s, due %s)", t.ID, t.Kind, t.Owner, e.stamp(t.DueAt)))
 		}
 	}
 	if len(open) == 0 {
@@ -224,7 +224,7 @@ func openTasksGuard(ctx context.Context, d *deskTurn, verb, force string) error 
 // pingLateTasks records one EvTaskLate event per open task past its due time, once across every
 // process and pass (sla_fired, kind "task", target the task id and due time: a new due time after a
 // reopening pings again).
-func pingLateTasks(ctx context.Context, tx Tx, now time.Time) (int, error) {
+func (e *Engine) pingLateTasks(ctx context.Context, tx Tx, now time.Time) (int, error) {
 	ts, err := tx.LateTasks(ctx, now, 200)
 	if err != nil {
 		return 0, err
@@ -239,7 +239,7 @@ func pingLateTasks(ctx context.Context, tx Tx, now time.Time) (int, error) {
 			continue
 		}
 		if _, err := tx.AddEvent(ctx, TicketEvent{TicketID: t.TicketID, TicketNo: t.TicketNo, At: now, Actor: "system", Kind: EvTaskLate,
-			Text: fmt.Sprintf("#%d %s owner=%s due=%s", t.ID, t.Kind, t.Owner, t.DueAt.UTC().Format(time.RFC3339))}); err != nil {
+			Text: fmt.Sprintf("#%d %s owner=%s due=%s", t.ID, t.Kind, t.Owner, e.stamp(t.DueAt))}); err != nil {
 			return n, err
 		}
 		n++

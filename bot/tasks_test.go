@@ -296,3 +296,80 @@ func testLateTaskPingsOnce(t *testing.T, mk envMaker) {
 		t.Errorf("reopened task pinged again: %d", n)
 	}
 }
+
+// TestTrailTimesAreLocal: the due times written into the audit trail and refusals (tasks, return
+// visits) are in the configured time zone like every other time an agent reads (ticket show, the
+// console, Slack), not UTC in RFC 3339.
+func TestTrailTimesAreLocal(t *testing.T) {
+	ctx := context.Background()
+	alice := bot.Actor{ID: agentA.ID}
+	e := newEnv(t, agentA, supS)
+	e.say(t, "c", "complaint")
+	no := "GD20261123001"
+	tk, err := e.eng.AddTask(ctx, alice, no, bot.NewTask{Kind: "refund", Owner: "finance:li", Due: e.clock.Now().Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Reply(ctx, alice, no, "sorry"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Resolve(ctx, alice, no, ""); !errors.Is(err, bot.ErrOpenTasks) || !strings.Contains(err.Error(), "due 2026-11-24 09:30") {
+		t.Errorf("resolve with an open task: %v", err)
+	}
+	if _, err := e.eng.SetTaskState(ctx, alice, no, tk.ID, bot.TaskDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.eng.Resolve(ctx, alice, no, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, evs, err := e.eng.Ticket(ctx, no)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trail []string
+	for _, ev := range evs {
+		trail = append(trail, string(ev.Kind)+": "+ev.Text)
+	}
+	all := strings.Join(trail, "\n")
+	for _, want := range []string{"task: #1 refund owner=finance:li due=2026-11-24 09:30: added", "return_visit: complaint due 2026-11-26 18:00"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("trail lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "T01:30:00Z") || strings.Contains(all, ":00Z") {
+		t.Errorf("trail has UTC RFC 3339 times:\n%s", all)
+	}
+}
+
+// TestClosingAComplaintSchedulesItsVisit: a complaint closed without being resolved first (an agent
+// answered, then closed it) still gets its return visit in 3 working days; resolving then closing
+// makes only one.
+func TestClosingAComplaintSchedulesItsVisit(t *testing.T) {
+	ctx := context.Background()
+	alice := bot.Actor{ID: agentA.ID}
+	for _, resolveFirst := range []bool{false, true} {
+		e := newEnv(t, agentA, supS)
+		e.say(t, "c", "complaint")
+		no := "GD20261123001"
+		if _, err := e.eng.Reply(ctx, alice, no, "sorry"); err != nil {
+			t.Fatal(err)
+		}
+		if resolveFirst {
+			if _, err := e.eng.Resolve(ctx, alice, no, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tk, err := e.eng.Close(ctx, alice, no)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := e.db.ReturnVisits(ctx, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Monday 09:30 Shanghai + 3 working days: Thursday 18:00 (10:00 UTC).
+		if len(vs) != 1 || vs[0].Reason != bot.VisitComplaint || !vs[0].DueAt.Equal(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)) {
+			t.Errorf("resolve first %v: visits %+v", resolveFirst, vs)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (e *Engine) complaintVisit(ctx context.Context, d *deskTurn) error {
 	if err != nil || !ok {
 		return err
 	}
-	d.event(EvVisit, fmt.Sprintf("%s due %s", VisitComplaint, due.UTC().Format(time.RFC3339)), false)
+	d.event(EvVisit, fmt.Sprintf("%s due %s", VisitComplaint, e.stamp(due)), false)
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (e *Engine) lowRatingVisit(ctx context.Context, t *turn, tk Ticket) error {
 		return err
 	}
 	_, err = t.tx.AddEvent(ctx, TicketEvent{TicketID: tk.ID, TicketNo: tk.No, At: t.at, Actor: "bot", Kind: EvVisit,
-		Text: fmt.Sprintf("%s due %s", VisitLowRating, due.UTC().Format(time.RFC3339))})
+		Text: fmt.Sprintf("%s due %s", VisitLowRating, e.stamp(due))})
 	return err
 }
 
@@ -187,12 +187,12 @@ func (e *Engine) Housekeep(ctx context.Context) (HousekeepResult, error) {
 			}
 			owner := firstNonEmptyStr(v.Owner, "-")
 			if _, err := tx.AddEvent(ctx, TicketEvent{TicketID: v.TicketID, TicketNo: v.TicketNo, At: now, Actor: "system",
-				Kind: EvVisitOverdue, Text: fmt.Sprintf("%s due %s, owner %s", v.Reason, v.DueAt.UTC().Format(time.RFC3339), owner)}); err != nil {
+				Kind: EvVisitOverdue, Text: fmt.Sprintf("%s due %s, owner %s", v.Reason, e.stamp(v.DueAt), owner)}); err != nil {
 				return err
 			}
 			res.VisitsPinged++
 		}
-		res.TasksPinged, err = pingLateTasks(ctx, tx, now)
+		res.TasksPinged, err = e.pingLateTasks(ctx, tx, now)
 		return err
 	})
 	return res, err

@@ -33,7 +33,7 @@ func (p page) ButtonLabel(payload string) string {
 		}
 		return p.T("lang.zh")
 	case "pick":
-		return "FAQ " + arg
+		return p.T("inbox.button.pick", "id", arg)
 	}
 	if k, ok := buttonKeys[action]; ok {
 		return p.T(k)

@@ -177,6 +177,12 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s session) {
 		"console.hours", "console.count", "console.score", "console.mean_csat", "console.tickets", "console.csat"} {
 		labels[strings.TrimPrefix(k, "console.")] = p.T(k)
 	}
+	for _, x := range rep.TopProblems { // the charts name categories as the tables do ("" is uncategorized)
+		labels["cat:"+x.Category] = p.Category(x.Category)
+	}
+	for _, x := range rep.ResolutionBox {
+		labels["cat:"+x.Category] = p.Category(x.Category)
+	}
 	lb, _ := json.Marshal(labels)
 	p.Labels = string(lb)
 	p.Options.Channels = []string{string(bot.ChannelWeb), string(bot.ChannelTelegram), string(bot.ChannelDiscord),

@@ -78,6 +78,9 @@ func (a *analyzer) analyze(text, lang string) sparseVec {
 		if fw.skip > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
 			a.pairs = append(a.pairs, idW{a.term(kSkip, t.Text, toks[i+2].Text), fw.skip})
 		}
+		if fw.tri > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
+			a.pairs = append(a.pairs, idW{a.term(kTri, t.Text, toks[i+1].Text, toks[i+2].Text), fw.tri})
+		}
 	}
 	return a.m.merge(a.pairs)
 }

@@ -90,6 +90,15 @@ func (ix *Index) selfCalibrateProbes() (float64, []probeZ) {
 			probes = append(probes, probe{-1, x, e.Lang})
 		}
 	}
+	// Mixed-entry negatives (fewshot.go): the first half of one entry's text joined to the second
+	// half of another's is a question in the library's words that no entry answers.
+	for i := 0; i < tn.mixNeg && len(eligible) > 1; i++ {
+		a, b := ix.lib.entries[eligible[rng.IntN(len(eligible))]], ix.lib.entries[eligible[rng.IntN(len(eligible))]]
+		if a == b || a.Lang != b.Lang {
+			continue
+		}
+		probes = append(probes, probe{-1, recombine(a.Question, b.Examples[rng.IntN(len(b.Examples)-b.Learned)]), a.Lang})
+	}
 	tn2 := tn
 	tn2.selfCalLoss, tn2.ansWrong = 0, 0 // no recursion
 	h := newIndex(held, ix.opts, tn2)

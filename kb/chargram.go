@@ -100,7 +100,7 @@ func (cm *charModel) weigh(v sparseVec, unknown float32) sparseVec {
 
 // buildCharModel trains the character model over texts (question and examples, already normalized
 // with the synonyms applied) whose entries are ys.
-func buildCharModel(texts []string, wts []float32, ys []int32, nDocs int, tn tuning) *charModel {
+func buildCharModel(texts []string, wts []float32, ys []int32, nDocs int, tn tuning, background []string) *charModel {
 	cm := &charModel{vocab: map[uint64]int32{}}
 	var m merger
 	var rs []rune
@@ -111,6 +111,27 @@ func buildCharModel(texts []string, wts []float32, ys []int32, nDocs int, tn tun
 	}
 	nt := len(cm.vocab)
 	cm.idf, cm.maxIDF = smoothIDF(xs, nt)
+	if len(background) > 0 && tn.bgChar > 0 {
+		// Background documents (the answers, fewshot.go) count at weight bgChar in the IDF.
+		df := make([]float64, nt)
+		for _, x := range xs {
+			for _, id := range x.ids {
+				df[id]++
+			}
+		}
+		for _, t := range background {
+			var v sparseVec
+			v, _, pairs = cm.charTF(t, tn.c2min, tn.c2max, false, rs, &m, pairs)
+			for _, id := range v.ids {
+				df[id] += tn.bgChar
+			}
+		}
+		N := float64(len(xs)) + tn.bgChar*float64(len(background))
+		for id := range df {
+			cm.idf[id] = float32(math.Log((N + 1) / (df[id] + 1)))
+		}
+		cm.maxIDF = float32(math.Log(N + 1))
+	}
 	for i := range xs {
 		xs[i] = cm.weigh(xs[i], 0)
 		if wts[i] != 1 {

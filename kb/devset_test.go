@@ -182,8 +182,8 @@ func tuningFromEnv() tuning {
 	if s == "" {
 		return tn
 	}
-	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong, "wn": &tn.wn, "wnAll": &tn.wnAll, "wnKnown": &tn.wnKnown}
-	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip}
+	fields := map[string]*float64{"bm25": &tn.bm25, "knn": &tn.knn, "cent": &tn.cent, "knn2": &tn.knn2, "answer": &tn.answerW, "lin": &tn.lin, "margin": &tn.margin, "rate": &tn.rate, "unknown": &tn.unknownW, "calA": &tn.calA, "calB": &tn.calB, "calC": &tn.calC, "selfcal": &tn.selfCalLoss, "drop": &tn.drop, "char2": &tn.char2, "prf": &tn.prf, "augAns": &tn.augAns, "augSub": &tn.augSub, "augQA": &tn.augQA, "augBM": &tn.augBM, "thes": &tn.thes, "thesMin": &tn.thesMin, "negShare": &tn.negShare, "negRecall": &tn.negRecall, "negShift": &tn.negMaxShift, "ansWrong": &tn.ansWrong, "wn": &tn.wn, "wnAll": &tn.wnAll, "wnKnown": &tn.wnKnown, "bgIDF": &tn.bgIDF, "bgEx": &tn.bgEx, "core": &tn.core, "genDF": &tn.genDF, "genW": &tn.genW, "qW": &tn.qW, "augRec": &tn.augRec, "cov": &tn.cov, "bgChar": &tn.bgChar, "thesAns": &tn.thesAns, "thesFew": &tn.thesFew}
+	f32 := map[string]*float32{"word": &tn.fw.word, "bigram": &tn.fw.bigram, "han1": &tn.fw.han1, "han2": &tn.fw.han2, "char": &tn.fw.char, "stop": &tn.fw.stop, "han3": &tn.fw.han3, "skip": &tn.fw.skip, "tri": &tn.fw.tri}
 	for _, kv := range filepath.SplitList(s) {
 		var k string
 		var v float64
@@ -251,6 +251,12 @@ func tuningFromEnv() tuning {
 			wnWeights[k[3]-'0'] = float32(v)
 		} else if k == "ansMax" {
 			ansMaxThreshold = v
+		} else if k == "thesFewC" {
+			tn.thesFewC = int(v)
+		} else if k == "mixNeg" {
+			tn.mixNeg = int(v)
+		} else if k == "recMax" {
+			tn.recMax = int(v)
 		} else if k == "cmax" {
 			tn.fw.charMax = int(v)
 		}
@@ -345,6 +351,37 @@ func TestDevsetThresholds(t *testing.T) {
 				}
 			}
 			fmt.Fprintf(os.Stderr, "%s thr %.3f in-scope %.4f oos-recall %.4f\n", s, thr, float64(right)/float64(ins), float64(none)/float64(max(oos, 1)))
+		}
+	}
+}
+
+// TestDevsetHeldout compares, per set, the held-out accuracy of the self-calibration probes (one
+// example of each entry left out; what a library could measure on itself) with the dev-set top-1 of
+// each candidate tuning in KB_CANDS ("k=v:k=v;k=v", "" is the default): could a library pick its own
+// tuning (leave-one-out selection, issue 18)?
+func TestDevsetHeldout(t *testing.T) {
+	dir := devDir(t)
+	cands, ok := os.LookupEnv("KB_CANDS")
+	if !ok {
+		t.Skip("KB_CANDS not set")
+	}
+	sets := devSets
+	if s := os.Getenv("KB_SETS"); s != "" {
+		sets = filepath.SplitList(s)
+	}
+	for _, c := range strings.Split(cands, ";") {
+		t.Setenv("KB_TUNE", c)
+		tn := tuningFromEnv()
+		for _, s := range sets {
+			acc, _, ix := runDevsetIx(t, filepath.Join(dir, s), tn)
+			_, probes := ix.selfCalibrateProbes()
+			right := 0
+			for _, p := range probes {
+				if p.right {
+					right++
+				}
+			}
+			fmt.Fprintf(os.Stderr, "HELDOUT [%s] %s dev %.4f held-out %d/%d %.4f\n", c, s, acc, right, len(probes), float64(right)/float64(max(len(probes), 1)))
 		}
 	}
 }

@@ -35,7 +35,7 @@ func TestSampleEvalFloor(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m := NewMatcher(lib, MatchOptions{})
+	m := newIndex(lib, MatchOptions{}, tuningFromEnv()) // the defaults unless KB_TUNE is set (sweeps)
 	var ins, top, right, oos, oosRefused, n, confidentWrong int
 	covered := map[string]bool{}
 	sc := bufio.NewScanner(f)

@@ -11,6 +11,7 @@ const (
 	kHan3   = "T" // three adjacent Chinese characters
 	kSkip   = "s" // two English words with one word between them
 	kChar   = "c" // character n-gram inside an English word, for typos and inflections
+	kTri    = "3" // three adjacent English words (stop words included)
 )
 
 // termW is a term with its weight in one text.
@@ -25,6 +26,7 @@ type featureWeights struct {
 	stop                           float32 // English stop words as unigrams
 	han3                           float32 // Chinese character trigrams
 	skip                           float32 // English skip-bigrams
+	tri                            float32 // English word trigrams (0: off)
 	charMin, charMax               int
 }
 
@@ -55,6 +57,9 @@ func (fw featureWeights) features(toks []Token, dst []termW) []termW {
 		}
 		if fw.skip > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
 			dst = append(dst, termW{kSkip + t.Text + " " + toks[i+2].Text, fw.skip})
+		}
+		if fw.tri > 0 && i+2 < len(toks) && !toks[i+1].Han && !toks[i+2].Han && toks[i+2].Run == t.Run {
+			dst = append(dst, termW{kTri + t.Text + " " + toks[i+1].Text + " " + toks[i+2].Text, fw.tri})
 		}
 		if fw.char > 0 && !t.Stop && len(t.Raw) >= 4 {
 			dst = charGrams(dst, t.Raw, fw)

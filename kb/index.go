@@ -87,6 +87,19 @@ type tuning struct {
 	wnAll            float64 // >0: also expand query words the library knows
 	wnKnown          float64 // share of an unknown query word WordNet relates to library words that no longer counts as unknown
 	ansWrong         float64 // share of wrong answers among answered held-out examples the answer threshold allows (answerat.go; 0: off)
+	bgIDF            float64 // weight of the answers as background documents in the BM25 IDF (fewshot.go; 0: off)
+	bgEx             float64 // the same for the example TF-IDF (linear model) IDF
+	bgChar           float64 // the same for the character model's IDF
+	thesAns          float64 // >0: answers take part in the thesaurus mining (0: off)
+	mixNeg           int     // mixed-entry negatives asked in the self-calibration (calibrate.go; 0: off)
+	thesFew          float64 // libraries with at most this many texts per entry (question + examples) on average … (0: off; -1: decided)
+	thesFewC         int     // … relate thesaurus terms paired in this many entries (0: thesMinCount)
+	core             float64 // extra tf of terms every text of an entry shares (0: off)
+	genDF, genW      float64 // query terms in more than genDF of the entries weigh genW (genDF 0: off)
+	qW               float64 // weight of the question in the BM25 document and training (0 = 1)
+	augRec           float64 // weight of recombined examples (0: off)
+	recMax           int     // entries with at most this many texts are recombined
+	cov              float64 // weight of the coverage of an entry's best-covered text by the query (0: off)
 }
 
 var defaultTuning = tuning{
@@ -100,6 +113,8 @@ var defaultTuning = tuning{
 	thes: 0.3, thesMin: 0.3, thesK: 3,
 	wn: 0.6, wnAll: 1,
 	ansWrong: 0.1,
+	recMax:   3,
+	thesFew:  3, thesFewC: 1,
 }
 
 type posting struct {
@@ -141,11 +156,13 @@ type Index struct {
 	linPost [][]posting // term -> entries: the trained linear model's weights (or the centroids)
 	fwd     [][]fwdTerm // entry -> its terms sorted, for pruned scoring of large libraries
 
-	cm   *charModel       // second scorer over character n-grams (nil: off)
-	thes map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
-	wn   map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
-	prf  [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
-	calB float64          // confidence offset, calibrated on the library itself (see calibrate.go)
+	cm      *charModel       // second scorer over character n-grams (nil: off)
+	thes    map[int32][]idW  // term -> related terms mined from the library (thesaurus.go; nil: off)
+	wn      map[string][]idW // English word term -> related library terms from WordNet (wordnet.go; nil: off)
+	prf     [][]int32        // entry -> its feedback terms (pseudo-relevance feedback; nil: off)
+	calB    float64          // confidence offset, calibrated on the library itself (see calibrate.go)
+	generic []bool           // term -> used by more than tuning.genDF of the entries (fewshot.go; nil: off)
+	texts   [][][]int32      // entry -> its texts' terms (coverage, fewshot.go; nil: off)
 	// answerAt is the answer threshold of this library: opts.AnswerThreshold or higher (answerat.go)
 	answerAt float64
 	scratch  sync.Pool // *scratch
@@ -241,6 +258,17 @@ func NewMatcher(lib *Library, o MatchOptions) *Index {
 func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	fixedAnswer := o.AnswerThreshold > 0
 	o = o.withDefaults()
+	switch {
+	case tn.thesFew > 0:
+		// Decided on the library as given: the self-calibration's held-out index (one text fewer
+		// per entry) inherits the decision (thesFew -1) instead of making its own (fewshot.go).
+		if textsPerEntry(lib) > tn.thesFew {
+			tn.thesFewC = 0
+		}
+		tn.thesFew = -1
+	case tn.thesFew == 0:
+		tn.thesFewC = 0
+	}
 	ix := &Index{lib: lib, opts: o, tn: tn, vocab: map[string]int32{}, syn: map[string]synonymMap{}}
 	ix.answerAt = o.AnswerThreshold
 	if fixedAnswer {
@@ -308,6 +336,11 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 	ix.docLen = make([]float32, n)
 	var total float32
 	var pairs []idW
+	var ansIDs [][]int32 // entry -> its answer's terms (background documents; fewshot.go)
+	var ansVecs []sparseVec
+	if tn.cov > 0 && n < charMaxEntries {
+		ix.texts = make([][][]int32, n)
+	}
 	for d, e := range lib.entries {
 		pairs = pairs[:0]
 		addBM := func(tf sparseVec, w float32) {
@@ -316,6 +349,8 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 				ix.docLen[d] += tf.ws[i] * w
 			}
 		}
+		var own []sparseVec
+		var ownTexts []string
 		for i := -1; i < len(e.Examples); i++ {
 			x := e.Question
 			if i >= 0 {
@@ -325,13 +360,44 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 			if len(tf.ids) == 0 {
 				continue
 			}
-			addBM(tf, 1)
+			w := float32(1)
+			if i < 0 && tn.qW > 0 {
+				w = float32(tn.qW)
+			}
+			addBM(tf, w)
+			if i < len(e.Examples)-e.Learned {
+				own = append(own, tf)
+				ownTexts = append(ownTexts, x)
+			}
+			if tn.cov > 0 && n < charMaxEntries {
+				ix.texts[d] = append(ix.texts[d], tf.ids)
+			}
 			if useChar {
 				exTexts = append(exTexts, ix.normText(x, e.Lang))
 			}
 			examples = append(examples, tf)
 			exEntry = append(exEntry, int32(d))
 			exW = append(exW, 1)
+		}
+		if tn.core > 0 {
+			for _, id := range coreTerms(own) {
+				pairs = append(pairs, idW{id, float32(tn.core)})
+				ix.docLen[d] += float32(tn.core)
+			}
+		}
+		if tn.augRec > 0 && len(own) <= tn.recMax {
+			for _, x := range recombined(ownTexts) {
+				tf := an.analyze(x, e.Lang)
+				if len(tf.ids) == 0 {
+					continue
+				}
+				if useChar {
+					exTexts = append(exTexts, ix.normText(x, e.Lang))
+				}
+				examples = append(examples, tf)
+				exEntry = append(exEntry, int32(d))
+				exW = append(exW, float32(tn.augRec))
+			}
 		}
 		for _, p := range ix.augmented(d, e, an, aug) {
 			if tn.augBM > 0 {
@@ -347,15 +413,40 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		for _, k := range e.Keywords {
 			addBM(an.analyze(k, e.Lang), 2)
 		}
-		if tn.answerW > 0 {
-			addBM(an.analyze(e.Answer, e.Lang), float32(tn.answerW))
+		if tn.answerW > 0 || tn.bgIDF > 0 || tn.bgEx > 0 || tn.thesAns > 0 {
+			a := an.analyze(e.Answer, e.Lang)
+			if tn.answerW > 0 {
+				addBM(a, float32(tn.answerW))
+			}
+			if tn.bgIDF > 0 || tn.bgEx > 0 {
+				ansIDs = append(ansIDs, a.ids)
+			}
+			if tn.thesAns > 0 {
+				ansVecs = append(ansVecs, a)
+			}
 		}
 		bmDocs[d] = an.m.merge(pairs)
 		total += ix.docLen[d]
 	}
 	nt := len(ix.vocab)
 	if (tn.thes > 0 || thesDoc > 0) && n < charMaxEntries {
-		ix.buildThesaurus(examples, exEntry, exW)
+		if tn.thesAns > 0 && len(ansVecs) == n {
+			// The answers take part in the pairing (fewshot.go): a question's word and its answer's
+			// word in two or more entries are related.
+			var ex2 []sparseVec
+			var ent2 []int32
+			var w2 []float32
+			for i := 0; i < len(examples); {
+				d := exEntry[i]
+				for ; i < len(examples) && exEntry[i] == d; i++ {
+					ex2, ent2, w2 = append(ex2, examples[i]), append(ent2, d), append(w2, exW[i])
+				}
+				ex2, ent2, w2 = append(ex2, ansVecs[d]), append(ent2, d), append(w2, 1)
+			}
+			ix.buildThesaurus(ex2, ent2, w2)
+		} else {
+			ix.buildThesaurus(examples, exEntry, exW)
+		}
 		if thesDoc > 0 {
 			for d, bm := range bmDocs {
 				tf := map[int32]float32{}
@@ -415,8 +506,41 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.bmIDF[id] = float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
 	}
 	ix.maxBMIDF = float32(math.Log(1 + (float64(n)+0.5)/0.5))
+	var ansDF []int32
+	if len(ansIDs) > 0 {
+		ansDF = make([]int32, nt)
+		for _, ids := range ansIDs {
+			for _, id := range ids {
+				ansDF[id]++
+			}
+		}
+	}
+	if tn.bgIDF > 0 {
+		ix.bmIDF = bgIDFs(bmDF, ansDF, n, tn.bgIDF)
+		ix.maxBMIDF = float32(math.Log(1 + (float64(n)*(1+tn.bgIDF)+0.5)/0.5))
+	}
+	if tn.genDF > 0 && n > 0 {
+		ix.generic = make([]bool, nt)
+		for id, df := range bmDF {
+			ix.generic[id] = float64(df) > tn.genDF*float64(n)
+		}
+	}
 	// Example TF-IDF vectors.
 	ix.exIDF, ix.maxExIDF = smoothIDF(examples, nt)
+	if tn.bgEx > 0 {
+		ne := float64(len(examples))
+		df := make([]float64, nt)
+		for _, x := range examples {
+			for _, id := range x.ids {
+				df[id]++
+			}
+		}
+		N := ne + tn.bgEx*float64(n)
+		for id := range df {
+			ix.exIDF[id] = float32(math.Log((N + 1) / (df[id] + tn.bgEx*float64(ansDF[id]) + 1)))
+		}
+		ix.maxExIDF = float32(math.Log(N + 1))
+	}
 	ix.exEntry = exEntry
 	xs := make([]sparseVec, len(examples))
 	for i, x := range examples {
@@ -476,7 +600,13 @@ func newIndex(lib *Library, o MatchOptions, tn tuning) *Index {
 		ix.lin = nil
 	}
 	if useChar {
-		ix.cm = buildCharModel(exTexts, exW, exEntry, n, tn)
+		var bg []string
+		if tn.bgChar > 0 {
+			for _, e := range lib.entries {
+				bg = append(bg, ix.normText(e.Answer, e.Lang))
+			}
+		}
+		ix.cm = buildCharModel(exTexts, exW, exEntry, n, tn, bg)
 	}
 	if n >= pruneMinEntries && pruneMinEntries >= 0 {
 		ix.buildForward(nt)
@@ -623,9 +753,25 @@ func (ix *Index) rank(query, lang string, k int) []scored {
 	if len(tf) == 0 {
 		return nil
 	}
+	if ix.generic != nil {
+		for id := range tf {
+			if ix.generic[id] {
+				tf[id] *= float32(ix.tn.genW)
+			}
+		}
+	}
 	if ix.thes != nil {
 		tf = ix.expand(tf)
 	}
+	if ix.texts != nil {
+		r := ix.rankPRF(tf, unknown, query, lang, max(k, prfPool))
+		return ix.rerankCoverage(r, tf, k)
+	}
+	return ix.rankPRF(tf, unknown, query, lang, k)
+}
+
+// rankPRF is rank after the query's analysis and expansion: with feedback when it is on.
+func (ix *Index) rankPRF(tf map[int32]float32, unknown float32, query, lang string, k int) []scored {
 	if ix.prf == nil || len(tf) > ix.tn.prfMax {
 		return ix.rankTF(tf, unknown, query, lang, k, nil, nil)
 	}

@@ -90,11 +90,15 @@ func (ix *Index) buildThesaurus(examples []sparseVec, exEntry []int32, exW []flo
 			}
 		}
 	}
+	minCount := thesMinCount
+	if ix.tn.thesFewC > 0 {
+		minCount = ix.tn.thesFewC
+	}
 	rel := map[int32][]idW{}
 	for k, c := range pair {
 		s, t := int32(k>>32), int32(uint32(k))
 		sim := float64(c) / math.Sqrt(float64(edf[s])*float64(edf[t]))
-		if c >= int32(thesMinCount) && sim >= ix.tn.thesMin {
+		if c >= int32(minCount) && sim >= ix.tn.thesMin {
 			rel[s] = append(rel[s], idW{t, float32(sim)})
 		}
 	}

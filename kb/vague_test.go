@@ -70,7 +70,7 @@ func confidentWrong(t *testing.T, m *Index, path string) (wrong, n int) {
 // afterwards with other words, and the lexicon was widened once after its first run left it at 12.5% (then 5%;
 // 2.5% with the per-library answer threshold, answerat.go).
 func TestVagueSetsOnSample(t *testing.T) {
-	m := NewMatcher(Sample(), MatchOptions{})
+	m := newIndex(Sample(), MatchOptions{}, tuningFromEnv()) // the defaults unless KB_TUNE is set (sweeps)
 	for _, tc := range []struct {
 		path string
 		max  float64
@@ -79,6 +79,7 @@ func TestVagueSetsOnSample(t *testing.T) {
 		{"testdata/vague-heldout.jsonl", 0.025},
 	} {
 		wrong, n := confidentWrong(t, m, tc.path)
+		t.Logf("%s: %d/%d confident wrong", tc.path, wrong, n)
 		if n < 40 {
 			t.Fatalf("%s: only %d queries", tc.path, n)
 		}

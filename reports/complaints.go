@@ -69,3 +69,25 @@ func (q *querier) complaints(ctx context.Context, r *Report) error {
 	}
 	return vs.Err()
 }
+
+// agentCitations counts the agents' replies on the cohort's tickets and those sent as an FAQ answer
+// (each records an agent_reply and a faq_reply event; index ticket_events_ticket_kind).
+func (q *querier) agentCitations(ctx context.Context, r *Report) error {
+	where, args := q.where()
+	rs, err := q.query(ctx, `SELECT SUM(CASE WHEN e.kind = 'agent_reply' THEN 1 ELSE 0 END), SUM(CASE WHEN e.kind = 'faq_reply' THEN 1 ELSE 0 END)
+		FROM tickets t JOIN ticket_events e ON e.ticket_id = t.id AND e.kind IN ('agent_reply', 'faq_reply') WHERE `+where, args...)
+	if err != nil {
+		return fmt.Errorf("reports: agent citations: %w", err)
+	}
+	defer rs.Close()
+	if rs.Next() {
+		var replies, cited *int64
+		if err := rs.Scan(&replies, &cited); err != nil {
+			return fmt.Errorf("reports: agent citations: %w", err)
+		}
+		if replies != nil && cited != nil {
+			r.AgentReplies, r.AgentKBCitationPct = *replies, pct(min(*cited, *replies), *replies)
+		}
+	}
+	return rs.Err()
+}

@@ -52,6 +52,8 @@ func Flatten(r Report) []Metric {
 		Metric{"conversations", strconv.FormatInt(r.Conversations, 10)},
 		Metric{"bot_resolved_pct", Num(r.BotResolvedPct)},
 		Metric{"kb_citation_pct", Num(r.KBCitationPct)},
+		Metric{"agent_replies", strconv.FormatInt(r.AgentReplies, 10)},
+		Metric{"agent_kb_citation_pct", Num(r.AgentKBCitationPct)},
 		Metric{"complaints", strconv.FormatInt(r.Complaints.Total, 10)},
 	)
 	for _, c := range r.Complaints.ByLevel {

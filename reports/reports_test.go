@@ -58,6 +58,7 @@ type fxEvent struct {
 var fixtureEvents = []fxEvent{
 	{1, day(1, 10, 1), "cli:sup", "assigned", "->cli:alice"}, // a first assignment is no hand-off
 	{1, day(1, 10, 10), "cli:alice", "agent_reply", "hi"},
+	{1, day(1, 10, 10), "cli:alice", "faq_reply", "warranty"}, // that reply was an FAQ answer (a KB citation)
 	{2, day(2, 9, 30), "cli:alice", "agent_reply", "hi"},
 	{2, day(2, 12, 0), "customer", "reopened", "still broken"}, // reopen: no FCR
 	{2, day(3, 11, 0), "cli:alice", "agent_reply", "sorry"},    // follow-up of the rating at 3 Nov 10:00
@@ -186,6 +187,8 @@ func TestComputeFixture(t *testing.T) {
 			Conversations:  13,
 			BotResolvedPct: f(15.38),
 			KBCitationPct:  f(30.77),
+			// 知识库引用率 on agent replies: 1 of the 6 replies on the cohort's tickets was an FAQ answer.
+			AgentReplies: 6, AgentKBCitationPct: f(16.67),
 			// order: T1 T2 T5 = 3/9 = 33.33 %; tech: T3 T6 = 22.22 %; then one each, by name: aftersale,
 			// complaint, product (suggestion is the sixth).
 			TopProblems: []reports.Problem{{"order", 3, 33.33}, {"tech", 2, 22.22}, {"aftersale", 1, 11.11}, {"complaint", 1, 11.11}, {"product", 1, 11.11}},

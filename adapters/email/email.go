@@ -109,6 +109,9 @@ type Options struct {
 	Open   func(string) (string, error)
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Health, when set, hears how reading the mailbox goes: nil once a session is logged in and
+	// following the mailbox, the error when a session fails (a refused login, an unreachable server).
+	Health func(err error)
 }
 
 // Adapter is the e-mail channel.
@@ -117,6 +120,7 @@ type Adapter struct {
 	log     *slog.Logger
 	backoff bot.Backoff
 	mu      sync.Mutex // serializes thread-state updates
+	open    bool       // the current session logged in and selected the mailbox (Run's goroutine only)
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -171,6 +175,12 @@ func New(o Options) (*Adapter, error) {
 		backoff: bot.Backoff{Min: 200 * time.Millisecond, Max: time.Minute, Jitter: 0.2}}, nil
 }
 
+func (a *Adapter) health(err error) {
+	if a.opt.Health != nil {
+		a.opt.Health(err)
+	}
+}
+
 // Channel reports Channel.
 func (a *Adapter) Channel() bot.Channel { return Channel }
 
@@ -180,9 +190,13 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 		return errors.New("email: run: nil sink")
 	}
 	for failures := 0; ; {
+		a.open = false
 		err := a.session(ctx, sink)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if !a.open { // could not get in; a session that was up and ended is only reconnected
+			a.health(err)
 		}
 		failures++
 		wait := a.backoff.Delay(failures)
@@ -254,6 +268,8 @@ func (a *Adapter) session(ctx context.Context, sink bot.Sink) error {
 	if err != nil {
 		return fmt.Errorf("email: imap select %s: %w", a.opt.Mailbox, err)
 	}
+	a.open = true
+	a.health(nil)
 	idle := !a.opt.NoIdle && c.Caps().Has(imap.CapIdle)
 	for {
 		if err := a.fetchNew(ctx, c, sel, sink); err != nil {

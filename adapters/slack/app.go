@@ -262,6 +262,8 @@ func (a *App) errText(ctx context.Context, err error, no string) string {
 	switch {
 	case errors.As(err, &wc): // the platform's reply window closed: say when, and what the agent can do
 		return a.tr(wc.Key(), wc.Args(slackDate))
+	case errors.Is(err, bot.ErrNoProposal): // a proposal id the ticket does not have
+		return a.tr("slack.error.no_proposal", args)
 	case errors.Is(err, bot.ErrUnknownTkt), errors.Is(err, bot.ErrNotFound):
 		return a.tr("slack.error.unknown_ticket", args)
 	case errors.Is(err, bot.ErrClosed):
@@ -270,6 +272,8 @@ func (a *App) errText(ctx context.Context, err error, no string) string {
 		return a.tr("slack.error.no_reply", args)
 	case errors.Is(err, bot.ErrOpenTasks): // a complaint with open follow-through tasks (followup.go)
 		return a.tr("slack.error.open_tasks", args)
+	case errors.Is(err, bot.ErrSupervisorOnly):
+		return a.tr("slack.error.supervisor_only", args)
 	case errors.Is(err, bot.ErrForbidden):
 		return a.tr("slack.error.forbidden", args)
 	case errors.Is(err, bot.ErrConflict):

@@ -25,6 +25,12 @@ func (f *fakeComplaints) Propose(_ context.Context, a bot.Actor, no, solution st
 
 func (f *fakeComplaints) Approve(_ context.Context, a bot.Actor, no string, id int64) (bot.Proposal, error) {
 	f.calls = append(f.calls, fmt.Sprintf("Approve %s %s %d", no, a.ID, id))
+	switch id {
+	case 99:
+		return bot.Proposal{}, fmt.Errorf("bot: proposal #99 on %s: %w", no, bot.ErrNoProposal)
+	case 98:
+		return bot.Proposal{}, fmt.Errorf("bot: approve proposal #98: %w", bot.ErrSupervisorOnly)
+	}
 	return bot.Proposal{ID: id, Status: bot.ProposalOffered}, nil
 }
 
@@ -53,6 +59,8 @@ func TestComplaintCommands(t *testing.T) {
 		{"propose " + no + " refund lots", "slack.usage.complaint", ""},
 		{"propose " + no, "slack.usage.complaint", ""},
 		{"approve " + no + " 7", "slack.done.proposal_decided", "Approve " + no + " slack:UAGENT1 7"},
+		{"approve " + no + " 99", "slack.error.no_proposal", "Approve " + no + " slack:UAGENT1 99"},
+		{"approve " + no + " 98", "slack.error.supervisor_only", "Approve " + no + " slack:UAGENT1 98"},
 		{"reject " + no + " 7", "slack.usage.complaint", ""},
 		{"reject " + no + " 7 太多了", "slack.done.proposal_decided", "Reject " + no + " slack:UAGENT1 7 太多了"},
 		{"visit " + no + " satisfied 客户满意", "slack.done.visit", "Visit " + no + " slack:UAGENT1 satisfied 客户满意"},

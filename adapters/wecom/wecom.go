@@ -34,8 +34,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +86,9 @@ type Options struct {
 	// MediaRetryEvery is how often a failed download is looked at again when Blobs also queues
 	// retries (wxmedia.RetryStore, as storage.DB does; default 1m; each job backs off on its own).
 	MediaRetryEvery time.Duration
+	// Health, when set, hears how pulling messages goes: nil after each sync_msg round that worked,
+	// the error of one that failed (a refused secret, an unreachable API).
+	Health func(err error)
 }
 
 // Adapter is the WeCom kf channel: bot.Adapter and http.Handler (mount at /wecom/callback).
@@ -245,8 +250,14 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 			failures++
 			wait = backoff.Delay(failures)
 			a.log.WarnContext(ctx, "sync failed; retrying", "err", err, "retry_in", wait)
+			if a.opt.Health != nil {
+				a.opt.Health(err)
+			}
 		} else {
 			failures = 0
+			if a.opt.Health != nil {
+				a.opt.Health(nil)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -257,7 +268,18 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	}
 }
 
+// UnmarshalJSON keeps the raw message for the types kfMsg has no fields for (describeCard).
+func (m *kfMsg) UnmarshalJSON(b []byte) error {
+	type plain kfMsg
+	if err := json.Unmarshal(b, (*plain)(m)); err != nil {
+		return err
+	}
+	m.raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
 type kfMsg struct {
+	raw            json.RawMessage
 	MsgID          string `json:"msgid"`
 	OpenKfID       string `json:"open_kfid"`
 	ExternalUserID string `json:"external_userid"`
@@ -391,10 +413,45 @@ func (a *Adapter) normalize(ctx context.Context, m kfMsg) (bot.Event, bool, erro
 	case m.MsgType == "location" && m.Location != nil:
 		l := m.Location
 		ev.Kind, ev.Text = bot.KindText, strings.TrimSpace(fmt.Sprintf("📍 %s %s (%g, %g)", l.Name, l.Address, l.Latitude, l.Longitude))
+	case m.MsgType != "" && m.MsgType != "event":
+		// Any other card a customer sends (a 视频号 shop order or product, a link, a mini program, a
+		// forwarded chat record, a type WeCom adds later): its words as text, so that nothing a
+		// customer sends vanishes and the agents see the order number.
+		ev.Kind, ev.Text = bot.KindText, describeCard(m.MsgType, m.raw)
 	default:
 		return ev, false, nil
 	}
 	return ev, true, nil
+}
+
+// describeCard renders a message of type typ as "[typ] title · other words", from the string fields of
+// its typ object in raw (title first, then by name), leaving out images, thumbnails and media ids.
+func describeCard(typ string, raw json.RawMessage) string {
+	var all map[string]json.RawMessage
+	var body map[string]any
+	if json.Unmarshal(raw, &all) == nil {
+		_ = json.Unmarshal(all[typ], &body)
+	}
+	keys := slices.Sorted(maps.Keys(body))
+	slices.SortStableFunc(keys, func(a, b string) int {
+		switch {
+		case a == "title" && b != "title":
+			return -1
+		case b == "title" && a != "title":
+			return 1
+		}
+		return 0
+	})
+	parts := []string{"[" + typ + "]"}
+	for _, k := range keys {
+		v, ok := body[k].(string)
+		if !ok || strings.TrimSpace(v) == "" || strings.Contains(k, "media_id") || strings.Contains(k, "image") ||
+			strings.Contains(k, "thumb") || strings.HasPrefix(k, "pic") || k == "appid" || k == "msg_content" {
+			continue
+		}
+		parts = append(parts, strings.TrimSpace(v))
+	}
+	return strings.Join(parts, " ")
 }
 
 type welcome struct {

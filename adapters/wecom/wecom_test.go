@@ -168,3 +168,41 @@ func formatInt(n int64) string {
 	}
 	return string(b)
 }
+
+// TestOtherMessageTypesNotDropped: a customer's message of a type kefu has no special handling for — a
+// 视频号 shop order card, a link, a mini program, a forwarded chat record, a type WeCom adds later —
+// still reaches the conversation as text with what the card says (the agents see the order number),
+// instead of being skipped without a trace.
+func TestOtherMessageTypesNotDropped(t *testing.T) {
+	r := newRig(t)
+	a := r.adapter(t)
+	st := adaptertest.NewStore()
+	start(t, a, st)
+	r.f.PushCard(customer, "channels_shop_order", map[string]any{"order_id": "3705123456789", "product_titles": "云朵滚筒洗衣机",
+		"price_wording": "¥2999.00", "state": 2, "image_url": "https://img.example/x.jpg", "shop_nickname": "云朵家电旗舰店"})
+	r.f.PushCard(customer, "link", map[string]any{"title": "安装说明", "desc": "滚筒洗衣机", "url": "https://example.cn/a", "pic_url": "https://img.example/p.jpg"})
+	r.f.PushCard(customer, "miniprogram", map[string]any{"title": "我的订单", "appid": "wx123", "pagepath": "pages/order?id=9", "thumb_media_id": "MEDIA1"})
+	r.f.PushCard(customer, "merged_msg", map[string]any{"title": "张三和客服的聊天记录", "item": []any{map[string]any{"sender_name": "张三", "msg_content": "{}"}}})
+	r.f.PushCard(customer, "future_type", map[string]any{})
+	evs := st.WaitFor(t, 5, 5*time.Second)
+	want := [][]string{
+		{"[channels_shop_order]", "3705123456789", "云朵滚筒洗衣机", "¥2999.00", "云朵家电旗舰店"},
+		{"[link]", "安装说明", "https://example.cn/a"},
+		{"[miniprogram]", "我的订单", "pages/order?id=9"},
+		{"[merged_msg]", "张三和客服的聊天记录"},
+		{"[future_type]"},
+	}
+	for i, ev := range evs {
+		if ev.Kind != bot.KindText {
+			t.Errorf("%d: kind %v", i, ev.Kind)
+		}
+		for _, w := range want[i] {
+			if !strings.Contains(ev.Text, w) {
+				t.Errorf("%d: %q lacks %q", i, ev.Text, w)
+			}
+		}
+		if strings.Contains(ev.Text, "img.example") || strings.Contains(ev.Text, "MEDIA1") {
+			t.Errorf("%d: %q carries image urls or media ids", i, ev.Text)
+		}
+	}
+}

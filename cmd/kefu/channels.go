@@ -127,7 +127,8 @@ func newWeChat(a *app) (*wechat.Adapter, error) {
 	})
 }
 
-func newEmail(a *app) (*email.Adapter, error) {
+// newEmail builds the e-mail channel; health hears whether the mailbox can be read (nil: nobody).
+func newEmail(a *app, health func(error)) (*email.Adapter, error) {
 	c := a.cfg.Email
 	from := c.From
 	if from == "" {
@@ -153,6 +154,7 @@ func newEmail(a *app) (*email.Adapter, error) {
 		State:          a.db,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		Health:         health,
 		Hash:           keys.Hash,
 		Seal:           keys.Seal,
 		Open:           keys.Open,
@@ -160,7 +162,8 @@ func newEmail(a *app) (*email.Adapter, error) {
 	})
 }
 
-func newWeCom(a *app) (*wecom.Adapter, error) {
+// newWeCom builds the WeCom channel; health hears whether sync_msg works (nil: nobody).
+func newWeCom(a *app, health func(error)) (*wecom.Adapter, error) {
 	c := a.cfg.WeCom
 	return wecom.New(wecom.Options{
 		CorpID:         c.CorpID,
@@ -172,6 +175,7 @@ func newWeCom(a *app) (*wecom.Adapter, error) {
 		State:          a.db,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		Health:         health,
 		Logger:         a.log,
 	})
 }

@@ -207,6 +207,9 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 			}
 			p, err = eng.Reject(ctx, ac, no, n, strings.Join(rest[2:], " "))
 		}
+		if errors.Is(err, bot.ErrNoProposal) {
+			return fmt.Errorf("%s has no proposal #%d (kefu ticket show %s lists them): %w", no, n, no, err)
+		}
 		if err != nil {
 			return explainComplaint(err, no)
 		}
@@ -240,8 +243,6 @@ func explainComplaint(err error, no string) error {
 	switch {
 	case errors.Is(err, bot.ErrUnknownSolution), errors.Is(err, bot.ErrNotComplaint), errors.Is(err, bot.ErrNoVisit):
 		return fmt.Errorf("%s: %w", no, err)
-	case errors.Is(err, bot.ErrForbidden):
-		return fmt.Errorf("not allowed (supervisors only, or not a configured agent): %w", err)
 	case errors.Is(err, bot.ErrConflict):
 		return fmt.Errorf("%s: %w", no, err)
 	}

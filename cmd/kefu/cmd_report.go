@@ -178,12 +178,19 @@ func writeReport(out io.Writer, format string, r reports.Report, loc *time.Locat
 	fmt.Fprintf(tw, "CSAT avg (ratings, response rate)\t%s (%d, %s)  1–5: %v\n", reports.Num(r.CSAT.Avg), r.CSAT.Count, reports.Pct(r.CSAT.ResponseRate), r.CSAT.Dist)
 	fmt.Fprintf(tw, "First-contact resolution\t%s\n", reports.Pct(r.FCRPct))
 	fmt.Fprintf(tw, "Bot resolved / KB cited (of %d conversations)\t%s / %s\n", r.Conversations, reports.Pct(r.BotResolvedPct), reports.Pct(r.KBCitationPct))
+	fmt.Fprintf(tw, "KB cited in agent replies (知识库引用率, target >= 80%%)\t%s of %d\n", reports.Pct(r.AgentKBCitationPct), r.AgentReplies)
 	fmt.Fprintf(tw, "Response time vs CSAT (Spearman)\t%s\n", reports.Num(r.ResponseVsCSAT.Spearman))
+	fmt.Fprintf(tw, "Complaints by level / repeat rate (二次投诉率, target <= 5%%)\t%d ", r.Complaints.Total)
+	for _, c := range r.Complaints.ByLevel {
+		fmt.Fprintf(tw, " L%s %d", c.Key, c.Count)
+	}
+	fmt.Fprintf(tw, " / %s\n", reports.Pct(r.RepeatComplaintPct))
+	fmt.Fprintf(tw, "Return visits due / done / overdue (due in the period)\t%d / %d / %d\n", r.ReturnVisits.Due, r.ReturnVisits.Done, r.ReturnVisits.Overdue)
 	tw.Flush()
 	fmt.Fprintln(out, "\nTop problems")
 	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	for i, p := range r.TopProblems {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s%%\n", i+1, p.Category, p.Count, reports.Num(&p.Share))
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s%%\n", i+1, categoryOf(p.Category), p.Count, reports.Num(&p.Share))
 	}
 	tw.Flush()
 	for _, t := range []struct {

@@ -286,6 +286,8 @@ func explain(err error, no string) error {
 	switch {
 	case errors.Is(err, bot.ErrUnknownTkt), errors.Is(err, bot.ErrNotFound):
 		return fmt.Errorf("no ticket %s", no)
+	case errors.Is(err, bot.ErrSupervisorOnly):
+		return fmt.Errorf("not allowed: only a supervisor may (supervisor: true in `agents` of kefu.yaml): %w", err)
 	case errors.Is(err, bot.ErrForbidden):
 		return fmt.Errorf("not allowed: you are not a configured agent (see `agents` in kefu.yaml): %w", err)
 	case errors.Is(err, bot.ErrConflict):

@@ -95,7 +95,7 @@ func (a *app) wecomHandOff(ctx context.Context, actor bot.Actor, no, target, lan
 	if err != nil {
 		return "", false, err
 	}
-	ad, err := newWeCom(a)
+	ad, err := newWeCom(a, nil)
 	if err != nil {
 		return "", false, err
 	}

@@ -134,6 +134,16 @@ func TestReadmeComplaints(t *testing.T) {
 		!strings.Contains(err.Error(), "no agent reply") {
 		t.Errorf("resolve before a reply: %v", err)
 	}
+	// A proposal the ticket does not have is named as such, not as a missing ticket.
+	if err := runComplaint(context.Background(), []string{"approve", "--as", "sup", "GD20261203001", "99"}, &sink, os.Getenv); err == nil ||
+		!strings.Contains(err.Error(), "GD20261203001 has no proposal #99") {
+		t.Errorf("approve an unknown proposal: %v", err)
+	}
+	// An agent's --force is refused as a supervisor's right (not as if alice were no agent at all).
+	if err := runTicket(context.Background(), []string{"close", "--as", "alice", "--force", "客户来电已解决", "GD20261203002"}, &sink, os.Getenv); err == nil ||
+		!strings.Contains(err.Error(), "only a supervisor may") || strings.Contains(err.Error(), "not a configured agent") {
+		t.Errorf("an agent's --force: %v", err)
+	}
 	for _, line := range cmds {
 		words := shellWords(t, line)
 		r, ok := runners[words[1]]
@@ -201,6 +211,8 @@ func TestReadmeComplaints(t *testing.T) {
 		}
 		RepeatPct    *float64                           `json:"repeat_complaint_pct"`
 		ReturnVisits struct{ Due, Done, Overdue int64 } `json:"return_visits"`
+		AgentReplies int64                              `json:"agent_replies"`
+		AgentKBPct   *float64                           `json:"agent_kb_citation_pct"`
 	}
 	if err := json.Unmarshal([]byte(find("kefu report")), &rep); err != nil {
 		t.Fatal(err)
@@ -208,5 +220,20 @@ func TestReadmeComplaints(t *testing.T) {
 	if rep.Complaints.Total != 1 || len(rep.Complaints.ByLevel) != 1 || rep.Complaints.ByLevel[0].Key != "2" ||
 		rep.RepeatPct == nil || *rep.RepeatPct != 0 {
 		t.Errorf("report complaints %+v repeat %v", rep.Complaints, rep.RepeatPct)
+	}
+	// The text report says the same, and names the uncategorized ticket (转人工, skipped type).
+	var text bytes.Buffer
+	if err := runReport(context.Background(), []string{"--from", "2026-12-01", "--to", "2026-12-31"}, &text, os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"KB cited in agent replies (知识库引用率, target >= 80%)", "50% of 2", "Complaints by level / repeat rate", "L2 1", "0%",
+		"Return visits due / done / overdue", "未分类 / Uncategorized"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	// 知识库引用率 on agent replies: the apology and the --faq answer, one of two citing the library.
+	if rep.AgentReplies != 2 || rep.AgentKBPct == nil || *rep.AgentKBPct != 50 {
+		t.Errorf("agent replies %d, citing the FAQ %v%%, want 2 and 50%%", rep.AgentReplies, rep.AgentKBPct)
 	}
 }

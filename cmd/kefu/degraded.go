@@ -55,6 +55,22 @@ func (p *platformStarts) set(name string, err error) bool {
 	return was
 }
 
+// reporter returns a function an adapter calls with how its inbound connection goes (a mailbox that
+// refuses the login, a sync that fails): /readyz shows name down from the first error until a nil, and
+// the log says so once per outage.
+func (p *platformStarts) reporter(log *slog.Logger, name string) func(error) {
+	return func(err error) {
+		if !p.set(name, err) {
+			return
+		}
+		if err != nil {
+			log.Error(name+" unreachable; the other channels keep running, retrying in the background", "err", err)
+		} else {
+			log.Info(name + " connected")
+		}
+	}
+}
+
 // retryBackoff is the wait before the nth retry of a platform connection: 1 s doubling to
 // platformRetryMax.
 func retryBackoff(n int) time.Duration {

@@ -104,7 +104,7 @@ func TestDockerfileLint(t *testing.T) {
 		}
 		return s
 	}(), "\n")
-	for _, want := range []string{"CGO_ENABLED=0", "-X main.version=${VERSION}", "./cmd/kefu"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-X main.version=${VERSION}", "-X main.commit=${COMMIT}", "./cmd/kefu"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("the build lacks %q", want)
 		}

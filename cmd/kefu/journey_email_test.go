@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/kefu-dev/kefu/adapters/email"
 	"github.com/kefu-dev/kefu/adapters/email/emailtest"
+	"github.com/kefu-dev/kefu/adapters/wecom/wecomtest"
 )
 
 // mailCustomer writes to the support mailbox and reads kefu's answers from the SMTP server.
@@ -199,4 +203,59 @@ func TestEmailLink(t *testing.T) {
 			mailHas(t, c.write("/link "+code[1]+"\r\n\r\n张三\r\n"), "账号关联成功")
 		})
 	}
+}
+
+// TestReadyzInboundDown: the mailbox refuses kefu's login (a changed password or 授权码): /readyz says
+// so on the e-mail line instead of "ok (nothing sent yet)", while the process stays ready (the other
+// channels work), and says ok once kefu reads the mailbox. The same for WeCom's sync_msg with a
+// refused secret.
+func TestReadyzInboundDown(t *testing.T) {
+	m := emailtest.New(t)
+	env := map[string]string{
+		"KEFU_EMAIL_IMAP_ADDR":     m.IMAPAddr,
+		"KEFU_EMAIL_IMAP_SECURITY": "plain",
+		"KEFU_EMAIL_SMTP_ADDR":     m.SMTPAddr,
+		"KEFU_EMAIL_SMTP_SECURITY": "plain",
+		"KEFU_EMAIL_USERNAME":      emailtest.Username,
+		"KEFU_EMAIL_PASSWORD":      "changed",
+		"KEFU_EMAIL_POLL_INTERVAL": "50ms",
+	}
+	readyz := func(s *journeyServer) (int, string) {
+		resp, err := http.Get(s.url + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	s := startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), env, nil)
+	var body string
+	waitFor(t, "/readyz reporting the mailbox down", func() bool {
+		var code int
+		code, body = readyz(s)
+		return code == http.StatusOK && strings.Contains(body, "\nemail: unreachable since ")
+	})
+	s.stop()
+	env["KEFU_EMAIL_PASSWORD"] = emailtest.Password
+	s = startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), env, nil)
+	waitFor(t, "/readyz reporting the mailbox read", func() bool {
+		_, body = readyz(s)
+		return strings.Contains(body, "\nemail: ok")
+	})
+	s.stop()
+
+	f := wecomtest.New(t)
+	s = startJourneyServer(t, filepath.Join(t.TempDir(), "kefu.db"), map[string]string{
+		"KEFU_WECOM_CORP_ID":          wecomtest.CorpID,
+		"KEFU_WECOM_SECRET":           "revoked",
+		"KEFU_WECOM_TOKEN":            wecomtest.Token,
+		"KEFU_WECOM_ENCODING_AES_KEY": wecomtest.EncodingAESKey,
+		"KEFU_WECOM_API_URL":          f.URL,
+	}, nil)
+	waitFor(t, "/readyz reporting WeCom down", func() bool {
+		var code int
+		code, body = readyz(s)
+		return code == http.StatusOK && strings.Contains(body, "\nwecom: unreachable since ")
+	})
 }

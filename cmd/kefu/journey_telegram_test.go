@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kefu-dev/kefu/adapters/telegram"
 	"github.com/kefu-dev/kefu/adapters/telegram/telegramtest"
 	"github.com/kefu-dev/kefu/bot"
 )
@@ -309,9 +312,8 @@ func TestJourneyTelegram(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := telegramtest.NewServer(t)
 			s := startTelegramServer(t, dsn(t), f)
-			if len(f.Calls("setMyCommands")) == 0 {
-				t.Error("commands were not registered (setMyCommands)")
-			}
+			// Registered while Telegram connects in the background (degraded start): wait, don't race it.
+			waitFor(t, "commands registered (setMyCommands)", func() bool { return len(f.Calls("setMyCommands")) > 0 })
 			var mu sync.Mutex
 			tickets := map[int64]string{}
 			t.Run("journeys", func(t *testing.T) {
@@ -445,5 +447,40 @@ func TestJourneyTelegramFloodStorm(t *testing.T) {
 			t.Logf("429 storm: %d messages delivered to 4 chats in %v; %d sends answered 429",
 				total, time.Since(start).Round(time.Millisecond), n429)
 		})
+	}
+}
+
+// TestTelegramWebhookSecretSharedByReplicas: two replicas in webhook mode without
+// KEFU_TELEGRAM_WEBHOOK_SECRET register the same secret (derived from the bot token), so whichever
+// registered last, an update the load balancer hands to the other one is still accepted. Each used to
+// generate its own: every replica but the last refused Telegram's posts.
+func TestTelegramWebhookSecretSharedByReplicas(t *testing.T) {
+	f := telegramtest.NewServer(t)
+	dsn := filepath.Join(t.TempDir(), "kefu.db")
+	env := map[string]string{
+		"KEFU_TELEGRAM_TOKEN":       telegramtest.Token,
+		"KEFU_TELEGRAM_API_URL":     f.URL,
+		"KEFU_TELEGRAM_WEBHOOK_URL": "https://kefu.example.com/telegram/webhook",
+	}
+	a := startJourneyServer(t, dsn, env, nil)
+	b := startJourneyServer(t, dsn, env, nil)
+	waitFor(t, "setWebhook from both", func() bool { return len(f.Calls("setWebhook")) >= 2 })
+	calls := f.Calls("setWebhook")
+	s1, s2 := calls[0].Params.Get("secret_token"), calls[1].Params.Get("secret_token")
+	if s1 == "" || s1 != s2 || strings.Contains(s1, telegramtest.Token) {
+		t.Fatalf("secrets %q and %q: want one, not the token", s1, s2)
+	}
+	for _, s := range []*journeyServer{a, b} {
+		req, _ := http.NewRequest("POST", s.url+"/telegram/webhook", strings.NewReader(`{"update_id":7,"message":{"message_id":7,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42},"text":"你好"}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(telegram.SecretHeader, s1)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: the registered secret refused: %d", s.url, resp.StatusCode)
+		}
 	}
 }

@@ -237,6 +237,14 @@ func TestVersionCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"version", "--bogus"}, io.Discard, io.Discard); code != 2 {
 		t.Errorf("a bad flag: exit %d, want 2", code)
 	}
+	// An image's build has no .git: the commit comes from the Dockerfile's COMMIT (-X main.commit).
+	if buildInfo().Commit == "" {
+		old := commit
+		commit = "0123456789abcdef0123456789abcdef01234567"
+		defer func() { commit = old }()
+		out := captureStdout(t, func() { run(context.Background(), []string{"version"}, io.Discard, io.Discard) })
+		mustContain(t, "kefu version with -X main.commit", out, "(commit 0123456789ab")
+	}
 }
 
 // captureStdout runs f with os.Stdout going to a pipe and returns what it wrote.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,7 +153,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		mux.Handle("/wechat/callback", wx)
 	}
 	if cfg.WeCom.CorpID != "" {
-		wc, err := newWeCom(a)
+		wc, err := newWeCom(a, starts.reporter(log, "wecom"))
 		if err != nil {
 			return err
 		}
@@ -158,7 +161,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		mux.Handle("/wecom/callback", wc)
 	}
 	if cfg.Email.IMAPAddr != "" {
-		em, err := newEmail(a)
+		em, err := newEmail(a, starts.reporter(log, "email"))
 		if err != nil {
 			return err
 		}
@@ -375,11 +378,21 @@ func channelNames(m map[bot.Channel]bot.Adapter) []string {
 	return out
 }
 
+// derivedWebhookSecret is the Telegram webhook secret when none is configured: HMAC-SHA256 of a fixed
+// label keyed with the bot token. Every replica has the token, so they all register and expect the same
+// secret (a random one per process made every replica but the last to register refuse Telegram), and
+// nobody without the token can compute it.
+func derivedWebhookSecret(token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("kefu telegram webhook secret v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)) // [A-Za-z0-9_-], as Telegram requires
+}
+
 func newTelegram(ctx context.Context, a *app) (*telegram.Adapter, error) {
 	c := a.cfg.Telegram
 	secret := c.WebhookSecret
 	if c.WebhookURL != "" && secret == "" {
-		secret = randomToken(24)
+		secret = derivedWebhookSecret(c.Token)
 	}
 	tg, err := telegram.New(ctx, telegram.Options{
 		Token:               c.Token,

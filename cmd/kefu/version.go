@@ -14,6 +14,10 @@ import (
 // module version (go install …@v1.2.3) or "dev" is reported, with the VCS revision Go records.
 var version = ""
 
+// commit is the VCS revision when the toolchain cannot record it: the Docker build has no .git
+// (.dockerignore), so the Dockerfile passes it: -ldflags "-X main.commit=$COMMIT".
+var commit = ""
+
 func init() {
 	commands["version"] = command{summary: "print the version, commit and Go version of this build", run: runVersion}
 }
@@ -45,6 +49,9 @@ func buildInfo() BuildInfo {
 				bi.Modified = s.Value == "true"
 			}
 		}
+	}
+	if bi.Commit == "" {
+		bi.Commit = commit
 	}
 	if bi.Version == "" {
 		bi.Version = "dev"

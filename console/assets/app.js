@@ -44,12 +44,12 @@
     csat: function () { return bar(['1', '2', '3', '4', '5'], r.csat.dist, L.count); },
     top5: function () {
       return { tooltip: {}, series: [{ type: 'pie', radius: '60%', label: { formatter: '{b}: {d}%' },
-        data: (r.top_problems || []).map(function (p) { return { name: p.category, value: p.count }; }) }] };
+        data: (r.top_problems || []).map(function (p) { return { name: L['cat:' + p.category] || p.category, value: p.count }; }) }] };
     },
     box: function () {
       var b = r.resolution_box || [];
       return { tooltip: {}, grid: { left: 50, right: 10, top: 20, bottom: 30 },
-        xAxis: { type: 'category', data: b.map(function (x) { return x.category; }) }, yAxis: { type: 'value', name: L.hours },
+        xAxis: { type: 'category', data: b.map(function (x) { return L['cat:' + x.category] || x.category; }) }, yAxis: { type: 'value', name: L.hours },
         series: [{ type: 'boxplot', data: b.map(function (x) { return [h(x.min), h(x.q1), h(x.median), h(x.q3), h(x.max)]; }) }] };
     },
     scatter: function () {

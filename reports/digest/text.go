@@ -43,7 +43,11 @@ func Text(t Translator, lang, title string, r reports.Report, loc *time.Location
 			if i == 3 {
 				break
 			}
-			ps = append(ps, t(lang, "digest.problem", map[string]any{"category": "category." + p.Category, "share": fmt.Sprintf("%.1f%%", p.Share)}))
+			key := "category." + p.Category
+			if p.Category == "" { // uncategorized (转人工 with the type skipped): never a bare key
+				key = "category.none"
+			}
+			ps = append(ps, t(lang, "digest.problem", map[string]any{"category": key, "share": fmt.Sprintf("%.1f%%", p.Share)}))
 		}
 		line("digest.top", map[string]any{"list": strings.Join(ps, t(lang, "digest.sep", nil))})
 	}

@@ -304,7 +304,7 @@ func MonthlyXLSX(r reports.Report, month string, w io.Writer, extra ...Sheet) er
 
 	set(SheetTop5, 1, "排名 rank", "问题类型 category", "数量 count", "占比 share %")
 	for i, p := range r.TopProblems {
-		set(SheetTop5, i+2, i+1, p.Category, p.Count, p.Share)
+		set(SheetTop5, i+2, i+1, categoryCell(p.Category), p.Count, p.Share)
 	}
 	if n := len(r.TopProblems); n > 0 {
 		if err := x.AddChart(SheetTop5, "F2", &excelize.Chart{
@@ -318,7 +318,7 @@ func MonthlyXLSX(r reports.Report, month string, w io.Writer, extra ...Sheet) er
 
 	set(SheetHandling, 1, "问题类型 category", "工单数 n", "最短 min h", "Q1 h", "中位数 median h", "Q3 h", "最长 max h")
 	for i, b := range r.ResolutionBox {
-		set(SheetHandling, i+2, b.Category, b.N, hours(b.Min), hours(b.Q1), hours(b.Median), hours(b.Q3), hours(b.Max))
+		set(SheetHandling, i+2, categoryCell(b.Category), b.N, hours(b.Min), hours(b.Q1), hours(b.Median), hours(b.Q3), hours(b.Max))
 	}
 
 	set(SheetSatisfied, 1, "首次响应 first response", "平均评分 mean CSAT", "评分数 ratings")
@@ -366,4 +366,15 @@ func MonthlyXLSX(r reports.Report, month string, w io.Writer, extra ...Sheet) er
 		return must(err)
 	}
 	return nil
+}
+
+// Uncategorized names the tickets without a category in the workbook's bilingual sheets (the
+// catalogs' category.none in both languages).
+const Uncategorized = "未分类 Uncategorized"
+
+func categoryCell(c string) string {
+	if c == "" {
+		return Uncategorized
+	}
+	return c
 }

@@ -519,6 +519,12 @@ func (s *Server) ServiceState(user string) int {
 	return s.state(user).code
 }
 
+// PushCard queues a customer's message of another type (link, miniprogram, channels_shop_order,
+// merged_msg …) with body as its msgtype object.
+func (s *Server) PushCard(user, msgtype string, body map[string]any) string {
+	return s.push(user, map[string]any{"msgtype": msgtype, msgtype: body})
+}
+
 // PushMedia queues a customer's image, voice or file message (msgtype image | voice | file) naming
 // mediaID (from AddMedia, or an unknown id for an expired file).
 func (s *Server) PushMedia(user, msgtype, mediaID string) string {
