@@ -311,11 +311,19 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 			return fmt.Errorf("bot: step in state %q: %w", s.State, err)
 		}
 		t := &turn{tx: tx, conv: conv, sess: &next, ev: &ev, at: ev.At, inline: inline}
-		if err := e.apply(ctx, t, effects); err != nil {
+		if err := e.applyEffects(ctx, t, effects); err != nil {
 			return err
 		}
+		// The session before the replies: a store may write it together with them (PostgreSQL: one
+		// round trip less on the waiting path, issue 14); both commit together either way.
+		if err := tx.SaveSession(ctx, conv.ID, next, ev.At); err != nil {
+			return err
+		}
+		if err := t.flush(ctx); err != nil {
+			return fmt.Errorf("bot: enqueue replies: %w", err)
+		}
 		sent, replies = t.sent, t.replies
-		return tx.SaveSession(ctx, conv.ID, next, ev.At)
+		return nil
 	})
 	if errors.Is(err, ErrDuplicate) {
 		e.log.DebugContext(ctx, "duplicate event", "channel", ev.Channel, "msg_id", ev.MsgID)
@@ -471,6 +479,17 @@ func (e *Engine) enqueue(_ context.Context, t *turn, r Reply) error {
 
 // apply carries out a step's effects in order, inside the turn's transaction.
 func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) error {
+	if err := e.applyEffects(ctx, t, effects); err != nil {
+		return err
+	}
+	if err := t.flush(ctx); err != nil {
+		return fmt.Errorf("bot: enqueue replies: %w", err)
+	}
+	return nil
+}
+
+// applyEffects is apply without writing the replies: they wait in t.out for t.flush.
+func (e *Engine) applyEffects(ctx context.Context, t *turn, effects []flows.Effect) error {
 	for _, ef := range effects {
 		if err := e.applyOne(ctx, t, ef); err != nil {
 			return fmt.Errorf("bot: apply %T: %w", ef, err)
@@ -478,9 +497,6 @@ func (e *Engine) apply(ctx context.Context, t *turn, effects []flows.Effect) err
 	}
 	if e.caps(t.conv.Channel).Batch {
 		t.out = mergeReplies(t.out)
-	}
-	if err := t.flush(ctx); err != nil {
-		return fmt.Errorf("bot: enqueue replies: %w", err)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (e *env) client() *http.Client {
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+func get(t testing.TB, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -74,7 +74,7 @@ func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+func post(t testing.TB, c *http.Client, u string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.PostForm(u, form)
 	if err != nil {
@@ -85,7 +85,7 @@ func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Respon
 	return resp, string(b)
 }
 
-func csrfOf(t *testing.T, body string) string {
+func csrfOf(t testing.TB, body string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(body)
 	if m == nil {
@@ -94,7 +94,7 @@ func csrfOf(t *testing.T, body string) string {
 	return m[1]
 }
 
-func (e *env) signIn(t *testing.T, name, pw string) (*http.Client, *http.Response) {
+func (e *env) signIn(t testing.TB, name, pw string) (*http.Client, *http.Response) {
 	t.Helper()
 	c := e.client()
 	_, body := get(t, c, e.srv.URL+"/console/login")

@@ -331,11 +331,15 @@ func (t *txStore) SaveSession(ctx context.Context, conversationID int64, s flows
 		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
 	}
 	// Hand-written (hotpath.go); the session is sealed as gorm's map update of it was (sealMap).
-	res, err := t.exec(ctx, t.rebind("UPDATE conversations SET session = ?, state = ?, updated_at = ? WHERE id = ?"),
-		t.keys.Seal(string(b)), string(s.State), utc(at), conversationID)
+	h := heldSession{id: conversationID, sealed: t.keys.Seal(string(b)), state: string(s.State), at: utc(at)}
+	held, err := t.hold(ctx, h)
 	if t.cached != nil && t.cached.ID == conversationID {
 		t.cached.Session = string(b)
 	}
+	if held || err != nil {
+		return err
+	}
+	res, err := t.exec(ctx, t.rebind(updateSession), h.sealed, h.state, h.at, h.id)
 	if err != nil {
 		return fmt.Errorf("storage: save session %d: %w", conversationID, err)
 	}
@@ -429,18 +433,29 @@ func (t *txStore) enqueuePG(ctx context.Context, rows []outboxRow) ([]int64, err
 	}
 	q.WriteString(` RETURNING id, conversation_id, channel, text, created_at),
 m AS (INSERT INTO messages (conversation_id, direction, channel, kind, text, outbox_id, at, created_at)
-  SELECT conversation_id, 'out', channel, 'text', text, id, created_at, created_at FROM o WHERE conversation_id <> 0)
-SELECT id FROM o ORDER BY id`)
+  SELECT conversation_id, 'out', channel, 'text', text, id, created_at, created_at FROM o WHERE conversation_id <> 0)`)
+	// The session SaveSession held back (see hotpath.go) rides along too; its row count comes back
+	// with every id.
+	h := t.takeHeld()
+	if h != nil {
+		q.WriteString(",\ns AS (" + updateSession + " RETURNING id)\nSELECT id, (SELECT COUNT(*) FROM s) FROM o ORDER BY id")
+		args = append(args, h.sealed, h.state, h.at, h.id)
+	} else {
+		q.WriteString("\nSELECT id, 1 FROM o ORDER BY id")
+	}
 	rs, err := t.query(ctx, t.rebind(q.String()), args...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: enqueue: %w", err)
 	}
-	ids, err := scanIDs(rs)
+	ids, updated, err := scanIDsCount(rs)
 	if err != nil {
 		return nil, fmt.Errorf("storage: enqueue: %w", err)
 	}
 	if len(ids) != len(rows) {
 		return nil, fmt.Errorf("storage: enqueue: %d ids for %d rows", len(ids), len(rows))
+	}
+	if h != nil && updated == 0 {
+		return nil, fmt.Errorf("storage: save session %d: %w", h.id, bot.ErrNotFound)
 	}
 	t.cites = nil
 	return ids, nil

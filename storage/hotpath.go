@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/kefu-dev/kefu/bot"
 )
 
 // Hand-written SQL on the waiting path of a returning customer's message (issue 14): the statements
@@ -55,6 +57,9 @@ func (t *txStore) trace(ctx context.Context, begin time.Time, q string, rows int
 }
 
 func (t *txStore) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := t.writeHeld(ctx); err != nil {
+		return nil, err
+	}
 	begin := time.Now()
 	res, err := t.pool().ExecContext(ctx, q, args...)
 	rows := int64(-1)
@@ -66,6 +71,9 @@ func (t *txStore) exec(ctx context.Context, q string, args ...any) (sql.Result, 
 }
 
 func (t *txStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := t.writeHeld(ctx); err != nil {
+		return nil, err
+	}
 	begin := time.Now()
 	rows, err := t.pool().QueryContext(ctx, q, args...)
 	t.trace(ctx, begin, q, -1, err)
@@ -246,4 +254,125 @@ func scanIDs(rows *sql.Rows) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// On PostgreSQL, SaveSession of the conversation SaveInbound locked holds its UPDATE back, and the
+// next statement of the transaction carries it: enqueuePG as one more data-modifying WITH (the engine
+// saves the session right before it writes the replies: one round trip less per message), any other
+// statement by writing it first (hand-written ones in exec/query, gorm's through the callback
+// installHeldSessions registers), and at the latest Tx before COMMIT (flush). So every statement of
+// the transaction sees the session saved, as if it had been written at once.
+
+// heldSession is a session UPDATE not written yet.
+type heldSession struct {
+	id     int64
+	sealed string
+	state  string
+	at     time.Time
+}
+
+const updateSession = "UPDATE conversations SET session = ?, state = ?, updated_at = ? WHERE id = ?"
+
+// hold keeps the UPDATE of conversation id back; false when it must be written at once (SQLite, or a
+// conversation this transaction has not locked and read, which may not exist).
+func (t *txStore) hold(ctx context.Context, h heldSession) (bool, error) {
+	if t.holds == nil || t.dialect != Postgres || t.cached == nil || t.cached.ID != h.id {
+		return false, nil
+	}
+	tx, ok := t.pool().(*sql.Tx)
+	if !ok {
+		return false, nil
+	}
+	if t.held != nil && t.held.id != h.id {
+		if err := t.writeHeld(ctx); err != nil {
+			return false, err
+		}
+	}
+	t.held, t.heldTx = &h, tx
+	t.holds.Store(tx, t)
+	return true, nil
+}
+
+// takeHeld returns the held UPDATE (nil when none) and forgets it: the caller writes it.
+func (t *txStore) takeHeld() *heldSession {
+	h := t.held
+	t.dropHeld()
+	return h
+}
+
+// dropHeld forgets the held UPDATE without writing it (the transaction ends).
+func (t *txStore) dropHeld() {
+	if t.heldTx != nil {
+		t.holds.Delete(t.heldTx)
+	}
+	t.held, t.heldTx = nil, nil
+}
+
+// writeHeld writes the held UPDATE, if any.
+func (t *txStore) writeHeld(ctx context.Context) error {
+	h := t.takeHeld()
+	if h == nil {
+		return nil
+	}
+	res, err := t.exec(ctx, t.rebind(updateSession), h.sealed, h.state, h.at, h.id)
+	if err != nil {
+		return fmt.Errorf("storage: save session %d: %w", h.id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("storage: save session %d: %w", h.id, err)
+	} else if n == 0 {
+		return fmt.Errorf("storage: save session %d: %w", h.id, bot.ErrNotFound)
+	}
+	return nil
+}
+
+// installHeldSessions makes every gorm statement on a transaction that holds a session UPDATE back
+// write it first.
+func (db *DB) installHeldSessions() error {
+	write := func(g *gorm.DB) {
+		tx, ok := g.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return
+		}
+		v, ok := db.holds.Load(tx)
+		if !ok {
+			return
+		}
+		ctx := g.Statement.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		if err := v.(*txStore).writeHeld(ctx); err != nil {
+			g.AddError(err)
+		}
+	}
+	cb := db.gdb.Callback()
+	for _, err := range []error{
+		cb.Create().Before("*").Register("kefu:held_session", write),
+		cb.Query().Before("*").Register("kefu:held_session", write),
+		cb.Update().Before("*").Register("kefu:held_session", write),
+		cb.Delete().Before("*").Register("kefu:held_session", write),
+		cb.Row().Before("*").Register("kefu:held_session", write),
+		cb.Raw().Before("*").Register("kefu:held_session", write),
+	} {
+		if err != nil {
+			return fmt.Errorf("storage: install held sessions: %w", err)
+		}
+	}
+	return nil
+}
+
+// scanIDsCount reads rows of (id, n): the ids, and n of the first row.
+func scanIDsCount(rows *sql.Rows) ([]int64, int64, error) {
+	defer rows.Close()
+	var ids []int64
+	var n int64
+	for rows.Next() {
+		var id, c int64
+		if err := rows.Scan(&id, &c); err != nil {
+			return nil, 0, err
+		}
+		ids, n = append(ids, id), c
+	}
+	return ids, n, rows.Err()
 }

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -167,6 +168,92 @@ func TestReturningCustomerPath(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestSessionSavedWithReplies: on PostgreSQL SaveSession of the conversation SaveInbound locked is
+// held back and written with the next statement (the replies' INSERT, any other statement, or before
+// COMMIT); on both databases the session is stored whichever comes next, a rolled back transaction
+// stores none, and a conversation that does not exist is still ErrNotFound.
+func TestSessionSavedWithReplies(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+		ev := func(id string) bot.Event {
+			return bot.Event{Channel: bot.ChannelWeb, MsgID: id, ChatID: "held-chat", UserID: "held-user", Kind: bot.KindText, Text: "hi", At: at}
+		}
+		stored := func(id int64) flows.State {
+			t.Helper()
+			var raw []string
+			if err := db.Gorm().Raw("SELECT session FROM conversations WHERE id = ?", id).Scan(&raw).Error; err != nil || len(raw) != 1 {
+				t.Fatalf("session row %q, %v", raw, err)
+			}
+			s, err := db.Keys().Open(raw[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var st struct{ State flows.State }
+			if err := json.Unmarshal([]byte(s), &st); err != nil {
+				t.Fatal(err)
+			}
+			return st.State
+		}
+		save := func(msgID string, state flows.State, then func(tx bot.Tx, c bot.Conversation) error) (bot.Conversation, error) {
+			var c bot.Conversation
+			err := db.Tx(ctx, func(tx bot.Tx) error {
+				var err error
+				if c, err = tx.SaveInbound(ctx, ev(msgID)); err != nil {
+					return err
+				}
+				s := flows.NewSession("en")
+				s.State = state
+				if err := tx.SaveSession(ctx, c.ID, s, at); err != nil {
+					return err
+				}
+				if got, err := tx.Session(ctx, c.ID); err != nil || got.State != state {
+					t.Errorf("%s: the transaction reads %q (%v), want %q", msgID, got.State, err, state)
+				}
+				return then(tx, c)
+			})
+			return c, err
+		}
+		// Nothing after SaveSession: written before COMMIT.
+		c, err := save("s1", "one", func(bot.Tx, bot.Conversation) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(c.ID); got != "one" {
+			t.Errorf("after commit: %q, want one", got)
+		}
+		// Another statement next (gorm), then a rollback: nothing stored.
+		_, err = save("s2", "two", func(tx bot.Tx, c bot.Conversation) error {
+			if err := tx.LockConversation(ctx, c.ID); err != nil {
+				return err
+			}
+			return errors.New("roll back")
+		})
+		if err == nil {
+			t.Fatal("no error from a rolled back transaction")
+		}
+		if got := stored(c.ID); got != "one" {
+			t.Errorf("after rollback: %q, want one", got)
+		}
+		// The replies next: written with them.
+		_, err = save("s3", "three", func(tx bot.Tx, c bot.Conversation) error {
+			_, err := tx.EnqueueDelivered(ctx, at, bot.Reply{ConversationID: c.ID, Channel: c.Channel, ChatID: c.ChatID, Text: "ok"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(c.ID); got != "three" {
+			t.Errorf("with the replies: %q, want three", got)
+		}
+		err = db.Tx(ctx, func(tx bot.Tx) error { return tx.SaveSession(ctx, c.ID+1000, flows.NewSession("en"), at) })
+		if !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("session of a missing conversation: %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// inUse marks an SQLite database file as open by this process: a shared flock(2) on the database file
+// markInUse marks an SQLite database file as open by this process: a shared flock(2) on the database file
 // for as long as the DB is open. SQLite itself locks with fcntl(2) byte ranges, which on Linux and the
 // BSDs are independent of flock, so this neither blocks nor is blocked by SQLite's own locking. The
 // kernel drops the mark when the process exits, however it exits (kill -9 included).
@@ -23,7 +23,7 @@ func markInUse(path string) (*os.File, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: %s is being restored", ErrDatabaseInUse, path)
 		}
-		return nil, fmt.Errorf("storage: lock sqlite %s: %w", path, err)
+		return nil, nil // a file system without flock (some FUSE mounts): no mark, as before
 	}
 	return f, nil
 }
@@ -43,7 +43,7 @@ func lockExclusive(path string) (*os.File, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: %s is open in a running kefu (kefu serve or another command): stop it, then restore", ErrDatabaseInUse, path)
 		}
-		return nil, fmt.Errorf("storage: restore: lock %s: %w", path, err)
+		return nil, nil // no flock on this file system: the restore relies on kefu being stopped, as before
 	}
 	return f, nil
 }

@@ -31,6 +31,9 @@ func (t *txStore) Cite(ctx context.Context, c bot.Citation) error {
 
 // flush writes what the transaction still holds back (Cite's citations); Tx runs it before COMMIT.
 func (t *txStore) flush(ctx context.Context) error {
+	if err := t.writeHeld(ctx); err != nil {
+		return err
+	}
 	if len(t.cites) == 0 {
 		return nil
 	}

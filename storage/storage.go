@@ -5,6 +5,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -76,6 +78,7 @@ type DB struct {
 	out     outage     // database outage state (outage.go)
 	group   *committer // SQLite group commit (group.go), nil when off
 	inUse   *os.File   // SQLite: held open (with a shared flock) until Close, see markInUse
+	holds   sync.Map   // PostgreSQL: *sql.Tx -> *txStore holding back a session UPDATE (hotpath.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -191,6 +194,12 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	}
 	if !o.SkipMigrations {
 		if err := db.backfillHashes(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if dialect == Postgres {
+		if err := db.installHeldSessions(); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -318,7 +327,8 @@ func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla}
+			ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla, holds: &db.holds}
+			defer ts.dropHeld()
 			if err := fn(ts); err != nil {
 				return err
 			}
@@ -364,6 +374,9 @@ type txStore struct {
 	profile *customer     // its customer's intake fields, read by the same query (CustomerProfile)
 	sla     *sla.Policy   // keep SLA clocks (nil: off)
 	cites   []faqCitation // PostgreSQL: citations not written yet (Cite; written by enqueuePG or flush)
+	held    *heldSession  // PostgreSQL: the session UPDATE not written yet (SaveSession; see hotpath.go)
+	heldTx  *sql.Tx       // the transaction held is registered under in holds
+	holds   *sync.Map     // the DB's holds (nil: SaveSession writes at once)
 }
 
 var _ bot.Tx = (*txStore)(nil)

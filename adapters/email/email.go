@@ -103,6 +103,9 @@ type Options struct {
 	Blobs Blobs
 	// MaxAttachment caps one stored attachment (bytes; default 10 MiB; a bigger one stays a reference).
 	MaxAttachment int64
+	// LoopLimit is how many mails one address may send within an hour and still be answered
+	// (default 20; negative: no limit): a robot that does not mark its mail cannot loop (loop.go).
+	LoopLimit int
 	// Hash (keyed hash) and Seal/Open (encryption) protect the customer's address at rest.
 	Hash   func(string) string
 	Seal   func(string) string
@@ -149,6 +152,9 @@ func New(o Options) (*Adapter, error) {
 	}
 	if o.MaxAttachment <= 0 {
 		o.MaxAttachment = 10 << 20
+	}
+	if o.LoopLimit == 0 {
+		o.LoopLimit = 20
 	}
 	if o.Mailbox == "" {
 		o.Mailbox = "INBOX"
@@ -382,6 +388,17 @@ func (a *Adapter) one(ctx context.Context, c *imapclient.Client, validity uint32
 	case in.Auto != "":
 		log.InfoContext(ctx, "automatic mail not answered", "reason", in.Auto)
 	default:
+		over, first, err := a.overLoopLimit(ctx, in.From)
+		if err != nil {
+			return err
+		}
+		if over {
+			if first {
+				log.WarnContext(ctx, "mail loop suspected: this sender's mail is not answered for the rest of the hour",
+					"sender", a.addrKey(in.From), "limit", a.opt.LoopLimit)
+			}
+			break
+		}
 		ev, err := a.event(ctx, in, raw, validity, uid)
 		if err != nil {
 			return err

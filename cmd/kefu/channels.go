@@ -56,6 +56,9 @@ type EmailConfig struct {
 	PollInterval time.Duration `yaml:"poll_interval"` // re-check interval (IDLE notices new mail at once)
 	// MaxAttachment caps a customer's attachment kefu keeps a copy of (bytes; default 10 MiB).
 	MaxAttachment int64 `yaml:"max_attachment"`
+	// LoopLimit: mails one address may send within an hour and still be answered (default 20;
+	// -1: no limit). Stops loops with robots that do not mark their mail as automatic.
+	LoopLimit int `yaml:"loop_limit"`
 }
 
 // The channels' secrets, settable from the environment only (config_env.go); their other settings
@@ -154,6 +157,7 @@ func newEmail(a *app, health func(error)) (*email.Adapter, error) {
 		State:          a.db,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		LoopLimit:      c.LoopLimit,
 		Health:         health,
 		Hash:           keys.Hash,
 		Seal:           keys.Seal,
