@@ -103,7 +103,7 @@ func (s *e2eServer) say(session string, last []reply, what string) []reply {
 // poll waits for a later message containing want.
 func (s *e2eServer) poll(session string, after int64, want string) reply {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // generous: a loaded CI machine delays the dispatcher, not the behaviour
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(fmt.Sprintf("%s/api/webchat/messages?session=%s&after=%d", s.url, session, after))
 		if err != nil {
