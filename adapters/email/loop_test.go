@@ -1,36 +1,17 @@
 package email
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/adaptertest"
 	"github.com/kefu-dev/kefu/adapters/email/emailtest"
+	"github.com/kefu-dev/kefu/internal/testlog"
 )
-
-// syncBuffer is a log sink the adapter's goroutine and the test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLoopGuard: a robot that does not mark its mail as automatic (no Auto-Submitted, no Precedence)
 // and mails the support address again and again is answered only LoopLimit times an hour; a person
@@ -40,7 +21,7 @@ func TestLoopGuard(t *testing.T) {
 	s := emailtest.New(t)
 	var now atomic.Int64
 	now.Store(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC).Unix())
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	a := newAdapter(t, s, NewMemState(), func(o *Options) {
 		o.LoopLimit = 3
 		o.Now = func() time.Time { return time.Unix(now.Load(), 0) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-dev/kefu/internal/testlog"
 )
 
 // envExec makes the test binary run `kefu ARGS…` (a JSON list) instead of the tests: the multi-process
@@ -41,25 +41,8 @@ type kefuProc struct {
 	t    testing.TB
 	cmd  *exec.Cmd
 	url  string
-	log  *syncBuffer
+	log  *testlog.Buffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.
@@ -96,7 +79,7 @@ func launchKefu(t testing.TB, args []string, env ...string) *kefuProc {
 	cmd.Dir = t.TempDir() // its data/ (the console's first password …) stays out of the source tree
 	cmd.Env = append(os.Environ(), envExec+"="+string(a), "KEFU_ADDR="+addr, "KEFU_METRICS_ADDR=off", "KEFU_LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
-	p := &kefuProc{t: t, cmd: cmd, url: "http://" + addr, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &kefuProc{t: t, cmd: cmd, url: "http://" + addr, log: &testlog.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
