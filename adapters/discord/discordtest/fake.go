@@ -104,6 +104,15 @@ type Button struct {
 }
 
 // Buttons lists the message's buttons, row by row.
+
+// HeartbeatInterval is the heartbeat_interval (ms) the fake's HELLO gives, Discord's own value. A
+// short one (200 ms, as before) made discordgo's heartbeat goroutine write often enough to hit a
+// socket the fake had just dropped; that goroutine then closes the session and starts a second
+// reconnect loop beside the reader's (discordgo issue #406), which on a loaded machine never settled
+// (TestResumeAfterDropDeliversEachMessageOnce failed once in a CI run; not reproduced in 20 runs beside 4 busy loops with either interval). The first heartbeat is sent at once
+// on every connection, so nothing waits for the interval.
+const HeartbeatInterval = 41250
+
 func (m Message) Buttons() []Button {
 	var rows []struct {
 		Components []Button `json:"components"`
@@ -585,7 +594,7 @@ func (f *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	f.connections++
 	f.notify()
 	f.mu.Unlock()
-	if err := f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": 200}}); err != nil {
+	if err := f.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": HeartbeatInterval}}); err != nil {
 		return
 	}
 	for {
