@@ -507,10 +507,10 @@ func pressed(text string, buttons []bot.Button) (bot.Button, bool) {
 // chatFor is the conversation key of an address, registering the address (sealed) for replies.
 func (a *Adapter) chatFor(ctx context.Context, addr string) (string, error) {
 	addr = strings.ToLower(strings.TrimSpace(addr))
+	chat := a.addrKey(addr)
 	if a.opt.Hash == nil {
-		return addr, nil
+		return chat, nil
 	}
-	chat := "h:" + a.opt.Hash(addr)
 	v := addr
 	if a.opt.Seal != nil {
 		v = a.opt.Seal(addr)

@@ -53,7 +53,8 @@ func (a *Adapter) overLoopLimit(ctx context.Context, addr string) (over, first b
 	return c.N > a.opt.LoopLimit, c.N == a.opt.LoopLimit+1, nil
 }
 
-// addrKey names an address in State and logs: its keyed hash when Options.Hash is set.
+// addrKey names an address in State and logs, and is its conversation's chat id: its keyed hash when
+// Options.Hash is set.
 func (a *Adapter) addrKey(addr string) string {
 	addr = strings.ToLower(strings.TrimSpace(addr))
 	if a.opt.Hash == nil {
