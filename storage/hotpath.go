@@ -362,7 +362,7 @@ func (db *DB) installHeldSessions() error {
 	return nil
 }
 
-// scanIDsCount reads rows of (id, n): the ids, and n of the first row.
+// scanIDsCount reads rows of (id, n): the ids, and n (the query gives every row the same n).
 func scanIDsCount(rows *sql.Rows) ([]int64, int64, error) {
 	defer rows.Close()
 	var ids []int64
