@@ -28,7 +28,7 @@ func coreTerms(texts []sparseVec) []int32 {
 	for _, id := range texts[0].ids {
 		all := true
 		for _, t := range texts[1:] {
-			if !containsID(t.ids, id) {
+			if _, ok := slices.BinarySearch(t.ids, id); !ok {
 				all = false
 				break
 			}
@@ -38,19 +38,6 @@ func coreTerms(texts []sparseVec) []int32 {
 		}
 	}
 	return out
-}
-
-func containsID(ids []int32, id int32) bool {
-	lo, hi := 0, len(ids)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if ids[m] < id {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo < len(ids) && ids[lo] == id
 }
 
 // recombine returns the first half of a joined to the second half of b (split at the clause
