@@ -123,6 +123,7 @@ type Engine struct {
 	cc       ComplaintConfig
 	workdays Workdays
 	chanCaps map[Channel]flows.Caps
+	hints    *hints // per conversation: the state and language its last message left (prematch.go)
 }
 
 var (
@@ -136,7 +137,7 @@ func New(o Options) (*Engine, error) {
 		return nil, errors.New("bot: new engine: Store is required")
 	}
 	e := &Engine{store: o.Store, flows: o.Flows, kb: o.KB, cat: o.Catalog, policy: o.Policy, loc: o.Location,
-		vars: o.Vars, log: o.Logger, now: o.Now, notify: o.OnEnqueue, linkTTL: o.LinkCodeTTL, dueFn: o.Due}
+		vars: o.Vars, log: o.Logger, now: o.Now, notify: o.OnEnqueue, linkTTL: o.LinkCodeTTL, dueFn: o.Due, hints: newHints()}
 	if e.flows == nil {
 		m, err := flows.New(flows.Options{KB: o.KB})
 		if err != nil {
@@ -265,6 +266,8 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 	ev.Text = flows.Normalize(ev.Text)
 	var sent int
 	var replies []Reply
+	var last flows.Session // the session the step left, for the hints
+	pre := e.prematch(ev)
 	txf := e.store.Tx
 	if g, ok := e.store.(GroupCommitter); ok {
 		txf = g.GroupTx // a customer's message: commits may be shared with other customers' messages
@@ -300,6 +303,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		}
 		in := e.input(ev)
 		in.Profile = &profile
+		in.Prematched = pre
 		next, effects, err := e.flows.Step(s, in)
 		if errors.Is(err, flows.ErrUnknownState) {
 			// A state this version does not know (written by a newer or older kefu): start over.
@@ -322,7 +326,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		if err := t.flush(ctx); err != nil {
 			return fmt.Errorf("bot: enqueue replies: %w", err)
 		}
-		sent, replies = t.sent, t.replies
+		sent, replies, last = t.sent, t.replies, next
 		return nil
 	})
 	if errors.Is(err, ErrDuplicate) {
@@ -330,6 +334,7 @@ func (e *Engine) deliver(ctx context.Context, ev Event, inline bool) ([]Reply, e
 		return nil, nil
 	}
 	if err == nil {
+		e.hints.put(hintKey(ev), last.State, last.Lang)
 		if sent > 0 {
 			e.notify()
 		}

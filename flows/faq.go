@@ -17,7 +17,7 @@ func (m *Machine) ask(s Session, text string) (Session, []Effect) {
 	var hits []kb.Hit
 	decision := kb.NoMatch
 	if m.kb != nil {
-		hits = m.kb.Match(text, s.Lang, maxCandidates)
+		hits = m.match(text, s.Lang)
 		hits = slices.DeleteFunc(hits, func(h kb.Hit) bool { return h.Entry == nil || h.Entry.ID == "" })
 		if len(hits) > 0 {
 			decision = m.kb.Decide(hits)

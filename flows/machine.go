@@ -41,6 +41,8 @@ type Machine struct {
 	// known is Input.Profile of the step being run: Step runs on a copy of the Machine that carries it
 	// (the shared Machine stays read-only).
 	known Profile
+	// pre is Input.Prematched of the step being run (the same way).
+	pre *Prematched
 
 	orderRE                                    *regexp.Regexp
 	urgent, low, complaint, humanWords, status wordList
@@ -144,9 +146,12 @@ func (m *Machine) Step(s Session, in Input) (out Session, effects []Effect, err 
 	}()
 	s.Lang = normLang(s.Lang)
 	s.caps = in.Caps
-	if in.Profile != nil {
+	if in.Profile != nil || in.Prematched != nil {
 		mm := *m
-		mm.known = *in.Profile
+		if in.Profile != nil {
+			mm.known = *in.Profile
+		}
+		mm.pre = in.Prematched
 		m = &mm
 	}
 	next, effects := m.dispatch(s, in)

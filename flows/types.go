@@ -134,6 +134,8 @@ type Input struct {
 	// Profile is what the customer gave at earlier intakes (name, phone, e-mail; fields asked). nil:
 	// nothing known, every configured field is asked.
 	Profile *Profile
+	// Prematched is the FAQ lookup of Text made before the step (Machine.Prematch), or nil.
+	Prematched *Prematched
 }
 
 // Scripts of Caps.Script: the seeds word the greeting and the closing differently per channel.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,10 +158,19 @@ func (t *txStore) scanKnown(rows *sql.Rows, withInserted bool) (r knownRow, ok b
 // clause.OnConflict{DoNothing: true}) and sets m.ID; false means a duplicate (nothing written).
 // On PostgreSQL it runs only for a first message (a returning customer's is written by knownInsert).
 func (t *txStore) insertInbound(ctx context.Context, m *message) (bool, error) {
-	rows, err := t.query(ctx, t.rebind(`INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
-		m.ConversationID, m.Direction, m.Channel, m.PlatformMsgID, sealPII(t.keys, m.UserID), m.Kind, sealPII(t.keys, m.Text),
-		m.Payload, sealPII(t.keys, m.Attachments), m.OutboxID, m.At, m.CreatedAt)
+	const q = `INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	args := []any{m.ConversationID, m.Direction, m.Channel, m.PlatformMsgID, sealPII(t.keys, m.UserID), m.Kind, sealPII(t.keys, m.Text),
+		m.Payload, sealPII(t.keys, m.Attachments), m.OutboxID, m.At, m.CreatedAt}
+	if t.dialect == SQLite {
+		id, err := t.insertRow(ctx, q, args...)
+		if err != nil || id == 0 {
+			return false, err
+		}
+		m.ID = id
+		return true, nil
+	}
+	rows, err := t.query(ctx, t.rebind(q+" RETURNING id"), args...)
 	if err != nil {
 		return false, err
 	}
@@ -172,6 +180,28 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	}
 	m.ID = ids[0]
 	return true, nil
+}
+
+// insertRow runs a single-row INSERT on SQLite and returns the new row's id, 0 when ON CONFLICT DO
+// NOTHING wrote nothing.
+//
+// Why not RETURNING or one multi-row INSERT, as on PostgreSQL: SQLite runs RETURNING as a temporary
+// trigger, and a trigger or a multi-row VALUES makes a statement that may stop half-way (a unique
+// index, a foreign key) keep a statement journal: a copy of every page it changes, so that a failure
+// undoes only that statement. In the group-commit writer that copying and its memory were a third of
+// the time of a FAQ message (pprof, BenchmarkLoad/sqlite/faq/16). A single-row INSERT needs none: its
+// constraints are checked before it writes. kefu rolls back the whole transaction on any error, so a
+// statement-level undo would buy nothing here.
+func (t *txStore) insertRow(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := t.exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // insertCitations writes citations in one INSERT (SQLite's Cite).
@@ -190,53 +220,28 @@ func (t *txStore) insertCitations(ctx context.Context, cs ...faqCitation) error 
 	return err
 }
 
-// insertOutbox writes outbox rows (one INSERT) and then their outbound messages (one INSERT), and
-// returns the rows' ids in order (SQLite's enqueue; PostgreSQL's is one statement, enqueuePG).
+// insertOutbox writes outbox rows and then their outbound messages, one single-row INSERT each (see
+// insertRow), and returns the rows' ids in order (SQLite's enqueue; PostgreSQL's is one statement,
+// enqueuePG).
 func (t *txStore) insertOutbox(ctx context.Context, rows []outboxRow) ([]int64, error) {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, lease_until, claimed_by, last_error, platform_msg_id, created_at, sent_at) VALUES `)
-	args := make([]any, 0, 14*len(rows))
-	sealed := make([]string, len(rows))
+	const qo = `INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, lease_until, claimed_by, last_error, platform_msg_id, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const qm = `INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at) VALUES (?, 'out', ?, NULL, '', 'text', ?, '', '', ?, ?, ?)`
+	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		if i > 0 {
-			q.WriteString(", ")
+		sealed := sealPII(t.keys, r.Text)
+		id, err := t.insertRow(ctx, qo, r.ConversationID, r.Channel, r.ChatID, sealed, r.Buttons, r.Status, r.Attempts,
+			r.NextAttemptAt, r.LeaseUntil, r.ClaimedBy, r.LastError, r.PlatformMsgID, r.CreatedAt, r.SentAt)
+		if err != nil {
+			return nil, err
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		sealed[i] = sealPII(t.keys, r.Text)
-		args = append(args, r.ConversationID, r.Channel, r.ChatID, sealed[i], r.Buttons, r.Status, r.Attempts, r.NextAttemptAt,
-			r.LeaseUntil, r.ClaimedBy, r.LastError, r.PlatformMsgID, r.CreatedAt, r.SentAt)
-	}
-	q.WriteString(" RETURNING id")
-	res, err := t.query(ctx, t.rebind(q.String()), args...)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := scanIDs(res)
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) != len(rows) {
-		return nil, fmt.Errorf("%d ids for %d rows", len(ids), len(rows))
-	}
-	// One INSERT numbers its rows in VALUES order; RETURNING may list them in any order.
-	slices.Sort(ids)
-	q.Reset()
-	args = args[:0]
-	q.WriteString(`INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at) VALUES `)
-	n := 0
-	for i, r := range rows {
+		if id == 0 {
+			return nil, fmt.Errorf("outbox: row %d not written", i)
+		}
+		ids[i] = id
 		if r.ConversationID == 0 {
 			continue
 		}
-		if n > 0 {
-			q.WriteString(", ")
-		}
-		n++
-		q.WriteString("(?, 'out', ?, NULL, '', 'text', ?, '', '', ?, ?, ?)")
-		args = append(args, r.ConversationID, r.Channel, sealed[i], ids[i], r.CreatedAt, r.CreatedAt)
-	}
-	if n > 0 {
-		if _, err := t.exec(ctx, t.rebind(q.String()), args...); err != nil {
+		if _, err := t.exec(ctx, qm, r.ConversationID, r.Channel, sealed, id, r.CreatedAt, r.CreatedAt); err != nil {
 			return nil, fmt.Errorf("messages: %w", err)
 		}
 	}

@@ -45,3 +45,17 @@ func TestSplitSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestStatementJournalSetting: the first SQLite Open of a process sets SQLite's statement journal to
+// memory in small chunks before SQLite initializes (sqlite_tune.go); a setting SQLite refused would
+// leave every multi-row statement paying an mmap and a munmap.
+func TestStatementJournalSetting(t *testing.T) {
+	db, err := Open(t.Context(), "sqlite://"+t.TempDir()+"/k.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if stmtJournalRC != 0 {
+		t.Fatalf("sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL) = %d, want SQLITE_OK", stmtJournalRC)
+	}
+}

@@ -139,6 +139,7 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 		if inUse, err = markInUse(path); err != nil {
 			return nil, err
 		}
+		tuneSQLite(log)
 		// No gorm PrepareStmt: the driver (glebarez/go-sqlite, as modernc.org/sqlite) keeps only the
 		// SQL text of a prepared statement and runs sqlite3_prepare_v2 on every execution, and gorm
 		// prepares statements met inside a transaction on that transaction, so database/sql prepares
