@@ -135,7 +135,7 @@ func usageMsg(key string, kv ...any) error {
 }
 
 // cliError is an error shown to the operator: a localized sentence that still unwraps to the cause, so
-// errors.Is keeps working, without the cause's English text appended.
+// errors.Is keeps working.
 type cliError struct {
 	text string
 	err  error
@@ -144,11 +144,19 @@ type cliError struct {
 func (e *cliError) Error() string { return e.text }
 func (e *cliError) Unwrap() error { return e.err }
 
-// failMsg is the localized message key as an error wrapping err (which may be nil).
+// failMsg is the localized message key as an error wrapping err (which may be nil). The cause's own
+// text follows after ": " — the packages' errors carry no user-facing text, only diagnostic detail
+// (which actor, which task), so that part stays as the package wrote it.
 func failMsg(err error, key string, kv ...any) error {
 	if err == nil {
 		return errors.New(msg(key, kv...))
 	}
+	return &cliError{text: msg(key, kv...) + ": " + err.Error(), err: err}
+}
+
+// failOnly is failMsg without the cause's text: for a sentence that already says it all (or names
+// the cause itself).
+func failOnly(err error, key string, kv ...any) error {
 	return &cliError{text: msg(key, kv...), err: err}
 }
 

@@ -278,7 +278,7 @@ func explain(err error, no string) error {
 	case errors.Is(err, bot.ErrClosed):
 		return failMsg(nil, "cli.ticket.closed", "no", no)
 	case errors.Is(err, bot.ErrOpenTasks): // the message names the open tasks
-		return failMsg(err, "cli.ticket.open_tasks", "no", no, "err", err)
+		return failOnly(err, "cli.ticket.open_tasks", "no", no, "err", err)
 	case errors.Is(err, bot.ErrNoReply):
 		return failMsg(err, "cli.ticket.no_reply", "no", no)
 	}
