@@ -37,7 +37,7 @@ var sampleArgs = map[string]any{
 	// the command line (cmd/kefu, *.cli.yaml)
 	"flag": "--bogus", "what": "cli.ticket.what.reply", "sub": "claim", "lang": "zh-CN",
 	"first": "2026-11-23 10:30", "v": "张**", "late": " (passed)",
-	"points": "delay,attitude", "kind": "refund", "closed": 1, "visits": 2, "tasks": 0, "reopened": true, "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
+	"points": "delay,attitude", "kind": "refund", "closed": 1, "visits": 2, "tasks": 0, "reopened": true, "pw": "Xk3-pQ9", "role": "agent", "flags": "vip", "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {
@@ -91,7 +91,9 @@ func TestEveryTemplateExecutes(t *testing.T) {
 			if strings.TrimSpace(out) == "" {
 				t.Errorf("%s %s: renders empty", lang, k)
 			}
-			if strings.Contains(out, "<no value>") || strings.Contains(out, "{{") {
+			// {{"{{"}} prints braces on purpose (the macro placeholders in kefu macro's usage)
+			literal := strings.Contains(c.raw[lang][k], `{{"{{"}}`)
+			if strings.Contains(out, "<no value>") || (strings.Contains(out, "{{") && !literal) {
 				t.Errorf("%s %s: unrendered placeholder in %q", lang, k, out)
 			}
 			// nested keys given to {{t}} must render, not leak the key
