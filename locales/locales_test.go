@@ -34,6 +34,10 @@ var sampleArgs = map[string]any{
 	"hours": 5, "until": "11-24 10:00",
 	// WeCom hand-off
 	"servicer": "lisi", "err": "errcode 95016",
+	// the command line (cmd/kefu, *.cli.yaml)
+	"flag": "--bogus", "what": "cli.ticket.what.reply", "sub": "claim", "lang": "zh-CN",
+	"first": "2026-11-23 10:30", "v": "张**", "late": " (passed)",
+	"points": "delay,attitude", "kind": "refund", "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {

@@ -22,30 +22,32 @@ func printComplaint(out io.Writer, t bot.Ticket, cv bot.ComplaintView, loc *time
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
 	d := cv.Details
 	if len(d.CorePoints) > 0 || d.Verification != "" || d.Responsible != "" {
-		fmt.Fprintf(out, "\ncomplaint: points=%s responsible=%s (by %s)\n", orDash(strings.Join(d.CorePoints, ",")), orDash(d.Responsible), orDash(d.UpdatedBy))
+		fmt.Fprintln(out)
+		field(out, "cli.ticket.f.complaint", msg("cli.complaint.details", "points", orDash(strings.Join(d.CorePoints, ",")), "responsible", orDash(d.Responsible), "by", orDash(d.UpdatedBy)))
 		if d.Verification != "" {
-			fmt.Fprintf(out, "verified:  %s\n", m.Text(d.Verification))
+			field(out, "cli.ticket.f.verified", m.Text(d.Verification))
 		}
 	}
 	for _, p := range cv.Proposals {
-		fmt.Fprintf(out, "proposal #%d: %s %s  %s  by %s", p.ID, p.Solution, yuan(p.Amount), p.Status, p.ProposedBy)
+		fmt.Fprint(out, msg("cli.complaint.proposal", "id", p.ID, "solution", p.Solution, "amount", yuan(p.Amount), "status", p.Status, "by", p.ProposedBy))
 		if p.ApprovedBy != "" {
-			fmt.Fprintf(out, ", approved by %s", p.ApprovedBy)
+			fmt.Fprint(out, msg("cli.complaint.approved_by", "by", p.ApprovedBy))
 		}
 		if p.Reason != "" {
-			fmt.Fprintf(out, ", reason: %s", m.Text(p.Reason))
+			fmt.Fprint(out, msg("cli.complaint.reason", "reason", m.Text(p.Reason)))
 		}
 		fmt.Fprintln(out)
 	}
 	for _, v := range cv.Visits {
-		state := "due " + ts(v.DueAt)
+		state := msg("cli.complaint.visit_due", "at", ts(v.DueAt))
 		if v.Done() {
-			state = fmt.Sprintf("done %s by %s: %s %s", ts(*v.DoneAt), v.DoneBy, v.Outcome, m.Text(v.Note))
+			state = msg("cli.complaint.visit_done", "at", ts(*v.DoneAt), "by", v.DoneBy, "outcome", v.Outcome, "note", m.Text(v.Note))
 		}
-		fmt.Fprintf(out, "return visit (%s): %s\n", v.Reason, state)
+		say(out, "cli.complaint.visit", "reason", v.Reason, "state", state)
 	}
 	if len(cv.Tasks) > 0 {
-		fmt.Fprintf(out, "\nfollow-through tasks (kefu ticket task done %s ID):\n", t.No)
+		fmt.Fprintln(out)
+		say(out, "cli.complaint.tasks", "no", t.No)
 		printTasks(out, cv.Tasks, loc, time.Now(), m)
 	}
 }
@@ -255,7 +257,8 @@ func explainComplaint(err error, no string) error {
 // customer's earlier tickets.
 func printKnowledge(ctx context.Context, out io.Writer, a *app, t bot.Ticket, m pii.Masker) {
 	if hits := a.engine.Suggestions(t, 3); len(hits) > 0 {
-		fmt.Fprintf(out, "\nFAQ suggestions (kefu ticket reply --faq ID %s):\n", t.No)
+		fmt.Fprintln(out)
+		say(out, "cli.ticket.faq_suggestions", "no", t.No)
 		for _, h := range hits {
 			fmt.Fprintf(out, "  %-14s %.2f  %s\n", h.Entry.ID, h.Score, clip(h.Entry.Question, 60))
 		}
@@ -264,12 +267,13 @@ func printKnowledge(ctx context.Context, out io.Writer, a *app, t bot.Ticket, m 
 	if err != nil || len(hist) == 0 {
 		return
 	}
-	fmt.Fprintln(out, "\nearlier tickets of this customer:")
+	fmt.Fprintln(out)
+	say(out, "cli.ticket.history")
 	for _, h := range hist {
 		rating := "-"
 		if h.Rating > 0 {
 			rating = fmt.Sprintf("%d/5", h.Rating)
 		}
-		fmt.Fprintf(out, "  %s  %s  %s  rating %s  %s\n", h.No, h.Status, categoryOf(h.Category), rating, clip(m.Text(h.Summary), 40))
+		fmt.Fprintf(out, "  %s  %s  %s  %s  %s\n", h.No, h.Status, categoryOf(h.Category), msg("cli.ticket.rating", "rating", rating), clip(m.Text(h.Summary), 40))
 	}
 }
