@@ -299,10 +299,10 @@ func defaultConfig() Config {
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
 	c.Telegram.GlobalRate = 30
-	c.WeChat.APIURL = wechat.DefaultAPIURL
+	c.WeChat.APIURL, c.WeChat.ReplyQuota = wechat.DefaultAPIURL, wechat.DefaultReplyQuota
 	c.Email.IMAPSecurity, c.Email.SMTPSecurity, c.Email.Mailbox = "tls", "starttls", "INBOX"
 	c.Email.PollInterval = 30 * time.Second
-	c.WeCom.APIURL, c.WeCom.PollInterval = wecom.DefaultAPIURL, time.Minute
+	c.WeCom.APIURL, c.WeCom.PollInterval, c.WeCom.ReplyQuota = wecom.DefaultAPIURL, time.Minute, wecom.DefaultReplyQuota
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
