@@ -15,6 +15,10 @@ var ErrWindowClosed = errors.New("the platform's reply window for this customer 
 // the customer in the WeCom app, or the session waiting in WeCom's queue for one.
 var ErrTakenOver = errors.New("a person on the platform holds this conversation")
 
+// ErrQuotaUsed is what an adapter's Send wraps (in a *PermanentError) when the platform allows no more
+// messages until the customer writes again: WeChat's and WeCom's 5 replies per customer message.
+var ErrQuotaUsed = errors.New("the platform's reply quota for this customer's last message is used up")
+
 // Undelivered tells the agents that reply r never reached the customer: an internal note on the
 // customer's open ticket of that conversation (or their newest open ticket, or else the
 // conversation's latest ticket, resolved or closed), in the ticket's language. Without any ticket
@@ -25,6 +29,8 @@ func (e *Engine) Undelivered(ctx context.Context, r Reply, cause error) error {
 	switch {
 	case errors.Is(cause, ErrTakenOver):
 		reason = "channels.undelivered.taken_over"
+	case errors.Is(cause, ErrQuotaUsed):
+		reason = "channels.undelivered.quota"
 	case errors.Is(cause, ErrWindowClosed):
 		reason = "channels.undelivered.window"
 	}

@@ -23,6 +23,7 @@ func TestUndeliveredNoted(t *testing.T) {
 		want     string // the note; "" for none
 	}{
 		{name: "window closed", cause: windowClosed, want: "zh-CN:channels.undelivered.window|text=师傅明天上午到"},
+		{name: "quota used", cause: &bot.PermanentError{Err: fmt.Errorf("wechat: %w", bot.ErrQuotaUsed)}, want: "zh-CN:channels.undelivered.quota|text=师傅明天上午到"},
 		{name: "failed", cause: errors.New("503 after 8 attempts"), want: "zh-CN:channels.undelivered.failed|text=师傅明天上午到"},
 		{name: "ticket already resolved", cause: windowClosed, resolve: true, want: "zh-CN:channels.undelivered.window"},
 		{name: "no ticket: only logged", cause: windowClosed, noTicket: true},

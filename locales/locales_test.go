@@ -34,6 +34,10 @@ var sampleArgs = map[string]any{
 	"hours": 5, "until": "11-24 10:00",
 	// WeCom hand-off
 	"servicer": "lisi", "err": "errcode 95016",
+	// the command line (cmd/kefu, *.cli.yaml)
+	"flag": "--bogus", "what": "cli.ticket.what.reply", "sub": "claim", "lang": "zh-CN",
+	"first": "2026-11-23 10:30", "v": "张**", "late": " (passed)",
+	"points": "delay,attitude", "kind": "refund", "closed": 1, "visits": 2, "tasks": 0, "reopened": true, "pw": "Xk3-pQ9", "role": "agent", "flags": "vip", "pct": "80.0%", "format": "pdf", "event": "ticket.moved", "decision": "answer", "ins": 78, "oos": 20, "entries": 40, "p50": "1ms", "p99": "3ms", "load": "80ms", "heap": "12.5", "file": "faq.yaml", "days": 30, "month": "2026-11", "met": true, "entry": "faq-d1", "q": "怎么退货？", "a": "七天无理由", "accepted": true, "part": "9", "url": "https://crm.example.com/hook", "events": "ticket.created", "secret": "whsec_x", "overlap": "24h0m0s", "took": "12ms", "endpoint": "crm", "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {
@@ -87,7 +91,9 @@ func TestEveryTemplateExecutes(t *testing.T) {
 			if strings.TrimSpace(out) == "" {
 				t.Errorf("%s %s: renders empty", lang, k)
 			}
-			if strings.Contains(out, "<no value>") || strings.Contains(out, "{{") {
+			// {{"{{"}} prints braces on purpose (the macro placeholders in kefu macro's usage)
+			literal := strings.Contains(c.raw[lang][k], `{{"{{"}}`)
+			if strings.Contains(out, "<no value>") || (strings.Contains(out, "{{") && !literal) {
 				t.Errorf("%s %s: unrendered placeholder in %q", lang, k, out)
 			}
 			// nested keys given to {{t}} must render, not leak the key

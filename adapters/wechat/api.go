@@ -45,6 +45,13 @@ const (
 // tokenLeaseTTL bounds one token fetch; a process that dies holding the lease blocks the others this long.
 const tokenLeaseTTL = 30 * time.Second
 
+func (a *Adapter) quotaKey(openID string) string {
+	if a.opt.Hash != nil {
+		openID = a.opt.Hash(openID)
+	}
+	return "wechat:quota:" + a.opt.AppID + ":" + openID
+}
+
 func (a *Adapter) tokenKey() string { return "wechat:token:" + a.opt.AppID }
 func (a *Adapter) seenKey(openID string) string {
 	if a.opt.Hash != nil {
@@ -229,14 +236,18 @@ func (a *Adapter) partsKey(outboxID int64) string {
 // than TextLimit: the parts already accepted are recorded (State), so a retry after a failure sends
 // only the rest. The API gives no message id; the returned id is derived from the outbox id. A
 // follower whose window closed gets no call: the error is a *bot.PermanentError wrapping
-// ErrWindowClosed, as is the platform's own 45015/45047.
+// ErrWindowClosed, as is the platform's own 45015. Nor does a reply whose messages (the parts not
+// yet sent) no longer fit in the follower's quota (ReplyQuota since their last message, counted
+// while the window's start is known): a *bot.PermanentError wrapping ErrQuotaUsed, as is 45047.
 func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 	if r.ChatID == "" {
 		return "", &bot.PermanentError{Err: errors.New("wechat: send: no openid")}
 	}
-	if last, ok, err := a.LastSeen(ctx, r.ChatID); err != nil {
+	last, seen, err := a.LastSeen(ctx, r.ChatID)
+	if err != nil {
 		return "", err
-	} else if ok && a.opt.Now().Sub(last) > Window {
+	}
+	if seen && a.opt.Now().Sub(last) > Window {
 		return "", &bot.PermanentError{Err: fmt.Errorf("%w: last message from the follower at %s", ErrWindowClosed, last.UTC().Format(time.RFC3339))}
 	}
 	msgs := buildMessages(r)
@@ -248,9 +259,27 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 			done = n
 		}
 	}
+	if seen {
+		if err := a.quota.Check(ctx, a.quotaKey(r.ChatID), last, len(msgs)-done); errors.Is(err, ErrQuotaUsed) {
+			return "", &bot.PermanentError{Err: fmt.Errorf("wechat: send: %w", err)}
+		} else if err != nil {
+			return "", fmt.Errorf("wechat: send: %w", err)
+		}
+	}
 	for i := done; i < len(msgs); i++ {
 		if err := a.sendOne(ctx, msgs[i]); err != nil {
+			if seen && errors.Is(err, ErrQuotaUsed) {
+				// The platform counted more than kefu did (another tool sent, or a count was lost).
+				if qerr := a.quota.Exhaust(ctx, a.quotaKey(r.ChatID), last); qerr != nil {
+					a.log.WarnContext(ctx, "used-up reply quota not recorded", "err", qerr)
+				}
+			}
 			return "", err
+		}
+		if seen {
+			if err := a.quota.Add(ctx, a.quotaKey(r.ChatID), last, 1); err != nil {
+				a.log.WarnContext(ctx, "reply not counted; the platform refuses what passes its quota", "err", err)
+			}
 		}
 		if len(msgs) > 1 && r.OutboxID != 0 && i < len(msgs)-1 {
 			if err := a.opt.State.SetKV(ctx, a.partsKey(r.OutboxID), strconv.Itoa(i+1)); err != nil {
@@ -297,8 +326,10 @@ func (a *Adapter) sendOne(ctx context.Context, m customMessage) error {
 				continue
 			}
 			return apiErr
-		case codeOutOfTime, codeOutOfCount:
+		case codeOutOfTime:
 			return &bot.PermanentError{Err: fmt.Errorf("%w: %w", ErrWindowClosed, apiErr)}
+		case codeOutOfCount:
+			return &bot.PermanentError{Err: fmt.Errorf("%w: %w", ErrQuotaUsed, apiErr)}
 		case codeInvalidOpenID, codeRequireSubscribe, codeBlacklisted, codeEmptyContent, codeTooLong:
 			return &bot.PermanentError{Err: apiErr}
 		case codeMinuteQuota:
@@ -335,11 +366,20 @@ func (a *Adapter) WindowOpen(ctx context.Context, openID string) (bool, time.Tim
 	return a.opt.Now().Before(until), until, nil
 }
 
+// markSeen records that the follower interacted at at: their window starts again, and so does the
+// count of messages that may follow (unless a later interaction is already recorded).
 func (a *Adapter) markSeen(ctx context.Context, openID string, at time.Time) {
-	if last, ok, err := a.LastSeen(ctx, openID); err == nil && ok && !at.After(last) {
+	last, ok, err := a.LastSeen(ctx, openID)
+	if err == nil && ok && at.Before(last) {
 		return
 	}
-	if err := a.opt.State.SetKV(ctx, a.seenKey(openID), strconv.FormatInt(at.UnixMilli(), 10)); err != nil {
-		a.log.WarnContext(ctx, "reply window not recorded", "err", err)
+	if err != nil || !ok || at.After(last) {
+		if err := a.opt.State.SetKV(ctx, a.seenKey(openID), strconv.FormatInt(at.UnixMilli(), 10)); err != nil {
+			a.log.WarnContext(ctx, "reply window not recorded", "err", err)
+			return
+		}
+	}
+	if err := a.quota.Reset(ctx, a.quotaKey(openID), at); err != nil {
+		a.log.WarnContext(ctx, "reply quota not reset", "err", err)
 	}
 }

@@ -80,6 +80,9 @@ func TestSendSplitsLongText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := r.f.PushText(follower, "还在吗"); err != nil { // a fresh quota of 5 messages
+				t.Fatal(err)
+			}
 			before := len(r.f.Sent())
 			calls := 0
 			r.f.SetSendHook(func(wechattest.Sent) (int, string) {

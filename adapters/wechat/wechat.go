@@ -10,7 +10,11 @@
 // customer-service message API (客服消息, /cgi-bin/message/custom/send), which may reach a follower for
 // 48 hours after their last message; the adapter remembers that time per follower (in State, shared by
 // every process) and reports a reply that can no longer be sent as a *bot.PermanentError wrapping
-// ErrWindowClosed instead of sending it blind.
+// ErrWindowClosed instead of sending it blind. Within the window WeChat allows 5 messages after each
+// message of the follower (since June 2023; the count does not add up): the adapter counts them per
+// follower (ReplyQuota, in State; each part of a split text is one) and refuses a reply that would
+// pass the count — whole, never half of it — as a *bot.PermanentError wrapping bot.ErrQuotaUsed, as
+// it does the platform's own 45047.
 //
 // The access token is fetched once for all processes: the one holding the State lease
 // "wechat-token:<appid>" calls /cgi-bin/token and stores the token; the others read it. An answer
@@ -42,6 +46,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/internal/memstate"
+	"github.com/kefu-dev/kefu/adapters/internal/quota"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
 	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
@@ -53,11 +58,18 @@ const Channel = bot.ChannelWeChat
 // DefaultAPIURL is WeChat's API server.
 const DefaultAPIURL = "https://api.weixin.qq.com"
 
+// DefaultReplyQuota is how many messages WeChat allows after each message of the customer.
+const DefaultReplyQuota = quota.DefaultLimit
+
 // Window is how long after a follower's last message the customer-service API may answer them.
 const Window = bot.WeChatReplyWindow
 
-// ErrWindowClosed: the follower's 48-hour reply window is over (or the platform says so, 45015/45047).
+// ErrWindowClosed: the follower's 48-hour reply window is over (or the platform says so, 45015).
 var ErrWindowClosed = bot.ErrWindowClosed
+
+// ErrQuotaUsed: the messages WeChat allows after the follower's last message are sent (or the platform
+// says so, 45047).
+var ErrQuotaUsed = bot.ErrQuotaUsed
 
 // State is shared storage of several kefu processes (storage.DB implements it): the access token and
 // the followers' last-message times live there.
@@ -98,6 +110,9 @@ type Options struct {
 	// MediaRetryEvery is how often a failed download is looked at again when Blobs also queues
 	// retries (wxmedia.RetryStore, as storage.DB does; default 1m; each job backs off on its own).
 	MediaRetryEvery time.Duration
+	// ReplyQuota is how many messages may follow each message of the follower (WeChat: 5, the
+	// default); a negative value counts nothing and leaves the limit to the platform (45047).
+	ReplyQuota int
 }
 
 // Adapter is the Official Account channel: bot.Adapter and http.Handler.
@@ -107,6 +122,7 @@ type Adapter struct {
 	api    string
 	crypt  *wxcrypt.Cipher // nil in plain mode
 	holder string
+	quota  quota.Counter
 
 	tokMu  sync.Mutex
 	tok    string
@@ -161,7 +177,7 @@ func New(o Options) (*Adapter, error) {
 		o.DeliverTimeout = 4 * time.Second
 	}
 	a := &Adapter{opt: o, log: o.Logger.With("adapter", "wechat"), api: strings.TrimRight(o.APIURL, "/"),
-		holder: randomHex(8)}
+		holder: randomHex(8), quota: quota.Counter{State: o.State, Limit: o.ReplyQuota}}
 	if o.EncodingAESKey != "" {
 		c, err := wxcrypt.New(o.EncodingAESKey, o.AppID)
 		if err != nil {

@@ -282,14 +282,17 @@ func TestSend(t *testing.T) {
 
 	// Permanent platform answers.
 	for _, tc := range []struct {
-		code   int
-		window bool
-	}{{45015, true}, {45047, true}, {43004, false}, {40003, false}} {
+		code          int
+		window, quota bool
+	}{{45015, true, false}, {45047, false, true}, {43004, false, false}, {40003, false, false}} {
+		if _, err := r.f.PushText(follower, "hello?"); err != nil { // a fresh quota (45047 uses it up)
+			t.Fatal(err)
+		}
 		r.f.SetSendHook(func(wechattest.Sent) (int, string) { return tc.code, "from the test" })
 		_, err := a.Send(ctx, bot.Reply{OutboxID: 11, ChatID: follower, Text: "x"})
 		var perm *bot.PermanentError
-		if !errors.As(err, &perm) || errors.Is(err, ErrWindowClosed) != tc.window {
-			t.Errorf("errcode %d: Send = %v; want permanent, window closed %v", tc.code, err, tc.window)
+		if !errors.As(err, &perm) || errors.Is(err, ErrWindowClosed) != tc.window || errors.Is(err, ErrQuotaUsed) != tc.quota {
+			t.Errorf("errcode %d: Send = %v; want permanent, window closed %v, quota used %v", tc.code, err, tc.window, tc.quota)
 		}
 	}
 	r.f.SetSendHook(func(wechattest.Sent) (int, string) { return -1, "system error" })
@@ -337,6 +340,7 @@ func TestTokenFetchedOnceAcrossProcesses(t *testing.T) {
 	t.Cleanup(func() { _ = db.Close() })
 	r := newRig(t, false)
 	r.state = db
+	r.f.ReplyLimit = 100 // 20 sends to one follower: this test is about the token, not the reply quota
 	r.f.Follow(follower)
 	var procs []*Adapter
 	for range 4 {

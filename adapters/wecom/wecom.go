@@ -12,7 +12,10 @@
 // chat, WeCom hands an enter_session event with a welcome code: the event becomes /start and the
 // greeting is sent with send_msg_on_event and that code (valid 20 s). kf may answer a customer for 48
 // hours after their last message; a reply after that is a *bot.PermanentError wrapping
-// bot.ErrWindowClosed (the agents get a note) instead of a call. Messages written by the account's
+// bot.ErrWindowClosed (the agents get a note) instead of a call. Within the window WeCom allows 5
+// send_msg messages after each message of the customer (a new one resets the count; the welcome on
+// send_msg_on_event is not counted): the adapter counts them (ReplyQuota, in State) and refuses the
+// one past the count as a *bot.PermanentError wrapping bot.ErrQuotaUsed instead of a call. Messages written by the account's
 // human servicers in WeCom itself (origin 5) and system messages (origin 4) are not customer input.
 //
 // The crypto is WeCom's variant of adapters/internal/wxcrypt (msg_signature on every request, an
@@ -44,6 +47,7 @@ import (
 	"time"
 
 	"github.com/kefu-dev/kefu/adapters/internal/memstate"
+	"github.com/kefu-dev/kefu/adapters/internal/quota"
 	"github.com/kefu-dev/kefu/adapters/internal/wxcrypt"
 	"github.com/kefu-dev/kefu/adapters/internal/wxmedia"
 	"github.com/kefu-dev/kefu/bot"
@@ -54,6 +58,9 @@ const Channel = bot.ChannelWeCom
 
 // DefaultAPIURL is WeCom's API server.
 const DefaultAPIURL = "https://qyapi.weixin.qq.com"
+
+// DefaultReplyQuota is how many messages WeCom allows after each message of the customer.
+const DefaultReplyQuota = quota.DefaultLimit
 
 // Window is how long after a customer's last message kf may answer them.
 const Window = bot.WeComReplyWindow
@@ -89,6 +96,9 @@ type Options struct {
 	// Health, when set, hears how pulling messages goes: nil after each sync_msg round that worked,
 	// the error of one that failed (a refused secret, an unreachable API).
 	Health func(err error)
+	// ReplyQuota is how many send_msg messages may follow each message of the customer (WeCom: 5, the
+	// default); a negative value counts nothing and leaves the limit to the platform (95018).
+	ReplyQuota int
 }
 
 // Adapter is the WeCom kf channel: bot.Adapter and http.Handler (mount at /wecom/callback).
@@ -101,7 +111,8 @@ type Adapter struct {
 	notice chan string // kf_msg_or_event tokens
 	// done holds the msgids of the current page already stored, so that a page retried after a
 	// failed Deliver hands on only the rest; it is cleared when the cursor moves.
-	done map[string]bool
+	done  map[string]bool
+	quota quota.Counter
 
 	tokMu  sync.Mutex
 	tok    string
@@ -153,7 +164,8 @@ func New(o Options) (*Adapter, error) {
 		o.MaxAttachment = 10 << 20
 	}
 	return &Adapter{opt: o, log: o.Logger.With("adapter", "wecom"), api: strings.TrimRight(o.APIURL, "/"), crypt: c,
-		holder: strconv.FormatInt(time.Now().UnixNano(), 36), notice: make(chan string, 1), done: map[string]bool{}}, nil
+		holder: strconv.FormatInt(time.Now().UnixNano(), 36), notice: make(chan string, 1), done: map[string]bool{},
+		quota: quota.Counter{State: o.State, Limit: o.ReplyQuota}}, nil
 }
 
 // Channel reports Channel.
@@ -351,6 +363,9 @@ func (a *Adapter) sync(ctx context.Context, sink bot.Sink, token string) error {
 			}
 			a.done[ev.MsgID] = true
 			a.markSeen(ctx, ev.ChatID, ev.At)
+			if m.MsgType != "event" {
+				a.markWrote(ctx, ev.ChatID, ev.At)
+			}
 		}
 		if out.NextCursor != "" && out.NextCursor != cursor {
 			clear(a.done)
@@ -465,6 +480,38 @@ func (a *Adapter) markSeen(ctx context.Context, chat string, at time.Time) {
 	}
 }
 
+func quotaKey(chat string) string { return "wecom:quota:" + chat }
+func wroteKey(chat string) string { return "wecom:wrote:" + chat }
+
+// markWrote records a message of the customer (not their entering the chat): the count of messages
+// that may follow starts again, unless a later message is already recorded.
+func (a *Adapter) markWrote(ctx context.Context, chat string, at time.Time) {
+	last, ok, err := a.lastWrote(ctx, chat)
+	if err == nil && ok && at.Before(last) {
+		return
+	}
+	if err := a.opt.State.SetKV(ctx, wroteKey(chat), strconv.FormatInt(at.UnixMilli(), 10)); err != nil {
+		a.log.WarnContext(ctx, "customer message time not recorded", "err", err)
+		return
+	}
+	if err := a.quota.Reset(ctx, quotaKey(chat), at); err != nil {
+		a.log.WarnContext(ctx, "reply quota not reset", "err", err)
+	}
+}
+
+// lastWrote is when the customer last wrote, as recorded by any process.
+func (a *Adapter) lastWrote(ctx context.Context, chat string) (time.Time, bool, error) {
+	v, ok, err := a.opt.State.GetKV(ctx, wroteKey(chat))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("wecom: last message: %w", err)
+	}
+	ms, perr := strconv.ParseInt(v, 10, 64)
+	if !ok || perr != nil {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(ms), true, nil
+}
+
 // Send delivers r: the greeting of a fresh session with its welcome code, anything else with
 // send_msg inside the customer's 48-hour window.
 func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
@@ -509,11 +556,28 @@ func (a *Adapter) Send(ctx context.Context, r bot.Reply) (string, error) {
 	} else if ms, perr := strconv.ParseInt(v, 10, 64); ok && perr == nil && a.opt.Now().Sub(time.UnixMilli(ms)) > Window {
 		return "", &bot.PermanentError{Err: fmt.Errorf("wecom: %w", bot.ErrWindowClosed)}
 	}
+	// The count runs while the customer's last message is known (no count without one).
+	wrote, counted, err := a.lastWrote(ctx, r.ChatID)
+	if err != nil {
+		return "", err
+	}
+	if counted {
+		if err := a.quota.Check(ctx, quotaKey(r.ChatID), wrote, 1); errors.Is(err, bot.ErrQuotaUsed) {
+			return "", &bot.PermanentError{Err: fmt.Errorf("wecom: send: %w", err)}
+		} else if err != nil {
+			return "", fmt.Errorf("wecom: send: %w", err)
+		}
+	}
 	body["touser"], body["open_kfid"] = user, kf
 	var out struct {
 		MsgID string `json:"msgid"`
 	}
-	err := a.call(ctx, "/cgi-bin/kf/send_msg", body, &out)
+	err = a.call(ctx, "/cgi-bin/kf/send_msg", body, &out)
+	if err == nil && counted {
+		if qerr := a.quota.Add(ctx, quotaKey(r.ChatID), wrote, 1); qerr != nil {
+			a.log.WarnContext(ctx, "reply not counted; the platform refuses what passes its quota", "err", qerr)
+		}
+	}
 	if errors.Is(err, bot.ErrWindowClosed) {
 		// 95018 also means the session's state lets no API message through: find out which.
 		err = a.sessionRefused(ctx, kf, user, err)

@@ -44,9 +44,13 @@ func newRig(t *testing.T) *rig {
 	return r
 }
 
-func (r *rig) adapter(t *testing.T) *Adapter {
-	a, err := New(Options{CorpID: wecomtest.CorpID, Secret: wecomtest.Secret, Token: wecomtest.Token,
-		EncodingAESKey: wecomtest.EncodingAESKey, APIURL: r.f.URL, State: r.state, Now: r.clk.Now, PollInterval: 2 * time.Second})
+func (r *rig) adapter(t *testing.T, mods ...func(*Options)) *Adapter {
+	o := Options{CorpID: wecomtest.CorpID, Secret: wecomtest.Secret, Token: wecomtest.Token,
+		EncodingAESKey: wecomtest.EncodingAESKey, APIURL: r.f.URL, State: r.state, Now: r.clk.Now, PollInterval: 2 * time.Second}
+	for _, mod := range mods {
+		mod(&o)
+	}
+	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

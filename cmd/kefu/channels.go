@@ -22,6 +22,9 @@ type WeChatConfig struct {
 	APIURL         string `yaml:"api_url"` // env KEFU_WECHAT_API_URL (a test fake)
 	// MaxAttachment caps a follower's file kefu keeps a copy of (bytes; default 10 MiB).
 	MaxAttachment int64 `yaml:"max_attachment"`
+	// ReplyQuota is how many messages kefu sends after each message of a follower before it waits for
+	// the next one (WeChat allows 5 within 48 hours; -1: no count, the platform refuses with 45047).
+	ReplyQuota int `yaml:"reply_quota"`
 }
 
 // WeComConfig is the `wecom:` section: a WeCom customer-service (微信客服) account, enabled by
@@ -36,6 +39,9 @@ type WeComConfig struct {
 	PollInterval   time.Duration `yaml:"poll_interval"` // sync without a notice this often
 	// MaxAttachment caps a customer's file kefu keeps a copy of (bytes; default 10 MiB).
 	MaxAttachment int64 `yaml:"max_attachment"`
+	// ReplyQuota is how many send_msg messages kefu sends after each message of a customer before it
+	// waits for the next one (WeCom allows 5 within 48 hours; -1: no count, WeCom refuses with 95018).
+	ReplyQuota int `yaml:"reply_quota"`
 	// Servicers maps kefu agents (agents[].id) to their WeCom servicer userids (接待人员), for handing
 	// a customer's session to them in the WeCom app (`kefu wecom handoff`).
 	Servicers map[string]string `yaml:"servicers"`
@@ -93,6 +99,11 @@ func (c Config) validateChannels() []error {
 			errs = append(errs, fmt.Errorf("wechat.api_url %q: want an http(s) URL", w.APIURL))
 		}
 	}
+	for name, q := range map[string]int{"wechat": c.WeChat.ReplyQuota, "wecom": c.WeCom.ReplyQuota} {
+		if q == 0 || q < -1 {
+			errs = append(errs, fmt.Errorf("%s.reply_quota %d: want the number of messages allowed after each customer message (5), or -1 for no count", name, q))
+		}
+	}
 	if w := c.WeCom; w.CorpID != "" && (w.Secret == "" || w.Token == "" || len(w.EncodingAESKey) != 43) {
 		errs = append(errs, errors.New("wecom: corp_id needs KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and the 43-character KEFU_WECOM_ENCODING_AES_KEY"))
 	}
@@ -126,6 +137,7 @@ func newWeChat(a *app) (*wechat.Adapter, error) {
 		Hash:           a.db.Keys().Hash,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		ReplyQuota:     c.ReplyQuota,
 		Logger:         a.log,
 	})
 }
@@ -179,6 +191,7 @@ func newWeCom(a *app, health func(error)) (*wecom.Adapter, error) {
 		State:          a.db,
 		Blobs:          a.db,
 		MaxAttachment:  c.MaxAttachment,
+		ReplyQuota:     c.ReplyQuota,
 		Health:         health,
 		Logger:         a.log,
 	})

@@ -50,12 +50,12 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) ([]st
 		}
 		f := fs.Lookup(name)
 		if f == nil {
-			return nil, usagef("unknown flag %s (text that begins with - goes after --)", a)
+			return nil, usageMsg("cli.args.unknown_flag", "flag", a)
 		}
 		flags = append(flags, a)
 		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
 			if i+1 >= len(args) {
-				return nil, usagef("flag %s needs a value", a)
+				return nil, usageMsg("cli.args.needs_value", "flag", a)
 			}
 			i++
 			flags = append(flags, args[i])
@@ -66,9 +66,9 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) ([]st
 	}
 	switch {
 	case len(pos) < min:
-		return nil, usagef("missing %s", what)
+		return nil, usageMsg("cli.args.missing", "what", what) // what may be a cli.what.* key
 	case max >= 0 && len(pos) > max:
-		return nil, usagef("unexpected argument %q", pos[max])
+		return nil, usageMsg("cli.args.unexpected", "arg", pos[max])
 	}
 	return pos, nil
 }
@@ -76,26 +76,26 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) ([]st
 // usageLine is the one line main prints for a usage error: without the "usage:" marker, a repeated
 // command name ("kb: kb: …") or the usage text some errors append after a newline.
 func usageLine(cmd string, err error) string {
-	msg := err.Error()
-	msg, _, _ = strings.Cut(msg, "\n")
+	line := err.Error()
+	line, _, _ = strings.Cut(line, "\n")
 	for {
-		before := msg
-		msg = strings.TrimSpace(msg)
-		msg = strings.TrimPrefix(msg, "kefu ")
-		msg = strings.TrimPrefix(msg, cmd+":")
-		if sub, rest, ok := strings.Cut(msg, ":"); ok && strings.HasPrefix(sub, cmd+" ") && !strings.ContainsAny(sub, `"'`) {
-			msg = rest // "kb eval: …"
+		before := line
+		line = strings.TrimSpace(line)
+		line = strings.TrimPrefix(line, "kefu ")
+		line = strings.TrimPrefix(line, cmd+":")
+		if sub, rest, ok := strings.Cut(line, ":"); ok && strings.HasPrefix(sub, cmd+" ") && !strings.ContainsAny(sub, `"'`) {
+			line = rest // "kb eval: …"
 		}
-		msg = strings.TrimPrefix(strings.TrimSpace(msg), errUsage.Error()+":")
-		if msg == before {
+		line = strings.TrimPrefix(strings.TrimSpace(line), errUsage.Error()+":")
+		if line == before {
 			break
 		}
 	}
-	msg = strings.TrimSpace(msg)
-	if msg == "" || msg == errUsage.Error() {
-		msg = "missing or unknown subcommand"
+	line = strings.TrimSpace(line)
+	if line == "" || line == errUsage.Error() {
+		line = msg("cli.args.no_subcommand")
 	}
-	return msg
+	return line
 }
 
 // isHelp reports whether args ask for help: -h, --help or -help before any `--`.

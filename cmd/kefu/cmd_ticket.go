@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
@@ -20,7 +19,6 @@ import (
 
 func init() {
 	commands["ticket"] = command{
-		usage:   ticketUsage,
 		summary: "list | show | claim | ack | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
 		run: func(ctx context.Context, args []string) error {
 			return runTicket(ctx, args, os.Stdout, os.Getenv)
@@ -28,21 +26,7 @@ func init() {
 	}
 }
 
-const ticketUsage = `kefu ticket list [--status S[,S]] [--mine] [--unassigned] [--overdue] [--limit N]
-kefu ticket show [--reveal] GD…      (--reveal: supervisors see personal data unmasked; audited)
-kefu ticket claim GD…
-kefu ticket ack GD…                   (acknowledge an SLA breach: the repeated pings stop)
-kefu ticket reply [--faq ID] GD… "text"   (reaches the customer through the outbox; --faq sends an FAQ answer, cited)
-kefu ticket note GD… "internal text"  (never reaches the customer)
-kefu ticket priority GD… P0|P1|P2
-kefu ticket status GD… in_progress|pending|resolved|closed
-kefu ticket resolve [--force "reason"] GD… ["summary"]   (the customer is asked to confirm, then surveyed)
-kefu ticket close [--force "reason"] GD…   (only after an agent reply; --force: supervisors, reason recorded)
-kefu ticket escalate GD… "reason"
-kefu ticket team GD… TEAM|-           (queue for a team of agents[].team; - takes it out of any queue)
-kefu ticket task add|done|cancel|reopen|list GD… …   (follow-through tasks: kefu ticket task for help)
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags may stand before or after the
-arguments; put text that begins with "-" after --.`
+// The usage text is cli.usage.ticket in locales/*.cli.yaml.
 
 // ticketArity is how many positional arguments (after the subcommand) each subcommand takes:
 // min, max (-1: the rest is text).
@@ -67,7 +51,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	reveal := fs.Bool("reveal", false, "show: personal data unmasked (supervisors only; recorded in the audit log)")
 	faqID := fs.String("faq", "", "reply: send this FAQ entry's answer (recorded as a knowledge-base citation)")
 	force := fs.String("force", "", "resolve/close: a supervisor's reason to resolve or close a ticket nobody answered")
-	pos, err := parseArgs(fs, args, 1, -1, "subcommand (list, show, claim, reply, …)")
+	pos, err := parseArgs(fs, args, 1, -1, "cli.what.ticket_sub")
 	if err != nil {
 		return err
 	}
@@ -78,14 +62,13 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	switch {
 	case !ok:
-		return usagef("unknown ticket subcommand %q", sub)
+		return usageMsg("cli.ticket.unknown_sub", "sub", sub)
 	case len(rest) < ar[0] && ar[0] == 1, len(rest) < 1 && ar[0] > 1:
-		return usagef("%s needs a ticket number (GDyyyymmddNNN)", sub)
+		return usageMsg("cli.ticket.needs_no", "sub", sub)
 	case len(rest) < ar[0]:
-		return usagef("%s needs a ticket number and %s", sub, map[string]string{"reply": "a text", "note": "a text",
-			"escalate": "a reason", "priority": "P0, P1 or P2", "status": "a status", "assign": "an agent", "team": "a team (or -)"}[sub])
+		return usageMsg("cli.ticket.needs_no_and", "sub", sub, "what", "cli.ticket.what."+sub)
 	case ar[1] >= 0 && len(rest) > ar[1]:
-		return usagef("unexpected argument %q", rest[ar[1]])
+		return usageMsg("cli.args.unexpected", "arg", rest[ar[1]])
 	}
 
 	a, err := openCLI(ctx, *cfgPath, getenv)
@@ -98,7 +81,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	actor := func() (bot.Actor, error) { return agentFrom(*as, getenv) }
 	needNo := func(n int) (string, error) {
 		if len(rest) < n {
-			return "", usagef("%s", errNoTicket)
+			return "", usageMsg("cli.ticket.no_required")
 		}
 		return strings.ToUpper(strings.TrimSpace(rest[0])), nil
 	}
@@ -111,7 +94,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			for _, s := range strings.Split(*status, ",") {
 				st := bot.Status(strings.TrimSpace(s))
 				if !validStatus(st) {
-					return fmt.Errorf("%w: unknown status %q", errUsage, s)
+					return usageMsg("cli.ticket.unknown_status", "status", s)
 				}
 				f.Statuses = append(f.Statuses, st)
 			}
@@ -145,7 +128,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 				return err
 			}
 			if !a.engine.IsSupervisor(ac.ID) {
-				return fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) may --reveal personal data: %w", bot.ErrForbidden)
+				return failMsg(bot.ErrForbidden, "cli.ticket.reveal_forbidden")
 			}
 			// Recorded before anything is shown: no record, no reveal.
 			if err := a.db.LogAccess(ctx, storage.Access{Actor: ac.ID, Action: storage.AccessReveal, Via: "cli", TicketNo: t.No, CustomerID: t.CustomerID}); err != nil {
@@ -191,7 +174,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, _, err = desk.Ticket(ctx, no)
 		if err == nil {
-			fmt.Fprintf(out, "%s  %s  %s  ack ok: SLA reminders stop\n", t.No, t.Priority, t.Status)
+			say(out, "cli.ticket.acked", "no", t.No, "priority", t.Priority, "status", t.Status)
 			return nil
 		}
 	case "claim":
@@ -200,29 +183,29 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		if *faqID != "" {
 			t, err = a.engine.ReplyFAQ(ctx, ac, no, *faqID)
 			if errors.Is(err, bot.ErrNotFound) {
-				return fmt.Errorf("no FAQ entry %q (see kefu kb list): %w", *faqID, err)
+				return failMsg(err, "cli.ticket.no_faq", "id", *faqID)
 			}
 			break
 		}
 		if text() == "" {
-			return fmt.Errorf("%w: reply needs a text", errUsage)
+			return usageMsg("cli.ticket.needs_text", "sub", sub)
 		}
 		t, err = desk.Reply(ctx, ac, no, text())
 	case "note":
 		if text() == "" {
-			return fmt.Errorf("%w: note needs a text", errUsage)
+			return usageMsg("cli.ticket.needs_text", "sub", sub)
 		}
 		t, err = desk.Note(ctx, ac, no, text())
 	case "priority":
 		p := bot.Priority(strings.ToUpper(text()))
 		if p != bot.P0 && p != bot.P1 && p != bot.P2 {
-			return fmt.Errorf("%w: priority must be P0, P1 or P2", errUsage)
+			return usageMsg("cli.ticket.bad_priority")
 		}
 		t, err = desk.SetPriority(ctx, ac, no, p)
 	case "status":
 		st := bot.Status(text())
 		if !validStatus(st) || st == bot.StatusOpen {
-			return fmt.Errorf("%w: status must be in_progress, pending, resolved or closed", errUsage)
+			return usageMsg("cli.ticket.bad_status")
 		}
 		t, err = desk.SetStatus(ctx, ac, no, st)
 	case "resolve":
@@ -239,12 +222,12 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 	case "escalate":
 		if text() == "" {
-			return fmt.Errorf("%w: escalate needs a reason", errUsage)
+			return usageMsg("cli.ticket.needs_reason")
 		}
 		t, err = desk.Escalate(ctx, ac, no, text())
 	case "assign":
 		if text() == "" {
-			return fmt.Errorf("%w: assign needs an agent", errUsage)
+			return usageMsg("cli.ticket.needs_agent")
 		}
 		assignee := text()
 		if !strings.Contains(assignee, ":") {
@@ -258,7 +241,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 		}
 		t, err = a.engine.AssignTeam(ctx, ac, no, team)
 	default:
-		return usagef("unknown ticket subcommand %q", sub)
+		return usageMsg("cli.ticket.unknown_sub", "sub", sub)
 	}
 	var wc *bot.WindowClosedError
 	if errors.As(err, &wc) { // refused at once: when the platform's window closed, and what to do instead
@@ -269,7 +252,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	if err != nil {
 		return explain(err, no)
 	}
-	fmt.Fprintf(out, "%s  %s  %s  %s  assignee=%s\n", t.No, t.Priority, t.Status, sub+" ok", orDash(t.Assignee))
+	say(out, "cli.ticket.done", "no", t.No, "priority", t.Priority, "status", t.Status, "op", sub, "assignee", orDash(t.Assignee))
 	return nil
 }
 
@@ -285,19 +268,19 @@ func validStatus(s bot.Status) bool {
 func explain(err error, no string) error {
 	switch {
 	case errors.Is(err, bot.ErrUnknownTkt), errors.Is(err, bot.ErrNotFound):
-		return fmt.Errorf("no ticket %s", no)
+		return failMsg(nil, "cli.ticket.not_found", "no", no)
 	case errors.Is(err, bot.ErrSupervisorOnly):
-		return fmt.Errorf("not allowed: only a supervisor may (supervisor: true in `agents` of kefu.yaml): %w", err)
+		return failMsg(err, "cli.err.supervisor_only")
 	case errors.Is(err, bot.ErrForbidden):
-		return fmt.Errorf("not allowed: you are not a configured agent (see `agents` in kefu.yaml): %w", err)
+		return failMsg(err, "cli.err.not_agent")
 	case errors.Is(err, bot.ErrConflict):
-		return fmt.Errorf("%s is already claimed by someone else: %w", no, err)
+		return failMsg(err, "cli.ticket.conflict", "no", no)
 	case errors.Is(err, bot.ErrClosed):
-		return fmt.Errorf("%s is closed", no)
+		return failMsg(nil, "cli.ticket.closed", "no", no)
 	case errors.Is(err, bot.ErrOpenTasks): // the message names the open tasks
-		return fmt.Errorf("%s: %w; mark them done (kefu ticket task done %s ID), or a supervisor uses --force \"reason\"", no, err, no)
+		return failOnly(err, "cli.ticket.open_tasks", "no", no, "err", err)
 	case errors.Is(err, bot.ErrNoReply):
-		return fmt.Errorf("%s has no agent reply yet: reply first, or a supervisor uses --force \"reason\": %w", no, err)
+		return failMsg(err, "cli.ticket.no_reply", "no", no)
 	}
 	return err
 }
@@ -311,28 +294,28 @@ func orDash(s string) string {
 
 func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.Time) {
 	if len(ts) == 0 {
-		fmt.Fprintln(out, "no tickets")
+		say(out, "cli.ticket.none")
 		return
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tPRI\tSTATUS\tCATEGORY\tCHANNEL\tASSIGNEE\tCREATED\tRESPONSE DUE\tRESOLUTION DUE\tSUMMARY")
+	var tw table
+	tw.row(strings.Split(msg("cli.ticket.list_header"), "|")...)
 	// The due times are the SLA policy's (business hours, pauses while pending, recomputed on
 	// priority changes and reopenings), kept by the store with every ticket change.
 	for _, t := range ts {
 		due := t.FirstResponseDue.In(loc).Format("01-02 15:04")
 		if t.FirstResponseAt != nil {
-			due = "answered"
+			due = msg("cli.ticket.answered")
 		} else if t.Open() && now.After(t.FirstResponseDue) {
-			due += " OVERDUE"
+			due += " " + msg("cli.ticket.overdue")
 		}
 		res := t.ResolutionDue.In(loc).Format("01-02 15:04")
 		if t.Open() && now.After(t.ResolutionDue) {
-			res += " OVERDUE"
+			res += " " + msg("cli.ticket.overdue")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.No, t.Priority, t.Status, categoryOf(t.Category), t.Channel,
+		tw.row(t.No, string(t.Priority), string(t.Status), categoryOf(t.Category), string(t.Channel),
 			orDash(t.Assignee), t.CreatedAt.In(loc).Format("01-02 15:04"), due, res, clip(t.Masker().Text(t.Summary), 40))
 	}
-	tw.Flush()
+	tw.print(out)
 }
 
 // printTicket prints a ticket and its trail with personal data masked by m (pii.Reveal: unmasked).
@@ -340,47 +323,55 @@ func printTickets(out io.Writer, ts []bot.Ticket, loc *time.Location, now time.T
 func printTicket(out io.Writer, t bot.Ticket, evs []bot.TicketEvent, loc *time.Location, m pii.Masker, extra ...string) {
 	ts := func(x time.Time) string { return x.In(loc).Format("2006-01-02 15:04") }
 	fmt.Fprintf(out, "%s  %s  %s  %s\n", t.No, t.Priority, t.Status, categoryOf(t.Category))
-	fmt.Fprintf(out, "customer:  %s (%s, lang %s)\n", m.Name(t.CustomerName), t.Channel, t.Lang)
+	field(out, "cli.ticket.f.customer", msg("cli.ticket.customer", "name", m.Name(t.CustomerName), "channel", t.Channel, "lang", t.Lang))
 	if t.CustomerPhone != "" {
-		fmt.Fprintf(out, "phone:     %s\n", m.Phone(t.CustomerPhone))
+		field(out, "cli.ticket.f.phone", m.Phone(t.CustomerPhone))
 	}
 	for _, l := range extra {
 		fmt.Fprintln(out, l)
 	}
-	fmt.Fprintf(out, "assignee:  %s\n", orDash(t.Assignee))
-	fmt.Fprintf(out, "created:   %s\n", ts(t.CreatedAt))
-	fmt.Fprintf(out, "due:       first response %s, resolution %s\n", ts(t.FirstResponseDue), ts(t.ResolutionDue))
+	field(out, "cli.ticket.f.assignee", orDash(t.Assignee))
+	field(out, "cli.ticket.f.created", ts(t.CreatedAt))
+	field(out, "cli.ticket.f.due", msg("cli.ticket.due", "first", ts(t.FirstResponseDue), "resolution", ts(t.ResolutionDue)))
 	if t.OrderNo != "" {
-		fmt.Fprintf(out, "order:     %s\n", m.Text(t.OrderNo))
+		field(out, "cli.ticket.f.order", m.Text(t.OrderNo))
 	}
 	if t.Complaint || t.Escalated {
-		fmt.Fprintf(out, "flags:     complaint=%v escalated=%v\n", t.Complaint, t.Escalated)
+		field(out, "cli.ticket.f.flags", fmt.Sprintf("complaint=%v escalated=%v", t.Complaint, t.Escalated))
 	}
 	if t.ComplaintLevel > 0 {
-		fmt.Fprintf(out, "complaint: level %d", t.ComplaintLevel)
-		if t.RepeatOf != "" {
-			fmt.Fprintf(out, ", REPEAT of %s", t.RepeatOf)
-		}
-		fmt.Fprintln(out)
+		field(out, "cli.ticket.f.complaint", msg("cli.ticket.complaint_level", "level", t.ComplaintLevel, "repeat", t.RepeatOf))
 	}
 	if t.Rating > 0 {
-		fmt.Fprintf(out, "rating:    %d/5 %s\n", t.Rating, m.Text(t.RatingComment))
+		field(out, "cli.ticket.f.rating", fmt.Sprintf("%d/5 %s", t.Rating, m.Text(t.RatingComment)))
 	}
-	fmt.Fprintf(out, "summary:   %s\n\n", m.Text(t.Summary))
+	field(out, "cli.ticket.f.summary", m.Text(t.Summary))
+	fmt.Fprintln(out)
 	for _, e := range evs {
 		vis := ""
 		if e.Internal {
-			vis = " (internal)"
+			vis = " " + msg("cli.ticket.internal")
 		}
 		ch := ""
 		if e.Channel != "" {
-			ch = " via " + string(e.Channel)
+			ch = " " + msg("cli.ticket.via", "channel", e.Channel)
 		}
 		fmt.Fprintf(out, "%s  %-16s %s%s%s: %s\n", ts(e.At), e.Kind, e.Actor, ch, vis, m.Text(e.Text))
 		for _, at := range e.Attachments {
-			fmt.Fprintf(out, "                    attachment: %s %s (%d bytes)\n", at.Type, m.Text(at.Name), at.Size)
+			fmt.Fprintf(out, "                    %s\n", msg("cli.ticket.attachment", "type", at.Type, "name", m.Text(at.Name), "size", at.Size))
 		}
 	}
+}
+
+// field prints one "label:  value" line of a record, the values aligned by display width (a label in
+// Chinese is as wide as its English one needs).
+func field(out io.Writer, key, value string) {
+	fmt.Fprintln(out, fieldLine(key, value))
+}
+
+func fieldLine(key, value string) string {
+	l := msg(key)
+	return l + strings.Repeat(" ", max(1, 11-cellWidth(l))) + value
 }
 
 func clip(s string, n int) string {

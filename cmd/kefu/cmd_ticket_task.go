@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
@@ -18,14 +17,8 @@ import (
 // `kefu ticket task …`: follow-through tasks on a ticket (a finance refund, a warehouse reship) with an
 // owner and a due time; `kefu complaint housekeep` (and kefu serve, every minute) pings late ones once.
 
-const taskUsage = `kefu ticket task add GD… --kind KIND --owner OWNER --due 24h|3d|"2026-11-25 18:00" ["note"]
-kefu ticket task done GD… ID ["note"]
-kefu ticket task cancel GD… ID "reason"
-kefu ticket task reopen GD… ID ["note"]
-kefu ticket task list GD…
-Kinds: complaints.task_kinds in kefu.yaml (default refund, reship, exchange, repair, coupon, callback, other).
-An open task holds back resolving or closing a complaint; a supervisor may --force "reason" on resolve.
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE.`
+// taskUsage is the usage text, cli.usage.ticket_task in locales/*.cli.yaml.
+func taskUsage() string { return msg("cli.usage.ticket_task") }
 
 func runTicketTask(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("ticket task", flag.ContinueOnError)
@@ -34,36 +27,36 @@ func runTicketTask(ctx context.Context, args []string, out io.Writer, getenv fun
 	kind := fs.String("kind", "", "add: the kind of task (refund, reship, …)")
 	owner := fs.String("owner", "", "add: who does it (finance:li, slack:U123, cli:bob)")
 	due := fs.String("due", "", "add: when it is due: a duration from now (24h, 90m, 3d) or a local time (2026-11-25 18:00)")
-	pos, err := parseArgs(fs, args, 1, -1, "task subcommand (add, done, cancel, reopen, list)")
+	pos, err := parseArgs(fs, args, 1, -1, "cli.what.task_sub")
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, taskUsage)
+		return fmt.Errorf("%w\n%s", err, taskUsage())
 	}
 	sub, rest := pos[0], pos[1:]
 	switch sub {
 	case "add", "done", "cancel", "reopen", "list", "ls":
 	default:
-		return usagef("unknown task subcommand %q\n%s", sub, taskUsage)
+		return usagef("%s\n%s", msg("cli.task.unknown_sub", "sub", sub), taskUsage())
 	}
 	if len(rest) == 0 {
-		return usagef("%s\n%s", errNoTicket, taskUsage)
+		return usagef("%s\n%s", msg("cli.ticket.no_required"), taskUsage())
 	}
 	no := strings.ToUpper(strings.TrimSpace(rest[0]))
 	var id int64
 	if sub == "done" || sub == "cancel" || sub == "reopen" {
 		if len(rest) < 2 {
-			return usagef("%s needs a task id (see kefu ticket task list %s)", sub, no)
+			return usageMsg("cli.task.needs_id", "sub", sub, "no", no)
 		}
 		if id, err = strconv.ParseInt(strings.TrimPrefix(rest[1], "#"), 10, 64); err != nil || id <= 0 {
-			return usagef("task id %q: want a number like 1 (see kefu ticket task list %s)", rest[1], no)
+			return usageMsg("cli.task.bad_id", "id", rest[1], "no", no)
 		}
 		rest = rest[1:]
 	}
 	note := strings.TrimSpace(strings.Join(rest[1:], " "))
 	switch {
 	case sub == "add" && (*kind == "" || *owner == "" || *due == ""):
-		return usagef("task add needs --kind, --owner and --due\n%s", taskUsage)
+		return usagef("%s\n%s", msg("cli.task.add_needs"), taskUsage())
 	case sub == "cancel" && note == "":
-		return usagef("task cancel needs a reason")
+		return usageMsg("cli.task.cancel_needs")
 	}
 
 	a, err := openCLI(ctx, *cfgPath, getenv)
@@ -109,7 +102,7 @@ func runTicketTask(ctx context.Context, args []string, out io.Writer, getenv fun
 	if err != nil {
 		return explainTask(err, no)
 	}
-	fmt.Fprintf(out, "%s  task #%d %s  owner %s  due %s  %s\n", no, t.ID, t.Kind, t.Owner, t.DueAt.In(a.loc).Format("2006-01-02 15:04"), t.State)
+	say(out, "cli.task.done", "no", no, "id", t.ID, "kind", t.Kind, "owner", t.Owner, "due", t.DueAt.In(a.loc).Format("2006-01-02 15:04"), "state", t.State)
 	return nil
 }
 
@@ -136,14 +129,14 @@ func parseDue(s string, now time.Time, loc *time.Location) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, usagef("--due %q: want a duration (24h, 90m, 3d) or a time like \"2026-11-25 18:00\"", s)
+	return time.Time{}, usageMsg("cli.task.bad_due", "due", s)
 }
 
 // explainTask adds the task errors to explainComplaint's sentences.
 func explainTask(err error, no string) error {
 	switch {
 	case errors.Is(err, bot.ErrNoTask):
-		return fmt.Errorf("%s has no such task (see kefu ticket task list %s): %w", no, no, err)
+		return failMsg(err, "cli.task.not_found", "no", no)
 	case errors.Is(err, bot.ErrBadInput), errors.Is(err, bot.ErrOpenTasks):
 		return fmt.Errorf("%s: %w", no, err)
 	case errors.Is(err, bot.ErrConflict):
@@ -155,18 +148,18 @@ func explainTask(err error, no string) error {
 // printTasks lists follow-through tasks; LATE marks open tasks past their due time.
 func printTasks(out io.Writer, ts []bot.Task, loc *time.Location, now time.Time, m pii.Masker) {
 	if len(ts) == 0 {
-		fmt.Fprintln(out, "no tasks")
+		say(out, "cli.task.none")
 		return
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tOWNER\tDUE\tSTATE\tBY\tNOTE")
+	var tw table
+	tw.row(strings.Split(msg("cli.task.list_header"), "|")...)
 	for _, t := range ts {
 		state := string(t.State)
 		if t.Late(now) {
-			state += " LATE"
+			state += " " + msg("cli.task.late")
 		}
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Kind, t.Owner, t.DueAt.In(loc).Format("2006-01-02 15:04"), state,
+		tw.row(fmt.Sprintf("#%d", t.ID), t.Kind, t.Owner, t.DueAt.In(loc).Format("2006-01-02 15:04"), state,
 			orDash(t.DoneBy), clip(m.Text(t.Note), 40))
 	}
-	tw.Flush()
+	tw.print(out)
 }

@@ -37,6 +37,12 @@ type Config struct {
 	DatabaseURL string    `yaml:"database_url"` // SQLite path or postgres:// DSN (env KEFU_DATABASE_URL)
 	DefaultLang string    `yaml:"default_lang"` // zh-CN or en
 
+	// CLI is the command line's own settings. Lang is the language of its messages (zh-CN or en; empty:
+	// the POSIX locale, else zh-CN); $KEFU_LANG overrides it (clilang.go).
+	CLI struct {
+		Lang string `yaml:"lang"`
+	} `yaml:"cli"`
+
 	Log struct {
 		Format string `yaml:"format"` // text | json
 		Level  string `yaml:"level"`  // debug | info | warn | error
@@ -293,10 +299,10 @@ func defaultConfig() Config {
 	c.Telegram.APIURL = "https://api.telegram.org"
 	c.Telegram.PerChatInterval = time.Second
 	c.Telegram.GlobalRate = 30
-	c.WeChat.APIURL = wechat.DefaultAPIURL
+	c.WeChat.APIURL, c.WeChat.ReplyQuota = wechat.DefaultAPIURL, wechat.DefaultReplyQuota
 	c.Email.IMAPSecurity, c.Email.SMTPSecurity, c.Email.Mailbox = "tls", "starttls", "INBOX"
 	c.Email.PollInterval = 30 * time.Second
-	c.WeCom.APIURL, c.WeCom.PollInterval = wecom.DefaultAPIURL, time.Minute
+	c.WeCom.APIURL, c.WeCom.PollInterval, c.WeCom.ReplyQuota = wecom.DefaultAPIURL, time.Minute, wecom.DefaultReplyQuota
 	c.Slack.APIURL = "https://slack.com/api/"
 	c.Slack.Lang = "zh-CN"
 	c.Slack.Digests = defaultDigestConfig()
@@ -344,6 +350,9 @@ func (c Config) Validate() error {
 	}
 	if c.DefaultLang != "zh-CN" && c.DefaultLang != "en" {
 		errs = append(errs, fmt.Errorf("default_lang %q: want zh-CN or en", c.DefaultLang))
+	}
+	if l := c.CLI.Lang; l != "" && l != "zh-CN" && l != "en" {
+		errs = append(errs, fmt.Errorf("cli.lang %q: want zh-CN, en or empty (the POSIX locale)", l))
 	}
 	if _, err := c.policy(); err != nil {
 		errs = append(errs, err)

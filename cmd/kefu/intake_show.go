@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -20,27 +19,27 @@ func intakeLines(ctx context.Context, a *app, t bot.Ticket, m pii.Masker) ([]str
 	var out []string
 	var parts []string
 	if p.Name != "" {
-		parts = append(parts, "name "+m.Name(p.Name))
+		parts = append(parts, msg("cli.intake.name", "v", m.Name(p.Name)))
 	}
 	if p.Phone != "" {
-		parts = append(parts, "phone "+m.Phone(p.Phone))
+		parts = append(parts, msg("cli.intake.phone", "v", m.Phone(p.Phone)))
 	}
 	if p.Email != "" {
 		email := p.Email
 		if !m.Off {
 			email = pii.MaskEmail(email)
 		}
-		parts = append(parts, "email "+email)
+		parts = append(parts, msg("cli.intake.email", "v", email))
 	}
 	if len(parts) > 0 {
-		out = append(out, "intake:    "+strings.Join(parts, " · "))
+		out = append(out, fieldLine("cli.ticket.f.intake", strings.Join(parts, " · ")))
 	}
 	if t.ExpectedBy != nil {
 		late := ""
 		if t.Open() && time.Now().After(*t.ExpectedBy) {
-			late = " (passed)"
+			late = msg("cli.intake.passed")
 		}
-		out = append(out, fmt.Sprintf("expected:  %s%s (the customer's 期望解决时间)", t.ExpectedBy.In(a.loc).Format("2006-01-02 15:04"), late))
+		out = append(out, fieldLine("cli.ticket.f.expected", msg("cli.intake.expected", "at", t.ExpectedBy.In(a.loc).Format("2006-01-02 15:04"), "late", late)))
 	}
 	return out, nil
 }

@@ -19,7 +19,9 @@ import (
 	"sort"
 	"strings"
 	"syscall"
-	_ "time/tzdata" // time zones work on minimal images without /usr/share/zoneinfo
+	_ "time/tzdata"
+
+	"github.com/kefu-dev/kefu/locales" // time zones work on minimal images without /usr/share/zoneinfo
 )
 
 // command is one `kefu NAME …` subcommand. Each lives in its own file and registers itself in init.
@@ -42,19 +44,23 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	defer setCLILang(chooseCLILang(os.Getenv, configCLILang(args, os.Getenv)))()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "kefu: unknown command %q (kefu --help lists them)\n", args[0])
+		say(stderr, "cli.unknown_command", "cmd", args[0])
 		return 2
 	}
 	help := func() int {
 		text := c.usage
+		if k := "cli.usage." + args[0]; locales.Default().Has(locales.En, k) {
+			text = msg(k)
+		}
 		if text == "" {
-			text = "kefu " + args[0] + ": " + c.summary
+			text = "kefu " + args[0] + ": " + summaryOf(args[0], c)
 		}
 		fmt.Fprintln(stdout, strings.TrimSpace(text))
 		return 0
@@ -68,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return help()
 		}
 		if errors.Is(err, errUsage) {
-			fmt.Fprintf(stderr, "kefu %s: %s (kefu %s --help)\n", args[0], usageLine(args[0], err), args[0])
+			say(stderr, "cli.usage_error", "cmd", args[0], "err", usageLine(args[0], err))
 			return 2
 		}
 		fmt.Fprintf(stderr, "kefu %s: %v\n", args[0], err)
@@ -78,15 +84,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "kefu — customer-service bot (客服机器人)")
-	fmt.Fprintln(w, "\nUsage: kefu COMMAND [flags]\n\nCommands:")
+	say(w, "cli.help.title")
+	fmt.Fprintln(w)
+	say(w, "cli.help.usage")
+	fmt.Fprintln(w)
+	say(w, "cli.help.commands")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", n, summaryOf(n, commands[n]))
 	}
-	fmt.Fprintln(w, "\nRun `kefu COMMAND -h` for a command's flags.")
+	fmt.Fprintln(w)
+	say(w, "cli.help.more")
+}
+
+// summaryOf is a command's one-line summary in the operator's language (cli.cmd.NAME), or the
+// command's own English summary when the catalogs have none.
+func summaryOf(name string, c command) string {
+	if k := "cli.cmd." + name; locales.Default().Has(locales.En, k) {
+		return msg(k)
+	}
+	return c.summary
 }

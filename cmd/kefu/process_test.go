@@ -22,6 +22,11 @@ import (
 const envExec = "KEFU_TEST_EXEC"
 
 func TestMain(m *testing.M) {
+	// The tests read the command line's English messages (README examples show KEFU_LANG=en output);
+	// the ones about zh-CN set KEFU_LANG themselves. Child processes inherit it.
+	if _, ok := os.LookupEnv("KEFU_LANG"); !ok {
+		os.Setenv("KEFU_LANG", "en")
+	}
 	if args := os.Getenv(envExec); args != "" {
 		var a []string
 		if err := json.Unmarshal([]byte(args), &a); err != nil {

@@ -6,7 +6,9 @@
 // The API side is strict: the appid and secret must match (40013/40125), every call needs a token it
 // issued and that has not expired (41001/40001/42001), bodies must be JSON with the fields WeChat
 // requires (40003 unknown follower, 40008 bad msgtype, 44004 empty content), and a follower whose last
-// message is older than 48 hours by the fake's clock cannot be answered (45015).
+// message is older than 48 hours by the fake's clock cannot be answered (45015), and one who got
+// ReplyLimit (5) messages since their last message or event gets no more until they write again
+// (45047 "out of response count limit": the rule since June 2023, which does not add up).
 package wechattest
 
 import (
@@ -58,6 +60,8 @@ type Server struct {
 	// Callback is the adapter's callback URL; SafeMode makes callbacks encrypted (EncodingAESKey).
 	Callback string
 	SafeMode bool
+	// ReplyLimit is how many messages a follower may get after each of their messages (default 5).
+	ReplyLimit int
 	// Retries after a delivery not answered "success" (default 3) and the pause before each (default 100ms).
 	Retries    int
 	RetryDelay time.Duration
@@ -70,6 +74,8 @@ type Server struct {
 	tokens    map[string]time.Time
 	fetches   int
 	sent      []Sent
+	sends     int            // custom/send calls, refused ones included
+	replies   map[string]int // messages accepted per follower since their last message
 	seen      map[string]time.Time
 	nextMsgID int64
 	hook      func(Sent) (code int, msg string)
@@ -160,7 +166,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, Retries: 3, RetryDelay: 100 * time.Millisecond, crypt: c, now: time.Now,
+	s := &Server{t: t, Retries: 3, ReplyLimit: 5, replies: map[string]int{}, RetryDelay: 100 * time.Millisecond, crypt: c, now: time.Now,
 		client: &http.Client{Timeout: 5 * time.Second}, // WeChat gives up on a callback after 5 s
 		tokens: map[string]time.Time{}, seen: map[string]time.Time{}, nextMsgID: 24000000000000000}
 	mux := http.NewServeMux()
@@ -213,6 +219,13 @@ func (s *Server) Sent() []Sent {
 	return append([]Sent(nil), s.sent...)
 }
 
+// SendCalls counts custom/send calls, refused ones included.
+func (s *Server) SendCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sends
+}
+
 // CallbackRequests counts callback POSTs, retries included.
 func (s *Server) CallbackRequests() int {
 	s.mu.Lock()
@@ -248,6 +261,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	fail := func(code int, msg string) { writeJSON(w, map[string]any{"errcode": code, "errmsg": msg}) }
 	tok := r.URL.Query().Get("access_token")
 	s.mu.Lock()
+	s.sends++
 	exp, known := s.tokens[tok]
 	now := s.now()
 	hook := s.hook
@@ -333,7 +347,11 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	case now.Sub(last) > 48*time.Hour:
 		fail(45015, "response out of time limit or subscription is canceled")
 		return
+	case s.replies[body.ToUser] >= s.ReplyLimit:
+		fail(45047, "out of response count limit")
+		return
 	}
+	s.replies[body.ToUser]++
 	s.sent = append(s.sent, m)
 	fail(0, "ok")
 }
@@ -343,6 +361,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Follow(openID string) {
 	s.mu.Lock()
 	s.seen[openID] = s.now()
+	s.replies[openID] = 0
 	s.mu.Unlock()
 }
 
@@ -378,6 +397,7 @@ func (s *Server) Push(openID string, fields ...Field) error {
 	s.mu.Lock()
 	now := s.now()
 	s.seen[openID] = now
+	s.replies[openID] = 0
 	s.mu.Unlock()
 	var b strings.Builder
 	b.WriteString("<xml>")

@@ -6,7 +6,9 @@
 // (41001/40014/42001), JSON bodies are decoded with unknown fields refused, send_msg needs touser,
 // open_kfid and content (40003/95000/44004), a welcome code is good once within 20 s (95018 after),
 // a customer whose last message is older than 48 hours by the fake's clock cannot be answered
-// (95018), nor one whose session a servicer holds or that waits in the servicers' queue
+// (95018), nor one who got ReplyLimit (5) send_msg messages since their last message (95018 too: WeCom
+// allows 5 per customer message, and a new message resets the count; send_msg_on_event is not
+// counted), nor one whose session a servicer holds or that waits in the servicers' queue
 // (service_state 3 or 2, also 95018; kf/service_state/get tells which), and media/get serves only
 // the media ids it issued (40007).
 package wecomtest
@@ -50,6 +52,9 @@ type Sent struct {
 type Server struct {
 	*httptest.Server
 	Callback string
+	// ReplyLimit is how many send_msg messages a customer may get after each of their messages
+	// (default 5).
+	ReplyLimit int
 
 	crypt   *wxcrypt.Cipher
 	mu      sync.Mutex
@@ -61,6 +66,8 @@ type Server struct {
 	codes   map[string]time.Time // welcome code -> expiry
 	used    map[string]bool
 	sent    []Sent
+	sends   int            // send_msg calls, refused ones included
+	replies map[string]int // send_msg messages accepted per customer since their last message
 	syncs   int
 	nextID  int
 	states  map[string]state     // external_userid -> session state (service_state); absent: 4
@@ -98,7 +105,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{crypt: c, now: time.Now, tokens: map[string]time.Time{}, seen: map[string]time.Time{},
+	s := &Server{ReplyLimit: 5, replies: map[string]int{}, crypt: c, now: time.Now, tokens: map[string]time.Time{}, seen: map[string]time.Time{},
 		codes: map[string]time.Time{}, used: map[string]bool{}, states: map[string]state{}, media: map[string]Media{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /cgi-bin/gettoken", s.gettoken)
@@ -128,6 +135,9 @@ func (s *Server) TokenFetches() int { s.mu.Lock(); defer s.mu.Unlock(); return s
 
 // Syncs counts sync_msg calls.
 func (s *Server) Syncs() int { s.mu.Lock(); defer s.mu.Unlock(); return s.syncs }
+
+// SendCalls counts send_msg calls, refused ones included.
+func (s *Server) SendCalls() int { s.mu.Lock(); defer s.mu.Unlock(); return s.sends }
 
 // Sent returns the accepted messages.
 func (s *Server) Sent() []Sent {
@@ -269,6 +279,9 @@ func (b sendBody) sent() (Sent, int) {
 }
 
 func (s *Server) sendMsg(w http.ResponseWriter, dec *json.Decoder) {
+	s.mu.Lock()
+	s.sends++
+	s.mu.Unlock()
 	var b sendBody
 	if err := dec.Decode(&b); err != nil {
 		reply(w, 47001, "data format error", nil)
@@ -293,7 +306,10 @@ func (s *Server) sendMsg(w http.ResponseWriter, dec *json.Decoder) {
 		reply(w, 95018, "send msg failed: session status not allowed", nil)
 	case s.state(b.ToUser).code != StateNew && s.state(b.ToUser).code != StateBot:
 		reply(w, 95018, "send msg failed: session status not allowed", nil)
+	case s.replies[b.ToUser] >= s.ReplyLimit:
+		reply(w, 95018, "send msg failed: message count limit reached", nil)
 	default:
+		s.replies[b.ToUser]++
 		s.states[b.ToUser] = state{code: StateBot}
 		s.sent = append(s.sent, m)
 		s.nextID++
@@ -330,6 +346,7 @@ func (s *Server) Follow(user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen[user] = s.now()
+	s.replies[user] = 0
 	if s.state(user).code == StateEnded {
 		s.states[user] = state{code: StateNew}
 	}
@@ -374,6 +391,9 @@ func (s *Server) push(user string, fields map[string]any) string {
 	s.msgs = append(s.msgs, b)
 	if o, _ := m["origin"].(int); o == 3 || fields["msgtype"] == "event" {
 		s.seen[user] = s.now()
+	}
+	if o, _ := m["origin"].(int); o == 3 {
+		s.replies[user] = 0 // only a customer's own message renews the count
 	}
 	// A customer's message, or their entering the chat (the welcome may follow), opens an ended session.
 	if o, _ := m["origin"].(int); (o == 3 || fields["msgtype"] == "event") && s.state(user).code == StateEnded {
