@@ -153,7 +153,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 			return err
 		}
 		for _, no := range known {
-			fmt.Fprintf(out, "\n%s\n", a.cat.T(a.cfg.DefaultLang, "improve.known_issue", map[string]any{"no": no}))
+			fmt.Fprintf(out, "\n%s\n", msg("improve.known_issue", "no", no))
 		}
 		return nil
 	}
@@ -245,7 +245,7 @@ func runTicket(ctx context.Context, args []string, out io.Writer, getenv func(st
 	}
 	var wc *bot.WindowClosedError
 	if errors.As(err, &wc) { // refused at once: when the platform's window closed, and what to do instead
-		return errors.New(a.cat.T(a.cfg.DefaultLang, wc.Key(), wc.Args(func(t time.Time) string {
+		return errors.New(a.cat.T(cliLang(), wc.Key(), wc.Args(func(t time.Time) string {
 			return t.In(a.loc).Format("2006-01-02 15:04 MST")
 		})))
 	}

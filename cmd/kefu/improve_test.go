@@ -251,7 +251,7 @@ func TestReadmeImprove(t *testing.T) {
 	for _, c := range []struct{ cmd, want string }{
 		{"kefu improve new", "IMP-202612-001  invoice  open  created"},
 		{"kefu improve action", "action #1  IMP-202612-001  short  owner=cli:alice  due=2026-12-20  open"},
-		{"kefu ticket show", "已知问题 IMP-202612-001"},
+		{"kefu ticket show", "Known issue IMP-202612-001"}, // KEFU_LANG=en (TestMain); zh-CN: 已知问题
 		{"kefu improve state 1 done", "action #1  IMP-202612-001  done"},
 		{"kefu improve effect", "first action done 2026-12-03"},
 		{"kefu improve list", "IMP-202612-001  done"},

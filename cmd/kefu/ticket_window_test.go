@@ -74,6 +74,7 @@ func TestTicketReplyWindowCLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("KEFU_LANG", tc.lang) // the refusal is in the operator's language
 			dir := t.TempDir()
 			dbURL := filepath.Join(dir, "kefu.db")
 			cfgPath := filepath.Join(dir, "kefu.yaml")
