@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -208,7 +207,7 @@ func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {
 		name = getenv("USER")
 	}
 	if name == "" {
-		return bot.Actor{}, fmt.Errorf("%w: say who you are with --as NAME or KEFU_AGENT", errUsage)
+		return bot.Actor{}, usageMsg("cli.err.who")
 	}
 	id := name
 	if !strings.Contains(id, ":") {
@@ -216,8 +215,6 @@ func agentFrom(as string, getenv func(string) string) (bot.Actor, error) {
 	}
 	return bot.Actor{ID: id, Name: strings.TrimPrefix(id, "cli:")}, nil
 }
-
-var errNoTicket = errors.New("ticket number required (GDyyyymmddNNN)")
 
 // localizedT is the catalog's T with the company and bot names of the configured language filled in,
 // for strings rendered outside a conversation (the web page, group notices).

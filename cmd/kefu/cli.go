@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -62,7 +63,7 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) ([]st
 		}
 	}
 	if err := fs.Parse(flags); err != nil {
-		return nil, usagef("%s", strings.TrimPrefix(err.Error(), "flag provided but not defined: "))
+		return nil, usagef("%s", flagError(err))
 	}
 	switch {
 	case len(pos) < min:
@@ -71,6 +72,21 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int, what string) ([]st
 		return nil, usageMsg("cli.args.unexpected", "arg", pos[max])
 	}
 	return pos, nil
+}
+
+// badValue is the flag package's message for a value a flag refuses.
+var badValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -(\S+): (.*)$`)
+
+// flagError renders the flag package's parse error in the operator's language.
+func flagError(err error) string {
+	s := err.Error()
+	if m := badValue.FindStringSubmatch(s); m != nil {
+		return msg("cli.args.bad_value", "value", m[1], "flag", m[2], "err", m[3])
+	}
+	if f, ok := strings.CutPrefix(s, "flag needs an argument: "); ok {
+		return msg("cli.args.needs_value", "flag", f)
+	}
+	return strings.TrimPrefix(s, "flag provided but not defined: ")
 }
 
 // usageLine is the one line main prints for a usage error: without the "usage:" marker, a repeated

@@ -51,13 +51,13 @@ func runHealthcheck(ctx context.Context, args []string, out io.Writer, getenv fu
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("not ready: %w", err)
+		return failMsg(err, "cli.health.not_ready")
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	fmt.Fprint(out, string(body))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("not ready: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return failMsg(nil, "cli.health.not_ready_status", "status", resp.Status, "body", strings.TrimSpace(string(body)))
 	}
 	return nil
 }

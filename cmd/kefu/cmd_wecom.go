@@ -35,12 +35,12 @@ func runWeCom(ctx context.Context, args []string, out io.Writer, getenv func(str
 	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
 	cfgPath := fs.String("config", "", "config file")
 	to := fs.String("to", "", "the agent whose WeCom servicer takes the session (default: you)")
-	pos, err := parseArgs(fs, args, 2, 2, "handoff and a ticket number")
+	pos, err := parseArgs(fs, args, 2, 2, "cli.what.wecom")
 	if err != nil {
 		return err
 	}
 	if pos[0] != "handoff" {
-		return usagef("unknown wecom subcommand %q", pos[0])
+		return usageMsg("cli.wecom.unknown_sub", "sub", pos[0])
 	}
 	no := strings.ToUpper(strings.TrimSpace(pos[1]))
 	ac, err := agentFrom(*as, getenv)

@@ -100,12 +100,12 @@ func newConsole(ctx context.Context, a *app, banner io.Writer, url string) (http
 	}
 	if created {
 		if isTerminal(banner) && a.cfg.Log.Format != "json" {
-			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\" with password %s\n  (shown once; you choose your own at the first sign-in)\n", url, pw)
+			fmt.Fprintf(banner, "\n  %s\n", strings.ReplaceAll(msg("cli.serve.console_password", "url", url, "pw", pw), "\n", "\n  "))
 		} else {
 			if pwFile, err = writeSecretFileFirst(places, "admin\n"+pw+"\n"); err != nil {
 				return nil, fmt.Errorf("console: first admin: %w", err)
 			}
-			fmt.Fprintf(banner, "\n  console: sign in at %s/console/ as \"admin\"; the password is in %s (readable by this user only)\n", url, pwFile)
+			fmt.Fprintf(banner, "\n  %s\n", msg("cli.serve.console_file", "url", url, "file", pwFile))
 		}
 		a.log.Info("console admin account created; its password must be changed at the first sign-in", "user", "admin")
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -36,7 +35,7 @@ func kbEvalLearning(ctx context.Context, w io.Writer, lib *kb.Library, opts kb.M
 			return err
 		}
 	}
-	fmt.Fprintln(w, "== before learning")
+	say(w, "cli.kb.before_learning")
 	if err := kbEvalQueries(ctx, w, m, qs, lang, 0); err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func kbEvalLearning(ctx context.Context, w io.Writer, lib *kb.Library, opts kb.M
 	lib2, added := lib.WithExamples(learned)
 	start := time.Now()
 	m2 := kb.NewMatcher(lib2, opts)
-	fmt.Fprintf(w, "== after learning: %d traffic queries, %d confirmations, %d examples added (rebuild %v)\n",
-		len(traffic), len(learned), added, time.Since(start).Round(time.Millisecond))
+	say(w, "cli.kb.after_learning", "traffic", len(traffic), "confirmations", len(learned), "added", added,
+		"took", time.Since(start).Round(time.Millisecond))
 	return kbEvalQueries(ctx, w, m2, qs, lang, time.Since(start))
 }
