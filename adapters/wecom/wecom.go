@@ -358,14 +358,15 @@ func (a *Adapter) sync(ctx context.Context, sink bot.Sink, token string) error {
 				continue
 			}
 			a.keep(ctx, &ev)
+			if m.MsgType != "event" {
+				// Before Deliver: a reply it queues may go out at once, and counts against this message.
+				a.markWrote(ctx, ev.ChatID, ev.At)
+			}
 			if err := sink.Deliver(ctx, ev); err != nil {
 				return fmt.Errorf("wecom: deliver %s: %w", m.MsgID, err)
 			}
 			a.done[ev.MsgID] = true
 			a.markSeen(ctx, ev.ChatID, ev.At)
-			if m.MsgType != "event" {
-				a.markWrote(ctx, ev.ChatID, ev.At)
-			}
 		}
 		if out.NextCursor != "" && out.NextCursor != cursor {
 			clear(a.done)
