@@ -37,7 +37,7 @@ var sampleArgs = map[string]any{
 	// the command line (cmd/kefu, *.cli.yaml)
 	"flag": "--bogus", "what": "cli.ticket.what.reply", "sub": "claim", "lang": "zh-CN",
 	"first": "2026-11-23 10:30", "v": "张**", "late": " (passed)",
-	"points": "delay,attitude", "kind": "refund", "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
+	"points": "delay,attitude", "kind": "refund", "closed": 1, "visits": 2, "tasks": 0, "reopened": true, "pw": "Xk3-pQ9", "role": "agent", "flags": "vip", "pct": "80.0%", "format": "pdf", "event": "ticket.moved", "tickets": 120, "conversations": 300, "surveys": 80, "citations": 40, "dialect": "sqlite", "applied": 27, "pending": 0, "version": "dev", "newest": "0190", "where": "data/kefu.key", "db": "./data/kefu.db", "key": "k2", "all": "k2, k1", "decision": "answer", "ins": 78, "oos": 20, "entries": 40, "p50": "1ms", "p99": "3ms", "load": "80ms", "heap": "12.5", "file": "faq.yaml", "days": 30, "month": "2026-11", "met": true, "entry": "faq-d1", "q": "怎么退货？", "a": "七天无理由", "accepted": true, "part": "9", "url": "https://crm.example.com/hook", "events": "ticket.created", "secret": "whsec_x", "overlap": "24h0m0s", "took": "12ms", "endpoint": "crm", "responsible": "logistics", "reason": "核实中", "note": "已致电", "rating": "4/5",
 }
 
 func TestCatalogsHaveSameKeys(t *testing.T) {
@@ -91,7 +91,9 @@ func TestEveryTemplateExecutes(t *testing.T) {
 			if strings.TrimSpace(out) == "" {
 				t.Errorf("%s %s: renders empty", lang, k)
 			}
-			if strings.Contains(out, "<no value>") || strings.Contains(out, "{{") {
+			// {{"{{"}} prints braces on purpose (the macro placeholders in kefu macro's usage)
+			literal := strings.Contains(c.raw[lang][k], `{{"{{"}}`)
+			if strings.Contains(out, "<no value>") || (strings.Contains(out, "{{") && !literal) {
 				t.Errorf("%s %s: unrendered placeholder in %q", lang, k, out)
 			}
 			// nested keys given to {{t}} must render, not leak the key

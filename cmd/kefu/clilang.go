@@ -170,6 +170,14 @@ type table struct{ rows [][]string }
 
 func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
 
+// rowf adds a row written as for text/tabwriter: cells separated by tabs, an optional final newline.
+func (t *table) rowf(format string, args ...any) {
+	t.row(strings.Split(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n"), "\t")...)
+}
+
+// header adds the column titles: the message key's text, titles separated by "|".
+func (t *table) header(key string) { t.row(strings.Split(msg(key), "|")...) }
+
 func (t *table) print(w io.Writer) {
 	var widths []int
 	for _, r := range t.rows {

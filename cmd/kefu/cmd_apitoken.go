@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -23,7 +22,7 @@ func init() {
 
 func runAPIToken(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: kefu api-token create NAME --scope read|write [--as AGENT] | list | revoke NAME", errUsage)
+		return usageMsg("cli.apitoken.usage")
 	}
 	fs := flag.NewFlagSet("api-token "+args[0], flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
@@ -46,13 +45,13 @@ func runAPIToken(ctx context.Context, args []string, out io.Writer, getenv func(
 	switch sub {
 	case "create":
 		if name == "" || fs.NArg() > 0 {
-			return fmt.Errorf("%w: kefu api-token create NAME --scope read|write [--as AGENT]", errUsage)
+			return usageMsg("cli.apitoken.create_usage")
 		}
 		if !slices.Contains([]string{"read", "write"}, *scope) {
-			return fmt.Errorf("%w: --scope read or write", errUsage)
+			return usageMsg("cli.apitoken.bad_scope")
 		}
 		if *scope == "write" && !a.engine.IsAgent(*as) {
-			return fmt.Errorf("%w: a write token needs --as AGENT, an agent who may act on tickets (agents: in kefu.yaml; cli:NAME when none are configured)", errUsage)
+			return usageMsg("cli.apitoken.write_needs_as")
 		}
 		if *scope == "read" {
 			*as = ""
@@ -62,15 +61,15 @@ func runAPIToken(ctx context.Context, args []string, out io.Writer, getenv func(
 			return err
 		}
 		fmt.Fprintln(out, tok)
-		fmt.Fprintln(os.Stderr, "kefu: this token is shown once; only its hash is stored. Send it as: Authorization: Bearer <token>")
+		fmt.Fprintln(os.Stderr, msg("cli.apitoken.shown_once"))
 		return nil
 	case "list":
 		toks, err := a.db.APITokens(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSCOPE\tAS\tCREATED\tLAST USED\tREVOKED")
+		var tw table
+		tw.header("cli.apitoken.list_header")
 		stamp := func(t *time.Time) string {
 			if t == nil {
 				return "-"
@@ -78,18 +77,19 @@ func runAPIToken(ctx context.Context, args []string, out io.Writer, getenv func(
 			return t.In(a.loc).Format("2006-01-02 15:04")
 		}
 		for _, t := range toks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, t.ActAs, t.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), stamp(t.LastUsedAt), stamp(t.RevokedAt))
+			tw.rowf("%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, t.ActAs, t.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), stamp(t.LastUsedAt), stamp(t.RevokedAt))
 		}
-		return tw.Flush()
+		tw.print(out)
+		return nil
 	case "revoke":
 		if name == "" {
-			return fmt.Errorf("%w: kefu api-token revoke NAME", errUsage)
+			return usageMsg("cli.apitoken.revoke_usage")
 		}
 		if err := a.db.RevokeAPIToken(ctx, name); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "revoked %s\n", name)
+		say(out, "cli.apitoken.revoked", "name", name)
 		return nil
 	}
-	return fmt.Errorf("%w: unknown api-token subcommand %q", errUsage, sub)
+	return usageMsg("cli.apitoken.unknown_sub", "sub", sub)
 }

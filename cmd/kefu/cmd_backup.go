@@ -33,7 +33,7 @@ func runBackup(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: kefu backup [--config FILE] BACKUP_FILE", errUsage)
+		return usageMsg("cli.backup.usage")
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -59,12 +59,12 @@ func runBackup(ctx context.Context, args []string, out io.Writer, getenv func(st
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "backup: %s (%d bytes, %v)\n", dest, st.Size(), time.Since(start).Round(time.Millisecond))
+	say(out, "cli.backup.done", "file", dest, "size", st.Size(), "took", time.Since(start).Round(time.Millisecond))
 	where := "KEFU_ENCRYPTION_KEY"
 	if f := db.KeyFile(); f != "" {
 		where = f
 	}
-	fmt.Fprintf(out, "personal data in it is encrypted with the key in %s: keep a copy of the key apart from the backups; a restore needs it\n", where)
+	say(out, "cli.backup.key", "where", where)
 	return nil
 }
 
@@ -76,7 +76,7 @@ func runRestore(ctx context.Context, args []string, out io.Writer, getenv func(s
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: kefu restore [--force] [--config FILE] BACKUP_FILE", errUsage)
+		return usageMsg("cli.restore.usage")
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -84,11 +84,11 @@ func runRestore(ctx context.Context, args []string, out io.Writer, getenv func(s
 	}
 	moved, err := storage.RestoreSQLite(ctx, fs.Arg(0), cfg.DatabaseURL, storage.RestoreOptions{Force: *force})
 	for _, m := range moved {
-		fmt.Fprintf(out, "kept the replaced file as %s\n", m)
+		say(out, "cli.restore.kept", "file", m)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "restored %s to %s; start kefu (it applies any migrations the backup lacks)\n", fs.Arg(0), cfg.DatabaseURL)
+	say(out, "cli.restore.done", "file", fs.Arg(0), "db", cfg.DatabaseURL)
 	return nil
 }

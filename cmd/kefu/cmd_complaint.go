@@ -93,18 +93,12 @@ func init() {
 	}
 }
 
-const complaintUsage = `kefu complaint level GD… 1|2|3
-kefu complaint record GD… [--points attitude,billing] [--responsible agent|product|logistics|other] [--verified "what was checked"]
-kefu complaint propose GD… SOLUTION [AMOUNT]   (refund 200, coupon 30, exchange, reship, repair; above your limit a supervisor approves)
-kefu complaint approve GD… PROPOSAL_ID         (supervisors)
-kefu complaint reject GD… PROPOSAL_ID "reason" (supervisors)
-kefu complaint visit GD… satisfied|not_satisfied ["note"]   (records the return visit; not_satisfied reopens)
-kefu complaint housekeep                        (auto-close unconfirmed resolved tickets, ping overdue visits; kefu serve does this every minute)
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE. Flags go before the ticket number.`
+// complaintUsage is the usage text, cli.usage.complaint in locales/*.cli.yaml.
+func complaintUsage() string { return msg("cli.usage.complaint") }
 
 func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w:\n%s", errUsage, complaintUsage)
+		return fmt.Errorf("%w:\n%s", errUsage, complaintUsage())
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("complaint "+sub, flag.ContinueOnError)
@@ -115,16 +109,16 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 	responsible := fs.String("responsible", "", "record: responsible party")
 	verified := fs.String("verified", "", "record: the verification done")
 	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, complaintUsage)
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, complaintUsage())
 	}
 	rest := fs.Args()
 	switch sub {
 	case "level", "record", "propose", "approve", "reject", "visit", "housekeep":
 	default:
-		return fmt.Errorf("%w: unknown complaint subcommand %q\n%s", errUsage, sub, complaintUsage)
+		return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.complaint.unknown_sub", "sub", sub), complaintUsage())
 	}
 	if sub != "housekeep" && len(rest) == 0 {
-		return fmt.Errorf("%w: %s\n%s", errUsage, errNoTicket, complaintUsage)
+		return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.ticket.no_required"), complaintUsage())
 	}
 	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
@@ -137,7 +131,7 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "auto-closed %d, return visits pinged %d, late tasks pinged %d\n", res.AutoClosed, res.VisitsPinged, res.TasksPinged)
+		say(out, "cli.complaint.housekept", "closed", res.AutoClosed, "visits", res.VisitsPinged, "tasks", res.TasksPinged)
 		return nil
 	}
 	ac, err := agentFrom(*as, getenv)
@@ -154,7 +148,7 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 	id := func() (int64, error) {
 		n, err := strconv.ParseInt(arg(1), 10, 64)
 		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("%w: a proposal id (see kefu ticket show %s)", errUsage, no)
+			return 0, usageMsg("cli.complaint.needs_id", "no", no)
 		}
 		return n, nil
 	}
@@ -162,13 +156,13 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 	case "level":
 		n, err := strconv.Atoi(arg(1))
 		if err != nil {
-			return fmt.Errorf("%w: level must be a number like 1\n%s", errUsage, complaintUsage)
+			return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.complaint.bad_level"), complaintUsage())
 		}
 		t, err := eng.SetComplaintLevel(ctx, ac, no, n)
 		if err != nil {
 			return explainComplaint(err, no)
 		}
-		fmt.Fprintf(out, "%s  %s  complaint level %d\n", t.No, t.Priority, t.ComplaintLevel)
+		say(out, "cli.complaint.leveled", "no", t.No, "priority", t.Priority, "level", t.ComplaintLevel)
 	case "record":
 		d := bot.ComplaintDetails{Verification: *verified, Responsible: *responsible}
 		if *points != "" {
@@ -177,12 +171,12 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 			}
 		}
 		if len(d.CorePoints) == 0 && d.Verification == "" && d.Responsible == "" {
-			return fmt.Errorf("%w: record needs --points, --responsible or --verified\n%s", errUsage, complaintUsage)
+			return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.complaint.record_needs"), complaintUsage())
 		}
 		if _, err := eng.RecordComplaint(ctx, ac, no, d); err != nil {
 			return explainComplaint(err, no)
 		}
-		fmt.Fprintf(out, "%s  complaint recorded\n", no)
+		say(out, "cli.complaint.recorded", "no", no)
 	case "propose":
 		var amount int64
 		if arg(2) != "" {
@@ -194,7 +188,7 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 		if err != nil {
 			return explainComplaint(err, no)
 		}
-		fmt.Fprintf(out, "%s  proposal #%d %s %s  %s\n", no, p.ID, p.Solution, yuan(p.Amount), proposalNote(p))
+		say(out, "cli.complaint.proposed", "no", no, "id", p.ID, "solution", p.Solution, "amount", yuan(p.Amount), "note", proposalNote(p))
 	case "approve", "reject":
 		n, err := id()
 		if err != nil {
@@ -205,27 +199,23 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 			p, err = eng.Approve(ctx, ac, no, n)
 		} else {
 			if arg(2) == "" {
-				return fmt.Errorf("%w: reject needs a reason", errUsage)
+				return usageMsg("cli.complaint.reject_needs")
 			}
 			p, err = eng.Reject(ctx, ac, no, n, strings.Join(rest[2:], " "))
 		}
 		if errors.Is(err, bot.ErrNoProposal) {
-			return fmt.Errorf("%s has no proposal #%d (kefu ticket show %s lists them): %w", no, n, no, err)
+			return failMsg(err, "cli.complaint.no_proposal", "no", no, "id", n)
 		}
 		if err != nil {
 			return explainComplaint(err, no)
 		}
-		fmt.Fprintf(out, "%s  proposal #%d %s %s  %s\n", no, p.ID, p.Solution, yuan(p.Amount), proposalNote(p))
+		say(out, "cli.complaint.proposed", "no", no, "id", p.ID, "solution", p.Solution, "amount", yuan(p.Amount), "note", proposalNote(p))
 	case "visit":
 		v, err := eng.RecordVisit(ctx, ac, no, arg(1), strings.Join(rest[min(2, len(rest)):], " "))
 		if err != nil {
 			return explainComplaint(err, no)
 		}
-		msg := "return visit recorded"
-		if v.Outcome == bot.VisitNotSatisfied {
-			msg += "; the ticket is reopened"
-		}
-		fmt.Fprintf(out, "%s  %s: %s\n", no, msg, v.Outcome)
+		say(out, "cli.complaint.visited", "no", no, "outcome", v.Outcome, "reopened", v.Outcome == bot.VisitNotSatisfied)
 	}
 	return nil
 }
@@ -233,11 +223,11 @@ func runComplaint(ctx context.Context, args []string, out io.Writer, getenv func
 func proposalNote(p bot.Proposal) string {
 	switch p.Status {
 	case bot.ProposalApproval:
-		return "above your limit: waiting for a supervisor (kefu complaint approve " + p.TicketNo + " " + strconv.FormatInt(p.ID, 10) + ")"
+		return msg("cli.complaint.awaiting", "no", p.TicketNo, "id", p.ID)
 	case bot.ProposalOffered:
-		return "offered to the customer"
+		return msg("cli.complaint.offered")
 	case bot.ProposalWithdrawn:
-		return "withdrawn (the ticket was resolved or closed)"
+		return msg("cli.complaint.withdrawn")
 	}
 	return string(p.Status)
 }

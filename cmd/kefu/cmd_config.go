@@ -17,26 +17,25 @@ var exampleConfig string
 func init() {
 	commands["config"] = command{
 		summary: "config example | check [FILE] | env: print a documented kefu.yaml, validate one, list the KEFU_* variables",
-		usage:   "kefu config example        print a documented kefu.yaml with the defaults\nkefu config check [FILE]   validate a configuration (default: the one kefu would load)\nkefu config env            list the KEFU_* environment variables",
 		run:     runConfig,
 	}
 }
 
 func runConfig(ctx context.Context, args []string) error {
-	pos, err := parseArgs(flag.NewFlagSet("config", flag.ContinueOnError), args, 1, 2, "subcommand: example, check [FILE] or env")
+	pos, err := parseArgs(flag.NewFlagSet("config", flag.ContinueOnError), args, 1, 2, "cli.what.config_sub")
 	if err != nil {
 		return err
 	}
 	switch pos[0] {
 	case "example":
 		if len(pos) > 1 {
-			return usagef("unexpected argument %q", pos[1])
+			return usageMsg("cli.args.unexpected", "arg", pos[1])
 		}
 		fmt.Print(exampleConfig)
 		return nil
 	case "env":
 		if len(pos) > 1 {
-			return usagef("unexpected argument %q", pos[1])
+			return usageMsg("cli.args.unexpected", "arg", pos[1])
 		}
 		printEnvMapping(os.Stdout)
 		return nil
@@ -48,8 +47,8 @@ func runConfig(ctx context.Context, args []string) error {
 		if _, err := loadConfig(path, os.Getenv); err != nil {
 			return err
 		}
-		fmt.Println("ok")
+		fmt.Println(msg("cli.config.ok"))
 		return nil
 	}
-	return usagef("unknown config subcommand %q", pos[0])
+	return usageMsg("cli.config.unknown_sub", "sub", pos[0])
 }

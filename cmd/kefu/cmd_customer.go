@@ -49,7 +49,6 @@ func privacyWorker(db *storage.DB, r storage.PrivacyRetention, log *slog.Logger)
 
 func init() {
 	commands["customer"] = command{
-		usage:   customerUsage,
 		summary: "a customer's data requests: export (right of access, JSON) | erase (right to deletion); audited",
 		run: func(ctx context.Context, args []string) error {
 			return runCustomer(ctx, args, os.Stdout, os.Getenv)
@@ -57,11 +56,7 @@ func init() {
 	}
 }
 
-const customerUsage = `kefu customer export ID|PHONE [-o FILE]   (everything kefu holds about the customer, as JSON)
-kefu customer erase ID|PHONE --yes          (personal data removed everywhere; tickets stay as anonymous numbers)
-kefu customer audit [ID]                    (who revealed, exported or erased personal data)
-kefu customer flag ID|PHONE [--set vip,media] [--clear legal]   (complaint-level flags; agents see, supervisors change)
-Supervisors only (but flag without --set/--clear) (--as NAME or $KEFU_AGENT; supervisor: true in agents); each request is recorded.`
+// The usage text is cli.usage.customer in locales/*.cli.yaml.
 
 func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) > 0 && args[0] == "flag" {
@@ -72,19 +67,19 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 	as := fs.String("as", "", "supervisor acting (default $KEFU_AGENT, then $USER)")
 	outPath := fs.String("o", "", "export: write to FILE (mode 0600) instead of stdout")
 	yes := fs.Bool("yes", false, "erase: confirm")
-	pos, err := parseArgs(fs, args, 1, 2, "subcommand (export, erase, audit) and ID or PHONE")
+	pos, err := parseArgs(fs, args, 1, 2, "cli.what.customer_sub")
 	if err != nil {
 		return err
 	}
 	sub := pos[0]
 	if sub != "export" && sub != "erase" && sub != "audit" {
-		return usagef("unknown customer subcommand %q", sub)
+		return usageMsg("cli.customer.unknown_sub", "sub", sub)
 	}
 	if sub != "audit" && len(pos) < 2 {
-		return usagef("%s needs a customer id or phone number", sub)
+		return usageMsg("cli.customer.needs_id", "sub", sub)
 	}
 	if sub == "erase" && !*yes {
-		return usagef("erase removes the customer's personal data for good: add --yes")
+		return usageMsg("cli.customer.erase_yes")
 	}
 	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
@@ -96,14 +91,14 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 		return err
 	}
 	if !a.engine.IsSupervisor(ac.ID) {
-		return fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) may handle a customer's data request: %w", bot.ErrForbidden)
+		return failMsg(bot.ErrForbidden, "cli.customer.supervisor_only")
 	}
 	if sub == "audit" {
 		var id int64
 		if len(pos) == 2 {
 			ids, err := a.db.CustomerIDs(ctx, pos[1])
 			if err != nil || len(ids) == 0 {
-				return errors.Join(fmt.Errorf("no customer %s", pos[1]), err)
+				return errors.Join(failMsg(nil, "cli.customer.not_found", "id", pos[1]), err)
 			}
 			id = ids[0]
 		}
@@ -122,7 +117,7 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 		return err
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("no customer %s", pos[1])
+		return failMsg(nil, "cli.customer.not_found", "id", pos[1])
 	}
 	switch sub {
 	case "export":
@@ -166,7 +161,7 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 				Detail: fmt.Sprintf("tickets anonymized: %d", n)}); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "customer %d erased: personal data removed, %d tickets kept as anonymous statistics\n", id, n)
+			say(out, "cli.customer.erased", "id", id, "n", n)
 		}
 		return nil
 	}

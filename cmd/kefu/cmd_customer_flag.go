@@ -23,7 +23,7 @@ func runCustomerFlag(ctx context.Context, args []string, out io.Writer, getenv f
 	as := fs.String("as", "", "agent acting (default $KEFU_AGENT, then $USER)")
 	set := fs.String("set", "", "flags to add, comma-separated (vip,media)")
 	clr := fs.String("clear", "", "flags to remove, comma-separated")
-	pos, err := parseArgs(fs, args, 1, 1, "customer ID or PHONE")
+	pos, err := parseArgs(fs, args, 1, 1, "cli.what.customer")
 	if err != nil {
 		return err
 	}
@@ -37,14 +37,14 @@ func runCustomerFlag(ctx context.Context, args []string, out io.Writer, getenv f
 		return err
 	}
 	if !a.engine.IsAgent(ac.ID) {
-		return fmt.Errorf("not allowed: %s is not a configured agent: %w", ac.ID, bot.ErrForbidden)
+		return failMsg(bot.ErrForbidden, "cli.customer.not_agent", "actor", ac.ID)
 	}
 	ids, err := a.db.CustomerIDs(ctx, pos[0])
 	if err != nil {
 		return err
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("no customer %s: %w", pos[0], bot.ErrNotFound)
+		return failOnly(bot.ErrNotFound, "cli.customer.not_found", "id", pos[0])
 	}
 	split := func(s string) []string {
 		if strings.TrimSpace(s) == "" {
@@ -65,13 +65,13 @@ func runCustomerFlag(ctx context.Context, args []string, out io.Writer, getenv f
 		}
 		switch {
 		case errors.Is(err, bot.ErrForbidden):
-			return fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) may change customer flags: %w", err)
+			return failMsg(err, "cli.customer.flags_supervisor")
 		case errors.Is(err, bot.ErrBadInput):
 			return fmt.Errorf("%w: %v", errUsage, err)
 		case err != nil:
 			return err
 		}
-		fmt.Fprintf(out, "customer %d flags: %s\n", id, orDash(strings.Join(flags, ",")))
+		say(out, "cli.customer.flags", "id", id, "flags", orDash(strings.Join(flags, ",")))
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 		return err
 	}
 	if *days <= 0 || *days > 3660 || *perDay <= 0 || *perDay > 100000 {
-		return fmt.Errorf("%w: --days 1…3660 and --per-day 1…100000", errUsage)
+		return usageMsg("cli.demo.bad_range")
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -59,7 +59,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 		return fmt.Errorf("demo: count tickets: %w", err)
 	}
 	if n > 0 && !*force {
-		return usagef("the database already holds %d tickets; demo traffic would mix with them (--force to add it anyway)", n)
+		return usageMsg("cli.demo.not_empty", "n", n)
 	}
 	var cats []string
 	for _, c := range cfg.Conversation.Categories {
@@ -84,8 +84,8 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "demo: %d tickets, %d conversations, %d events, %d surveys, %d FAQ answers in %s\n",
-		st.Tickets, st.Conversations, st.Events, st.Surveys, st.Citations, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(out, "Now run `kefu serve` and open /console/, or `kefu report`.")
+	say(out, "cli.demo.done", "tickets", st.Tickets, "conversations", st.Conversations, "events", st.Events, "surveys", st.Surveys,
+		"citations", st.Citations, "took", time.Since(start).Round(time.Millisecond))
+	say(out, "cli.demo.next")
 	return nil
 }

@@ -35,16 +35,16 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 	month := fs.String("month", "", "monthly: YYYY-MM (default last month)")
 	outPath := fs.String("o", "", "output file (- for stdout)")
 	rf := addReportFlags(fs)
-	pos, err := parseArgs(fs, args, 1, 1, "what to export: tickets or monthly")
+	pos, err := parseArgs(fs, args, 1, 1, "cli.what.export")
 	if err != nil {
 		return err
 	}
 	sub := pos[0]
 	if sub != "tickets" && sub != "monthly" {
-		return usagef("unknown export %q: tickets or monthly", sub)
+		return usageMsg("cli.export.unknown", "what", sub)
 	}
 	if *outPath == "" {
-		return usagef("-o FILE is required")
+		return usageMsg("cli.export.needs_o")
 	}
 	if *format == "" {
 		*format = "csv"
@@ -53,7 +53,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 		}
 	}
 	if sub == "tickets" && *format != "csv" && *format != "xlsx" {
-		return fmt.Errorf("%w: --format %q: csv or xlsx", errUsage, *format)
+		return usageMsg("cli.export.bad_format", "format", *format)
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -118,7 +118,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func
 		if err != nil {
 			os.Remove(*outPath)
 		} else {
-			fmt.Fprintf(stdout, "wrote %s\n", *outPath)
+			say(stdout, "cli.export.wrote", "file", *outPath)
 		}
 	}
 	return err

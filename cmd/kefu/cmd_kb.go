@@ -10,8 +10,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/kb"
@@ -19,7 +19,6 @@ import (
 
 func init() {
 	commands["kb"] = command{
-		usage:   kbUsage,
 		summary: "FAQ library: list, match (one question or JSONL batch), eval, import, stats",
 		run: func(ctx context.Context, args []string) error {
 			return runKB(ctx, args, os.Stdin, os.Stdout)
@@ -27,23 +26,11 @@ func init() {
 	}
 }
 
-const kbUsage = `usage:
-  kefu kb list  [--faq FILE] [--lang L]
-  kefu kb match [--faq FILE] [--lang L] [-k N] "question"     top entries with confidence
-  kefu kb match [--faq FILE] [--lang L] < queries.jsonl       batch: {"text"} lines in, {"text","id","score"} lines out
-  kefu kb eval  --faq FILE --queries FILE [--lang L]           accuracy, out-of-scope precision/recall, latency
-                [--learn TRAFFIC.jsonl | --learn-split]        ... before and after the learning loop replays traffic
-  kefu kb import FILE                                          load a library into the database (replaces the sample)
-  kefu kb stats [--days N]                                     per-entry hits and helpful rate, top unanswered questions
-  kefu kb learn [--accept all|ID,… | --reject ID,…]            customers' confirmed wordings: list, accept as examples, reject
-  kefu kb add --from GD…                                       a draft entry from a resolved ticket's reply (personal data removed)
-  kefu kb drafts | publish ID | reject ID "reason"             supervisors review, publish (the library reloads) or reject drafts
-Without --faq the bundled sample FAQ is used. Thresholds: --answer-threshold, --suggest-threshold;
---wordnet relates English words through WordNet (faq.wordnet).`
+// The usage text is cli.usage.kb in locales/*.cli.yaml.
 
 func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("missing subcommand (list, match, eval, import, stats, learn, add, drafts, publish, reject)")
+		return usageMsg("cli.args.missing", "what", "cli.what.kb_sub")
 	}
 	sub, args := args[0], args[1:]
 	switch sub { // the database side lives in cmd_kb_db.go
@@ -94,7 +81,7 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		return kbMatchBatch(ctx, stdin, stdout, m, *lang)
 	case "eval":
 		if *queries == "" {
-			return usagef("eval needs --queries FILE")
+			return usageMsg("cli.kb.eval_needs")
 		}
 		m := kb.NewMatcher(lib, opts)
 		load := time.Since(loadStart)
@@ -103,31 +90,33 @@ func runKB(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer
 		}
 		return kbEval(ctx, stdout, m, *queries, *lang, load)
 	default:
-		return usagef("unknown subcommand %q", sub)
+		return usageMsg("cli.unknown_sub", "sub", sub)
 	}
 }
 
 func kbList(w io.Writer, lib *kb.Library, lang string) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tLOCALE\tCATEGORY\tEXAMPLES\tQUESTION")
+	var tw table
+	tw.row(strings.Split(msg("cli.kb.list_header"), "|")...)
 	for _, e := range lib.Entries() {
 		if lang != "" && e.Lang != lang && e.Lang != "" {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.ID, e.Lang, e.Category, len(e.Examples), e.Question)
+		tw.row(e.ID, e.Lang, e.Category, strconv.Itoa(len(e.Examples)), e.Question)
 	}
-	return tw.Flush()
+	tw.print(w)
+	return nil
 }
 
 func kbMatchOne(w io.Writer, m *kb.Index, q, lang string, k int) error {
 	hits := m.Match(q, lang, k)
-	fmt.Fprintf(w, "decision: %s\n", decisionName(m.Decide(hits)))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCORE\tID\tLOCALE\tQUESTION")
+	say(w, "cli.kb.decision", "decision", decisionName(m.Decide(hits)))
+	var tw table
+	tw.row(strings.Split(msg("cli.kb.match_header"), "|")...)
 	for _, h := range hits {
-		fmt.Fprintf(tw, "%.3f\t%s\t%s\t%s\n", h.Score, h.Entry.ID, h.Entry.Lang, h.Entry.Question)
+		tw.row(fmt.Sprintf("%.3f", h.Score), h.Entry.ID, h.Entry.Lang, h.Entry.Question)
 	}
-	return tw.Flush()
+	tw.print(w)
+	return nil
 }
 
 func decisionName(d kb.Decision) string {
@@ -299,16 +288,16 @@ func kbEvalQueries(ctx context.Context, w io.Writer, m *kb.Index, qs []kbQuery, 
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	fmt.Fprintf(w, "queries: %d (%d in scope, %d out of scope); entries: %d\n", len(qs), ins, oos, m.Library().Len())
-	fmt.Fprintf(w, "top-1 accuracy (all): %s\n", ratio(right, len(qs)))
-	fmt.Fprintf(w, "in-scope top-1 accuracy (no threshold): %s\n", ratio(insTop, ins))
-	fmt.Fprintf(w, "in-scope top-1 accuracy: %s\n", ratio(insRight, ins))
-	fmt.Fprintf(w, "out-of-scope recall: %s\n", ratio(oosNone, oos))
-	fmt.Fprintf(w, "out-of-scope precision: %s\n", ratio(oosNone, none))
-	fmt.Fprintf(w, "wrong-answer rate: %s\n", ratio(wrongAnswered, answered))
-	fmt.Fprintf(w, "confident wrong answers (score >= answer threshold, wrong entry): %s\n", ratio(confidentWrong, len(qs)))
-	fmt.Fprintf(w, "answered right (score >= answer threshold, right entry): %s; this library's answer threshold: %.3f\n", ratio(answeredRight, len(qs)), m.AnswerThreshold())
-	fmt.Fprintf(w, "latency p50 %v p90 %v p99 %v; load %v; heap %.1f MiB\n",
-		pct(0.50), pct(0.90), pct(0.99), load.Round(time.Millisecond), float64(ms.HeapAlloc)/(1<<20))
+	say(w, "cli.kb.eval.queries", "n", len(qs), "ins", ins, "oos", oos, "entries", m.Library().Len())
+	say(w, "cli.kb.eval.top1", "v", ratio(right, len(qs)))
+	say(w, "cli.kb.eval.in_top1_raw", "v", ratio(insTop, ins))
+	say(w, "cli.kb.eval.in_top1", "v", ratio(insRight, ins))
+	say(w, "cli.kb.eval.oos_recall", "v", ratio(oosNone, oos))
+	say(w, "cli.kb.eval.oos_precision", "v", ratio(oosNone, none))
+	say(w, "cli.kb.eval.wrong_rate", "v", ratio(wrongAnswered, answered))
+	say(w, "cli.kb.eval.confident_wrong", "v", ratio(confidentWrong, len(qs)))
+	say(w, "cli.kb.eval.answered_right", "v", ratio(answeredRight, len(qs)), "threshold", fmt.Sprintf("%.3f", m.AnswerThreshold()))
+	say(w, "cli.kb.eval.latency", "p50", pct(0.50), "p90", pct(0.90), "p99", pct(0.99), "load", load.Round(time.Millisecond),
+		"heap", fmt.Sprintf("%.1f", float64(ms.HeapAlloc)/(1<<20)))
 	return nil
 }

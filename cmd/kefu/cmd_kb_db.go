@@ -9,7 +9,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/kb"
@@ -70,7 +69,7 @@ func kbImport(ctx context.Context, args []string, out io.Writer) error {
 	if err := db.SetKV(ctx, kvFAQVersion, strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "imported %d entries from %s; a running server switches to them within faq.reload\n", n, pos[0])
+	say(out, "cli.kb.imported", "n", n, "file", pos[0])
 	return nil
 }
 
@@ -93,17 +92,17 @@ func kbStats(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	sort.Slice(stats, func(i, j int) bool { return stats[i].Cited > stats[j].Cited })
-	fmt.Fprintf(out, "FAQ entries cited in the last %d days\n", *days)
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENTRY\tHITS\tHELPED\tNOT HELPED\tHELPFUL RATE")
+	say(out, "cli.kb.stats_title", "days", *days)
+	var tw table
+	tw.header("cli.kb.stats_header")
 	for _, s := range stats {
 		rate := "-"
 		if judged := s.Helped + s.NotHelped; judged > 0 {
 			rate = fmt.Sprintf("%.0f%%", 100*float64(s.Helped)/float64(judged))
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", s.EntryID, s.Cited, s.Helped, s.NotHelped, rate)
+		tw.rowf("%s\t%d\t%d\t%d\t%s\n", s.EntryID, s.Cited, s.Helped, s.NotHelped, rate)
 	}
-	tw.Flush()
+	tw.print(out)
 
 	qs, err := db.UnansweredQuestions(ctx, 5000)
 	if err != nil {
@@ -142,13 +141,14 @@ func kbStats(ctx context.Context, args []string, out io.Writer) error {
 	if len(list) > *top {
 		list = list[:*top]
 	}
-	fmt.Fprintf(out, "\nMost frequent unanswered questions (write new entries from these)\n")
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIMES\tLANG\tLAST ASKED\tQUESTION")
+	fmt.Fprintln(out)
+	say(out, "cli.kb.unanswered_title")
+	tw = table{}
+	tw.header("cli.kb.unanswered_header")
 	for _, f := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", f.n, f.lang, f.last.Format("2006-01-02 15:04"), clip(f.text, 60))
+		tw.rowf("%d\t%s\t%s\t%s\n", f.n, f.lang, f.last.Format("2006-01-02 15:04"), clip(f.text, 60))
 	}
-	tw.Flush()
+	tw.print(out)
 	return kbCareStats(ctx, db, out, stats, time.Now())
 }
 
@@ -160,31 +160,30 @@ func kbCareStats(ctx context.Context, db *storage.DB, out io.Writer, stats []sto
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nEntries customers marked unhelpful (revise these)\n")
+	fmt.Fprintln(out)
+	say(out, "cli.kb.unhelpful_title")
 	if len(care.Unhelpful) == 0 {
-		fmt.Fprintln(out, "none")
+		say(out, "cli.kb.none")
 	} else {
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENTRY\tNOT HELPED\tHELPED\tHITS")
+		var tw table
+		tw.header("cli.kb.unhelpful_header")
 		for _, s := range care.Unhelpful {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", s.EntryID, s.NotHelped, s.Helped, s.Cited)
+			tw.rowf("%s\t%d\t%d\t%d\n", s.EntryID, s.NotHelped, s.Helped, s.Cited)
 		}
-		tw.Flush()
+		tw.print(out)
 	}
-	verdict := "below the target"
-	if care.TargetMet() {
-		verdict = "target met"
-	}
-	fmt.Fprintf(out, "\nNew or revised entries in %s: %d (target >= %d: %s)\n", month.Format("2006-01"), len(care.Changes), storage.FAQCareTarget, verdict)
+	fmt.Fprintln(out)
+	say(out, "cli.kb.changes_title", "month", month.Format("2006-01"), "n", len(care.Changes), "target", storage.FAQCareTarget, "met", care.TargetMet())
 	if len(care.Changes) > 0 {
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ENTRY\tLANG\tCHANGE")
+		var tw table
+		tw.header("cli.kb.changes_header")
 		for _, c := range care.Changes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.EntryID, c.Lang, c.Change)
+			tw.rowf("%s\t%s\t%s\n", c.EntryID, c.Lang, c.Change)
 		}
-		tw.Flush()
+		tw.print(out)
 	}
-	fmt.Fprintf(out, "\nDrafts waiting for a supervisor: %d (kefu kb drafts)\n", care.Drafts)
+	fmt.Fprintln(out)
+	say(out, "cli.kb.drafts_waiting", "n", care.Drafts)
 	return nil
 }
 

@@ -20,10 +20,8 @@ import (
 // change log (kefu kb stats) and bumps faq:version: this process swaps the library at once, a running
 // kefu serve within faq.reload.
 
-const kbDraftUsage = `kefu kb add --from GD… [--as AGENT]                 a draft FAQ entry from a resolved ticket's reply
-kefu kb drafts [--all]                               drafts waiting for a supervisor (--all: decided ones too)
-kefu kb publish [--as SUP] [--id ENTRY] [--question "…"] [--answer "…"] ID   publish a draft (supervisors)
-kefu kb reject [--as SUP] ID "reason"                reject a draft (supervisors)`
+// kbDraftUsage is the usage text, cli.usage.kb_drafts in locales/*.cli.yaml.
+func kbDraftUsage() string { return msg("cli.usage.kb_drafts") }
 
 // draftEntryID is the id of a published draft's entry unless the supervisor names one.
 func draftEntryID(d bot.FAQDraft) string { return "faq-d" + strconv.FormatInt(d.ID, 10) }
@@ -44,18 +42,22 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 	case "reject":
 		minPos, maxPos = 2, -1
 	}
-	pos, err := parseArgs(fs, args, minPos, maxPos, "a draft id (see kefu kb drafts)"+map[bool]string{true: " and a reason"}[sub == "reject"])
+	what := "cli.what.draft_id"
+	if sub == "reject" {
+		what = "cli.what.draft_reason"
+	}
+	pos, err := parseArgs(fs, args, minPos, maxPos, what)
 	if err != nil {
-		return fmt.Errorf("%w\n%s", err, kbDraftUsage)
+		return fmt.Errorf("%w\n%s", err, kbDraftUsage())
 	}
 	var id int64
 	if sub == "publish" || sub == "reject" {
 		if id, err = strconv.ParseInt(strings.TrimPrefix(pos[0], "#"), 10, 64); err != nil || id <= 0 {
-			return usagef("draft id %q: want a number (see kefu kb drafts)", pos[0])
+			return usageMsg("cli.kb.bad_draft_id", "id", pos[0])
 		}
 	}
 	if sub == "add" && strings.TrimSpace(*from) == "" {
-		return usagef("kb add needs --from GD… (a resolved ticket)\n%s", kbDraftUsage)
+		return usagef("%s\n%s", msg("cli.kb.add_needs"), kbDraftUsage())
 	}
 	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
@@ -73,7 +75,7 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 		if err != nil {
 			return explainDraft(err, no, d)
 		}
-		fmt.Fprintf(out, "draft #%d from %s, waiting for a supervisor (kefu kb publish %d)\n", d.ID, d.TicketNo, d.ID)
+		say(out, "cli.kb.drafted", "id", d.ID, "no", d.TicketNo)
 		printDraft(out, d, a.loc)
 	case "drafts":
 		status := bot.DraftOpen
@@ -85,7 +87,7 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 			return err
 		}
 		if len(ds) == 0 {
-			fmt.Fprintln(out, "no drafts waiting (kefu kb add --from GD… makes one from a resolved ticket)")
+			say(out, "cli.kb.no_drafts")
 		}
 		for _, d := range ds {
 			printDraft(out, d, a.loc)
@@ -95,13 +97,13 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "draft #%d published as FAQ entry %s (%s); a running server reloads the library within faq.reload\n", d.ID, d.EntryID, d.Lang)
+		say(out, "cli.kb.published", "id", d.ID, "entry", d.EntryID, "lang", d.Lang)
 	case "reject":
 		d, err := rejectDraft(ctx, a, actor, id, strings.Join(pos[1:], " "))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "draft #%d rejected\n", d.ID)
+		say(out, "cli.kb.rejected", "id", d.ID)
 	}
 	return nil
 }
@@ -109,39 +111,42 @@ func kbDrafts(ctx context.Context, sub string, args []string, out io.Writer, get
 func printDraft(out io.Writer, d bot.FAQDraft, loc *time.Location) {
 	state := string(d.Status)
 	if d.Status == bot.DraftPublished {
-		state += " as " + d.EntryID
+		state += " " + msg("cli.kb.draft_as", "entry", d.EntryID)
 	}
 	if d.DecidedBy != "" {
-		state += " by " + d.DecidedBy
+		state += " " + msg("cli.kb.draft_by", "by", d.DecidedBy)
 	}
 	if d.Reason != "" {
 		state += ": " + d.Reason
 	}
-	fmt.Fprintf(out, "#%d  %s  %s  %s  by %s  %s  [%s]\n  Q: %s\n  A: %s\n", d.ID, d.TicketNo, d.Lang, categoryOf(d.Category), d.CreatedBy,
-		d.CreatedAt.In(loc).Format("2006-01-02 15:04"), state, d.Question, strings.ReplaceAll(d.Answer, "\n", "\n     "))
+	fmt.Fprintf(out, "#%d  %s  %s  %s  %s  %s  [%s]\n", d.ID, d.TicketNo, d.Lang, categoryOf(d.Category), msg("cli.kb.draft_by", "by", d.CreatedBy),
+		d.CreatedAt.In(loc).Format("2006-01-02 15:04"), state)
+	say(out, "cli.kb.draft_q", "q", d.Question)
+	say(out, "cli.kb.draft_a", "a", strings.ReplaceAll(d.Answer, "\n", "\n     "))
 }
 
 // explainDraft turns DraftFAQ's errors into sentences.
 func explainDraft(err error, no string, d bot.FAQDraft) error {
 	switch {
 	case errors.Is(err, bot.ErrDraftExists):
-		return fmt.Errorf("%s: draft #%d from it is waiting for a supervisor (kefu kb publish %d): %w", no, d.ID, d.ID, err)
+		return failMsg(err, "cli.kb.draft_exists", "no", no, "id", d.ID)
 	case errors.Is(err, bot.ErrNotResolved):
-		return fmt.Errorf("%s is not resolved yet: a draft is made from a resolved ticket's reply: %w", no, err)
+		return failMsg(err, "cli.kb.not_resolved", "no", no)
 	case errors.Is(err, bot.ErrNoReply):
-		return fmt.Errorf("%s has no agent reply of its own to draft from (FAQ answers are in the library already): %w", no, err)
+		return failMsg(err, "cli.kb.no_reply", "no", no)
 	}
 	return explain(err, no)
 }
 
-var errNotSupervisor = fmt.Errorf("not allowed: only a supervisor (`supervisor: true` in agents of kefu.yaml) decides on drafts: %w", bot.ErrForbidden)
+// errNotSupervisor is a draft decision by somebody who is not a supervisor.
+func errNotSupervisor() error { return failMsg(bot.ErrForbidden, "cli.kb.drafts_supervisor") }
 
 // publishDraft publishes waiting draft id (question and answer optionally edited) as FAQ entry
 // entryID (default faq-dN): the library in the database gains it, this process swaps it in, others
 // reload within faq.reload. Supervisors only.
 func publishDraft(ctx context.Context, a *app, actor bot.Actor, id int64, entryID, question, answer string) (bot.FAQDraft, error) {
 	if !a.engine.IsSupervisor(actor.ID) {
-		return bot.FAQDraft{}, errNotSupervisor
+		return bot.FAQDraft{}, errNotSupervisor()
 	}
 	d, err := waitingDraft(ctx, a, id)
 	if err != nil {
@@ -158,7 +163,7 @@ func publishDraft(ctx context.Context, a *app, actor bot.Actor, id int64, entryI
 		d.EntryID = draftEntryID(d)
 	}
 	if !faqIDPattern(d.EntryID) {
-		return d, usagef("--id %q: letters, digits and . _ : - only", d.EntryID)
+		return d, usageMsg("cli.kb.bad_entry_id", "entry", d.EntryID)
 	}
 	entry := kb.Entry{ID: d.EntryID, Lang: d.Lang, Category: d.Category, Question: d.Question, Answer: d.Answer}
 	// The entry first (idempotent: the same id again), then the decision: a crash between them leaves a
@@ -178,11 +183,11 @@ func publishDraft(ctx context.Context, a *app, actor bot.Actor, id int64, entryI
 // rejectDraft rejects waiting draft id with a reason. Supervisors only.
 func rejectDraft(ctx context.Context, a *app, actor bot.Actor, id int64, reason string) (bot.FAQDraft, error) {
 	if !a.engine.IsSupervisor(actor.ID) {
-		return bot.FAQDraft{}, errNotSupervisor
+		return bot.FAQDraft{}, errNotSupervisor()
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return bot.FAQDraft{}, usagef("reject needs a reason")
+		return bot.FAQDraft{}, usageMsg("cli.kb.reject_needs")
 	}
 	d, err := waitingDraft(ctx, a, id)
 	if err != nil {
@@ -200,13 +205,13 @@ func rejectDraft(ctx context.Context, a *app, actor bot.Actor, id int64, reason 
 func waitingDraft(ctx context.Context, a *app, id int64) (bot.FAQDraft, error) {
 	d, err := a.db.FAQDraft(ctx, id)
 	if errors.Is(err, bot.ErrNotFound) {
-		return d, fmt.Errorf("no draft #%d (see kefu kb drafts): %w", id, err)
+		return d, failMsg(err, "cli.kb.no_draft", "id", id)
 	}
 	if err != nil {
 		return d, err
 	}
 	if d.Status != bot.DraftOpen {
-		return d, fmt.Errorf("draft #%d is %s already (by %s): %w", id, d.Status, d.DecidedBy, bot.ErrConflict)
+		return d, failMsg(bot.ErrConflict, "cli.kb.decided", "id", id, "status", d.Status, "by", d.DecidedBy)
 	}
 	return d, nil
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/storage"
@@ -16,7 +15,6 @@ import (
 
 func init() {
 	commands["keys"] = command{
-		usage:   keysUsage,
 		summary: "encryption keys of personal data: rotate (re-encrypt everything, server running), status, new",
 		run: func(ctx context.Context, args []string) error {
 			return runKeys(ctx, args, os.Stdout, os.Getenv)
@@ -24,19 +22,14 @@ func init() {
 	}
 }
 
-const keysUsage = `kefu keys rotate [--batch N] [--keep-old]   (new key; re-encrypts every value in batches while kefu runs)
-kefu keys status                            (which key encrypts how many values)
-kefu keys new                               (print a new random key, for KEFU_ENCRYPTION_KEY)
-With a key file (data/kefu.key or KEFU_ENCRYPTION_KEY_FILE) rotate adds the new key to it and removes the
-old one when everything is re-encrypted (--keep-old keeps it). With KEFU_ENCRYPTION_KEY put the new key
-first ("NEW,OLD"), restart kefu, then run rotate; afterwards drop OLD.`
+// The usage text is cli.usage.keys in locales/*.cli.yaml.
 
 func runKeys(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file")
 	batch := fs.Int("batch", 500, "rotate: rows per transaction")
 	keepOld := fs.Bool("keep-old", false, "rotate: keep the old key in the key file")
-	pos, err := parseArgs(fs, args, 1, 1, "subcommand (rotate, status, new)")
+	pos, err := parseArgs(fs, args, 1, 1, "cli.what.keys_sub")
 	if err != nil {
 		return err
 	}
@@ -45,7 +38,7 @@ func runKeys(ctx context.Context, args []string, out io.Writer, getenv func(stri
 		return nil
 	}
 	if pos[0] != "rotate" && pos[0] != "status" {
-		return usagef("unknown keys subcommand %q", pos[0])
+		return usageMsg("cli.keys.unknown_sub", "sub", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -93,9 +86,9 @@ func rotateKeys(ctx context.Context, db *storage.DB, o rotateOptions, out io.Wri
 		if err := keys.Reload(); err != nil {
 			return fmt.Errorf("keys rotate: %w", err)
 		}
-		fmt.Fprintf(out, "new key %s added to %s (old keys stay readable until the rotation finishes)\n", keys.CurrentID(), file)
+		say(out, "cli.keys.added", "key", keys.CurrentID(), "file", file)
 	} else {
-		fmt.Fprintf(out, "re-encrypting under key %s, the first of KEFU_ENCRYPTION_KEY\n", keys.CurrentID())
+		say(out, "cli.keys.reencrypting", "key", keys.CurrentID())
 	}
 	total, quiet := 0, 0
 	for quiet < 2 {
@@ -120,7 +113,7 @@ func rotateKeys(ctx context.Context, db *storage.DB, o rotateOptions, out io.Wri
 	if err := db.RecordCurrentKey(ctx); err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
 	}
-	fmt.Fprintf(out, "re-encrypted %d values; everything is under key %s\n", total, keys.CurrentID())
+	say(out, "cli.keys.reencrypted", "n", total, "key", keys.CurrentID())
 	if file != "" && !o.KeepOld && len(old) > 0 {
 		cur, err := os.ReadFile(file)
 		if err != nil {
@@ -138,10 +131,10 @@ func rotateKeys(ctx context.Context, db *storage.DB, o rotateOptions, out io.Wri
 			if err := storage.WriteKeyFile(file, []string{first}); err != nil {
 				return fmt.Errorf("keys rotate: %w", err)
 			}
-			fmt.Fprintf(out, "old keys removed from %s (backups of the database made before now need them)\n", file)
+			say(out, "cli.keys.old_removed", "file", file)
 		}
 	} else if file == "" {
-		fmt.Fprintln(out, "now remove the old keys from KEFU_ENCRYPTION_KEY")
+		say(out, "cli.keys.remove_old")
 	}
 	return nil
 }
@@ -151,9 +144,9 @@ func printKeyUsage(ctx context.Context, db *storage.DB, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "current key: %s (all keys: %s)\n", db.Keys().CurrentID(), strings.Join(db.Keys().IDs(), ", "))
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COLUMN\tKEY\tVALUES")
+	say(out, "cli.keys.current", "key", db.Keys().CurrentID(), "all", strings.Join(db.Keys().IDs(), ", "))
+	var tw table
+	tw.header("cli.keys.status_header")
 	cols := make([]string, 0, len(usage))
 	for c := range usage {
 		cols = append(cols, c)
@@ -166,8 +159,9 @@ func printKeyUsage(ctx context.Context, db *storage.DB, out io.Writer) error {
 		}
 		sort.Strings(ks)
 		for _, k := range ks {
-			fmt.Fprintf(tw, "%s\t%s\t%d\n", c, k, usage[c][k])
+			tw.rowf("%s\t%s\t%d\n", c, k, usage[c][k])
 		}
 	}
-	return tw.Flush()
+	tw.print(out)
+	return nil
 }

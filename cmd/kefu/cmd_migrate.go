@@ -27,7 +27,7 @@ func init() {
 // list` from a newer binary must not upgrade the schema under a running older server.
 func runMigrate(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || (args[0] != "status" && args[0] != "up") {
-		return fmt.Errorf("%w: kefu migrate status | kefu migrate up [--config FILE]", errUsage)
+		return usageMsg("cli.migrate.usage")
 	}
 	fs := flag.NewFlagSet("migrate "+args[0], flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "config file (default ./kefu.yaml when present, or $KEFU_CONFIG)")
@@ -53,13 +53,13 @@ func runMigrate(ctx context.Context, args []string, out io.Writer, getenv func(s
 	}
 	applied, pending, unknown, newest := 0, 0, 0, 0
 	for _, st := range sts {
-		state := "pending"
+		state := msg("cli.migrate.pending")
 		switch {
 		case !st.Known:
-			state = "applied " + st.AppliedAt.Format("2006-01-02 15:04:05Z") + " — UNKNOWN to this kefu (a newer version applied it)"
+			state = msg("cli.migrate.unknown", "at", st.AppliedAt.Format("2006-01-02 15:04:05Z"))
 			unknown++
 		case st.Applied:
-			state = "applied " + st.AppliedAt.Format("2006-01-02 15:04:05Z")
+			state = msg("cli.migrate.applied", "at", st.AppliedAt.Format("2006-01-02 15:04:05Z"))
 			applied++
 		default:
 			pending++
@@ -69,10 +69,10 @@ func runMigrate(ctx context.Context, args []string, out io.Writer, getenv func(s
 		}
 		fmt.Fprintf(out, "%04d_%-28s %s\n", st.Version, st.Name, state)
 	}
-	fmt.Fprintf(out, "database: %s; %d applied, %d pending; this kefu (%s) knows up to %04d\n",
-		db.Dialect(), applied, pending, buildInfo().Version, newest)
+	say(out, "cli.migrate.summary", "dialect", db.Dialect(), "applied", applied, "pending", pending, "version", buildInfo().Version,
+		"newest", fmt.Sprintf("%04d", newest))
 	if unknown > 0 {
-		return fmt.Errorf("the schema is newer than this kefu: run the newer version")
+		return failMsg(nil, "cli.migrate.newer")
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
+	"strings"
 	"time"
 
 	"github.com/kefu-dev/kefu/improve"
@@ -18,7 +18,6 @@ import (
 
 func init() {
 	commands["report"] = command{
-		usage:   reportUsage,
 		summary: "service numbers for a date range: response/resolution times, SLA, CSAT, FCR, bot share, top problems",
 		run: func(ctx context.Context, args []string) error {
 			return runReport(ctx, args, os.Stdout, os.Getenv)
@@ -26,9 +25,7 @@ func init() {
 	}
 }
 
-const reportUsage = `kefu report [--from DATE] [--to DATE] [--format table|json|csv] [--channel C] [--category C]
-            [--priority P] [--agent ID] [--granularity day|week|month] [--config FILE]
-DATE is YYYY-MM-DD in the configured time zone; --to is inclusive. Default: the last 30 days.`
+// The usage text is cli.usage.report in locales/*.cli.yaml.
 
 // reportFlags are the filter flags shared by report and export.
 type reportFlags struct {
@@ -52,7 +49,7 @@ func (rf reportFlags) filter(loc *time.Location, now time.Time) (reports.Filter,
 	parse := func(s string) (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02", s, loc)
 		if err != nil {
-			return t, fmt.Errorf("%w: date %q: want YYYY-MM-DD", errUsage, s)
+			return t, usageMsg("cli.report.bad_date", "date", s)
 		}
 		return t, nil
 	}
@@ -74,7 +71,7 @@ func (rf reportFlags) filter(loc *time.Location, now time.Time) (reports.Filter,
 		from = t
 	}
 	if !from.Before(to) {
-		return reports.Filter{}, fmt.Errorf("%w: --from must not be after --to", errUsage)
+		return reports.Filter{}, usageMsg("cli.report.from_after_to")
 	}
 	return reports.Filter{From: from, To: to, Channel: *rf.channel, Category: *rf.category, Priority: *rf.priority,
 		Agent: *rf.agent, Granularity: *rf.gran, Loc: loc, Now: now}, nil
@@ -91,7 +88,7 @@ func runReport(ctx context.Context, args []string, out io.Writer, getenv func(st
 	switch *format {
 	case "table", "json", "csv":
 	default:
-		return fmt.Errorf("%w: --format %q: table, json or csv", errUsage, *format)
+		return usageMsg("cli.report.bad_format", "format", *format)
 	}
 	cfg, err := loadConfig(*cfgPath, getenv)
 	if err != nil {
@@ -139,7 +136,8 @@ func runReport(ctx context.Context, args []string, out io.Writer, getenv func(st
 		return err
 	}
 	if *format == "table" && len(st) > 0 {
-		fmt.Fprintln(out, "\nTargets")
+		fmt.Fprintln(out)
+		say(out, "cli.report.targets")
 		printTargets(out, st)
 	}
 	return nil
@@ -164,51 +162,53 @@ func writeReport(out io.Writer, format string, r reports.Report, loc *time.Locat
 		w.Flush()
 		return w.Error()
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "Period\t%s – %s\n", r.From.In(loc).Format("2006-01-02"), r.To.In(loc).Add(-time.Second).Format("2006-01-02"))
-	fmt.Fprintf(tw, "Tickets created / resolved\t%d / %d\n", r.TicketsCreated, r.TicketsResolved)
-	fmt.Fprintf(tw, "Backlog (open now)\t%d", r.Backlog.Total)
+	var tw table
+	tw.row(msg("cli.report.period"), fmt.Sprintf("%s – %s", r.From.In(loc).Format("2006-01-02"), r.To.In(loc).Add(-time.Second).Format("2006-01-02")))
+	tw.row(msg("cli.report.tickets"), fmt.Sprintf("%d / %d", r.TicketsCreated, r.TicketsResolved))
+	backlog := fmt.Sprint(r.Backlog.Total)
 	for _, c := range r.Backlog.ByStatus {
-		fmt.Fprintf(tw, "  %s %d", c.Key, c.Count)
+		backlog += fmt.Sprintf("  %s %d", c.Key, c.Count)
 	}
-	fmt.Fprintln(tw)
-	fmt.Fprintf(tw, "First response median / p90\t%s / %s\n", reports.Dur(r.FirstResponse.MedianS), reports.Dur(r.FirstResponse.P90S))
-	fmt.Fprintf(tw, "Resolution median / p90\t%s / %s\n", reports.Dur(r.Resolution.MedianS), reports.Dur(r.Resolution.P90S))
-	fmt.Fprintf(tw, "SLA met: response / resolution\t%s / %s\n", reports.Pct(r.SLAResponseMetPct), reports.Pct(r.SLAResolutionMetPct))
-	fmt.Fprintf(tw, "CSAT avg (ratings, response rate)\t%s (%d, %s)  1–5: %v\n", reports.Num(r.CSAT.Avg), r.CSAT.Count, reports.Pct(r.CSAT.ResponseRate), r.CSAT.Dist)
-	fmt.Fprintf(tw, "First-contact resolution\t%s\n", reports.Pct(r.FCRPct))
-	fmt.Fprintf(tw, "Bot resolved / KB cited (of %d conversations)\t%s / %s\n", r.Conversations, reports.Pct(r.BotResolvedPct), reports.Pct(r.KBCitationPct))
-	fmt.Fprintf(tw, "KB cited in agent replies (知识库引用率, target >= 80%%)\t%s of %d\n", reports.Pct(r.AgentKBCitationPct), r.AgentReplies)
-	fmt.Fprintf(tw, "Response time vs CSAT (Spearman)\t%s\n", reports.Num(r.ResponseVsCSAT.Spearman))
-	fmt.Fprintf(tw, "Complaints by level / repeat rate (二次投诉率, target <= 5%%)\t%d ", r.Complaints.Total)
+	tw.row(msg("cli.report.backlog"), backlog)
+	tw.row(msg("cli.report.first_response"), reports.Dur(r.FirstResponse.MedianS)+" / "+reports.Dur(r.FirstResponse.P90S))
+	tw.row(msg("cli.report.resolution"), reports.Dur(r.Resolution.MedianS)+" / "+reports.Dur(r.Resolution.P90S))
+	tw.row(msg("cli.report.sla"), reports.Pct(r.SLAResponseMetPct)+" / "+reports.Pct(r.SLAResolutionMetPct))
+	tw.row(msg("cli.report.csat"), fmt.Sprintf("%s (%d, %s)  1–5: %v", reports.Num(r.CSAT.Avg), r.CSAT.Count, reports.Pct(r.CSAT.ResponseRate), r.CSAT.Dist))
+	tw.row(msg("cli.report.fcr"), reports.Pct(r.FCRPct))
+	tw.row(msg("cli.report.bot", "n", r.Conversations), reports.Pct(r.BotResolvedPct)+" / "+reports.Pct(r.KBCitationPct))
+	tw.row(msg("cli.report.kb_agents"), msg("cli.report.of", "pct", reports.Pct(r.AgentKBCitationPct), "n", r.AgentReplies))
+	tw.row(msg("cli.report.spearman"), reports.Num(r.ResponseVsCSAT.Spearman))
+	complaints := fmt.Sprintf("%d ", r.Complaints.Total)
 	for _, c := range r.Complaints.ByLevel {
-		fmt.Fprintf(tw, " L%s %d", c.Key, c.Count)
+		complaints += fmt.Sprintf(" L%s %d", c.Key, c.Count)
 	}
-	fmt.Fprintf(tw, " / %s\n", reports.Pct(r.RepeatComplaintPct))
-	fmt.Fprintf(tw, "Return visits due / done / overdue (due in the period)\t%d / %d / %d\n", r.ReturnVisits.Due, r.ReturnVisits.Done, r.ReturnVisits.Overdue)
-	tw.Flush()
-	fmt.Fprintln(out, "\nTop problems")
-	tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw.row(msg("cli.report.complaints"), complaints+" / "+reports.Pct(r.RepeatComplaintPct))
+	tw.row(msg("cli.report.visits"), fmt.Sprintf("%d / %d / %d", r.ReturnVisits.Due, r.ReturnVisits.Done, r.ReturnVisits.Overdue))
+	tw.print(out)
+	fmt.Fprintln(out)
+	say(out, "cli.report.top")
+	tw = table{}
 	for i, p := range r.TopProblems {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s%%\n", i+1, categoryOf(p.Category), p.Count, reports.Num(&p.Share))
+		tw.row(fmt.Sprint(i+1), categoryOf(p.Category), fmt.Sprint(p.Count), reports.Num(&p.Share)+"%")
 	}
-	tw.Flush()
+	tw.print(out)
 	for _, t := range []struct {
 		title string
 		rows  []reports.Row
-	}{{"Agents", r.Agents}, {"Channels", r.Channels}} {
-		fmt.Fprintf(out, "\n%s\n", t.title)
-		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tTICKETS\tRESOLVED\tFIRST RESP p50\tRESOLUTION p50\tSLA RESP\tFCR\tCSAT")
+	}{{"cli.report.agents", r.Agents}, {"cli.report.channels", r.Channels}} {
+		fmt.Fprintln(out)
+		say(out, t.title)
+		tw = table{}
+		tw.row(strings.Split(msg("cli.report.rows_header"), "|")...)
 		for _, row := range t.rows {
 			first := reports.Dur(row.FirstResponse.MedianS)
 			if row.FirstResponseTargetS != nil { // the channel's own target
 				first += " (≤" + reports.Dur(row.FirstResponseTargetS) + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", row.Key, row.Tickets, row.Resolved, first,
+			tw.row(row.Key, fmt.Sprint(row.Tickets), fmt.Sprint(row.Resolved), first,
 				reports.Dur(row.Resolution.MedianS), reports.Pct(row.SLAResponseMetPct), reports.Pct(row.FCRPct), reports.Num(row.CSATAvg))
 		}
-		tw.Flush()
+		tw.print(out)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/kefu-dev/kefu/console"
 	"github.com/kefu-dev/kefu/storage"
@@ -16,7 +15,6 @@ import (
 
 func init() {
 	commands["user"] = command{
-		usage:   userUsage,
 		summary: "console accounts: add, passwd, list, disable, enable, rm, role, agent",
 		run: func(ctx context.Context, args []string) error {
 			return runUser(ctx, args, os.Stdin, os.Stdout, os.Getenv)
@@ -24,14 +22,7 @@ func init() {
 	}
 }
 
-const userUsage = `kefu user add NAME --role agent|supervisor|admin [--agent ID] [--lang zh-CN|en] [--password-stdin]
-kefu user passwd NAME [--password-stdin]
-kefu user list
-kefu user disable|enable|rm NAME
-kefu user role NAME --role agent|supervisor|admin
-kefu user agent NAME --agent ID   (link the account to a Slack/CLI agent id; --agent "" unlinks)
-Without --password-stdin a random password is generated and printed once. The last enabled admin
-cannot be disabled, removed or demoted; every change is audited as cli:$KEFU_AGENT (or cli:$USER).`
+// The usage text is cli.usage.user in locales/*.cli.yaml.
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("user", flag.ContinueOnError)
@@ -40,7 +31,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	agentID := fs.String("agent", "", "agent id whose tickets an agent sees (e.g. cli:alice, slack:U123); default cli:NAME for agents")
 	lang := fs.String("lang", "", "console language (zh-CN or en)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	pos, err := parseArgs(fs, args, 1, 2, "subcommand (add, passwd, list, disable, enable, rm, role, agent)")
+	pos, err := parseArgs(fs, args, 1, 2, "cli.what.user_sub")
 	if err != nil {
 		return err
 	}
@@ -54,9 +45,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	case userAdminSubs[sub]:
 		return runUserAdmin(ctx, sub, name, *cfgPath, *role, *agentID, agentSet, out, getenv)
 	case sub != "add" && sub != "passwd" && sub != "list" && sub != "ls":
-		return usagef("unknown subcommand %q", sub)
+		return usageMsg("cli.unknown_sub", "sub", sub)
 	case (sub == "list" || sub == "ls") && name != "":
-		return usagef("unexpected argument %q", name)
+		return usageMsg("cli.args.unexpected", "arg", name)
 	}
 	password := func() (string, bool, error) {
 		if !*pwStdin {
@@ -76,7 +67,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 	switch sub {
 	case "add":
 		if name == "" || !console.ValidRole(*role) {
-			return usagef("NAME and --role agent|supervisor|admin are required")
+			return usageMsg("cli.user.add_needs")
 		}
 		if *role == console.RoleAgent && *agentID == "" {
 			*agentID = "cli:" + name
@@ -96,13 +87,13 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		if err := db.LogAccountAdded(ctx, cliActor(getenv), u); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "added %s (%s)\n", name, *role)
+		say(out, "cli.user.added", "name", name, "role", *role)
 		if generated {
-			fmt.Fprintf(out, "password: %s\n", pw)
+			say(out, "cli.user.password", "pw", pw)
 		}
 	case "passwd":
 		if name == "" {
-			return usagef("NAME is required")
+			return usageMsg("cli.user.name_required")
 		}
 		pw, generated, err := password()
 		if err != nil {
@@ -115,27 +106,27 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, out io.Writer,
 		if err := db.ResetUserPassword(ctx, cliActor(getenv), name, hash, false); err != nil {
 			return fmt.Errorf("user %s: %w", name, err)
 		}
-		fmt.Fprintf(out, "password of %s changed; their sessions ended\n", name)
+		say(out, "cli.user.passwd", "name", name)
 		if generated {
-			fmt.Fprintf(out, "password: %s\n", pw)
+			say(out, "cli.user.password", "pw", pw)
 		}
 	case "list", "ls":
 		us, err := db.Users(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tROLE\tAGENT\tSTATE\tCREATED")
+		var tw table
+		tw.row(strings.Split(msg("cli.user.list_header"), "|")...)
 		for _, u := range us {
-			state := "enabled"
+			state := msg("cli.user.enabled")
 			if u.Disabled() {
-				state = "disabled"
+				state = msg("cli.user.disabled")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.AgentID, state, u.CreatedAt.Format("2006-01-02"))
+			tw.row(u.Name, u.Role, u.AgentID, state, u.CreatedAt.Format("2006-01-02"))
 		}
-		tw.Flush()
+		tw.print(out)
 	default:
-		return usagef("unknown subcommand %q", sub)
+		return usageMsg("cli.unknown_sub", "sub", sub)
 	}
 	return nil
 }

@@ -34,15 +34,15 @@ func cliActor(getenv func(string) string) string {
 
 func runUserAdmin(ctx context.Context, sub, name, cfgPath, role, agentID string, agentSet bool, out io.Writer, getenv func(string) string) error {
 	if name == "" {
-		return usagef("NAME is required")
+		return usageMsg("cli.user.name_required")
 	}
 	switch {
 	case sub == "role" && !console.ValidRole(role):
-		return usagef("--role agent|supervisor|admin is required")
+		return usageMsg("cli.user.role_required")
 	case sub == "agent" && !agentSet:
-		return usagef("--agent ID is required (--agent \"\" unlinks)")
+		return usageMsg("cli.user.agent_required")
 	case sub == "agent" && (len(agentID) > 100 || strings.ContainsAny(agentID, " \t\r\n")):
-		return usagef("--agent %q: an agent id has no spaces and at most 100 characters", agentID)
+		return usageMsg("cli.user.bad_agent", "agent", agentID)
 	}
 	db, err := openDB(ctx, cfgPath)
 	if err != nil {
@@ -54,30 +54,24 @@ func runUserAdmin(ctx context.Context, sub, name, cfgPath, role, agentID string,
 	switch sub {
 	case "disable", "enable":
 		err = db.SetUserDisabled(ctx, actor, name, sub == "disable")
-		done = fmt.Sprintf("%sd %s", sub, name)
-		if sub == "disable" {
-			done += "; their sessions ended"
-		}
+		done = msg("cli.user."+sub+"d.done", "name", name)
 	case "rm":
 		err = db.DeleteUser(ctx, actor, name)
-		done = "removed " + name
+		done = msg("cli.user.removed", "name", name)
 	case "role":
 		err = db.SetUserRole(ctx, actor, name, role)
-		done = fmt.Sprintf("%s is now %s", name, role)
+		done = msg("cli.user.role_set", "name", name, "role", role)
 	case "agent":
 		err = db.SetUserAgentID(ctx, actor, name, agentID)
-		done = fmt.Sprintf("%s is linked to agent id %q", name, agentID)
-		if agentID == "" {
-			done = name + " is linked to no agent id"
-		}
+		done = msg("cli.user.linked", "name", name, "agent", agentID)
 	}
 	switch {
 	case errors.Is(err, bot.ErrNotFound):
-		return fmt.Errorf("%w: no account %q", errUsage, name)
+		return usageMsg("cli.user.not_found", "name", name)
 	case errors.Is(err, storage.ErrLastAdmin):
-		return fmt.Errorf("%w: %s is the last enabled admin; enable or add another admin first", errUsage, name)
+		return usageMsg("cli.user.last_admin", "name", name)
 	case errors.Is(err, storage.ErrAgentIDTaken):
-		return fmt.Errorf("%w: another account already has agent id %q", errUsage, agentID)
+		return usageMsg("cli.user.agent_taken", "agent", agentID)
 	case err != nil:
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/storage"
@@ -29,11 +28,12 @@ func init() {
 	}
 }
 
-const webhookUsage = "kefu webhook add NAME URL [--events ticket.created,ticket.updated,ticket.resolved,survey.rated] | list | rotate NAME [--overlap 24h] | test NAME | rm NAME"
+// webhookUsage is the one-line usage, cli.usage.webhook in locales/*.cli.yaml.
+func webhookUsage() string { return msg("cli.usage.webhook") }
 
 func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: %s", errUsage, webhookUsage)
+		return fmt.Errorf("%w: %s", errUsage, webhookUsage())
 	}
 	sub, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("webhook "+sub, flag.ContinueOnError)
@@ -52,14 +52,14 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 	case sub == "add" && len(pos) == 2, sub == "rm" && len(pos) == 1, sub == "list" && len(pos) == 0,
 		sub == "rotate" && len(pos) == 1, sub == "test" && len(pos) == 1:
 	default:
-		return fmt.Errorf("%w: %s", errUsage, webhookUsage)
+		return fmt.Errorf("%w: %s", errUsage, webhookUsage())
 	}
 	var evs []string
 	if *events != "" {
 		for _, e := range strings.Split(*events, ",") {
 			e = strings.TrimSpace(e)
 			if !webhook.ValidType(e) {
-				return fmt.Errorf("%w: --events: unknown event %q (want %s)", errUsage, e, strings.Join(webhook.Types, ", "))
+				return usageMsg("cli.webhook.bad_event", "event", e, "known", strings.Join(webhook.Types, ", "))
 			}
 			evs = append(evs, e)
 		}
@@ -75,23 +75,25 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "added webhook %s → %s (%s)\nsigning secret (shown once): %s\n", ep.Name, ep.URL, strings.Join(ep.Events, ","), ep.Secret)
+		say(out, "cli.webhook.added", "name", ep.Name, "url", ep.URL, "events", strings.Join(ep.Events, ","))
+		say(out, "cli.webhook.secret", "secret", ep.Secret)
 		return nil
 	case "list":
 		eps, err := a.db.Webhooks(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tURL\tEVENTS\tCREATED\tOLD SECRET UNTIL")
+		var tw table
+		tw.row(strings.Split(msg("cli.webhook.list_header"), "|")...)
 		for _, e := range eps {
 			until := "–"
 			if !e.OldSecretUntil.IsZero() {
 				until = e.OldSecretUntil.In(a.loc).Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.Name, e.URL, strings.Join(e.Events, ","), e.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), until)
+			tw.row(e.Name, e.URL, strings.Join(e.Events, ","), e.CreatedAt.In(a.loc).Format("2006-01-02 15:04"), until)
 		}
-		return tw.Flush()
+		tw.print(out)
+		return nil
 	case "rotate":
 		d := a.cfg.Webhooks.RotationOverlap
 		fs.Visit(func(f *flag.Flag) {
@@ -100,26 +102,27 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 			}
 		})
 		if d < 0 {
-			return fmt.Errorf("%w: --overlap %v: want 0 or more", errUsage, d)
+			return usageMsg("cli.webhook.bad_overlap", "overlap", d)
 		}
 		ep, err := a.db.RotateWebhookSecret(ctx, pos[0], d)
 		if errors.Is(err, webhook.ErrNoEndpoint) {
-			return fmt.Errorf("%w: no webhook called %q (kefu webhook list)", errUsage, pos[0])
+			return usageMsg("cli.webhook.not_found", "name", pos[0])
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "rotated the secret of webhook %s\nsigning secret (shown once): %s\n", ep.Name, ep.Secret)
+		say(out, "cli.webhook.rotated", "name", ep.Name)
+		say(out, "cli.webhook.secret", "secret", ep.Secret)
 		if d > 0 {
-			fmt.Fprintf(out, "deliveries are signed with the old secret too until %s: switch the receiver before then\n", ep.OldSecretUntil.In(a.loc).Format("2006-01-02 15:04 MST"))
+			say(out, "cli.webhook.overlap", "until", ep.OldSecretUntil.In(a.loc).Format("2006-01-02 15:04 MST"))
 		} else {
-			fmt.Fprintln(out, "the old secret signs nothing more")
+			say(out, "cli.webhook.no_overlap")
 		}
 		return nil
 	case "test":
 		ep, err := a.db.WebhookByName(ctx, pos[0])
 		if errors.Is(err, webhook.ErrNoEndpoint) {
-			return fmt.Errorf("%w: no webhook called %q (kefu webhook list)", errUsage, pos[0])
+			return usageMsg("cli.webhook.not_found", "name", pos[0])
 		}
 		if err != nil {
 			return err
@@ -132,12 +135,12 @@ func runWebhook(ctx context.Context, args []string, out io.Writer, getenv func(s
 	default: // rm
 		err := a.db.RemoveWebhook(ctx, pos[0])
 		if errors.Is(err, webhook.ErrNoEndpoint) {
-			return fmt.Errorf("%w: no webhook called %q (kefu webhook list)", errUsage, pos[0])
+			return usageMsg("cli.webhook.not_found", "name", pos[0])
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "removed webhook %s\n", pos[0])
+		say(out, "cli.webhook.removed", "name", pos[0])
 		return nil
 	}
 }
@@ -150,13 +153,13 @@ func reportPing(out io.Writer, res webhook.PingResult) error {
 	took := res.Took.Round(time.Millisecond)
 	var what string
 	if res.Err != nil {
-		what = fmt.Sprintf("no answer after %v: %v", took, res.Err)
+		what = msg("cli.webhook.no_answer", "took", took, "err", res.Err)
 	} else {
-		what = fmt.Sprintf("the receiver answered %d %s in %v", res.Status, http.StatusText(res.Status), took)
+		what = msg("cli.webhook.answered", "status", res.Status, "text", http.StatusText(res.Status), "took", took)
 	}
-	fmt.Fprintf(out, "ping %s → %s: %s\n", res.EventID, res.Endpoint, what)
+	say(out, "cli.webhook.ping", "id", res.EventID, "endpoint", res.Endpoint, "what", what)
 	if !res.OK {
-		return fmt.Errorf("%w (%s)", errPingFailed, what)
+		return failOnly(errPingFailed, "cli.webhook.ping_failed", "what", what)
 	}
 	return nil
 }

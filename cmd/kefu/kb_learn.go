@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/bot"
@@ -24,9 +23,8 @@ import (
 
 const kvFAQLearned = "faq:learned" // bumped by every decision; the server reloads when it changes
 
-const kbLearnUsage = `kefu kb learn [--days N] [--limit N]           list customers' confirmed wordings (numbered)
-kefu kb learn --accept all|N[,N…] --as NAME     add them to the library as examples (supervisors)
-kefu kb learn --reject all|N[,N…] --as NAME     never offer them again`
+// kbLearnUsage is the usage text, cli.usage.kb_learn in locales/*.cli.yaml.
+func kbLearnUsage() string { return msg("cli.usage.kb_learn") }
 
 func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("kb learn", flag.ContinueOnError)
@@ -41,10 +39,10 @@ func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(stri
 		return err
 	}
 	if *accept != "" && *reject != "" {
-		return fmt.Errorf("%w: --accept and --reject together\n%s", errUsage, kbLearnUsage)
+		return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.kb.accept_and_reject"), kbLearnUsage())
 	}
 	if *days <= 0 || *limit <= 0 {
-		return fmt.Errorf("%w: --days and --limit must be positive", errUsage)
+		return usageMsg("cli.kb.days_limit")
 	}
 	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
@@ -67,7 +65,7 @@ func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(stri
 		return err
 	}
 	if !a.mayCurate(actor) {
-		return fmt.Errorf("%s is not a configured supervisor: only supervisors decide what the FAQ learns", actor.Name)
+		return failMsg(nil, "cli.kb.learn_supervisor", "name", actor.Name)
 	}
 	chosen, err := pickCandidates(cands, sel)
 	if err != nil {
@@ -82,11 +80,7 @@ func kbLearn(ctx context.Context, args []string, out io.Writer, getenv func(stri
 			return err
 		}
 	}
-	verb := "accepted as examples"
-	if !decide {
-		verb = "rejected"
-	}
-	fmt.Fprintf(out, "%d wordings %s; a running server reloads the library within faq.reload\n", n, verb)
+	say(out, "cli.kb.learned", "n", n, "accepted", decide)
 	return nil
 }
 
@@ -129,22 +123,21 @@ func (a *app) learnCandidates(ctx context.Context, since time.Time, limit int) (
 
 func printLearnCandidates(w io.Writer, a *app, cands []storage.LearnCandidate) error {
 	if len(cands) == 0 {
-		fmt.Fprintln(w, "nothing to learn: no confirmed wording the library does not already answer")
+		say(w, "cli.kb.nothing_to_learn")
 		return nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "N\tENTRY\tLOCALE\tCUSTOMER'S WORDS\tENTRY QUESTION")
+	var tw table
+	tw.header("cli.kb.learn_header")
 	for i, c := range cands {
 		q := ""
 		if e := a.matcher.Entry(c.EntryID, c.Lang); e != nil {
 			q = e.Question
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, c.EntryID, c.Lang, oneLine(c.Text), q)
+		tw.rowf("%d\t%s\t%s\t%s\t%s\n", i+1, c.EntryID, c.Lang, oneLine(c.Text), q)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintln(w, "\naccept with: kefu kb learn --accept all (or --accept 1,3); reject with --reject")
+	tw.print(w)
+	fmt.Fprintln(w)
+	say(w, "cli.kb.learn_hint")
 	return nil
 }
 
@@ -159,7 +152,7 @@ func pickCandidates(cands []storage.LearnCandidate, sel string) ([]storage.Learn
 	for _, part := range strings.Split(sel, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 1 || n > len(cands) {
-			return nil, fmt.Errorf("%w: %q is not a number of the list (1–%d); run kefu kb learn to see it", errUsage, part, len(cands))
+			return nil, usageMsg("cli.kb.bad_pick", "part", part, "max", len(cands))
 		}
 		if !seen[n] {
 			seen[n] = true

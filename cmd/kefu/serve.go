@@ -353,7 +353,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, b
 		log.Info("metrics listening", "addr", metricsLn.Addr().String(), "pprof", cfg.Metrics.Pprof)
 	}
 	log.Info("kefu is running", "web_chat", url+"/", "database", a.db.Dialect(), "channels", channelNames(adapters))
-	fmt.Fprintf(banner, "\n  kefu is running — open %s/ to chat with the bot (Ctrl-C to stop)\n\n", url)
+	fmt.Fprintf(banner, "\n  %s\n\n", msg("cli.serve.banner", "url", url))
 
 	err = g.Wait()
 	log.Info("kefu stopped")
