@@ -15,8 +15,9 @@
 // bot.ErrWindowClosed (the agents get a note) instead of a call. Within the window WeCom allows 5
 // send_msg messages after each message of the customer (a new one resets the count; the welcome on
 // send_msg_on_event is not counted): the adapter counts them (ReplyQuota, in State) and refuses the
-// one past the count as a *bot.PermanentError wrapping bot.ErrQuotaUsed instead of a call. Messages written by the account's
-// human servicers in WeCom itself (origin 5) and system messages (origin 4) are not customer input.
+// one past the count as a *bot.PermanentError wrapping bot.ErrQuotaUsed instead of a call. Messages
+// written by the account's human servicers in WeCom itself (origin 5) and system messages (origin 4)
+// are not customer input.
 //
 // The crypto is WeCom's variant of adapters/internal/wxcrypt (msg_signature on every request, an
 // encrypted echostr, the CorpID as receive id). Hand-written REST for the same reasons as
@@ -358,14 +359,15 @@ func (a *Adapter) sync(ctx context.Context, sink bot.Sink, token string) error {
 				continue
 			}
 			a.keep(ctx, &ev)
+			if m.MsgType != "event" {
+				// Before Deliver: a reply it queues may go out at once, and counts against this message.
+				a.markWrote(ctx, ev.ChatID, ev.At)
+			}
 			if err := sink.Deliver(ctx, ev); err != nil {
 				return fmt.Errorf("wecom: deliver %s: %w", m.MsgID, err)
 			}
 			a.done[ev.MsgID] = true
 			a.markSeen(ctx, ev.ChatID, ev.At)
-			if m.MsgType != "event" {
-				a.markWrote(ctx, ev.ChatID, ev.At)
-			}
 		}
 		if out.NextCursor != "" && out.NextCursor != cursor {
 			clear(a.done)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,7 +120,8 @@ func wxHas(t testing.TB, msgs []wechattest.Sent, wants ...string) {
 // TestJourneyWeChat walks the foundation journey on the Official Account in Chinese: follow →
 // greeting, FAQ answer, not helped → clarification → ticket, a photo on the ticket, a command-line
 // agent's reply delivered by the customer-service API; then a reply the platform refuses (window
-// closed) is noted on the ticket for the agents rather than dropped.
+// closed) is noted on the ticket for the agents rather than dropped, and so is a reply past the 5
+// messages WeChat allows after the follower's last one, which kefu keeps back itself.
 func TestJourneyWeChat(t *testing.T) {
 	for name, dsn := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -189,6 +191,55 @@ func TestJourneyWeChat(t *testing.T) {
 					}
 				}
 				return false
+			})
+
+			// WeChat allows 5 messages after the follower's last one: kefu sends no 6th (the platform
+			// refuses none), and the agents find a note on the ticket instead, as for the platform's own
+			// refusal; the follower's next message starts a fresh count.
+			f.SetSendHook(nil)
+			settled := func() bool { // every row sent or given up
+				rows, err := s.db.OutboxRows(t.Context(), wechat.Channel, c.openID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rows {
+					if r.Status != "sent" && r.Status != "failed" {
+						return false
+					}
+				}
+				return true
+			}
+			waitFor(t, "outbox settled", settled)
+			if _, err := f.PushText(c.openID, "好的，我再等等"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "outbox settled", settled)
+			refusedBefore := f.SendCalls() - len(f.Sent())
+			for i := 1; i <= 6; i++ {
+				s.cli("reply", no, fmt.Sprintf("补充说明 %d", i))
+			}
+			waitFor(t, "reply past the quota noted", func() bool {
+				_, evs := s.ticketEvents(t, no)
+				for _, e := range evs {
+					if e.Kind == bot.EvNote && strings.Contains(e.Text, "5 条") && strings.Contains(e.Text, "补充说明 6") {
+						return true
+					}
+				}
+				return false
+			})
+			if refused := f.SendCalls() - len(f.Sent()); refused != refusedBefore {
+				t.Errorf("the platform refused %d calls; kefu should have kept them back", refused-refusedBefore)
+			}
+			wxHas(t, c.sent(), "补充说明 1")
+			n := len(c.sent())
+			if _, err := f.PushText(c.openID, "还有别的办法吗"); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "outbox settled", settled)
+			s.cli("reply", no, "补充说明 7")
+			waitFor(t, "a reply after the follower wrote again", func() bool {
+				mine := c.sent()
+				return len(mine) > n && strings.HasSuffix(mine[len(mine)-1].Text, "补充说明 7")
 			})
 		})
 	}

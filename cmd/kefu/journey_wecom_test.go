@@ -1,16 +1,19 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/kefu-dev/kefu/adapters/wecom"
 	"github.com/kefu-dev/kefu/adapters/wecom/wecomtest"
+	"github.com/kefu-dev/kefu/bot"
 )
 
 // TestJourneyWeCom walks the foundation journey on a WeCom customer-service account: entering the
 // chat gives the greeting (sent with the welcome code), a question the FAQ answer, "not solved" (a
-// menu tap) the clarification and a ticket, and a command-line agent's reply reaches the customer.
+// menu tap) the clarification and a ticket, and a command-line agent's reply reaches the customer; a
+// reply past the 5 WeCom allows after the customer's last message is kept back and noted on the ticket.
 func TestJourneyWeCom(t *testing.T) {
 	for name, dsn := range testDatabases(t) {
 		t.Run(name, func(t *testing.T) {
@@ -90,6 +93,66 @@ func TestJourneyWeCom(t *testing.T) {
 			s.cli("claim", no)
 			s.cli("reply", no, sc.agentReply)
 			has(settle(), sc.agentReply)
+
+			// WeCom allows 5 send_msg messages after the customer's last message: kefu sends no 6th
+			// (WeCom refuses none), the agents find a note on the ticket instead, and the customer's next
+			// message starts a fresh count.
+			f.PushText(user, "好的，我等着")
+			settled := func() bool { // every row sent or given up
+				rows, err := s.db.OutboxRows(t.Context(), wecom.Channel, chat)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range rows {
+					if r.Status != "sent" && r.Status != "failed" {
+						return false
+					}
+				}
+				return true
+			}
+			waitFor(t, "the customer's message stored", func() bool {
+				_, evs := s.ticketEvents(t, no)
+				for _, e := range evs {
+					if strings.Contains(e.Text, "好的，我等着") {
+						return true
+					}
+				}
+				return false
+			})
+			waitFor(t, "outbox settled", settled)
+			refusedBefore := f.SendCalls() - len(f.Sent())
+			for i := 1; i <= 6; i++ {
+				s.cli("reply", no, fmt.Sprintf("补充说明 %d", i))
+			}
+			waitFor(t, "reply past the quota noted", func() bool {
+				_, evs := s.ticketEvents(t, no)
+				for _, e := range evs {
+					if e.Kind == bot.EvNote && strings.Contains(e.Text, "5 条") && strings.Contains(e.Text, "补充说明 6") {
+						return true
+					}
+				}
+				return false
+			})
+			if refused := f.SendCalls() - len(f.Sent()); refused != refusedBefore {
+				t.Errorf("WeCom refused %d calls; kefu should have kept them back", refused-refusedBefore)
+			}
+			n := len(f.Sent())
+			f.PushText(user, "还有别的办法吗")
+			waitFor(t, "the customer's message stored", func() bool {
+				_, evs := s.ticketEvents(t, no)
+				for _, e := range evs {
+					if strings.Contains(e.Text, "还有别的办法吗") {
+						return true
+					}
+				}
+				return false
+			})
+			waitFor(t, "outbox settled", settled)
+			s.cli("reply", no, "补充说明 7")
+			waitFor(t, "a reply after the customer wrote again", func() bool {
+				all := f.Sent()
+				return len(all) > n && strings.HasSuffix(all[len(all)-1].Text, "补充说明 7")
+			})
 		})
 	}
 }
