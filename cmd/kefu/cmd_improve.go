@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/kefu-dev/kefu/improve"
@@ -18,7 +17,6 @@ import (
 
 func init() {
 	commands["improve"] = command{
-		usage:   improveUsage,
 		summary: "continuous improvement: 5-Why records, owned actions, effect check, SMART targets, threshold alerts",
 		run: func(ctx context.Context, args []string) error {
 			return runImprove(ctx, args, os.Stdout, os.Getenv)
@@ -26,21 +24,8 @@ func init() {
 	}
 }
 
-const improveUsage = `kefu improve new --category C --phenomenon TEXT --why TEXT [--why TEXT]… [--root-cause TEXT] [--ticket GD…]…
-kefu improve list [--status open|done] [--category C]
-kefu improve show IMP-…
-kefu improve link IMP-… GD…
-kefu improve action IMP-… --term short|long --owner AGENT --due YYYY-MM-DD --accept TEXT "description"
-kefu improve actions [--mine] [--all]
-kefu improve state ACTION-ID in_progress|verifying|done
-kefu improve effect IMP-… [--weeks N]
-kefu improve target set --metric M --period YYYY-MM|YYYY-Qn|YYYY-Www --op '<='|'>=' --value V --owner AGENT --review YYYY-MM-DD
-kefu improve target list [--period P]
-kefu improve threshold set --name N --metric M --op '>'|'<' --value V --window 1h
-kefu improve threshold list
-kefu improve alerts            (one scan: thresholds and late actions; pings go to the log)
-kefu improve metrics           (the metric names targets and thresholds accept)
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE, --format table|json. Flags may follow the arguments.`
+// improveUsage is the usage text, cli.usage.improve in locales/*.cli.yaml.
+func improveUsage() string { return msg("cli.usage.improve") }
 
 // multi is a repeatable string flag.
 type multi []string
@@ -71,13 +56,13 @@ func agentID(s string) string {
 
 func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w:\n%s", errUsage, improveUsage)
+		return fmt.Errorf("%w:\n%s", errUsage, improveUsage())
 	}
 	sub := args[0]
 	args = args[1:]
 	if sub == "target" || sub == "threshold" {
 		if len(args) == 0 {
-			return fmt.Errorf("%w: %s needs set or list\n%s", errUsage, sub, improveUsage)
+			return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.improve.set_or_list", "sub", sub), improveUsage())
 		}
 		sub += " " + args[0]
 		args = args[1:]
@@ -110,10 +95,10 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	window := fs.Duration("window", 0, "threshold sliding window (e.g. 1h)")
 	rest, err := parseAll(fs, args)
 	if err != nil {
-		return fmt.Errorf("%w: %v\n%s", errUsage, err, improveUsage)
+		return fmt.Errorf("%w: %v\n%s", errUsage, err, improveUsage())
 	}
 	if *format != "table" && *format != "json" {
-		return fmt.Errorf("%w: --format %q: table or json", errUsage, *format)
+		return usageMsg("cli.improve.bad_format", "format", *format)
 	}
 	a, err := openCLI(ctx, *cfgPath, getenv)
 	if err != nil {
@@ -121,8 +106,8 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	}
 	defer a.Close()
 	svc := a.improveService()
-	lang := a.cfg.DefaultLang
-	// explain turns a validation problem into its message in the configured language.
+	lang := cliLang()
+	// explain turns a validation problem into its message in the operator's language.
 	explain := func(err error) error {
 		var p *improve.Problem
 		if errors.As(err, &p) {
@@ -136,7 +121,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 	}
 	arg := func(i int, what string) (string, error) {
 		if len(rest) <= i {
-			return "", fmt.Errorf("%w: %s needs %s\n%s", errUsage, sub, what, improveUsage)
+			return "", fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.improve.needs", "sub", sub, "what", what), improveUsage())
 		}
 		return rest[i], nil
 	}
@@ -173,7 +158,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return explain(err)
 		}
-		return emit(r, func() { fmt.Fprintf(out, "%s  %s  %s  created\n", r.No, r.Category, r.Status) })
+		return emit(r, func() { say(out, "cli.improve.created", "no", r.No, "category", r.Category, "status", r.Status) })
 	case "list", "ls":
 		rs, err := svc.List(ctx, improve.ListFilter{Status: *status, Category: *category})
 		if err != nil {
@@ -181,7 +166,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		}
 		return emit(rs, func() { printRecords(out, rs) })
 	case "show":
-		no, err := arg(0, "a record number (IMP-yyyymm-NNN)")
+		no, err := arg(0, "cli.improve.what.record_no")
 		if err != nil {
 			return err
 		}
@@ -191,11 +176,11 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		}
 		return emit(r, func() { printRecord(out, r, a.loc) })
 	case "link":
-		no, err := arg(0, "a record number")
+		no, err := arg(0, "cli.improve.what.record")
 		if err != nil {
 			return err
 		}
-		tk, err := arg(1, "a ticket number")
+		tk, err := arg(1, "cli.improve.what.ticket")
 		if err != nil {
 			return err
 		}
@@ -206,10 +191,10 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err := svc.LinkTicket(ctx, ac, no, tk); err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(out, "%s  linked %s\n", strings.ToUpper(no), strings.ToUpper(tk))
+		say(out, "cli.improve.linked", "no", strings.ToUpper(no), "ticket", strings.ToUpper(tk))
 		return nil
 	case "action":
-		no, err := arg(0, "a record number")
+		no, err := arg(0, "cli.improve.what.record")
 		if err != nil {
 			return err
 		}
@@ -223,7 +208,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 			return explain(err)
 		}
 		return emit(act, func() {
-			fmt.Fprintf(out, "action #%d  %s  %s  owner=%s  due=%s  %s\n", act.ID, act.RecordNo, act.Term, act.Owner, act.Due, act.State)
+			say(out, "cli.improve.action", "id", act.ID, "no", act.RecordNo, "term", act.Term, "owner", act.Owner, "due", act.Due, "state", act.State)
 		})
 	case "actions":
 		who := ""
@@ -238,17 +223,17 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		}
 		return emit(as, func() { printActions(out, as) })
 	case "state":
-		idArg, err := arg(0, "an action id")
+		idArg, err := arg(0, "cli.improve.what.action")
 		if err != nil {
 			return err
 		}
-		st, err := arg(1, "a state")
+		st, err := arg(1, "cli.improve.what.state")
 		if err != nil {
 			return err
 		}
 		id, err := strconv.ParseInt(strings.TrimPrefix(idArg, "#"), 10, 64)
 		if err != nil {
-			return fmt.Errorf("%w: action id %q is not a number", errUsage, idArg)
+			return usageMsg("cli.improve.bad_action_id", "id", idArg)
 		}
 		ac, err := actor()
 		if err != nil {
@@ -258,9 +243,9 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return explain(err)
 		}
-		return emit(act, func() { fmt.Fprintf(out, "action #%d  %s  %s\n", act.ID, act.RecordNo, act.State) })
+		return emit(act, func() { say(out, "cli.improve.action_state", "id", act.ID, "no", act.RecordNo, "state", act.State) })
 	case "effect":
-		no, err := arg(0, "a record number")
+		no, err := arg(0, "cli.improve.what.record")
 		if err != nil {
 			return err
 		}
@@ -282,7 +267,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(out, "target %s %s %s %s  owner=%s  review=%s\n", t.Metric, t.Op, fmtNum(t.Value), t.Period, t.Owner, t.Review)
+		say(out, "cli.improve.target", "metric", t.Metric, "op", t.Op, "value", fmtNum(t.Value), "period", t.Period, "owner", t.Owner, "review", t.Review)
 		return nil
 	case "target list":
 		var from, to time.Time
@@ -313,7 +298,7 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return explain(err)
 		}
-		fmt.Fprintf(out, "threshold %s: %s %s %s over %s\n", th.Name, th.Metric, th.Op, fmtNum(th.Value), th.Window)
+		say(out, "cli.improve.threshold", "name", th.Name, "metric", th.Metric, "op", th.Op, "value", fmtNum(th.Value), "window", th.Window)
 		return nil
 	case "threshold list":
 		ths, err := svc.Thresholds(ctx)
@@ -321,16 +306,16 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 			return err
 		}
 		return emit(ths, func() {
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tMETRIC\tRULE\tWINDOW\tSTATE\tLAST")
+			var tw table
+			tw.header("cli.improve.thresholds_header")
 			for _, th := range ths {
 				last := "-"
 				if th.LastValue != nil {
 					last = fmtNum(*th.LastValue)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", th.Name, th.Metric, th.Op, fmtNum(th.Value), th.Window, th.State, last)
+				tw.rowf("%s\t%s\t%s %s\t%s\t%s\t%s\n", th.Name, th.Metric, th.Op, fmtNum(th.Value), th.Window, th.State, last)
 			}
-			tw.Flush()
+			tw.print(out)
 		})
 	case "alerts":
 		now := improveClock()
@@ -346,10 +331,10 @@ func runImprove(ctx context.Context, args []string, out io.Writer, getenv func(s
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "alerts: %d threshold changes, %d late actions, %d pings sent\n", crossed, late, sent)
+		say(out, "cli.improve.alerts", "crossed", crossed, "late", late, "sent", sent)
 		return nil
 	}
-	return fmt.Errorf("%w: unknown improve subcommand %q\n%s", errUsage, sub, improveUsage)
+	return fmt.Errorf("%w: %s\n%s", errUsage, msg("cli.improve.unknown_sub", "sub", sub), improveUsage())
 }
 
 // improveClock is the improvement commands' clock (tests fix it to replay the README on fixed dates).
@@ -386,11 +371,11 @@ func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 func printRecords(out io.Writer, rs []improve.Record) {
 	if len(rs) == 0 {
-		fmt.Fprintln(out, "no improvement records")
+		say(out, "cli.improve.no_records")
 		return
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMBER\tSTATUS\tCATEGORY\tACTIONS DONE\tTICKETS\tPHENOMENON")
+	var tw table
+	tw.header("cli.improve.records_header")
 	for _, r := range rs {
 		done := 0
 		for _, a := range r.Actions {
@@ -398,19 +383,19 @@ func printRecords(out io.Writer, rs []improve.Record) {
 				done++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%s\n", r.No, r.Status, r.Category, done, len(r.Actions), len(r.Tickets), clip(r.Phenomenon, 40))
+		tw.rowf("%s\t%s\t%s\t%d/%d\t%d\t%s\n", r.No, r.Status, r.Category, done, len(r.Actions), len(r.Tickets), clip(r.Phenomenon, 40))
 	}
-	tw.Flush()
+	tw.print(out)
 }
 
 func printRecord(out io.Writer, r improve.Record, loc *time.Location) {
 	fmt.Fprintf(out, "%s  %s  %s\n", r.No, r.Status, r.Category)
-	fmt.Fprintf(out, "phenomenon:  %s\n", r.Phenomenon)
+	improveField(out, msg("cli.improve.f.phenomenon"), r.Phenomenon)
 	for i, w := range r.Whys {
-		fmt.Fprintf(out, "why%d:        %s\n", i+1, w)
+		improveField(out, msg("cli.improve.f.why", "n", i+1), w)
 	}
-	fmt.Fprintf(out, "root cause:  %s\n", orDash(r.RootCause))
-	fmt.Fprintf(out, "tickets:     %s\n", orDash(strings.Join(r.Tickets, " ")))
+	improveField(out, msg("cli.improve.f.root_cause"), orDash(r.RootCause))
+	improveField(out, msg("cli.improve.f.tickets"), orDash(strings.Join(r.Tickets, " ")))
 	fmt.Fprintln(out)
 	printActions(out, r.Actions)
 	fmt.Fprintln(out)
@@ -419,26 +404,31 @@ func printRecord(out io.Writer, r improve.Record, loc *time.Location) {
 	}
 }
 
+// improveField prints one "label:  value" line of a record, values aligned by display width.
+func improveField(out io.Writer, label, value string) {
+	fmt.Fprintf(out, "%s%s%s\n", label, strings.Repeat(" ", max(1, 13-cellWidth(label))), value)
+}
+
 func printActions(out io.Writer, as []improve.Action) {
 	if len(as) == 0 {
-		fmt.Fprintln(out, "no actions")
+		say(out, "cli.improve.no_actions")
 		return
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tRECORD\tTERM\tOWNER\tDUE\tSTATE\tACCEPTANCE\tACTION")
+	var tw table
+	tw.header("cli.improve.actions_header")
 	for _, a := range as {
-		fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.RecordNo, a.Term, a.Owner, a.Due, a.State, clip(a.Acceptance, 30), clip(a.Description, 40))
+		tw.rowf("#%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.RecordNo, a.Term, a.Owner, a.Due, a.State, clip(a.Acceptance, 30), clip(a.Description, 40))
 	}
-	tw.Flush()
+	tw.print(out)
 }
 
 func printTargets(out io.Writer, ts []improve.TargetStatus) {
 	if len(ts) == 0 {
-		fmt.Fprintln(out, "no targets")
+		say(out, "cli.improve.no_targets")
 		return
 	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PERIOD\tMETRIC\tTARGET\tACTUAL\tMET\tATTAINMENT\tOWNER\tREVIEW")
+	var tw table
+	tw.header("cli.improve.targets_header")
 	for _, t := range ts {
 		actual, att := "-", "-"
 		if t.Actual != nil {
@@ -447,18 +437,18 @@ func printTargets(out io.Writer, ts []improve.TargetStatus) {
 		if t.Attainment != nil {
 			att = fmtNum(*t.Attainment) + "%"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%v\t%s\t%s\t%s\n", t.Period, t.Metric, t.Op, fmtNum(t.Value), actual, t.Met, att, t.Owner, t.Review)
+		tw.rowf("%s\t%s\t%s %s\t%s\t%v\t%s\t%s\t%s\n", t.Period, t.Metric, t.Op, fmtNum(t.Value), actual, t.Met, att, t.Owner, t.Review)
 	}
-	tw.Flush()
+	tw.print(out)
 }
 
 func printEffect(out io.Writer, e improve.Effect, loc *time.Location) {
 	if e.Pivot == nil {
-		fmt.Fprintf(out, "%s (%s): no action is done yet; the effect check starts when the first one is\n", e.RecordNo, e.Category)
+		say(out, "cli.improve.effect_none", "no", e.RecordNo, "category", e.Category)
 		return
 	}
-	fmt.Fprintf(out, "%s (%s): first action done %s; %d weeks before vs after\n", e.RecordNo, e.Category, e.Pivot.In(loc).Format("2006-01-02 15:04"), e.Weeks)
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	say(out, "cli.improve.effect", "no", e.RecordNo, "category", e.Category, "at", e.Pivot.In(loc).Format("2006-01-02 15:04"), "weeks", e.Weeks)
+	var tw table
 	day := func(t time.Time) string { return t.In(loc).Format("2006-01-02") }
 	num := func(v *float64) string {
 		if v == nil {
@@ -466,11 +456,11 @@ func printEffect(out io.Writer, e improve.Effect, loc *time.Location) {
 		}
 		return fmtNum(*v)
 	}
-	fmt.Fprintln(tw, "\tBEFORE\tAFTER")
-	fmt.Fprintf(tw, "window\t%s – %s\t%s – %s\n", day(e.Before.From), day(e.Before.To), day(e.After.From), day(e.After.To))
-	fmt.Fprintf(tw, "tickets\t%d\t%d\n", e.Before.Tickets, e.After.Tickets)
-	fmt.Fprintf(tw, "tickets/week\t%s\t%s\n", num(e.Before.PerWeek), num(e.After.PerWeek))
-	fmt.Fprintf(tw, "median resolution (h)\t%s\t%s\n", num(e.Before.MedianResolutionH), num(e.After.MedianResolutionH))
-	fmt.Fprintf(tw, "CSAT (ratings)\t%s (%d)\t%s (%d)\n", num(e.Before.CSAT), e.Before.CSATCount, num(e.After.CSAT), e.After.CSATCount)
-	tw.Flush()
+	tw.header("cli.improve.effect_header")
+	tw.rowf(msg("cli.improve.e.window")+"\t%s – %s\t%s – %s\n", day(e.Before.From), day(e.Before.To), day(e.After.From), day(e.After.To))
+	tw.rowf(msg("cli.improve.e.tickets")+"\t%d\t%d\n", e.Before.Tickets, e.After.Tickets)
+	tw.rowf(msg("cli.improve.e.per_week")+"\t%s\t%s\n", num(e.Before.PerWeek), num(e.After.PerWeek))
+	tw.rowf(msg("cli.improve.e.resolution")+"\t%s\t%s\n", num(e.Before.MedianResolutionH), num(e.After.MedianResolutionH))
+	tw.rowf(msg("cli.improve.e.csat")+"\t%s (%d)\t%s (%d)\n", num(e.Before.CSAT), e.Before.CSATCount, num(e.After.CSAT), e.After.CSATCount)
+	tw.print(out)
 }

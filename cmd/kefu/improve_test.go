@@ -75,6 +75,7 @@ func improveCLI(t *testing.T, env func(string) string, args ...string) (string, 
 // TestImproveCLI: a record from the command line, its action tracked to done, bad input answered in
 // the configured language with exit 2 and nothing stored, targets for supervisors only.
 func TestImproveCLI(t *testing.T) {
+	t.Setenv("KEFU_LANG", "zh-CN") // the validation messages below are the operator's, in zh-CN
 	env, dbPath := improveEnv(t)
 	seedCLITickets(t, dbPath, "invoice", []time.Time{time.Now().Add(-48 * time.Hour)}, time.Hour, 4)
 	ok := func(args ...string) string {
@@ -109,7 +110,7 @@ func TestImproveCLI(t *testing.T) {
 		ok("state", "1", st)
 	}
 	out = ok("show", no)
-	for _, want := range []string{"why2:        订单状态未同步至财务系统", "done", "action_state"} {
+	for _, want := range []string{"原因2：      订单状态未同步至财务系统", "done", "action_state"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
