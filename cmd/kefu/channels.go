@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -90,35 +88,35 @@ func (c Config) validateChannels() []error {
 	w := c.WeChat
 	if w.AppID != "" {
 		if w.AppSecret == "" || w.Token == "" {
-			errs = append(errs, fmt.Errorf("wechat: app_id %q needs KEFU_WECHAT_APP_SECRET and KEFU_WECHAT_TOKEN", w.AppID))
+			errs = append(errs, failMsg(nil, "cli.cfg.wechat_secret", "id", w.AppID))
 		}
 		if w.EncodingAESKey != "" && len(w.EncodingAESKey) != 43 {
-			errs = append(errs, fmt.Errorf("wechat: KEFU_WECHAT_ENCODING_AES_KEY must be the 43 characters the platform generated"))
+			errs = append(errs, failMsg(nil, "cli.cfg.wechat_aes"))
 		}
 		if u, err := url.Parse(w.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("wechat.api_url %q: want an http(s) URL", w.APIURL))
+			errs = append(errs, failMsg(nil, "cli.cfg.want_url", "key", "wechat.api_url", "value", w.APIURL))
 		}
 	}
 	for name, q := range map[string]int{"wechat": c.WeChat.ReplyQuota, "wecom": c.WeCom.ReplyQuota} {
 		if q == 0 || q < -1 {
-			errs = append(errs, fmt.Errorf("%s.reply_quota %d: want the number of messages allowed after each customer message (5), or -1 for no count", name, q))
+			errs = append(errs, failMsg(nil, "cli.cfg.reply_quota", "name", name, "n", q))
 		}
 	}
 	if w := c.WeCom; w.CorpID != "" && (w.Secret == "" || w.Token == "" || len(w.EncodingAESKey) != 43) {
-		errs = append(errs, errors.New("wecom: corp_id needs KEFU_WECOM_SECRET, KEFU_WECOM_TOKEN and the 43-character KEFU_WECOM_ENCODING_AES_KEY"))
+		errs = append(errs, failMsg(nil, "cli.cfg.wecom_secret"))
 	}
 	for agent, userid := range c.WeCom.Servicers { // agent ids: cli:NAME (agents[].id) or slack:UXXXX
 		if !strings.Contains(agent, ":") || strings.TrimSpace(userid) == "" {
-			errs = append(errs, fmt.Errorf("wecom.servicers: %q needs to be an agent id (cli:alice, slack:U…) with a servicer userid", agent))
+			errs = append(errs, failMsg(nil, "cli.cfg.wecom_servicer", "agent", agent))
 		}
 	}
 	if e := c.Email; e.IMAPAddr != "" {
 		if e.SMTPAddr == "" || e.Username == "" {
-			errs = append(errs, errors.New("email: imap_addr needs smtp_addr and username (and KEFU_EMAIL_PASSWORD)"))
+			errs = append(errs, failMsg(nil, "cli.cfg.email_smtp"))
 		}
 		for _, s := range []string{e.IMAPSecurity, e.SMTPSecurity} {
 			if s != "tls" && s != "starttls" && s != "plain" {
-				errs = append(errs, fmt.Errorf("email: security %q: want tls, starttls or plain", s))
+				errs = append(errs, failMsg(nil, "cli.cfg.email_security", "value", s))
 			}
 		}
 	}

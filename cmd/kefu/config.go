@@ -225,7 +225,7 @@ func (c SLAConfig) policyConfig(tz string) (sla.Config, error) {
 			l := out.Priorities[p]
 			lim := get(&l)
 			if lim.Within != 0 && lim.Within != flat[p] {
-				errs = append(errs, fmt.Errorf("sla: %s.%s and priorities.%s.%s are both set: keep one", name, p, p, name))
+				errs = append(errs, failMsg(nil, "cli.cfg.sla_both", "name", name, "p", p))
 				continue
 			}
 			lim.Within = flat[p]
@@ -343,64 +343,64 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Privacy.MessagesDays < 0 || c.Privacy.ClosedTicketDays < 0 {
-		errs = append(errs, fmt.Errorf("privacy: messages_days and closed_ticket_days must not be negative"))
+		errs = append(errs, failMsg(nil, "cli.cfg.privacy"))
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
-		errs = append(errs, fmt.Errorf("timezone %q: %w", c.Timezone, err))
+		errs = append(errs, failMsg(err, "cli.cfg.timezone", "value", c.Timezone))
 	}
 	if c.DefaultLang != "zh-CN" && c.DefaultLang != "en" {
-		errs = append(errs, fmt.Errorf("default_lang %q: want zh-CN or en", c.DefaultLang))
+		errs = append(errs, failMsg(nil, "cli.cfg.default_lang", "value", c.DefaultLang))
 	}
 	if l := c.CLI.Lang; l != "" && l != "zh-CN" && l != "en" {
-		errs = append(errs, fmt.Errorf("cli.lang %q: want zh-CN, en or empty (the POSIX locale)", l))
+		errs = append(errs, failMsg(nil, "cli.cfg.cli_lang", "value", l))
 	}
 	if _, err := c.policy(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.SLA.ScanInterval < 0 || (c.SLA.ScanInterval > 0 && c.SLA.ScanInterval < 100*time.Millisecond) {
-		errs = append(errs, fmt.Errorf("sla.scan_interval %v: want at least 100ms (0: the default 15s)", c.SLA.ScanInterval))
+		errs = append(errs, failMsg(nil, "cli.cfg.scan_interval", "value", c.SLA.ScanInterval))
 	}
 	errs = append(errs, c.validateChannels()...)
 	if c.FAQ.AnswerThreshold < 0 || c.FAQ.AnswerThreshold > 1 || c.FAQ.SuggestThreshold < 0 || c.FAQ.SuggestThreshold > 1 {
-		errs = append(errs, errors.New("faq thresholds must be within [0,1]"))
+		errs = append(errs, failMsg(nil, "cli.cfg.faq_range"))
 	}
 	if c.FAQ.AnswerThreshold > 0 && c.FAQ.SuggestThreshold > c.FAQ.AnswerThreshold {
-		errs = append(errs, errors.New("faq.suggest_threshold must not exceed faq.answer_threshold"))
+		errs = append(errs, failMsg(nil, "cli.cfg.faq_order"))
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
-		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+		errs = append(errs, failMsg(nil, "cli.cfg.log_format", "value", c.Log.Format))
 	}
 	seen := map[string]bool{}
 	for i, a := range c.Agents {
 		if !strings.HasPrefix(a.ID, "cli:") && !strings.HasPrefix(a.ID, "slack:") {
-			errs = append(errs, fmt.Errorf("agents[%d].id %q: want cli:NAME or slack:USERID", i, a.ID))
+			errs = append(errs, failMsg(nil, "cli.cfg.agent_id", "i", i, "value", a.ID))
 		}
 		if seen[a.ID] {
-			errs = append(errs, fmt.Errorf("agents[%d].id %q: duplicate", i, a.ID))
+			errs = append(errs, failMsg(nil, "cli.cfg.agent_dup", "i", i, "value", a.ID))
 		}
 		seen[a.ID] = true
 	}
 	if c.Telegram.WebhookURL != "" && !strings.HasPrefix(c.Telegram.WebhookURL, "https://") && !strings.HasPrefix(c.Telegram.WebhookURL, "http://") {
-		errs = append(errs, fmt.Errorf("telegram.webhook_url %q: want an http(s) URL", c.Telegram.WebhookURL))
+		errs = append(errs, failMsg(nil, "cli.cfg.want_url", "key", "telegram.webhook_url", "value", c.Telegram.WebhookURL))
 	}
 	if c.Database.MaxOpenConns < 0 || c.Database.MaxIdleConns < 0 || c.Database.ConnMaxLifetime < 0 {
-		errs = append(errs, errors.New("database: pool sizes and lifetime must not be negative"))
+		errs = append(errs, failMsg(nil, "cli.cfg.db_pool"))
 	}
 	if w := c.Webhooks; w.MaxAttempts < 1 || w.MinBackoff <= 0 || w.MaxBackoff < w.MinBackoff || w.Timeout <= 0 || w.RotationOverlap < 0 {
-		errs = append(errs, errors.New("webhooks: max_attempts ≥ 1, min_backoff > 0, max_backoff ≥ min_backoff, timeout > 0, rotation_overlap ≥ 0"))
+		errs = append(errs, failMsg(nil, "cli.cfg.webhooks"))
 	}
 	if a := c.Metrics.Addr; a != "" && a != "off" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			errs = append(errs, fmt.Errorf("metrics.addr %q: want host:port (or off): %w", a, err))
+			errs = append(errs, failMsg(err, "cli.cfg.metrics_addr", "value", a))
 		}
 	}
 	for i, o := range c.Web.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
-			errs = append(errs, fmt.Errorf("web.allowed_origins[%d] %q: %w", i, o, err))
+			errs = append(errs, failMsg(err, "cli.cfg.origin", "i", i, "value", o))
 		}
 	}
 	if c.Web.MaxMessageBytes < 1 {
-		errs = append(errs, fmt.Errorf("web.max_message_bytes %d: want at least 1", c.Web.MaxMessageBytes))
+		errs = append(errs, failMsg(nil, "cli.cfg.max_message_bytes", "n", c.Web.MaxMessageBytes))
 	}
 	if err := c.Security.validate(); err != nil {
 		errs = append(errs, err)
@@ -409,7 +409,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.Slack.BotToken != "" && c.Slack.AppToken == "" && c.Slack.SigningSecret == "" {
-		errs = append(errs, errors.New("slack: KEFU_SLACK_SIGNING_SECRET is required in HTTP mode (or set KEFU_SLACK_APP_TOKEN for Socket Mode)"))
+		errs = append(errs, failMsg(nil, "cli.cfg.slack_secret"))
 	}
 	return errors.Join(errs...)
 }

@@ -42,11 +42,11 @@ func (s SecurityConfig) validate() error {
 	}
 	for name, d := range map[string]time.Duration{"read_timeout": s.HTTP.ReadTimeout, "write_timeout": s.HTTP.WriteTimeout, "idle_timeout": s.HTTP.IdleTimeout} {
 		if d < time.Second {
-			errs = append(errs, fmt.Errorf("security.http.%s %v: want at least 1s", name, d))
+			errs = append(errs, failMsg(nil, "cli.cfg.http_timeout", "name", name, "value", d))
 		}
 	}
 	if s.HTTP.MaxConnections < 1 {
-		errs = append(errs, errors.New("security.http.max_connections: want at least 1"))
+		errs = append(errs, failMsg(nil, "cli.cfg.max_connections"))
 	}
 	return errors.Join(errs...)
 }

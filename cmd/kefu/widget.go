@@ -2,7 +2,6 @@ package main
 
 import (
 	_ "embed"
-	"errors"
 	"net/http"
 	"net/url"
 )
@@ -34,7 +33,7 @@ func checkOrigin(o string) error {
 		return err
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return errors.New("want an origin like https://www.example.com (scheme and host, no path)")
+		return failMsg(nil, "cli.cfg.want_origin")
 	}
 	return nil
 }
