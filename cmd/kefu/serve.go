@@ -504,7 +504,7 @@ func listenMetrics(c MetricsConfig, log *slog.Logger) (net.Listener, error) {
 			log.Warn("metrics: default address in use; running without metrics (set metrics.addr or KEFU_METRICS_ADDR)", "addr", c.Addr, "err", err)
 			return nil, nil
 		}
-		return nil, fmt.Errorf("metrics: listen %s: %w (set metrics.addr or KEFU_METRICS_ADDR, or off)", c.Addr, err)
+		return nil, failOnly(err, "cli.serve.metrics_listen", "addr", c.Addr, "err", err)
 	}
 	return ln, nil
 }
