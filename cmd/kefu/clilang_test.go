@@ -292,3 +292,31 @@ func TestCLIKeysInBothCatalogs(t *testing.T) {
 		}
 	}
 }
+
+// TestCLICatalogTranslated: every cli.* message exists in both catalogs and zh-CN's is not a copy of
+// en's (both languages are first-class).
+func TestCLICatalogTranslated(t *testing.T) {
+	cat := locales.Default()
+	n := 0
+	for _, k := range cat.Keys(locales.En) {
+		if !strings.HasPrefix(k, "cli.") {
+			continue
+		}
+		n++
+		if !cat.Has(locales.ZhCN, k) {
+			t.Errorf("%s: only in en", k)
+			continue
+		}
+		if zh, en := cat.T(locales.ZhCN, k, nil), cat.T(locales.En, k, nil); zh == en {
+			t.Errorf("%s: zh-CN is the English text %q", k, en)
+		}
+	}
+	for _, k := range cat.Keys(locales.ZhCN) {
+		if strings.HasPrefix(k, "cli.") && !cat.Has(locales.En, k) {
+			t.Errorf("%s: only in zh-CN", k)
+		}
+	}
+	if n < 300 {
+		t.Errorf("%d cli.* keys; the command line's catalog went missing?", n)
+	}
+}

@@ -13,7 +13,6 @@ import (
 
 func init() {
 	commands["api-token"] = command{
-		summary: "api-token create NAME --scope read|write [--as AGENT] | list | revoke NAME: REST API tokens for integrations",
 		run: func(ctx context.Context, args []string) error {
 			return runAPIToken(ctx, args, os.Stdout, os.Getenv)
 		},

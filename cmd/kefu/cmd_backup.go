@@ -13,13 +13,11 @@ import (
 
 func init() {
 	commands["backup"] = command{
-		summary: "backup FILE: a consistent copy of the SQLite database while kefu runs (PostgreSQL: pg_dump)",
 		run: func(ctx context.Context, args []string) error {
 			return runBackup(ctx, args, os.Stdout, os.Getenv)
 		},
 	}
 	commands["restore"] = command{
-		summary: "restore [--force] FILE: put a backup in place of the SQLite database (stop kefu first)",
 		run: func(ctx context.Context, args []string) error {
 			return runRestore(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -86,7 +86,6 @@ func housekeep(ctx context.Context, eng *bot.Engine, log *slog.Logger, every tim
 
 func init() {
 	commands["complaint"] = command{
-		summary: "level | record | propose | approve | reject | visit | housekeep: complaints, solutions, return visits",
 		run: func(ctx context.Context, args []string) error {
 			return runComplaint(ctx, args, os.Stdout, os.Getenv)
 		},

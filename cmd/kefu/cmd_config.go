@@ -16,8 +16,7 @@ var exampleConfig string
 
 func init() {
 	commands["config"] = command{
-		summary: "config example | check [FILE] | env: print a documented kefu.yaml, validate one, list the KEFU_* variables",
-		run:     runConfig,
+		run: runConfig,
 	}
 }
 

@@ -49,7 +49,6 @@ func privacyWorker(db *storage.DB, r storage.PrivacyRetention, log *slog.Logger)
 
 func init() {
 	commands["customer"] = command{
-		summary: "a customer's data requests: export (right of access, JSON) | erase (right to deletion); audited",
 		run: func(ctx context.Context, args []string) error {
 			return runCustomer(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -15,17 +15,13 @@ import (
 
 func init() {
 	commands["demo"] = command{
-		usage:   demoUsage,
-		summary: "fill the configured database with realistic generated traffic (for a living dashboard)",
 		run: func(ctx context.Context, args []string) error {
 			return runDemo(ctx, args, os.Stdout, os.Getenv)
 		},
 	}
 }
 
-const demoUsage = `kefu demo [--days N] [--per-day N] [--seed N] [--force] [--config FILE]
-Fills the configured database with generated traffic. A database that already holds tickets is
-refused unless --force (the generated tickets would mix with real ones in every report).`
+// The usage text is cli.usage.demo in locales/*.cli.yaml.
 
 func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)

@@ -16,17 +16,13 @@ import (
 
 func init() {
 	commands["export"] = command{
-		usage:   exportUsage,
-		summary: "tickets (all fields and events) as CSV/.xlsx; the monthly 服务改进分析表 as .xlsx",
 		run: func(ctx context.Context, args []string) error {
 			return runExport(ctx, args, os.Stdout, os.Getenv)
 		},
 	}
 }
 
-const exportUsage = `kefu export tickets [--from DATE] [--to DATE] [--format csv|xlsx] [filters] -o FILE
-kefu export monthly --month YYYY-MM -o FILE.xlsx
-Filters as in kefu report (--channel, --category, --priority, --agent). -o - writes to stdout.`
+// The usage text is cli.usage.export in locales/*.cli.yaml.
 
 func runExport(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)

@@ -14,7 +14,6 @@ import (
 
 func init() {
 	commands["healthcheck"] = command{
-		summary: "exit 0 when the local server is ready (/readyz), 1 otherwise: for container health checks",
 		run: func(ctx context.Context, args []string) error {
 			return runHealthcheck(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -17,7 +17,6 @@ import (
 
 func init() {
 	commands["improve"] = command{
-		summary: "continuous improvement: 5-Why records, owned actions, effect check, SMART targets, threshold alerts",
 		run: func(ctx context.Context, args []string) error {
 			return runImprove(ctx, args, os.Stdout, os.Getenv)
 		},

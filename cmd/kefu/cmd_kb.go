@@ -19,7 +19,6 @@ import (
 
 func init() {
 	commands["kb"] = command{
-		summary: "FAQ library: list, match (one question or JSONL batch), eval, import, stats",
 		run: func(ctx context.Context, args []string) error {
 			return runKB(ctx, args, os.Stdin, os.Stdout)
 		},

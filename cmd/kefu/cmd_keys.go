@@ -15,7 +15,6 @@ import (
 
 func init() {
 	commands["keys"] = command{
-		summary: "encryption keys of personal data: rotate (re-encrypt everything, server running), status, new",
 		run: func(ctx context.Context, args []string) error {
 			return runKeys(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -19,7 +19,6 @@ import (
 
 func init() {
 	commands["macro"] = command{
-		summary: "canned replies for the console: add NAME TEXT [--team T], list [--team T], rm ID",
 		run: func(ctx context.Context, args []string) error {
 			return runMacro(ctx, args, os.Stdout, os.Getenv)
 		},

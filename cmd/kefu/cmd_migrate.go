@@ -12,7 +12,6 @@ import (
 
 func init() {
 	commands["migrate"] = command{
-		summary: "migrate status | up: show the database schema's migrations, or apply the pending ones",
 		run: func(ctx context.Context, args []string) error {
 			return runMigrate(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -18,7 +18,6 @@ import (
 
 func init() {
 	commands["report"] = command{
-		summary: "service numbers for a date range: response/resolution times, SLA, CSAT, FCR, bot share, top problems",
 		run: func(ctx context.Context, args []string) error {
 			return runReport(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -19,7 +19,6 @@ import (
 
 func init() {
 	commands["ticket"] = command{
-		summary: "list | show | claim | ack | reply | note | priority | status | resolve | close | escalate tickets (agents without Slack)",
 		run: func(ctx context.Context, args []string) error {
 			return runTicket(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -15,7 +15,6 @@ import (
 
 func init() {
 	commands["user"] = command{
-		summary: "console accounts: add, passwd, list, disable, enable, rm, role, agent",
 		run: func(ctx context.Context, args []string) error {
 			return runUser(ctx, args, os.Stdin, os.Stdout, os.Getenv)
 		},

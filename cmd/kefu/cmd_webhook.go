@@ -21,7 +21,6 @@ import (
 
 func init() {
 	commands["webhook"] = command{
-		summary: "webhook add NAME URL [--events ticket.created,…] | list | rotate NAME [--overlap 24h] | test NAME | rm NAME: outbound webhooks for integrations",
 		run: func(ctx context.Context, args []string) error {
 			return runWebhook(ctx, args, os.Stdout, os.Getenv)
 		},

@@ -14,18 +14,13 @@ import (
 
 func init() {
 	commands["wecom"] = command{
-		usage:   wecomUsage,
-		summary: "handoff: give a WeCom ticket's session to an agent's WeCom servicer (wecom.servicers)",
 		run: func(ctx context.Context, args []string) error {
 			return runWeCom(ctx, args, os.Stdout, os.Getenv)
 		},
 	}
 }
 
-const wecomUsage = `kefu wecom handoff [--to AGENT] GD…   (the customer's WeCom session goes to AGENT's servicer userid in
-                                      wecom.servicers — default: yours —, who answers in the WeCom app;
-                                      kefu's replies are then refused as taken over; recorded as a note)
-Common flags: --as AGENT (or $KEFU_AGENT), --config FILE.`
+// The usage text is cli.usage.wecom in locales/*.cli.yaml.
 
 // runWeCom hands a WeCom session to a named servicer (service_state/trans): the one WeCom call an agent
 // makes directly rather than through the outbox, since it is not a message and its answer (allowed or

@@ -25,10 +25,10 @@ import (
 )
 
 // command is one `kefu NAME …` subcommand. Each lives in its own file and registers itself in init.
+// Its one-line summary (kefu --help) is cli.cmd.NAME in locales/*.cli.yaml, its usage (kefu NAME
+// --help) cli.usage.NAME, or "kefu NAME: " and the summary when there is none.
 type command struct {
-	summary string
-	usage   string // shown by `kefu NAME --help` (default: the summary)
-	run     func(ctx context.Context, args []string) error
+	run func(ctx context.Context, args []string) error
 }
 
 var commands = map[string]command{}
@@ -55,12 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	help := func() int {
-		text := c.usage
+		text := "kefu " + args[0] + ": " + msg("cli.cmd."+args[0])
 		if k := "cli.usage." + args[0]; locales.Default().Has(locales.En, k) {
 			text = msg(k)
-		}
-		if text == "" {
-			text = "kefu " + args[0] + ": " + summaryOf(args[0], c)
 		}
 		fmt.Fprintln(stdout, strings.TrimSpace(text))
 		return 0
@@ -95,17 +92,8 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-11s %s\n", n, summaryOf(n, commands[n]))
+		fmt.Fprintf(w, "  %-11s %s\n", n, msg("cli.cmd."+n))
 	}
 	fmt.Fprintln(w)
 	say(w, "cli.help.more")
-}
-
-// summaryOf is a command's one-line summary in the operator's language (cli.cmd.NAME), or the
-// command's own English summary when the catalogs have none.
-func summaryOf(name string, c command) string {
-	if k := "cli.cmd." + name; locales.Default().Has(locales.En, k) {
-		return msg(k)
-	}
-	return c.summary
 }

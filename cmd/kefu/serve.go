@@ -32,8 +32,7 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{summary: "run the bot: web chat, Telegram/Discord/Slack when configured, outbox", run: runServe,
-		usage: "kefu serve [--config FILE] [--addr HOST:PORT]\nRuns the bot: web chat, console, the configured channels, outbox and SLA scans, until Ctrl-C."}
+	commands["serve"] = command{run: runServe} // summary and usage: cli.cmd.serve, cli.usage.serve
 }
 
 // runnable is an adapter or worker that serve runs until shutdown.

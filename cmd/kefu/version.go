@@ -19,7 +19,7 @@ var version = ""
 var commit = ""
 
 func init() {
-	commands["version"] = command{summary: "print the version, commit and Go version of this build", run: runVersion}
+	commands["version"] = command{run: runVersion} // summary: cli.cmd.version
 }
 
 // BuildInfo describes this binary (kefu version, the first log line, the kefu_build_info metric).
