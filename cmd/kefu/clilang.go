@@ -164,6 +164,11 @@ func failOnly(err error, key string, kv ...any) error {
 // characters (…, ·) count as one, as in most terminals, whatever the locale.
 var cellWidth = (&runewidth.Condition{EastAsianWidth: false, StrictEmojiNeutral: true}).StringWidth
 
+// padCells pads s with spaces to n terminal columns, as %-Ns would if every character took one.
+func padCells(s string, n int) string {
+	return s + strings.Repeat(" ", max(0, n-cellWidth(s)))
+}
+
 // table prints rows in columns padded by display width (text/tabwriter counts runes, which misaligns
 // Chinese text): two spaces between columns, the last column unpadded.
 type table struct{ rows [][]string }

@@ -106,8 +106,8 @@ func runCustomer(ctx context.Context, args []string, out io.Writer, getenv func(
 			return err
 		}
 		for _, e := range log {
-			fmt.Fprintf(out, "%s  %-7s %-14s via %-9s ticket=%s customer=%d %s\n", e.At.In(a.loc).Format("2006-01-02 15:04:05"),
-				e.Action, e.Actor, e.Via, orDash(e.TicketNo), e.CustomerID, e.Detail)
+			fmt.Fprintf(out, "%s  %-7s %s via %-9s ticket=%s customer=%d %s\n", e.At.In(a.loc).Format("2006-01-02 15:04:05"),
+				e.Action, padCells(e.Actor, 14), e.Via, orDash(e.TicketNo), e.CustomerID, e.Detail)
 		}
 		return nil
 	}
