@@ -320,3 +320,49 @@ func TestCLICatalogTranslated(t *testing.T) {
 		t.Errorf("%d cli.* keys; the command line's catalog went missing?", n)
 	}
 }
+
+// TestTableAlignsByDisplayWidth: the table every list command prints (ticket, macro, user, kb, …)
+// starts each column at the same terminal column on every row, whatever mix of CJK and ASCII.
+func TestTableAlignsByDisplayWidth(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		rows [][]string
+	}{
+		{"macro list zh", [][]string{{"编号", "团队", "名称", "文字"}, {"1", "*", "问候", "您好，{{customer_name}}"}, {"12", "售后", "refund-note", "退款将在 3 个工作日内到账"}}},
+		{"ascii", [][]string{{"ID", "TEAM", "NAME"}, {"1", "*", "greet"}, {"100", "after-sales", "x"}}},
+		{"fullwidth and ambiguous", [][]string{{"Ａ（全角）", "…", "x"}, {"a", "b·c", "y"}, {"", "", "z"}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var tb table
+			for _, r := range c.rows {
+				tb.row(r...)
+			}
+			var out bytes.Buffer
+			tb.print(&out)
+			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			for col := 1; col < len(c.rows[0]); col++ {
+				want := -1
+				for i, r := range c.rows {
+					// the column starts after the previous cells and their padding
+					prefix := strings.Join(r[:col], "")
+					at := strings.Index(lines[i], r[col])
+					if r[col] == "" || at < 0 {
+						continue
+					}
+					got := cellWidth(lines[i][:at])
+					if cellWidth(prefix) > got {
+						t.Fatalf("row %d: cell %q found before its column", i, r[col])
+					}
+					if want < 0 {
+						want = got
+					} else if got != want {
+						t.Errorf("row %d column %d starts at %d, row 0 at %d:\n%s", i, col, got, want, out.String())
+					}
+				}
+			}
+			if strings.Contains(out.String(), " \n") {
+				t.Errorf("trailing spaces after the last column:\n%q", out.String())
+			}
+		})
+	}
+}
