@@ -59,7 +59,7 @@ func configCLILang(args []string, getenv func(string) string) string {
 		if a == "--" {
 			break
 		}
-		if v, ok := strings.CutPrefix(strings.TrimPrefix(a, "-"), "-config="); ok {
+		if v, ok := strings.CutPrefix(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "config="); ok && strings.HasPrefix(a, "-") {
 			path = v
 		} else if (a == "--config" || a == "-config") && i+1 < len(args) {
 			path = args[i+1]

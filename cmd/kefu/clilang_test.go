@@ -68,6 +68,8 @@ func TestConfigCLILang(t *testing.T) {
 	}{
 		{"--config FILE", []string{"ticket", "list", "--config", zh}, nil, "zh-CN"},
 		{"--config=FILE", []string{"ticket", "--config=" + zh, "list"}, nil, "zh-CN"},
+		{"-config=FILE", []string{"ticket", "-config=" + zh, "list"}, nil, "zh-CN"},
+		{"config=FILE is text", []string{"ticket", "note", "GD1", "config=" + zh}, nil, "en"},
 		{"KEFU_CONFIG", []string{"ticket", "list"}, map[string]string{"KEFU_CONFIG": en}, "en"},
 		{"flag beats KEFU_CONFIG", []string{"ticket", "-config", zh}, map[string]string{"KEFU_CONFIG": en}, "zh-CN"},
 		{"./kefu.yaml", []string{"ticket", "list"}, nil, "en"},
