@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -58,49 +57,5 @@ func TestStatementJournalSetting(t *testing.T) {
 	defer db.Close()
 	if stmtJournalRC != 0 {
 		t.Fatalf("sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL) = %d, want SQLITE_OK", stmtJournalRC)
-	}
-}
-
-// TestBackgroundCheckpoint: on SQLite a goroutine copies the write-ahead log back into the database
-// file, so the group-commit writer's COMMITs do not (checkpoint.go), and a connection checkpoints by
-// itself only past writerCheckpointPages.
-func TestBackgroundCheckpoint(t *testing.T) {
-	db, err := Open(t.Context(), "sqlite://"+t.TempDir()+"/k.db", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var pages int
-	if err := db.gdb.Raw("PRAGMA wal_autocheckpoint").Scan(&pages).Error; err != nil {
-		t.Fatal(err)
-	}
-	if pages != writerCheckpointPages {
-		t.Errorf("wal_autocheckpoint = %d, want %d", pages, writerCheckpointPages)
-	}
-	runs0, _ := db.CheckpointStats()
-	if err := db.gdb.Exec("CREATE TABLE ck (v TEXT)").Error; err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 50; i++ {
-		if err := db.gdb.Exec("INSERT INTO ck (v) VALUES (?)", fmt.Sprint(i)).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runs, copied := db.CheckpointStats()
-		if runs > runs0 && copied > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no background checkpoint after 10 s: %d runs, %d pages", runs, copied)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	db.Close()
-	runs, _ := db.CheckpointStats()
-	time.Sleep(3 * checkpointEvery)
-	if after, _ := db.CheckpointStats(); after != runs {
-		t.Errorf("checkpoints after Close: %d → %d", runs, after)
 	}
 }

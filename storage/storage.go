@@ -75,11 +75,10 @@ type DB struct {
 	dialect Dialect
 	log     *slog.Logger
 	now     func() time.Time
-	out     outage        // database outage state (outage.go)
-	group   *committer    // SQLite group commit (group.go), nil when off
-	ckpt    *checkpointer // SQLite: background WAL checkpoints (checkpoint.go), nil elsewhere
-	inUse   *os.File      // SQLite: held open (with a shared flock) until Close, see markInUse
-	holds   sync.Map      // PostgreSQL: *sql.Tx -> *txStore holding back a session UPDATE (hotpath.go)
+	out     outage     // database outage state (outage.go)
+	group   *committer // SQLite group commit (group.go), nil when off
+	inUse   *os.File   // SQLite: held open (with a shared flock) until Close, see markInUse
+	holds   sync.Map   // PostgreSQL: *sql.Tx -> *txStore holding back a session UPDATE (hotpath.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -209,9 +208,6 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 	if o.GroupCommit && dialect == SQLite {
 		db.startGroupCommit()
 	}
-	if dialect == SQLite {
-		db.startCheckpointer()
-	}
 	return db, nil
 }
 
@@ -238,7 +234,6 @@ func (db *DB) Gorm() *gorm.DB { return db.gdb }
 // Close closes the connection pool.
 func (db *DB) Close() error {
 	db.stopGroupCommit()
-	db.stopCheckpointer()
 	sqlDB, err := db.gdb.DB()
 	if err != nil {
 		return fmt.Errorf("storage: close: %w", err)
@@ -320,7 +315,6 @@ func sqliteDSN(path string, o Options) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+sync+")")
-	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)) // checkpoint.go
 	// BEGIN IMMEDIATE: a transaction takes the write lock up front, so two read-then-write
 	// transactions never deadlock on lock upgrade (SQLITE_BUSY without waiting).
 	q.Set("_txlock", "immediate")
