@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -57,5 +58,41 @@ func TestStatementJournalSetting(t *testing.T) {
 	defer db.Close()
 	if stmtJournalRC != 0 {
 		t.Fatalf("sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL) = %d, want SQLITE_OK", stmtJournalRC)
+	}
+}
+
+// TestSQLiteTimesOfTheOldDriver: databases written before the driver change (glebarez/go-sqlite) hold
+// times as "2006-01-02 15:04:05.999999999-07:00" text; they read back as the same instants, new times
+// are written the same way, and a date() result stays text (the reports' trend keys).
+func TestSQLiteTimesOfTheOldDriver(t *testing.T) {
+	db, err := Open(t.Context(), "sqlite://"+t.TempDir()+"/k.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	g := db.gdb
+	if err := g.Exec("CREATE TABLE tt (id INTEGER PRIMARY KEY, at TIMESTAMP NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Exec("INSERT INTO tt (id, at) VALUES (1, '2026-11-01 10:00:00.25+08:00')").Error; err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 11, 1, 2, 0, 0, 250_000_000, time.UTC)
+	var got time.Time
+	if err := g.Raw("SELECT at FROM tt WHERE id = 1").Row().Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(want) {
+		t.Errorf("old row read as %v, want %v", got, want)
+	}
+	if err := g.Exec("INSERT INTO tt (id, at) VALUES (2, ?)", want).Error; err != nil {
+		t.Fatal(err)
+	}
+	var text, day string
+	if err := g.Raw("SELECT CAST(at AS TEXT), date(at, '+28800 seconds') FROM tt WHERE id = 2").Row().Scan(&text, &day); err != nil {
+		t.Fatal(err)
+	}
+	if text != "2026-11-01 02:00:00.25+00:00" || day != "2026-11-01" {
+		t.Errorf("new row stored as %q, date() %q; want %q and %q", text, day, "2026-11-01 02:00:00.25+00:00", "2026-11-01")
 	}
 }
