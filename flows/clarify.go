@@ -153,6 +153,7 @@ func (m *Machine) stepHumanType(s Session, ev event) (Session, []Effect) {
 		}
 		s.Intake.Category = c.Key
 		s.Intake.Complaint = s.Intake.Complaint || c.Complaint
+	case slices.Contains(skipWords, strings.ToLower(stripPunct(ev.text))): // 「跳过」 typed, not tapped
 	default:
 		if n, ok := smallNumber(ev.text, len(m.cfg.Categories)); ok {
 			s.Intake.Category = m.cfg.Categories[n-1].Key

@@ -247,6 +247,8 @@ var pathTests = []pathTest{
 		wantState: StateAskType, want: effects(humanType), check: intakeIs(Intake{FirstText: "q", Description: "q", Human: true})},
 	{name: "human type skipped opens uncategorized", s: withIntake(StateAskType, Intake{Description: "q", Human: true}), button: "skip", wantState: StateTicketOpen,
 		want: effects(Say{Key: "human.transfer"}, OpenTicket{Intake: Intake{Description: "q", Human: true, Priority: P1}})},
+	{name: "human type skipped in words asks the description, the word is not the summary", s: withIntake(StateAskType, Intake{Human: true}), text: bi{"跳过", "skip"}, wantState: StateTicketOpen,
+		want: effects(Say{Key: "human.transfer_describe"}, OpenTicket{Intake: Intake{Human: true, Priority: P1}})},
 	{name: "human type picked opens the ticket and asks the description", s: withIntake(StateAskType, Intake{Human: true}), button: "type:order", wantState: StateTicketOpen,
 		want: effects(Say{Key: "human.transfer_describe"}, OpenTicket{Intake: Intake{Category: "order", Human: true, Priority: P1}})},
 	{name: "human type answered in words is the description", s: withIntake(StateAskType, Intake{Human: true}), text: bi{"电视没有声音，换了遥控器也不行，希望有人帮我看看", "The TV has no sound even with a new remote, please have someone look at it"}, wantState: StateTicketOpen,
