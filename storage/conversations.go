@@ -134,15 +134,14 @@ type knownRow struct {
 // (channel, chatID) in one query, the conversation row locked on PostgreSQL like conversation does.
 // found is false when either does not exist yet.
 func (t *txStore) known(ctx context.Context, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
-	var q strings.Builder
-	q.WriteString("SELECT " + knownCols + knownFrom1)
-	args := in(&q, append(make([]any, 0, 5), channel), t.keys.Hashes(userID))
-	q.WriteString(knownFrom2)
-	if t.dialect == Postgres {
-		q.WriteString(" FOR UPDATE OF c")
+	hashes := t.keys.Hashes(userID)
+	args := make([]any, 0, 3+len(hashes))
+	args = append(args, channel)
+	for _, h := range hashes {
+		args = append(args, h)
 	}
 	args = append(args, channel, chatID)
-	rows, err := t.query(ctx, t.rebind(q.String()), args...)
+	rows, err := t.query(ctx, t.rebind(knownSQL(len(hashes), t.dialect)), args...)
 	if err != nil {
 		return identity{}, customer{}, conversation{}, false, err
 	}
@@ -153,6 +152,23 @@ func (t *txStore) known(ctx context.Context, channel, userID, chatID string) (id
 	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
 		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
 		r.Conv, true, nil
+}
+
+// knownSQL is known's query for n identity hashes.
+func knownSQL(n int, d Dialect) string {
+	var q strings.Builder
+	q.WriteString("SELECT " + knownCols + knownFrom1 + "(")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteByte('?')
+	}
+	q.WriteString(")" + knownFrom2)
+	if d == Postgres {
+		q.WriteString(" FOR UPDATE OF c")
+	}
+	return q.String()
 }
 
 // knownInsert is known and the inbound message's INSERT in one statement (PostgreSQL's data-modifying

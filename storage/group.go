@@ -179,7 +179,7 @@ func (db *DB) commitTogether(batch []*groupReq) (failed int, res groupResult, er
 		// cancellation, like the COMMIT they wait for.
 		g := db.gdb.Session(&gorm.Session{NewDB: true, Context: ctx})
 		g.Statement.ConnPool = detachedPool{stx}
-		ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla}
+		ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla, hot: db.hot}
 		ferr := r.fn(ts)
 		if ferr == nil {
 			ferr = ts.flush(ctx)

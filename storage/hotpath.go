@@ -60,7 +60,14 @@ func (t *txStore) exec(ctx context.Context, q string, args ...any) (sql.Result, 
 		return nil, err
 	}
 	begin := time.Now()
-	res, err := t.pool().ExecContext(ctx, q, args...)
+	var res sql.Result
+	var err error
+	if st, sctx := t.prepared(ctx, q); st != nil {
+		res, err = st.ExecContext(sctx, args...)
+		st.Close()
+	} else {
+		res, err = t.pool().ExecContext(ctx, q, args...)
+	}
 	rows := int64(-1)
 	if err == nil {
 		rows, _ = res.RowsAffected()
@@ -74,7 +81,13 @@ func (t *txStore) query(ctx context.Context, q string, args ...any) (*sql.Rows, 
 		return nil, err
 	}
 	begin := time.Now()
-	rows, err := t.pool().QueryContext(ctx, q, args...)
+	var rows *sql.Rows
+	var err error
+	if st, sctx := t.prepared(ctx, q); st != nil {
+		rows, err = st.QueryContext(sctx, args...) // the transaction closes st when it ends
+	} else {
+		rows, err = t.pool().QueryContext(ctx, q, args...)
+	}
 	t.trace(ctx, begin, q, -1, err)
 	return rows, err
 }
@@ -158,8 +171,7 @@ func (t *txStore) scanKnown(rows *sql.Rows, withInserted bool) (r knownRow, ok b
 // clause.OnConflict{DoNothing: true}) and sets m.ID; false means a duplicate (nothing written).
 // On PostgreSQL it runs only for a first message (a returning customer's is written by knownInsert).
 func (t *txStore) insertInbound(ctx context.Context, m *message) (bool, error) {
-	const q = `INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	const q = sqlInsertInbound
 	args := []any{m.ConversationID, m.Direction, m.Channel, m.PlatformMsgID, sealPII(t.keys, m.UserID), m.Kind, sealPII(t.keys, m.Text),
 		m.Payload, sealPII(t.keys, m.Attachments), m.OutboxID, m.At, m.CreatedAt}
 	if t.dialect == SQLite {
@@ -207,13 +219,13 @@ func (t *txStore) insertRow(ctx context.Context, q string, args ...any) (int64, 
 // insertCitations writes citations in one INSERT (SQLite's Cite).
 func (t *txStore) insertCitations(ctx context.Context, cs ...faqCitation) error {
 	var q strings.Builder
-	q.WriteString("INSERT INTO faq_citations (entry_id, conversation_id, lang, query, helped, at) VALUES ")
+	q.WriteString(sqlInsertCitations)
 	args := make([]any, 0, 6*len(cs))
 	for i, c := range cs {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?)")
+		q.WriteString(sqlCitationRow)
 		args = append(args, c.EntryID, c.ConversationID, c.Lang, sealPII(t.keys, c.Query), c.Helped, c.At)
 	}
 	_, err := t.exec(ctx, t.rebind(q.String()), args...)
@@ -224,8 +236,7 @@ func (t *txStore) insertCitations(ctx context.Context, cs ...faqCitation) error 
 // insertRow), and returns the rows' ids in order (SQLite's enqueue; PostgreSQL's is one statement,
 // enqueuePG).
 func (t *txStore) insertOutbox(ctx context.Context, rows []outboxRow) ([]int64, error) {
-	const qo = `INSERT INTO outbox (conversation_id, channel, chat_id, text, buttons, status, attempts, next_attempt_at, lease_until, claimed_by, last_error, platform_msg_id, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	const qm = `INSERT INTO messages (conversation_id, direction, channel, platform_msg_id, user_id, kind, text, payload, attachments, outbox_id, at, created_at) VALUES (?, 'out', ?, NULL, '', 'text', ?, '', '', ?, ?, ?)`
+	const qo, qm = sqlInsertOutbox, sqlInsertOutMessage
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		sealed := sealPII(t.keys, r.Text)

@@ -96,3 +96,19 @@ func TestSQLiteTimesOfTheOldDriver(t *testing.T) {
 		t.Errorf("new row stored as %q, date() %q; want %q and %q", text, day, "2026-11-01 02:00:00.25+00:00", "2026-11-01")
 	}
 }
+
+// TestHotStatementsPrepared: on SQLite every statement of a returning customer's FAQ message is
+// prepared at Open (prepared.go), so none is compiled again per message.
+func TestHotStatementsPrepared(t *testing.T) {
+	db, err := Open(t.Context(), "sqlite://"+t.TempDir()+"/k.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{sqlInsertInbound, sqlInsertOutbox, sqlInsertOutMessage, updateSession,
+		sqlInsertCitations + sqlCitationRow, knownSQL(len(db.keys.Hashes("u")), SQLite)} {
+		if db.hot[q] == nil {
+			t.Errorf("not prepared: %.60s…", q)
+		}
+	}
+}

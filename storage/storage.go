@@ -75,10 +75,11 @@ type DB struct {
 	dialect Dialect
 	log     *slog.Logger
 	now     func() time.Time
-	out     outage     // database outage state (outage.go)
-	group   *committer // SQLite group commit (group.go), nil when off
-	inUse   *os.File   // SQLite: held open (with a shared flock) until Close, see markInUse
-	holds   sync.Map   // PostgreSQL: *sql.Tx -> *txStore holding back a session UPDATE (hotpath.go)
+	out     outage               // database outage state (outage.go)
+	group   *committer           // SQLite group commit (group.go), nil when off
+	inUse   *os.File             // SQLite: held open (with a shared flock) until Close, see markInUse
+	holds   sync.Map             // PostgreSQL: *sql.Tx -> *txStore holding back a session UPDATE (hotpath.go)
+	hot     map[string]*sql.Stmt // SQLite: the hot path's prepared statements by SQL (prepared.go)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -210,6 +211,9 @@ func Open(ctx context.Context, dsn string, o Options) (*DB, error) {
 			return nil, err
 		}
 	}
+	if dialect == SQLite {
+		db.prepareHot(ctx)
+	}
 	if o.GroupCommit && dialect == SQLite {
 		db.startGroupCommit()
 	}
@@ -239,6 +243,7 @@ func (db *DB) Gorm() *gorm.DB { return db.gdb }
 // Close closes the connection pool.
 func (db *DB) Close() error {
 	db.stopGroupCommit()
+	db.closeHot()
 	sqlDB, err := db.gdb.DB()
 	if err != nil {
 		return fmt.Errorf("storage: close: %w", err)
@@ -336,7 +341,7 @@ func (db *DB) Tx(ctx context.Context, fn func(bot.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.gdb.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-			ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla, holds: &db.holds}
+			ts := &txStore{reader: reader{g: g, dialect: db.dialect, keys: db.keys}, sla: db.sla, holds: &db.holds, hot: db.hot}
 			defer ts.dropHeld()
 			if err := fn(ts); err != nil {
 				return err
@@ -379,13 +384,14 @@ type reader struct {
 // txStore implements bot.Tx.
 type txStore struct {
 	reader
-	cached  *conversation // the conversation SaveInbound resolved (with its session)
-	profile *customer     // its customer's intake fields, read by the same query (CustomerProfile)
-	sla     *sla.Policy   // keep SLA clocks (nil: off)
-	cites   []faqCitation // PostgreSQL: citations not written yet (Cite; written by enqueuePG or flush)
-	held    *heldSession  // PostgreSQL: the session UPDATE not written yet (SaveSession; see hotpath.go)
-	heldTx  *sql.Tx       // the transaction held is registered under in holds
-	holds   *sync.Map     // the DB's holds (nil: SaveSession writes at once)
+	cached  *conversation        // the conversation SaveInbound resolved (with its session)
+	profile *customer            // its customer's intake fields, read by the same query (CustomerProfile)
+	sla     *sla.Policy          // keep SLA clocks (nil: off)
+	cites   []faqCitation        // PostgreSQL: citations not written yet (Cite; written by enqueuePG or flush)
+	held    *heldSession         // PostgreSQL: the session UPDATE not written yet (SaveSession; see hotpath.go)
+	heldTx  *sql.Tx              // the transaction held is registered under in holds
+	holds   *sync.Map            // the DB's holds (nil: SaveSession writes at once)
+	hot     map[string]*sql.Stmt // the DB's prepared statements (SQLite, prepared.go)
 }
 
 var _ bot.Tx = (*txStore)(nil)
