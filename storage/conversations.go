@@ -134,14 +134,8 @@ type knownRow struct {
 // (channel, chatID) in one query, the conversation row locked on PostgreSQL like conversation does.
 // found is false when either does not exist yet.
 func (t *txStore) known(ctx context.Context, channel, userID, chatID string) (identity, customer, conversation, bool, error) {
-	hashes := t.keys.Hashes(userID)
-	args := make([]any, 0, 3+len(hashes))
-	args = append(args, channel)
-	for _, h := range hashes {
-		args = append(args, h)
-	}
-	args = append(args, channel, chatID)
-	rows, err := t.query(ctx, t.rebind(knownSQL(len(hashes), t.dialect)), args...)
+	q, args := knownQuery(t.dialect, channel, chatID, t.keys.Hashes(userID))
+	rows, err := t.query(ctx, t.rebind(q), args...)
 	if err != nil {
 		return identity{}, customer{}, conversation{}, false, err
 	}
@@ -149,26 +143,27 @@ func (t *txStore) known(ctx context.Context, channel, userID, chatID string) (id
 	if err != nil || !ok {
 		return identity{}, customer{}, conversation{}, false, err
 	}
-	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
-		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
-		r.Conv, true, nil
+	id, cust := r.parts(channel, userID)
+	return id, cust, r.Conv, true, nil
 }
 
-// knownSQL is known's query for n identity hashes.
-func knownSQL(n int, d Dialect) string {
+// knownQuery is known's query and its arguments for the identity's hashes (one per key of the
+// keyring).
+func knownQuery(d Dialect, channel, chatID string, hashes []string) (string, []any) {
 	var q strings.Builder
-	q.WriteString("SELECT " + knownCols + knownFrom1 + "(")
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteByte('?')
-	}
-	q.WriteString(")" + knownFrom2)
+	q.WriteString("SELECT " + knownCols + knownFrom1)
+	args := in(&q, append(make([]any, 0, 3+len(hashes)), channel), hashes)
+	q.WriteString(knownFrom2)
 	if d == Postgres {
 		q.WriteString(" FOR UPDATE OF c")
 	}
-	return q.String()
+	return q.String(), append(args, channel, chatID)
+}
+
+// parts is the identity and the customer of a known row.
+func (r knownRow) parts(channel, userID string) (identity, customer) {
+	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
+		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked}
 }
 
 // knownInsert is known and the inbound message's INSERT in one statement (PostgreSQL's data-modifying
@@ -194,9 +189,8 @@ SELECT k.*, (SELECT COUNT(*) FROM m) AS inserted FROM k`)
 	if err != nil || !ok {
 		return identity{}, customer{}, conversation{}, -1, err
 	}
-	return identity{ID: r.IdentityID, Channel: channel, PlatformUserID: userID, CustomerID: r.IdentityCustomerID, UserName: r.UserName},
-		customer{ID: r.IdentityCustomerID, Lang: r.Lang, ContactName: r.ContactName, Phone: r.Phone, Email: r.Email, IntakeAsked: r.IntakeAsked},
-		r.Conv, r.Inserted, nil
+	id, cust := r.parts(channel, userID)
+	return id, cust, r.Conv, r.Inserted, nil
 }
 
 func (t *txStore) identity(g *gorm.DB, channel, userID, name string, at time.Time) (identity, customer, error) {

@@ -105,8 +105,9 @@ func TestHotStatementsPrepared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	known, _ := knownQuery(SQLite, "", "", db.keys.Hashes("u"))
 	for _, q := range []string{sqlInsertInbound, sqlInsertOutbox, sqlInsertOutMessage, updateSession,
-		sqlInsertCitations + sqlCitationRow, knownSQL(len(db.keys.Hashes("u")), SQLite)} {
+		sqlInsertCitations + sqlCitationRow, known} {
 		if db.hot[q] == nil {
 			t.Errorf("not prepared: %.60s…", q)
 		}

@@ -29,8 +29,9 @@ func (db *DB) prepareHot(ctx context.Context) {
 		return
 	}
 	db.hot = map[string]*sql.Stmt{}
+	known, _ := knownQuery(SQLite, "", "", db.keys.Hashes("x")) // the SQL depends only on the number of keys
 	for _, q := range []string{sqlInsertInbound, sqlInsertOutbox, sqlInsertOutMessage, updateSession,
-		sqlInsertCitations + sqlCitationRow, knownSQL(len(db.keys.Hashes("x")), SQLite)} {
+		sqlInsertCitations + sqlCitationRow, known} {
 		st, err := sqlDB.PrepareContext(ctx, q)
 		if err != nil {
 			db.log.Debug("sqlite: statement not prepared; it runs unprepared", "err", err)
