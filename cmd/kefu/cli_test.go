@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -266,5 +267,34 @@ func TestDemoRefusesRealTickets(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"demo", "--force", "--days", "1", "--per-day", "2"}, &out, &errb); code != 0 {
 		t.Fatalf("demo --force: exit %d %s", code, errb.String())
+	}
+}
+
+// TestReadmeInstall runs the Quick start's install line as written (with GOBIN in a temporary
+// folder), and the installed kefu answers `kefu version`.
+func TestReadmeInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kefu")
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(b), "\n## Quick start\n")
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	const line = "go install ./cmd/kefu"
+	if !strings.Contains(sec, "```sh\n"+line+"\n```") {
+		t.Fatalf("the Quick start does not show %q", line)
+	}
+	bin := t.TempDir()
+	cmd := exec.Command("go", "install", "./cmd/kefu")
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "GOBIN="+bin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	out, err := exec.Command(filepath.Join(bin, "kefu"), "version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "kefu") {
+		t.Fatalf("kefu version: %v: %s", err, out)
 	}
 }
